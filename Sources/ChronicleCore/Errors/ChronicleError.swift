@@ -1,0 +1,96 @@
+/// The error every Chronicle API throws.
+///
+/// Match on ``code`` (stable across releases; new codes may be added) and show ``message``
+/// to people: it says what went wrong and what to do about it. Conflicts carry the fields a
+/// caller needs to act, such as ``actualRevision``.
+///
+/// ```swift
+/// do {
+///     try await store.append(to: stream, [event], expected: .exact(3))
+/// } catch let error as ChronicleError where error.code == .wrongExpectedRevision {
+///     print("someone else wrote first; the stream is now at", error.actualRevision ?? -1)
+/// }
+/// ```
+public struct ChronicleError: Error, Sendable, CustomStringConvertible {
+    /// A stable error code. Compare with the static members (`.streamNotFound`…).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Sendable {
+            case invalidInput = "invalid-input"
+            case wrongExpectedRevision = "wrong-expected-revision"
+            case streamNotFound = "stream-not-found"
+            case streamDeleted = "stream-deleted"
+            case idempotencyConflict = "idempotency-conflict"
+            case payloadTooLarge = "payload-too-large"
+            case storageFull = "storage-full"
+            case storageFailure = "storage-failure"
+            case incompatibleStorage = "incompatible-storage"
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The code as a stable, kebab-case string (`"wrong-expected-revision"`), used in
+        /// `--json` output and as the last part of HTTP problem types.
+        public var description: String { base.rawValue }
+
+        /// The input is malformed or breaks a rule: invalid stream name, non-object data,
+        /// empty append… Nothing was written.
+        public static let invalidInput = Code(.invalidInput)
+        /// The stream's revision is not the one the append or delete expected.
+        /// ``ChronicleError/actualRevision`` holds the revision found.
+        public static let wrongExpectedRevision = Code(.wrongExpectedRevision)
+        /// The stream has no events, or it was soft-deleted.
+        public static let streamNotFound = Code(.streamNotFound)
+        /// The stream was hard-deleted (tombstoned): it can never be read or written again.
+        public static let streamDeleted = Code(.streamDeleted)
+        /// An event id is already stored with different content, in another stream, or only
+        /// part of a retried append was stored.
+        public static let idempotencyConflict = Code(.idempotencyConflict)
+        /// An event or an append is larger than the configured limit.
+        public static let payloadTooLarge = Code(.payloadTooLarge)
+        /// The disk (or the configured size limit) is full. Nothing from the failed append was stored.
+        public static let storageFull = Code(.storageFull)
+        /// The storage failed: I/O error, unreadable file, permissions.
+        public static let storageFailure = Code(.storageFailure)
+        /// The file is not a Chronicle data file, or was written by a newer version.
+        public static let incompatibleStorage = Code(.incompatibleStorage)
+    }
+
+    /// What kind of error this is.
+    public var code: Code
+    /// What went wrong and what to do about it, for people.
+    public var message: String
+    /// The stream concerned, when there is one.
+    public var stream: StreamName?
+    /// For ``Code/wrongExpectedRevision``: what the caller expected.
+    public var expectedRevision: ExpectedRevision?
+    /// For ``Code/wrongExpectedRevision``: the stream's last revision, or `nil` if it has no events.
+    public var actualRevision: Int64?
+    /// The lower-level error that caused this one, if any.
+    public var cause: (any Error & Sendable)?
+    /// Where the error was thrown.
+    public var location: String
+
+    /// Creates an error.
+    public init(
+        _ code: Code,
+        _ message: String,
+        stream: StreamName? = nil,
+        expectedRevision: ExpectedRevision? = nil,
+        actualRevision: Int64? = nil,
+        cause: (any Error & Sendable)? = nil,
+        file: String = #fileID,
+        line: Int = #line
+    ) {
+        self.code = code
+        self.message = message
+        self.stream = stream
+        self.expectedRevision = expectedRevision
+        self.actualRevision = actualRevision
+        self.cause = cause
+        self.location = "\(file):\(line)"
+    }
+
+    /// `code: message`.
+    public var description: String { "\(code): \(message)" }
+}

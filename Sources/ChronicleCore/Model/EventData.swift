@@ -1,0 +1,87 @@
+import Foundation
+
+/// An event to append: its id, type, data and metadata.
+///
+/// The id makes retries safe: sending the same event (same id, same content) again returns
+/// the original result and stores nothing twice. Leave it out and a new UUID is made.
+///
+/// ```swift
+/// let event = EventData(type: "UserCreated", data: ["email": "ada@example.com"])
+/// ```
+public struct EventData: Sendable, Hashable {
+    /// The event's id, unique across the store.
+    public var id: UUID
+    /// The event's type, such as `UserCreated`. Same rules as a stream name.
+    public var type: String
+    /// The event's payload. Must be a JSON object.
+    public var data: JSONValue
+    /// Metadata (`correlationId`, `causationId`, `actor`…). Must be a JSON object.
+    public var metadata: JSONValue
+
+    /// Creates an event to append.
+    public init(id: UUID = UUID(), type: String, data: JSONValue = [:], metadata: JSONValue = [:]) {
+        self.id = id
+        self.type = type
+        self.data = data
+        self.metadata = metadata
+    }
+}
+
+/// An event checked against the rules and the limits, with its JSON in canonical form,
+/// ready for a backend to store.
+public struct PreparedEvent: Sendable, Hashable {
+    /// The event's id.
+    public var id: UUID
+    /// The event's type.
+    public var type: String
+    /// Canonical JSON text of the data object.
+    public var data: String
+    /// Canonical JSON text of the metadata object.
+    public var metadata: String
+
+    /// Checks `event` and makes its canonical form.
+    ///
+    /// - Throws: ``ChronicleError`` with ``ChronicleError/Code/invalidInput`` or
+    ///   ``ChronicleError/Code/payloadTooLarge``.
+    public init(_ event: EventData, limits: EventStoreLimits, allowReservedType: Bool = false) throws {
+        try StreamName.validate(event.type, what: "Event type", allowReserved: allowReservedType)
+        guard case .object = event.data else {
+            throw ChronicleError(.invalidInput, "The data of event \(event.id) (\(event.type)) is a JSON \(event.data.kindName); it must be a JSON object, such as {\"email\": \"ada@example.com\"}.")
+        }
+        guard case .object = event.metadata else {
+            throw ChronicleError(.invalidInput, "The metadata of event \(event.id) (\(event.type)) is a JSON \(event.metadata.kindName); it must be a JSON object.")
+        }
+        guard event.data.isFinite, event.metadata.isFinite else {
+            throw ChronicleError(.invalidInput, "Event \(event.id) (\(event.type)) holds a number that is not finite; JSON has no NaN or infinity.")
+        }
+        let data = event.data.canonicalText
+        let metadata = event.metadata.canonicalText
+        let size = data.utf8.count + metadata.utf8.count
+        if size > limits.maximumEventSize {
+            throw ChronicleError(.payloadTooLarge, "Event \(event.id) (\(event.type)) is \(size) bytes of data and metadata; the limit is \(limits.maximumEventSize). Store large content elsewhere and reference it from the event.")
+        }
+        self.id = event.id
+        self.type = event.type
+        self.data = data
+        self.metadata = metadata
+    }
+
+    /// Whether this event has the same content as a stored one (type, data, metadata).
+    public func hasSameContent(as recorded: RecordedEvent) -> Bool {
+        type == recorded.type && data == recorded.dataJSON && metadata == recorded.metadataJSON
+    }
+}
+
+/// Limits that every store enforces on appends.
+public struct EventStoreLimits: Sendable, Hashable {
+    /// The largest event, as bytes of canonical JSON data plus metadata. Default 1 MiB.
+    public var maximumEventSize: Int
+    /// The most events in one append, across all its streams. Default 10,000.
+    public var maximumEventsPerAppend: Int
+
+    /// Creates limits; the defaults suit most uses.
+    public init(maximumEventSize: Int = 1 << 20, maximumEventsPerAppend: Int = 10_000) {
+        self.maximumEventSize = maximumEventSize
+        self.maximumEventsPerAppend = maximumEventsPerAppend
+    }
+}

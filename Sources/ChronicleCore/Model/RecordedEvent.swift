@@ -1,0 +1,67 @@
+import Foundation
+
+/// An event as stored: the appended event plus its stream, revision, global position,
+/// time of recording and hash.
+///
+/// The data and metadata are kept as canonical JSON text (``dataJSON``, ``metadataJSON``),
+/// so that servers can pass them through without decoding; ``data`` and ``metadata`` decode
+/// them on demand.
+public struct RecordedEvent: Sendable, Hashable, Identifiable {
+    /// The event's id.
+    public var id: UUID
+    /// The stream the event belongs to.
+    public var stream: StreamName
+    /// The event's type.
+    public var type: String
+    /// 0-based index of the event within its stream.
+    public var revision: Int64
+    /// Position in the global log: starts at 1, increases in commit order.
+    public var position: Int64
+    /// When the event was recorded, as microseconds since 1970-01-01T00:00:00Z (UTC).
+    public var recordedAtMicroseconds: Int64
+    /// Canonical JSON text of the data object.
+    public var dataJSON: String
+    /// Canonical JSON text of the metadata object.
+    public var metadataJSON: String
+    /// SHA-256 of the previous event's hash followed by this event's canonical encoding.
+    public var hash: [UInt8]
+
+    /// Creates a recorded event (backends use this when reading).
+    public init(
+        id: UUID, stream: StreamName, type: String, revision: Int64, position: Int64,
+        recordedAtMicroseconds: Int64, dataJSON: String, metadataJSON: String, hash: [UInt8]
+    ) {
+        self.id = id
+        self.stream = stream
+        self.type = type
+        self.revision = revision
+        self.position = position
+        self.recordedAtMicroseconds = recordedAtMicroseconds
+        self.dataJSON = dataJSON
+        self.metadataJSON = metadataJSON
+        self.hash = hash
+    }
+
+    /// The data object, decoded.
+    public var data: JSONValue { (try? JSONValue(parsing: dataJSON)) ?? [:] }
+    /// The metadata object, decoded.
+    public var metadata: JSONValue { (try? JSONValue(parsing: metadataJSON)) ?? [:] }
+    /// When the event was recorded.
+    public var recordedAt: Date { Date(timeIntervalSince1970: Double(recordedAtMicroseconds) / 1_000_000) }
+    /// The stream's category (the part of its name before the first `-`).
+    public var category: String { stream.category }
+    /// The hash as lowercase hexadecimal.
+    public var hashHex: String { hash.map { String(format: "%02x", $0) }.joined() }
+
+    /// The event as one JSON object (the form `chronicle … --json` and the HTTP API use).
+    public var jsonText: String {
+        var output = "{\"id\":\"\(id.uuidString.lowercased())\",\"stream\":"
+        output += stream.rawValue.jsonQuoted
+        output += ",\"type\":" + type.jsonQuoted
+        output += ",\"revision\":\(revision),\"position\":\(position),\"recordedAt\":\""
+        output += Timestamp.iso8601(microseconds: recordedAtMicroseconds)
+        output += "\",\"data\":" + dataJSON + ",\"metadata\":" + metadataJSON
+        output += ",\"hash\":\"" + hashHex + "\"}"
+        return output
+    }
+}

@@ -1,0 +1,77 @@
+/// The validated name of a stream: `category-id`, such as `user-1234`.
+///
+/// 1 to 200 printable characters with no whitespace or control characters. The category is
+/// the part before the first `-` (the whole name when there is none). Names starting with
+/// `$` are reserved for Chronicle's own streams and are refused by ``init(_:)``.
+public struct StreamName: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    /// The name as text.
+    public let rawValue: String
+
+    /// The longest name accepted, in characters.
+    public static let maximumLength = 200
+
+    /// Validates `name`.
+    ///
+    /// - Throws: ``ChronicleError`` (``ChronicleError/Code/invalidInput``) saying which rule the name breaks.
+    public init(_ name: String) throws {
+        try self.init(validating: name, allowReserved: false)
+    }
+
+    /// Validates `name`, optionally allowing reserved `$` names (for Chronicle's own streams).
+    init(validating name: String, allowReserved: Bool) throws {
+        try Self.validate(name, what: "Stream name", allowReserved: allowReserved)
+        self.rawValue = name
+    }
+
+    /// Checks the shared rules for stream names and event types.
+    static func validate(_ name: String, what: String, allowReserved: Bool) throws {
+        if name.isEmpty {
+            throw ChronicleError(.invalidInput, "\(what) is empty. Use 1 to \(maximumLength) printable characters, such as 'user-1234'.")
+        }
+        if name.count > maximumLength {
+            throw ChronicleError(.invalidInput, "\(what) is \(name.count) characters long; the limit is \(maximumLength).")
+        }
+        if let bad = name.unicodeScalars.first(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control || $0.properties.generalCategory == .format || $0.properties.generalCategory == .unassigned }) {
+            throw ChronicleError(.invalidInput, "\(what) \(name.debugDescription) contains whitespace or a control character (U+\(String(bad.value, radix: 16, uppercase: true))). Use printable characters only.")
+        }
+        if !allowReserved && name.hasPrefix("$") {
+            throw ChronicleError(.invalidInput, "\(what) \(name.debugDescription) starts with '$', which is reserved for Chronicle's own names.")
+        }
+    }
+
+    /// The part of the name before the first `-`, or the whole name when it has no `-`.
+    public var category: String {
+        if let dash = rawValue.firstIndex(of: "-") { return String(rawValue[..<dash]) }
+        return rawValue
+    }
+
+    /// The part after the first `-`, or `nil` when the name has no `-`.
+    public var entityID: String? {
+        guard let dash = rawValue.firstIndex(of: "-") else { return nil }
+        return String(rawValue[rawValue.index(after: dash)...])
+    }
+
+    /// Whether the name is one of Chronicle's own (`$…`).
+    public var isReserved: Bool { rawValue.hasPrefix("$") }
+
+    /// The name.
+    public var description: String { rawValue }
+
+    /// Orders by the name's text.
+    public static func < (lhs: StreamName, rhs: StreamName) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Decodes and validates a name.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        try self.init(validating: text, allowReserved: true)
+    }
+
+    /// Encodes the name as a string.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    /// The stream where Chronicle records stream deletions (`$streams`).
+    public static let deletions = try! StreamName(validating: "$streams", allowReserved: true)
+}

@@ -1,0 +1,57 @@
+/// The events of the global log after a position: those already stored, then live ones,
+/// in order, each exactly once. Made by ``EventStore/subscribe(after:filter:batchSize:)``.
+///
+/// Events are read from storage a page at a time, so a consumer that falls behind just reads
+/// older pages: it is never dropped and never makes the store buffer events for it. The
+/// sequence ends only when the consuming task is cancelled (or the store throws).
+public struct EventSubscription: AsyncSequence, Sendable {
+    /// Each element is one event.
+    public typealias Element = RecordedEvent
+
+    let store: any EventStore
+    let after: Int64
+    let filter: LogFilter
+    let batchSize: Int
+
+    /// Makes an iterator starting after the subscription's position.
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(store: store, position: after, filter: filter, batchSize: Swift.max(1, batchSize))
+    }
+
+    /// Reads pages from the store and waits for commits when caught up.
+    public struct Iterator: AsyncIteratorProtocol {
+        let store: any EventStore
+        /// The position scanned so far: the next page starts after it.
+        public private(set) var position: Int64
+        let filter: LogFilter
+        let batchSize: Int
+        var buffer: [RecordedEvent] = []
+        var index = 0
+
+        init(store: any EventStore, position: Int64, filter: LogFilter, batchSize: Int) {
+            self.store = store
+            self.position = position
+            self.filter = filter
+            self.batchSize = batchSize
+        }
+
+        /// The next event, waiting for one to be committed if needed; `nil` once the task is cancelled.
+        public mutating func next() async throws -> RecordedEvent? {
+            while true {
+                if index < buffer.count {
+                    defer { index += 1 }
+                    return buffer[index]
+                }
+                if Task.isCancelled { return nil }
+                let page = try await store.readLog(after: position, limit: batchSize, filter: filter)
+                buffer = page.events
+                index = 0
+                let caughtUp = page.scannedThrough <= position
+                position = Swift.max(position, page.scannedThrough)
+                if buffer.isEmpty && caughtUp {
+                    try await store.waitForEvents(after: position)
+                }
+            }
+        }
+    }
+}

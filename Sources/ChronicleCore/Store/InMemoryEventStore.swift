@@ -1,0 +1,209 @@
+import Foundation
+
+/// An event store in memory, for unit tests of code that uses an ``EventStore``.
+///
+/// It follows every rule of the durable backends (it passes the same conformance suite) but
+/// keeps nothing when the process ends. Don't use it in production.
+public actor InMemoryEventStore: EventStore {
+    struct Storage {
+        var events: [Int64: RecordedEvent] = [:]
+        var eventsByID: [UUID: Int64] = [:]
+        var streamPositions: [StreamName: [Int64]] = [:]
+        var streams: [StreamName: StreamInfo] = [:]
+        var purged: [Int64: [UInt8]] = [:]
+    }
+
+    private var storage = Storage()
+    private var writer = LogWriter()
+    private let notifier = CommitNotifier()
+    private let limits: EventStoreLimits
+
+    /// Creates an empty store.
+    public init(limits: EventStoreLimits = EventStoreLimits()) {
+        self.limits = limits
+    }
+
+    /// Appends events; see ``EventStore/append(_:)``.
+    public func append(_ request: AppendRequest) throws -> AppendResult {
+        let prepared = try request.prepared(limits: limits)
+        return try write { writer, transaction in
+            try writer.append(prepared, in: &transaction, now: Timestamp.now())
+        }
+    }
+
+    /// Deletes a stream; see ``EventStore/delete(_:mode:expected:)``.
+    public func delete(_ stream: StreamName, mode: DeleteMode, expected: ExpectedRevision) throws -> DeleteResult {
+        try write { writer, transaction in
+            try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: Timestamp.now())
+        }
+    }
+
+    private func write<T>(_ body: (inout LogWriter, inout Transaction) throws -> T) throws -> T {
+        // Move the storage out so that changing it copies nothing; undo the changes on failure.
+        var transaction = Transaction(base: storage)
+        storage = Storage()
+        var newWriter = writer
+        do {
+            let result = try body(&newWriter, &transaction)
+            storage = transaction.base
+            writer = newWriter
+            notifier.advance(to: writer.head)
+            return result
+        } catch {
+            transaction.rollBack()
+            storage = transaction.base
+            throw error
+        }
+    }
+
+    /// Reads a stream; see ``EventStore/read(_:from:direction:limit:)``.
+    public func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) throws -> [RecordedEvent] {
+        let info = try StreamReadCheck.readable(storage.streams[stream], stream: stream)
+        guard limit > 0, let last = info.revision else { return [] }
+        let positions = storage.streamPositions[stream] ?? []
+        let first = positions.first.flatMap { storage.events[$0]?.revision } ?? 0
+        var revisions: [Int64] = []
+        let from: Int64
+        switch (start, direction) {
+        case (.start, .forwards): from = first
+        case (.start, .backwards), (.end, _): from = last
+        case (.revision(let revision), _): from = revision
+        }
+        if direction == .forwards {
+            var revision = max(from, first)
+            while revision <= last && revisions.count < limit { revisions.append(revision); revision += 1 }
+        } else {
+            var revision = min(from, last)
+            while revision >= first && revisions.count < limit { revisions.append(revision); revision -= 1 }
+        }
+        return revisions.compactMap { storage.events[positions[Int($0 - first)]] }
+    }
+
+    /// Reads the global log; see ``EventStore/readLog(after:limit:filter:)``.
+    public func readLog(after position: Int64, limit: Int, filter: LogFilter) -> LogPage {
+        var events: [RecordedEvent] = []
+        var current = max(position, 0)
+        while current < writer.head && events.count < max(limit, 0) {
+            current += 1
+            if let event = storage.events[current], filter.matches(event) {
+                events.append(event)
+            }
+        }
+        return LogPage(events: events, scannedThrough: max(current, position))
+    }
+
+    /// The state of a stream; see ``EventStore/info(_:)``.
+    public func info(_ stream: StreamName) -> StreamInfo? {
+        storage.streams[stream]
+    }
+
+    /// The last position; see ``EventStore/headPosition()``.
+    public func headPosition() -> Int64 { writer.head }
+
+    /// Waits for a commit; see ``EventStore/waitForEvents(after:)``.
+    public nonisolated func waitForEvents(after position: Int64) async throws {
+        await notifier.wait(after: position)
+    }
+
+    /// Checks the hash chain; see ``EventStore/verify()``.
+    public func verify() -> VerificationReport {
+        var verifier = HashChainVerifier()
+        var position: Int64 = 1
+        while position <= writer.head && !verifier.isBroken {
+            if let event = storage.events[position] {
+                verifier.check(event)
+            } else if let hash = storage.purged[position] {
+                verifier.skipPurged(position: position, hash: hash)
+            }
+            position += 1
+        }
+        return verifier.report(headPosition: writer.head)
+    }
+
+    /// Changes the storage in place and journals how to undo them.
+    struct Transaction: EventStoreTransaction {
+        enum Undo {
+            case insert(RecordedEvent, previousStream: StreamInfo?)
+            case save(StreamName, previous: StreamInfo?)
+            case purge(StreamName, positions: [Int64], events: [RecordedEvent])
+        }
+
+        var base: Storage
+        var journal: [Undo] = []
+
+        func stream(_ name: StreamName) -> StreamInfo? { base.streams[name] }
+
+        func event(id: UUID) -> RecordedEvent? {
+            base.eventsByID[id].flatMap { base.events[$0] }
+        }
+
+        mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws {
+            if base.eventsByID[event.id] != nil {
+                throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)
+            }
+            journal.append(.insert(event, previousStream: base.streams[stream.stream]))
+            base.events[event.position] = event
+            base.eventsByID[event.id] = event.position
+            base.streamPositions[event.stream, default: []].append(event.position)
+            base.streams[stream.stream] = stream
+        }
+
+        mutating func save(_ stream: StreamInfo) {
+            journal.append(.save(stream.stream, previous: base.streams[stream.stream]))
+            base.streams[stream.stream] = stream
+        }
+
+        mutating func purge(_ stream: StreamName) {
+            let positions = base.streamPositions.removeValue(forKey: stream) ?? []
+            var events: [RecordedEvent] = []
+            for position in positions {
+                if let event = base.events.removeValue(forKey: position) {
+                    events.append(event)
+                    base.eventsByID[event.id] = nil
+                    base.purged[position] = event.hash
+                }
+            }
+            journal.append(.purge(stream, positions: positions, events: events))
+        }
+
+        mutating func rollBack() {
+            while let undo = journal.popLast() {
+                switch undo {
+                case .insert(let event, let previous):
+                    base.events[event.position] = nil
+                    base.eventsByID[event.id] = nil
+                    base.streamPositions[event.stream]?.removeLast()
+                    if base.streamPositions[event.stream]?.isEmpty == true { base.streamPositions[event.stream] = nil }
+                    base.streams[event.stream] = previous
+                case .save(let name, let previous):
+                    base.streams[name] = previous
+                case .purge(let name, let positions, let events):
+                    base.streamPositions[name] = positions
+                    for event in events {
+                        base.events[event.position] = event
+                        base.eventsByID[event.id] = event.position
+                        base.purged[event.position] = nil
+                    }
+                }
+            }
+        }
+    }
+
+}
+
+/// The rule every backend applies before reading a stream.
+public enum StreamReadCheck {
+    /// Returns the info of a readable stream, or throws the error a read of it gets.
+    public static func readable(_ info: StreamInfo?, stream: StreamName) throws -> StreamInfo {
+        guard let info else {
+            throw ChronicleError(.streamNotFound, "Stream \(stream.rawValue.debugDescription) does not exist. Check the name, or append to it first.", stream: stream)
+        }
+        switch info.status {
+        case .active: return info
+        case .softDeleted:
+            throw ChronicleError(.streamNotFound, "Stream \(stream.rawValue.debugDescription) was deleted (soft). Append to it to bring it back.", stream: stream, actualRevision: info.revision)
+        case .tombstoned:
+            throw LogWriter.tombstoned(stream)
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+
+/// What a backend provides inside one write transaction, so that ``LogWriter`` can apply
+/// appends and deletes with the same rules on every backend.
+///
+/// For backend authors; users of a store never see it.
+public protocol EventStoreTransaction {
+    /// The stream's state, or `nil` if it was never written.
+    func stream(_ name: StreamName) throws -> StreamInfo?
+    /// The stored event with this id, if any.
+    func event(id: UUID) throws -> RecordedEvent?
+    /// Stores an event and its stream's new state. Throws ``ChronicleError/Code/idempotencyConflict``
+    /// if the event's id is already stored.
+    mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws
+    /// Saves a stream's state.
+    mutating func save(_ stream: StreamInfo) throws
+    /// Removes every event of the stream, keeping each one's position and hash for verification.
+    mutating func purge(_ stream: StreamName) throws
+}
+
+/// The append and delete rules, as one value shared by every backend: expectations,
+/// idempotent retries, positions, revisions, timestamps and the hash chain.
+///
+/// A backend keeps a `LogWriter` for its write transaction, calls ``append(_:in:now:)`` or
+/// ``delete(_:mode:expected:in:now:)``, and on failure rolls back both its transaction and
+/// its copy of the writer.
+public struct LogWriter: Sendable {
+    /// The position of the last event written.
+    public private(set) var head: Int64
+    /// The hash of the last event written.
+    public private(set) var lastHash: [UInt8]
+    /// The recording time of the last event written (times never go backwards).
+    public private(set) var lastRecordedAt: Int64
+
+    /// Starts after the given last event (`head` 0 and ``HashChain/genesis`` for an empty log).
+    public init(head: Int64 = 0, lastHash: [UInt8] = HashChain.genesis, lastRecordedAt: Int64 = 0) {
+        self.head = head
+        self.lastHash = lastHash
+        self.lastRecordedAt = lastRecordedAt
+    }
+
+    /// Applies an append.
+    public mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64) throws -> AppendResult {
+        if let original = try Self.originalResult(of: request, in: transaction) {
+            return original
+        }
+        let recordedAt = max(now, lastRecordedAt)
+        var results: [AppendResult.StreamResult] = []
+        results.reserveCapacity(request.streams.count)
+        for part in request.streams {
+            let info = try transaction.stream(part.stream)
+            try Self.check(part.expected, against: info, stream: part.stream)
+            let firstRevision = (info?.revision ?? -1) + 1
+            var revision = firstRevision - 1
+            let firstPosition = head + 1
+            for event in part.events {
+                revision += 1
+                let stored = record(event, stream: part.stream, revision: revision, recordedAt: recordedAt)
+                try transaction.insert(stored, stream: StreamInfo(stream: part.stream, revision: revision, status: .active))
+            }
+            results.append(.init(stream: part.stream, firstRevision: firstRevision, lastRevision: revision, firstPosition: firstPosition, lastPosition: head))
+        }
+        return AppendResult(streams: results)
+    }
+
+    /// Applies a delete and records it as a `$streamDeleted` event in `$streams`.
+    public mutating func delete(_ stream: StreamName, mode: DeleteMode, expected: ExpectedRevision, in transaction: inout some EventStoreTransaction, now: Int64) throws -> DeleteResult {
+        if stream.isReserved {
+            throw ChronicleError(.invalidInput, "Stream \(stream.rawValue.debugDescription) is reserved for Chronicle and cannot be deleted.", stream: stream)
+        }
+        guard let info = try transaction.stream(stream), let revision = info.revision else {
+            throw ChronicleError(.streamNotFound, "Stream \(stream.rawValue.debugDescription) does not exist; there is nothing to delete.", stream: stream)
+        }
+        if info.status == .tombstoned {
+            throw Self.tombstoned(stream)
+        }
+        if info.status == .softDeleted && mode == .soft {
+            throw ChronicleError(.streamNotFound, "Stream \(stream.rawValue.debugDescription) is already deleted (soft). Use mode=hard to purge it.", stream: stream)
+        }
+        if info.status == .active {
+            try Self.check(expected, against: info, stream: stream)
+        } else if case .exact(let wanted) = expected, wanted != revision {
+            throw Self.wrongRevision(stream, expected: expected, actual: revision)
+        }
+        if mode == .hard {
+            try transaction.purge(stream)
+        }
+        try transaction.save(StreamInfo(stream: stream, revision: revision, status: mode == .hard ? .tombstoned : .softDeleted))
+        let log = StreamName.deletions
+        let logRevision = (try transaction.stream(log)?.revision ?? -1) + 1
+        let data: JSONValue = ["stream": .string(stream.rawValue), "mode": .string(mode.rawValue), "revision": .integer(revision)]
+        let event = PreparedEvent(unchecked: UUID(), type: "$streamDeleted", data: data.canonicalText, metadata: "{}")
+        let stored = record(event, stream: log, revision: logRevision, recordedAt: max(now, lastRecordedAt))
+        try transaction.insert(stored, stream: StreamInfo(stream: log, revision: logRevision, status: .active))
+        return DeleteResult(stream: stream, revision: revision, position: stored.position)
+    }
+
+    private mutating func record(_ event: PreparedEvent, stream: StreamName, revision: Int64, recordedAt: Int64) -> RecordedEvent {
+        head += 1
+        var stored = RecordedEvent(
+            id: event.id, stream: stream, type: event.type, revision: revision, position: head,
+            recordedAtMicroseconds: recordedAt, dataJSON: event.data, metadataJSON: event.metadata, hash: []
+        )
+        stored.hash = HashChain.hash(previous: lastHash, event: stored)
+        lastHash = stored.hash
+        lastRecordedAt = recordedAt
+        return stored
+    }
+
+    /// Checks an expectation against a stream's state. A soft-deleted stream counts as not
+    /// existing, but its revision continues, so `.exact(lastRevision)` still matches it.
+    public static func check(_ expected: ExpectedRevision, against info: StreamInfo?, stream: StreamName) throws {
+        if info?.status == .tombstoned {
+            throw tombstoned(stream)
+        }
+        let revision = info?.revision
+        let exists = info?.status == .active && revision != nil
+        switch expected {
+        case .any:
+            return
+        case .noStream where !exists, .streamExists where exists:
+            return
+        case .exact(let wanted) where wanted == revision:
+            return
+        default:
+            throw wrongRevision(stream, expected: expected, actual: revision)
+        }
+    }
+
+    static func wrongRevision(_ stream: StreamName, expected: ExpectedRevision, actual: Int64?) -> ChronicleError {
+        let found = actual.map { "is at revision \($0)" } ?? "has no events"
+        return ChronicleError(
+            .wrongExpectedRevision,
+            "Stream \(stream.rawValue.debugDescription) \(found), but the request expected \(expected). Read the stream again, decide again, and retry with the new revision.",
+            stream: stream, expectedRevision: expected, actualRevision: actual
+        )
+    }
+
+    static func tombstoned(_ stream: StreamName) -> ChronicleError {
+        ChronicleError(.streamDeleted, "Stream \(stream.rawValue.debugDescription) was hard-deleted; it can never be read or written again. Use another stream name.", stream: stream)
+    }
+
+    /// If the request's events are all stored already (a retry), the result they got the
+    /// first time; `nil` if none is stored; an idempotency conflict if only some are, or with
+    /// other content. Looks up the first event of each stream; a later event whose id is
+    /// taken is caught by ``EventStoreTransaction/insert(_:stream:)``.
+    static func originalResult(of request: PreparedAppend, in transaction: some EventStoreTransaction) throws -> AppendResult? {
+        var firstEvents: [RecordedEvent?] = []
+        for part in request.streams {
+            firstEvents.append(try transaction.event(id: part.events[0].id))
+        }
+        if firstEvents.allSatisfy({ $0 == nil }) { return nil }
+        var results: [AppendResult.StreamResult] = []
+        for (part, first) in zip(request.streams, firstEvents) {
+            guard first != nil else {
+                throw ChronicleError(.idempotencyConflict, "Part of this append was stored before, but not its events for \(part.stream.rawValue.debugDescription). Retry exactly the original append, or use new event ids for a new one.", stream: part.stream)
+            }
+            var stored: [RecordedEvent] = []
+            for event in part.events {
+                guard let existing = try transaction.event(id: event.id) else {
+                    throw ChronicleError(.idempotencyConflict, "Event \(event.id) was not stored with the rest of the original append to \(part.stream.rawValue.debugDescription). Retry exactly the original append, or use new event ids.", stream: part.stream)
+                }
+                guard existing.stream == part.stream else {
+                    throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored in stream \(existing.stream.rawValue.debugDescription), not \(part.stream.rawValue.debugDescription). Use a new id for a new event.", stream: part.stream)
+                }
+                guard event.hasSameContent(as: existing) else {
+                    throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored with a different type, data or metadata. Use a new id for a new event.", stream: part.stream)
+                }
+                if let previous = stored.last, existing.revision != previous.revision + 1 {
+                    throw ChronicleError(.idempotencyConflict, "Events \(previous.id) and \(event.id) were stored, but not together in this order. Retry exactly the original append.", stream: part.stream)
+                }
+                stored.append(existing)
+            }
+            results.append(.init(stream: part.stream, firstRevision: stored[0].revision, lastRevision: stored[stored.count - 1].revision, firstPosition: stored[0].position, lastPosition: stored[stored.count - 1].position))
+        }
+        return AppendResult(streams: results)
+    }
+}
+
+extension PreparedEvent {
+    /// An event Chronicle makes itself, already canonical.
+    init(unchecked id: UUID, type: String, data: String, metadata: String) {
+        self.id = id
+        self.type = type
+        self.data = data
+        self.metadata = metadata
+    }
+}

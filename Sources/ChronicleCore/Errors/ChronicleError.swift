@@ -67,7 +67,7 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
     /// For ``Code/wrongExpectedRevision``: the stream's last revision, or `nil` if it has no events.
     public var actualRevision: Int64?
     /// The lower-level error that caused this one, if any.
-    public var cause: (any Error & Sendable)?
+    public var cause: (any Error)?
     /// Where the error was thrown.
     public var location: String
 
@@ -78,7 +78,7 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
         stream: StreamName? = nil,
         expectedRevision: ExpectedRevision? = nil,
         actualRevision: Int64? = nil,
-        cause: (any Error & Sendable)? = nil,
+        cause: (any Error)? = nil,
         file: String = #fileID,
         line: Int = #line
     ) {

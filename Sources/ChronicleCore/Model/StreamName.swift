@@ -17,6 +17,12 @@ public struct StreamName: Hashable, Sendable, Comparable, CustomStringConvertibl
         try self.init(validating: name, allowReserved: false)
     }
 
+    /// A name read back from storage, where it was validated when first written. Backends use
+    /// this to skip validating every name of every event they read.
+    public init(stored name: String) {
+        self.rawValue = name
+    }
+
     /// Validates `name`, optionally allowing reserved `$` names (for Chronicle's own streams).
     init(validating name: String, allowReserved: Bool) throws {
         try Self.validate(name, what: "Stream name", allowReserved: allowReserved)

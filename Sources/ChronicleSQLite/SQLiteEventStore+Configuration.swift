@@ -1,0 +1,51 @@
+import ChronicleCore
+
+extension SQLiteEventStore {
+    /// How an ``SQLiteEventStore`` opens its file.
+    public struct Configuration: Sendable {
+        /// What an acknowledged append survives.
+        public enum Durability: String, Sendable, CaseIterable {
+            /// Every commit is fsynced (`synchronous=FULL`): an acknowledged append survives
+            /// a crash and a power loss. The default.
+            case full
+            /// Commits are not fsynced (`synchronous=NORMAL` in WAL mode): faster, survives a
+            /// crash of the process, but a power loss or an OS crash can lose the most recent
+            /// acknowledged appends. The file is never corrupted.
+            case lossyOnPowerFailure = "lossy-on-power-failure"
+        }
+
+        /// What an acknowledged append survives. Default ``Durability/full``.
+        public var durability: Durability
+        /// Limits on appends.
+        public var limits: EventStoreLimits
+        /// The largest the database file may grow, in bytes; `nil` for no limit but the disk.
+        /// Appends past it fail with ``ChronicleError/Code/storageFull`` and store nothing.
+        public var maximumSize: Int64?
+        /// How long to wait for another process that holds the write lock, in seconds.
+        public var busyTimeout: Double
+        /// The most appends committed together in one transaction.
+        public var maximumBatchSize: Int
+        /// How often a caught-up subscriber looks for commits made by other processes.
+        public var externalCommitPollInterval: Duration
+
+        /// Creates a configuration; the defaults are durable and suit most uses.
+        public init(
+            durability: Durability = .full,
+            limits: EventStoreLimits = EventStoreLimits(),
+            maximumSize: Int64? = nil,
+            busyTimeout: Double = 10,
+            maximumBatchSize: Int = 512,
+            externalCommitPollInterval: Duration = .milliseconds(250)
+        ) {
+            self.durability = durability
+            self.limits = limits
+            self.maximumSize = maximumSize
+            self.busyTimeout = busyTimeout
+            self.maximumBatchSize = maximumBatchSize
+            self.externalCommitPollInterval = externalCommitPollInterval
+        }
+    }
+
+    /// The name of the database file inside the data directory.
+    public static let fileName = "chronicle.sqlite"
+}

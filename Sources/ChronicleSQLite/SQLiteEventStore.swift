@@ -1,0 +1,298 @@
+import ChronicleCore
+import Foundation
+import GRDB
+import Logging
+
+/// The embedded event store: one SQLite file (`chronicle.sqlite`) in a data directory, in
+/// WAL mode, with one writer that group-commits and readers that run in parallel.
+///
+/// Durable by default: an append is acknowledged only once it is fsynced. Concurrent
+/// appends that arrive while a commit is in flight are committed together in one
+/// transaction and one fsync, each in its own savepoint, so one append failing its
+/// expectation does not fail its neighbours.
+///
+/// ```swift
+/// let store = try SQLiteEventStore(directory: "./chronicle-data", logger: logger)
+/// try await store.append(to: StreamName("user-1"), [EventData(type: "UserCreated", data: ["email": "ada@example.com"])])
+/// ```
+///
+/// Several processes may open the same directory (for example `chronicle tail` beside a
+/// server): writes take SQLite's write lock, and subscribers also poll for commits made by
+/// other processes.
+public final class SQLiteEventStore: EventStore {
+    private enum WriteOperation: Sendable {
+        case append(PreparedAppend)
+        case delete(StreamName, DeleteMode, ExpectedRevision)
+    }
+
+    private enum WriteOutcome: Sendable {
+        case appended(AppendResult)
+        case deleted(DeleteResult)
+    }
+
+    /// The database file.
+    public let path: String
+    /// The configuration it was opened with.
+    public let configuration: Configuration
+    private let pool: DatabasePool
+    private let notifier = CommitNotifier()
+    private let committer: GroupCommitter<WriteOperation, WriteOutcome>
+    private let logger: Logger
+
+    /// Opens (creating if needed) the store in `directory`.
+    ///
+    /// - Throws: ``ChronicleError`` with ``ChronicleError/Code/storageFailure`` when the
+    ///   directory cannot be created or the file opened, or
+    ///   ``ChronicleError/Code/incompatibleStorage`` when the file is not a Chronicle file or
+    ///   was written by a newer version.
+    public init(directory: String, configuration: Configuration = Configuration(), logger: Logger) throws {
+        let directoryURL = URL(fileURLWithPath: directory)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directoryURL.path, isDirectory: &isDirectory) {
+            if !isDirectory.boolValue {
+                throw ChronicleError(.storageFailure, "\(directory) is a file; the data path must be a directory. Pass another --data path.")
+            }
+        } else {
+            do {
+                try FileManager.default.createDirectory(at: directoryURL, withIntermediateDirectories: true)
+            } catch {
+                throw ChronicleError(.storageFailure, "Cannot create the data directory \(directory): \(error.localizedDescription). Check the path and its permissions.", cause: error)
+            }
+        }
+        let path = directoryURL.appendingPathComponent(Self.fileName).path
+        self.path = path
+        self.configuration = configuration
+        self.logger = logger
+
+        var grdb = GRDB.Configuration()
+        grdb.busyMode = .timeout(configuration.busyTimeout)
+        grdb.label = "chronicle"
+        let durability = configuration.durability
+        let maximumSize = configuration.maximumSize
+        grdb.prepareDatabase { db in
+            try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+            if let maximumSize {
+                let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                try db.execute(sql: "PRAGMA max_page_count = \(max(1, maximumSize / pageSize))")
+            }
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: grdb)
+            try pool.write { db in
+                try SQLiteSchema.checkCompatible(db, path: path)
+            }
+            try SQLiteSchema.migrator.migrate(pool)
+        } catch {
+            throw Self.storageError(error, doing: "open \(path)")
+        }
+        let writerPool = pool
+        committer = GroupCommitter(maximumBatchSize: configuration.maximumBatchSize) { batch in
+            await Self.commit(batch, in: writerPool)
+        }
+        let head = try pool.read { db in try Self.lastEvent(db)?.position ?? 0 }
+        notifier.advance(to: head)
+        logger.info("Opened event store", metadata: ["chronicle.path": "\(path)", "chronicle.position": "\(head)", "chronicle.durability": "\(durability.rawValue)"])
+    }
+
+    // MARK: Writing
+
+    /// Appends events; see ``EventStore/append(_:)``.
+    public func append(_ request: AppendRequest) async throws -> AppendResult {
+        let prepared = try request.prepared(limits: configuration.limits)
+        guard case .appended(let result) = try await write(.append(prepared)) else { preconditionFailure() }
+        return result
+    }
+
+    /// Deletes a stream; see ``EventStore/delete(_:mode:expected:)``.
+    public func delete(_ stream: StreamName, mode: DeleteMode, expected: ExpectedRevision) async throws -> DeleteResult {
+        guard case .deleted(let result) = try await write(.delete(stream, mode, expected)) else { preconditionFailure() }
+        return result
+    }
+
+    private func write(_ operation: WriteOperation) async throws -> WriteOutcome {
+        do {
+            let outcome = try await committer.submit(operation)
+            let position: Int64 = switch outcome {
+            case .appended(let result): result.position
+            case .deleted(let result): result.position
+            }
+            notifier.advance(to: position)
+            return outcome
+        } catch let error as ChronicleError {
+            if error.code == .storageFull || error.code == .storageFailure {
+                logger.error("Write failed", metadata: ["chronicle.error": "\(error)"])
+            }
+            throw error
+        }
+    }
+
+    /// How many group commits ran, and how many appends and deletes they carried.
+    public var commitStatistics: (commits: Int, operations: Int) { committer.statistics }
+
+    /// Commits a batch in one transaction, each operation in its own savepoint. An operation
+    /// that breaks a rule fails alone; a storage failure (full disk, I/O error) fails the
+    /// whole batch, since SQLite may have rolled the transaction back already.
+    private static func commit(_ batch: [WriteOperation], in pool: DatabasePool) async -> [Result<WriteOutcome, any Error>] {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var outcomes: [Result<WriteOutcome, any Error>] = []
+                outcomes.reserveCapacity(batch.count)
+                try db.inTransaction(.immediate) {
+                    let last = try lastEvent(db)
+                    var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? HashChain.genesis, lastRecordedAt: last?.recordedAt ?? 0)
+                    let now = Timestamp.now()
+                    for operation in batch {
+                        let saved = writer
+                        do {
+                            var outcome: WriteOutcome?
+                            try db.inSavepoint {
+                                var transaction = SQLiteWriteTransaction(db: db)
+                                switch operation {
+                                case .append(let request):
+                                    outcome = .appended(try writer.append(request, in: &transaction, now: now))
+                                case .delete(let stream, let mode, let expected):
+                                    outcome = .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
+                                }
+                                try transaction.flush()
+                                return .commit
+                            }
+                            outcomes.append(.success(outcome!))
+                        } catch let error as ChronicleError {
+                            writer = saved
+                            outcomes.append(.failure(error))
+                        }
+                    }
+                    return .commit
+                }
+                return outcomes
+            }
+        } catch {
+            let failure = storageError(error, doing: "commit")
+            return Array(repeating: .failure(failure), count: batch.count)
+        }
+    }
+
+    private static func lastEvent(_ db: Database) throws -> (position: Int64, hash: [UInt8], recordedAt: Int64)? {
+        let statement = try db.cachedStatement(sql: "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        guard let row = try Row.fetchOne(statement) else { return nil }
+        return (row[0], [UInt8](row[1] as Data), row[2])
+    }
+
+    // MARK: Reading
+
+    /// Reads a stream; see ``EventStore/read(_:from:direction:limit:)``.
+    public func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
+        try await reading("read \(stream)") { db in
+            let info = try StreamReadCheck.readable(try SQLiteWriteTransaction.streamInfo(db, stream), stream: stream)
+            guard limit > 0, let last = info.revision else { return [] }
+            let from: Int64 = switch (start, direction) {
+            case (.start, .forwards): 0
+            case (.start, .backwards), (.end, _): last
+            case (.revision(let revision), _): revision
+            }
+            let sql = direction == .forwards
+                ? "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?"
+                : "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?"
+            return try SQLiteEventRow.fetchAll(db, sql: sql, arguments: [stream.rawValue, from, limit])
+        }
+    }
+
+    /// Reads the global log; see ``EventStore/readLog(after:limit:filter:)``.
+    public func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage {
+        try await reading("read the log") { db in
+            let head = try Self.lastEvent(db)?.position ?? 0
+            guard limit > 0, head > position else { return LogPage(events: [], scannedThrough: position) }
+            var conditions = ["position > ?", "position <= ?"]
+            var arguments: StatementArguments = [position, head]
+            if !filter.types.isEmpty {
+                conditions.append("type IN (\(Array(repeating: "?", count: filter.types.count).joined(separator: ",")))")
+                arguments += StatementArguments(filter.types.sorted())
+            }
+            if !filter.categories.isEmpty {
+                conditions.append("category IN (\(Array(repeating: "?", count: filter.categories.count).joined(separator: ",")))")
+                arguments += StatementArguments(filter.categories.sorted())
+            }
+            arguments += [limit]
+            let sql = "SELECT \(SQLiteEventRow.columns) FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY position ASC LIMIT ?"
+            let events = try SQLiteEventRow.fetchAll(db, sql: sql, arguments: arguments)
+            let scanned = events.count < limit ? head : events[events.count - 1].position
+            return LogPage(events: events, scannedThrough: scanned)
+        }
+    }
+
+    /// The state of a stream; see ``EventStore/info(_:)``.
+    public func info(_ stream: StreamName) async throws -> StreamInfo? {
+        try await reading("read \(stream)") { db in try SQLiteWriteTransaction.streamInfo(db, stream) }
+    }
+
+    /// The last position; see ``EventStore/headPosition()``.
+    public func headPosition() async throws -> Int64 {
+        let head = try await reading("read the head position") { db in try Self.lastEvent(db)?.position ?? 0 }
+        notifier.advance(to: head)
+        return head
+    }
+
+    /// Waits for a commit, from this process or another; see ``EventStore/waitForEvents(after:)``.
+    public func waitForEvents(after position: Int64) async throws {
+        while !Task.isCancelled {
+            if notifier.head > position { return }
+            await notifier.wait(after: position, timeout: configuration.externalCommitPollInterval)
+            if notifier.head > position { return }
+            if try await headPosition() > position { return }
+        }
+    }
+
+    /// Checks the hash chain; see ``EventStore/verify()``.
+    public func verify() async throws -> VerificationReport {
+        try await reading("verify") { db in
+            let head = try Self.lastEvent(db)?.position ?? 0
+            var verifier = HashChainVerifier()
+            let purged = try Row.fetchCursor(db, sql: "SELECT position, hash FROM purged_events ORDER BY position")
+            var nextPurged = try purged.next().map { (position: $0[0] as Int64, hash: [UInt8]($0[1] as Data)) }
+            let events = try Row.fetchCursor(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events ORDER BY position")
+            while let row = try events.next(), !verifier.isBroken {
+                let event = try SQLiteEventRow.decode(row)
+                while let skipped = nextPurged, skipped.position < event.position {
+                    verifier.skipPurged(position: skipped.position, hash: skipped.hash)
+                    nextPurged = try purged.next().map { ($0[0], [UInt8]($0[1] as Data)) }
+                }
+                verifier.check(event)
+            }
+            while let skipped = nextPurged, !verifier.isBroken {
+                verifier.skipPurged(position: skipped.position, hash: skipped.hash)
+                nextPurged = try purged.next().map { ($0[0], [UInt8]($0[1] as Data)) }
+            }
+            return verifier.report(headPosition: head)
+        }
+    }
+
+    private func reading<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw Self.storageError(error, doing: what)
+        }
+    }
+
+    /// Maps SQLite errors to ``ChronicleError``s that say what to do.
+    static func storageError(_ error: any Error, doing what: String) -> ChronicleError {
+        if let error = error as? ChronicleError { return error }
+        guard let database = error as? DatabaseError else {
+            return ChronicleError(.storageFailure, "Could not \(what): \(error)", cause: error)
+        }
+        switch database.resultCode {
+        case .SQLITE_FULL:
+            return ChronicleError(.storageFull, "The disk is full, or the store reached its configured maximum size, so nothing was written (\(what)). Free space or raise the limit; everything stored before is intact.", cause: database)
+        case .SQLITE_NOTADB:
+            return ChronicleError(.incompatibleStorage, "Could not \(what): the file is not a SQLite database, so not a Chronicle data file. Point --data at a Chronicle data directory or an empty one.", cause: database)
+        case .SQLITE_CORRUPT:
+            return ChronicleError(.storageFailure, "Could not \(what): the database file is corrupted (\(database.message ?? "")). Restore it from a backup.", cause: database)
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN, .SQLITE_AUTH:
+            return ChronicleError(.storageFailure, "Could not \(what): the data file or its directory is not writable or cannot be opened (\(database.message ?? "\(database.resultCode)")). Check the path and its permissions.", cause: database)
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return ChronicleError(.storageFailure, "Could not \(what): the database is locked by another process for longer than the busy timeout. Retry, or stop the other writer.", cause: database)
+        default:
+            return ChronicleError(.storageFailure, "Could not \(what): SQLite error \(database.resultCode) \(database.message ?? ""). ", cause: database)
+        }
+    }
+}

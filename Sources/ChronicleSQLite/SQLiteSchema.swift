@@ -1,0 +1,61 @@
+import ChronicleCore
+import GRDB
+
+/// The named, versioned migrations of a Chronicle SQLite file. Never edit a shipped
+/// migration: add a new one, so that files made by this version open in later ones.
+enum SQLiteSchema {
+    /// `PRAGMA application_id` of Chronicle files: "CHRN".
+    static let applicationID: Int32 = 0x4348_524E
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-events") { db in
+            try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            try db.execute(sql: """
+                CREATE TABLE streams (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    revision INTEGER,
+                    status INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE events (
+                    position INTEGER PRIMARY KEY,
+                    id BLOB NOT NULL UNIQUE,
+                    stream TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    type TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    recorded_at INTEGER NOT NULL,
+                    data TEXT NOT NULL,
+                    metadata TEXT NOT NULL,
+                    hash BLOB NOT NULL
+                );
+                CREATE UNIQUE INDEX events_by_stream ON events(stream, revision);
+                CREATE INDEX events_by_type ON events(type, position);
+                CREATE INDEX events_by_category ON events(category, position);
+                CREATE TABLE purged_events (
+                    position INTEGER PRIMARY KEY,
+                    hash BLOB NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+
+    /// Refuses files that are not Chronicle's, or that a newer Chronicle wrote.
+    static func checkCompatible(_ db: Database, path: String) throws {
+        let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        if applicationID != 0 && applicationID != Self.applicationID {
+            throw ChronicleError(.incompatibleStorage, "\(path) is a SQLite database of another application (application_id \(applicationID)), not a Chronicle data file. Point --data at a Chronicle data directory or an empty one.")
+        }
+        if applicationID == 0 && !tables.isEmpty {
+            throw ChronicleError(.incompatibleStorage, "\(path) is a SQLite database with other tables (\(tables.prefix(3).joined(separator: ", "))), not a Chronicle data file. Point --data at a Chronicle data directory or an empty one.")
+        }
+        let known = Set(migrator.migrations)
+        let applied = applicationID == 0 ? [] : try migrator.appliedIdentifiers(db)
+        let unknown = applied.subtracting(known)
+        if !unknown.isEmpty {
+            throw ChronicleError(.incompatibleStorage, "\(path) was written by a newer version of Chronicle (it has migrations \(unknown.sorted().joined(separator: ", ")) that this version does not know). Upgrade Chronicle to open it.")
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import ChronicleCore
+import Foundation
+import GRDB
+
+/// The ``EventStoreTransaction`` of the SQLite store: reuses prepared statements, and
+/// writes each stream's new state once per append instead of once per event.
+struct SQLiteWriteTransaction: EventStoreTransaction {
+    let db: Database
+    private var pendingStreams: [StreamName: StreamInfo] = [:]
+
+    init(db: Database) {
+        self.db = db
+    }
+
+    static func streamInfo(_ db: Database, _ name: StreamName) throws -> StreamInfo? {
+        let statement = try db.cachedStatement(sql: "SELECT revision, status FROM streams WHERE name = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [name.rawValue]) else { return nil }
+        let status: StreamInfo.Status = switch row[1] as Int {
+        case 1: .softDeleted
+        case 2: .tombstoned
+        default: .active
+        }
+        return StreamInfo(stream: name, revision: row[0], status: status)
+    }
+
+    func stream(_ name: StreamName) throws -> StreamInfo? {
+        if let pending = pendingStreams[name] { return pending }
+        return try Self.streamInfo(db, name)
+    }
+
+    func event(id: UUID) throws -> RecordedEvent? {
+        let statement = try db.cachedStatement(sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE id = ?")
+        return try Row.fetchOne(statement, arguments: [SQLiteEventRow.blob(id)]).map(SQLiteEventRow.decode)
+    }
+
+    mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        do {
+            try statement.execute(arguments: [
+                event.position, SQLiteEventRow.blob(event.id), event.stream.rawValue, event.revision, event.type,
+                event.stream.category, event.recordedAtMicroseconds, event.dataJSON, event.metadataJSON, Data(event.hash),
+            ])
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE && (error.message ?? "").contains("events.id") {
+            throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)
+        }
+        pendingStreams[stream.stream] = stream
+    }
+
+    mutating func save(_ stream: StreamInfo) throws {
+        pendingStreams[stream.stream] = stream
+    }
+
+    mutating func purge(_ stream: StreamName) throws {
+        try flush()
+        try db.execute(sql: "INSERT INTO purged_events (position, hash) SELECT position, hash FROM events WHERE stream = ?", arguments: [stream.rawValue])
+        try db.execute(sql: "DELETE FROM events WHERE stream = ?", arguments: [stream.rawValue])
+    }
+
+    /// Writes the streams' new states.
+    mutating func flush() throws {
+        guard !pendingStreams.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO streams (name, revision, status) VALUES (?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET revision = excluded.revision, status = excluded.status
+            """)
+        for info in pendingStreams.values {
+            let status = switch info.status {
+            case .active: 0
+            case .softDeleted: 1
+            case .tombstoned: 2
+            }
+            try statement.execute(arguments: [info.stream.rawValue, info.revision, status])
+        }
+        pendingStreams.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Decoding of `events` rows.
+enum SQLiteEventRow {
+    static let columns = "position, id, stream, revision, type, recorded_at, data, metadata, hash"
+
+    static func decode(_ row: Row) throws -> RecordedEvent {
+        let idData: Data = row[1]
+        guard idData.count == 16 else {
+            throw ChronicleError(.storageFailure, "The event at position \(row[0] as Int64) has a malformed id; the data file is damaged. Restore it from a backup.")
+        }
+        let id = idData.withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
+        let streamName: String = row[2]
+        let stream = StreamName(stored: streamName)
+        return RecordedEvent(
+            id: id, stream: stream, type: row[4], revision: row[3], position: row[0],
+            recordedAtMicroseconds: row[5], dataJSON: row[6], metadataJSON: row[7], hash: [UInt8](row[8] as Data)
+        )
+    }
+
+    static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments) throws -> [RecordedEvent] {
+        let statement = try db.cachedStatement(sql: sql)
+        let cursor = try Row.fetchCursor(statement, arguments: arguments)
+        var events: [RecordedEvent] = []
+        while let row = try cursor.next() {
+            events.append(try decode(row))
+        }
+        return events
+    }
+
+    static func blob(_ id: UUID) -> Data {
+        withUnsafeBytes(of: id.uuid) { Data($0) }
+    }
+}

@@ -1,0 +1,220 @@
+import ChronicleCore
+import ChronicleSQLite
+import ChronicleTesting
+import Foundation
+import GRDB
+import Testing
+
+@Suite("SQLite store")
+struct SQLiteEventStoreTests {
+    let user = try! StreamName("user-1")
+
+    @Test("events survive closing and reopening the file, and the log continues")
+    func reopen() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/data"
+            do {
+                let store = try SQLiteEventStore(directory: path, logger: testLogger)
+                try await store.append(to: user, [EventData(type: "UserCreated", data: ["email": "a@example.com"])])
+                try await store.append(to: user, [EventData(type: "UserRenamed", data: ["name": "Ada"])], expected: .exact(0))
+            }
+            let reopened = try SQLiteEventStore(directory: path, logger: testLogger)
+            #expect(try await reopened.headPosition() == 2)
+            #expect(try await reopened.read(user).map(\.type) == ["UserCreated", "UserRenamed"])
+            let next = try await reopened.append(to: user, [EventData(type: "UserVerified")], expected: .exact(1))
+            #expect(next.firstPosition == 3 && next.firstRevision == 2)
+            #expect(try await reopened.verify().isIntact)
+        }
+    }
+
+    @Test("the file carries Chronicle's application id and named migrations")
+    func migrations() async throws {
+        try await withSQLiteStore { store, _ in
+            let queue = try DatabaseQueue(path: store.path)
+            let (applicationID, migrations, journalMode) = try await queue.read { db in
+                (
+                    try Int32.fetchOne(db, sql: "PRAGMA application_id"),
+                    try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"),
+                    try String.fetchOne(db, sql: "PRAGMA journal_mode")
+                )
+            }
+            #expect(applicationID == 0x4348_524E)
+            #expect(migrations == ["v1-events"])
+            #expect(journalMode == "wal")
+        }
+    }
+
+    @Test("a batch of concurrent appends keeps each outcome apart")
+    func independentOutcomesUnderGroupCommit() async throws {
+        try await withSQLiteStore { store, _ in
+            for index in 0..<40 {
+                try await store.append(to: StreamName("slot-\(index)"), [EventData(type: "Opened")])
+            }
+            let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        let expected: ExpectedRevision = index.isMultiple(of: 2) ? .exact(0) : .exact(7)
+                        let ok = (try? await store.append(to: StreamName("slot-\(index)"), [EventData(type: "Taken")], expected: expected)) != nil
+                        return (index, ok)
+                    }
+                }
+                var all: [Int: Bool] = [:]
+                for await (index, ok) in group { all[index] = ok }
+                return all
+            }
+            for index in 0..<40 {
+                #expect(outcomes[index] == index.isMultiple(of: 2), "slot \(index)")
+                #expect(try await store.info(StreamName("slot-\(index)"))?.revision == (index.isMultiple(of: 2) ? 1 : 0))
+            }
+            #expect(try await store.headPosition() == 60)
+            #expect(try await store.verify().isIntact)
+            let statistics = store.commitStatistics
+            #expect(statistics.operations == 80)
+            #expect(statistics.commits <= statistics.operations)
+        }
+    }
+
+    @Test("a subscriber sees events appended through another connection to the same file")
+    func externalCommits() async throws {
+        try await withSQLiteStore(.init(externalCommitPollInterval: .milliseconds(20))) { store, path in
+            let other = try SQLiteEventStore(directory: path, logger: testLogger)
+            let seen = try await withDeadline(seconds: 60, "an event written by another connection") {
+                try await withThrowingTaskGroup(of: RecordedEvent?.self) { group in
+                    group.addTask {
+                        for try await event in store.subscribe(after: 0) { return event }
+                        return nil
+                    }
+                    group.addTask {
+                        try await other.append(to: StreamName("remote-1"), [EventData(type: "Arrived")])
+                        return nil
+                    }
+                    var found: RecordedEvent?
+                    for try await event in group where event != nil { found = event }
+                    return found
+                }
+            }
+            #expect(seen?.type == "Arrived")
+            let next = try await store.append(to: StreamName("local-1"), [EventData(type: "Local")])
+            #expect(next.firstPosition == 2, "the writer must see the other connection's commit")
+        }
+    }
+
+    @Test("a full disk (here, the configured maximum size) fails the append cleanly and loses nothing")
+    func storageFull() async throws {
+        try await withSQLiteStore(.init(maximumSize: 256 * 1024)) { store, path in
+            var stored = 0
+            var failure: ChronicleError?
+            let payload = String(repeating: "x", count: 8 * 1024)
+            for index in 0..<200 {
+                do {
+                    try await store.append(to: StreamName("fill-\(index)"), [EventData(type: "Filled", data: ["blob": .string(payload)])])
+                    stored += 1
+                } catch let error as ChronicleError {
+                    failure = error
+                    break
+                }
+            }
+            let error = try #require(failure, "the limit was never reached")
+            #expect(error.code == .storageFull)
+            #expect(error.message.contains("full"))
+            #expect(stored > 0)
+            #expect(try await store.headPosition() == Int64(stored))
+            #expect(try await store.verify().isIntact)
+            let reopened = try SQLiteEventStore(directory: path, logger: testLogger)
+            #expect(try await reopened.headPosition() == Int64(stored))
+            #expect(try await reopened.verify().isIntact)
+        }
+    }
+
+    @Test("verify finds an event changed behind Chronicle's back")
+    func tamperingIsDetected() async throws {
+        try await withSQLiteStore { store, _ in
+            for index in 0..<5 {
+                try await store.append(to: StreamName("ledger-1"), [EventData(type: "Entry", data: ["amount": .integer(Int64(index))])])
+            }
+            #expect(try await store.verify().isIntact)
+            let queue = try DatabaseQueue(path: store.path)
+            try await queue.write { db in
+                try db.execute(sql: #"UPDATE events SET data = '{"amount":1000}' WHERE position = 3"#)
+            }
+            let report = try await store.verify()
+            #expect(report.firstBrokenPosition == 3)
+            #expect(report.problem?.contains("does not match its hash") == true)
+            try await queue.write { db in
+                try db.execute(sql: #"UPDATE events SET data = '{"amount":2}' WHERE position = 3"#)
+                try db.execute(sql: "DELETE FROM events WHERE position = 2")
+            }
+            let missing = try await store.verify()
+            #expect(missing.firstBrokenPosition == 2)
+            #expect(missing.problem?.contains("missing") == true)
+        }
+    }
+
+    @Test("a file that is not a database is refused, and left as it was")
+    func notADatabase() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory + "/" + SQLiteEventStore.fileName
+            let content = String(repeating: "not a database\n", count: 200)
+            try content.write(toFile: file, atomically: true, encoding: .utf8)
+            #expect {
+                _ = try SQLiteEventStore(directory: directory, logger: testLogger)
+            } throws: { error in
+                (error as? ChronicleError)?.code == .incompatibleStorage
+            }
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == content)
+        }
+    }
+
+    @Test("another application's SQLite database is refused")
+    func foreignDatabase() async throws {
+        try await withTemporaryDirectory { directory in
+            let queue = try DatabaseQueue(path: directory + "/" + SQLiteEventStore.fileName)
+            try await queue.write { db in
+                try db.execute(sql: "CREATE TABLE invoices (id INTEGER PRIMARY KEY); INSERT INTO invoices VALUES (1)")
+            }
+            #expect {
+                _ = try SQLiteEventStore(directory: directory, logger: testLogger)
+            } throws: { error in
+                let error = error as? ChronicleError
+                return error?.code == .incompatibleStorage && error?.message.contains("invoices") == true
+            }
+            #expect(try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM invoices") } == 1)
+        }
+    }
+
+    @Test("a file written by a newer version is refused with a hint to upgrade")
+    func newerVersion() async throws {
+        try await withTemporaryDirectory { directory in
+            do {
+                let store = try SQLiteEventStore(directory: directory, logger: testLogger)
+                try await store.append(to: StreamName("user-1"), [EventData(type: "UserCreated")])
+            }
+            let queue = try DatabaseQueue(path: directory + "/" + SQLiteEventStore.fileName)
+            try await queue.write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+            }
+            #expect {
+                _ = try SQLiteEventStore(directory: directory, logger: testLogger)
+            } throws: { error in
+                let error = error as? ChronicleError
+                return error?.code == .incompatibleStorage && error?.message.contains("newer version") == true
+            }
+        }
+    }
+
+    @Test("a data path that is a file, or under a file, is a clear error")
+    func unusablePaths() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory + "/plain-file"
+            try "x".write(toFile: file, atomically: true, encoding: .utf8)
+            for path in [file, file + "/data"] {
+                #expect {
+                    _ = try SQLiteEventStore(directory: path, logger: testLogger)
+                } throws: { error in
+                    let error = error as? ChronicleError
+                    return error?.code == .storageFailure && error?.message.contains(path) == true
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import ArgumentParser
+import ChronicleCore
+import ChronicleSQLite
+import Foundation
+import GRDB
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure appends, stream reads and log scans on a fresh temporary store.",
+        discussion: """
+            Each figure is the median of --runs runs, each on a new store in a temporary directory. \
+            The baseline is plain SQLite on the same disk: one-row transactions from one writer, \
+            with the same durability, so figures can be compared across machines as ratios.
+            """
+    )
+
+    @Option(help: "Concurrent writers for the append benchmarks.")
+    var writers: Int = 64
+
+    @Option(help: "Events per run of the single-event append benchmark.")
+    var singleEvents: Int = 20_000
+
+    @Option(help: "Events per run of the 100-events-per-append benchmark.")
+    var batchEvents: Int = 200_000
+
+    @Option(help: "Runs per benchmark; the median is reported.")
+    var runs: Int = 5
+
+    @Option(help: "full (fsync every commit) or lossy-on-power-failure.")
+    var durability: String = "full"
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if writers < 1 { throw ValidationError("--writers must be 1 or more.") }
+        if runs < 1 { throw ValidationError("--runs must be 1 or more.") }
+        if singleEvents < writers { throw ValidationError("--single-events must be at least --writers.") }
+        if batchEvents < 100 { throw ValidationError("--batch-events must be at least 100.") }
+        if SQLiteEventStore.Configuration.Durability(rawValue: durability) == nil {
+            throw ValidationError("--durability must be full or lossy-on-power-failure.")
+        }
+    }
+
+    struct Figure {
+        let name: String
+        let description: String
+        var samples: [Double] = []
+        var median: Double {
+            let sorted = samples.sorted()
+            guard !sorted.isEmpty else { return 0 }
+            return sorted.count.isMultiple(of: 2) ? (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2 : sorted[sorted.count / 2]
+        }
+    }
+
+    func run() async throws {
+        let configuration = SQLiteEventStore.Configuration(durability: .init(rawValue: durability)!)
+        var figures = [
+            Figure(name: "append-single", description: "single-event appends to distinct streams, \(writers) writers"),
+            Figure(name: "append-batch", description: "appends of 100 events, \(writers) writers"),
+            Figure(name: "read-stream", description: "reading one stream of 1,000 events"),
+            Figure(name: "scan-log", description: "scanning the whole log in pages of 1,000"),
+            Figure(name: "baseline-sqlite-commit", description: "plain SQLite one-row transactions, 1 writer"),
+        ]
+        for run in 1...runs {
+            try await withTemporaryDirectory { directory in
+                let store = try SQLiteEventStore(directory: directory + "/store", configuration: configuration, logger: StoreOptions.logger)
+                figures[0].samples.append(try await appendSingle(store))
+                figures[1].samples.append(try await appendBatch(store))
+                figures[2].samples.append(try await readStream(store))
+                figures[3].samples.append(try await scanLog(store))
+                figures[4].samples.append(try measureBaseline(directory + "/baseline.sqlite", durability: configuration.durability))
+                let statistics = store.commitStatistics
+                Output.progress("run \(run)/\(runs): " + figures.map { "\($0.name) \(Int($0.samples.last!)) events/s" }.joined(separator: ", ") + "; mean group commit \(String(format: "%.1f", Double(statistics.operations) / Double(max(1, statistics.commits)))) appends")
+            }
+        }
+        let baseline = figures[4].median
+        if json {
+            let entries = figures.map { figure in
+                "{\"name\":\(figure.name.jsonQuoted),\"description\":\(figure.description.jsonQuoted),\"eventsPerSecond\":\(Int(figure.median)),\"ratioToBaseline\":\(String(format: "%.2f", figure.median / baseline)),\"samples\":[\(figure.samples.map { String(Int($0)) }.joined(separator: ","))]}"
+            }
+            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]}")
+        } else {
+            Output.line("SQLite, durability \(durability), median of \(runs) runs:")
+            for figure in figures {
+                let padded = figure.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                Output.line("  \(padded) \(String(Int(figure.median)).leftPad(10)) events/s  (\(String(format: "%6.2f", figure.median / baseline))x baseline)  \(figure.description)")
+            }
+        }
+    }
+
+    static func event(_ index: Int) -> EventData {
+        EventData(type: "BenchmarkEvent", data: ["index": .integer(Int64(index)), "text": "a short payload of about forty bytes...."])
+    }
+
+    func appendSingle(_ store: SQLiteEventStore) async throws -> Double {
+        let perWriter = singleEvents / writers
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    for index in 0..<perWriter {
+                        try await store.append(to: StreamName("single-\(writer)x\(index)"), [Self.event(index)], expected: .noStream)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return Double(perWriter * writers) / (ContinuousClock.now - start).seconds
+    }
+
+    func appendBatch(_ store: SQLiteEventStore) async throws -> Double {
+        let calls = batchEvents / 100
+        let perWriter = max(1, calls / writers)
+        let activeWriters = min(writers, calls)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<activeWriters {
+                group.addTask {
+                    for call in 0..<perWriter {
+                        let events = (0..<100).map { Self.event(call * 100 + $0) }
+                        try await store.append(to: StreamName("batch-\(writer)"), events, expected: call == 0 ? .noStream : .exact(Int64(call * 100 - 1)))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return Double(perWriter * activeWriters * 100) / (ContinuousClock.now - start).seconds
+    }
+
+    func readStream(_ store: SQLiteEventStore) async throws -> Double {
+        let stream = try StreamName("read-1")
+        for chunk in 0..<10 {
+            try await store.append(to: stream, (0..<100).map { Self.event(chunk * 100 + $0) })
+        }
+        let repetitions = 300
+        let start = ContinuousClock.now
+        var total = 0
+        for _ in 0..<repetitions {
+            total += try await store.read(stream, from: .start, direction: .forwards, limit: 1000).count
+        }
+        guard total == repetitions * 1000 else {
+            throw CommandFailure(message: "bench: read \(total) events, expected \(repetitions * 1000)")
+        }
+        return Double(total) / (ContinuousClock.now - start).seconds
+    }
+
+    func scanLog(_ store: SQLiteEventStore) async throws -> Double {
+        let head = try await store.headPosition()
+        let start = ContinuousClock.now
+        var position: Int64 = 0
+        var total = 0
+        while true {
+            let page = try await store.readLog(after: position, limit: 1000, filter: LogFilter())
+            if page.events.isEmpty { break }
+            total += page.events.count
+            position = page.scannedThrough
+        }
+        guard total == Int(head) else {
+            throw CommandFailure(message: "bench: scanned \(total) events, expected \(head)")
+        }
+        return Double(total) / (ContinuousClock.now - start).seconds
+    }
+
+    func measureBaseline(_ path: String, durability: SQLiteEventStore.Configuration.Durability) throws -> Double {
+        var configuration = GRDB.Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.write { db in try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, data TEXT NOT NULL)") }
+        let count = 2_000
+        let start = ContinuousClock.now
+        for index in 0..<count {
+            try pool.write { db in
+                try db.execute(sql: "INSERT INTO t (data) VALUES (?)", arguments: ["{\"index\":\(index)}"])
+            }
+        }
+        return Double(count) / (ContinuousClock.now - start).seconds
+    }
+}
+
+func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-bench-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try await body(directory)
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import ChronicleCore
+
+struct Read: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read the events of a stream.",
+        discussion: "Prints one event per line: position, stream@revision, time, type, data."
+    )
+
+    @Argument(help: "The stream, such as user-1234.")
+    var stream: String
+
+    @Option(help: "The revision to start from (inclusive). Default: the start, or the end with --backwards.")
+    var from: Int64?
+
+    @Flag(help: "Read from the newest event to the oldest.")
+    var backwards = false
+
+    @Option(help: "The most events to print.")
+    var limit: Int = 1000
+
+    @OptionGroup var options: StoreOptions
+
+    func validate() throws {
+        if limit < 0 { throw ValidationError("--limit must be 0 or more.") }
+        if let from, from < 0 { throw ValidationError("--from must be a revision, 0 or more.") }
+    }
+
+    func run() async throws {
+        let stream = try parseStream(stream)
+        let store = try options.openStore()
+        let start: ReadStart = from.map { .revision($0) } ?? .start
+        let events = try await store.read(stream, from: start, direction: backwards ? .backwards : .forwards, limit: limit)
+        printEvents(events, json: options.json)
+    }
+}
+
+struct Log: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read the global log, in position order.",
+        discussion: "Filter with --type and --category (each may be repeated). Page with --after: the last line of a page tells where the next starts."
+    )
+
+    @Option(help: "Start after this position.")
+    var after: Int64 = 0
+
+    @Option(help: "The most events to print.")
+    var limit: Int = 1000
+
+    @Option(help: "Only events of this type (repeatable).")
+    var type: [String] = []
+
+    @Option(help: "Only events of streams in this category (repeatable), such as user.")
+    var category: [String] = []
+
+    @OptionGroup var options: StoreOptions
+
+    func validate() throws {
+        if limit < 0 { throw ValidationError("--limit must be 0 or more.") }
+        if after < 0 { throw ValidationError("--after must be a position, 0 or more.") }
+    }
+
+    func run() async throws {
+        let store = try options.openStore()
+        let page = try await store.readLog(after: after, limit: limit, filter: LogFilter(types: Set(type), categories: Set(category)))
+        printEvents(page.events, json: options.json)
+        if !options.json && page.events.count == limit {
+            Output.progress("more: chronicle log --after \(page.scannedThrough)")
+        }
+    }
+}
+
+struct Tail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow the global log: print events as they are appended, until interrupted.",
+        discussion: "Starts at the end of the log; --after 0 replays everything first."
+    )
+
+    @Option(help: "Start after this position. Default: the current end of the log.")
+    var after: Int64?
+
+    @Option(help: "Only events of this type (repeatable).")
+    var type: [String] = []
+
+    @Option(help: "Only events of streams in this category (repeatable).")
+    var category: [String] = []
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let store = try options.openStore()
+        let head = try await store.headPosition()
+        let start = after ?? head
+        if !options.json {
+            Output.progress("following the log after position \(start); press Ctrl-C to stop")
+        }
+        for try await event in store.subscribe(after: start, filter: LogFilter(types: Set(type), categories: Set(category))) {
+            Output.line(options.json ? event.jsonText : humanLine(event))
+        }
+    }
+}
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompute the hash chain over the whole log; exits 1 if anything was changed."
+    )
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let store = try options.openStore()
+        let report = try await store.verify()
+        if options.json {
+            let broken = report.firstBrokenPosition.map(String.init) ?? "null"
+            let problem = report.problem.map(\.jsonQuoted) ?? "null"
+            Output.line("{\"intact\":\(report.isIntact),\"verifiedEvents\":\(report.verifiedEvents),\"purgedEvents\":\(report.purgedEvents),\"headPosition\":\(report.headPosition),\"firstBrokenPosition\":\(broken),\"problem\":\(problem)}")
+        } else if report.isIntact {
+            Output.line("intact: \(report.verifiedEvents) events verified, \(report.purgedEvents) purged events carried over, head at position \(report.headPosition)")
+        }
+        if !report.isIntact {
+            throw CommandFailure(message: "the hash chain breaks at position \(report.firstBrokenPosition ?? 0): \(report.problem ?? "unknown problem")")
+        }
+    }
+}

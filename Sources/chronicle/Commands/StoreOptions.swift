@@ -1,0 +1,53 @@
+import ArgumentParser
+import ChronicleCore
+import ChronicleSQLite
+import Foundation
+import Logging
+
+/// Options shared by the commands that open a data directory.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The data directory (or set CHRONICLE_DATA).", valueName: "path"))
+    var data: String?
+
+    @Flag(name: .long, help: "Print JSON (one object per line) for scripts.")
+    var json = false
+
+    var dataDirectory: String {
+        data ?? ProcessInfo.processInfo.environment["CHRONICLE_DATA"] ?? "./chronicle-data"
+    }
+
+    func openStore() throws -> SQLiteEventStore {
+        try SQLiteEventStore(directory: dataDirectory, logger: Self.logger)
+    }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "chronicle")
+        logger.logLevel = ProcessInfo.processInfo.environment["CHRONICLE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+        return logger
+    }()
+}
+
+extension StreamName: ExpressibleByArgument {
+    /// Parses and validates a stream name given on the command line.
+    public init?(argument: String) {
+        guard let name = try? StreamName(argument) else { return nil }
+        self = name
+    }
+}
+
+/// Parses a stream name with the store's own message when it is invalid.
+func parseStream(_ text: String) throws -> StreamName {
+    try StreamName(text)
+}
+
+/// One event as a human-readable line.
+func humanLine(_ event: RecordedEvent) -> String {
+    "\(event.position)\t\(event.stream)@\(event.revision)\t\(Timestamp.iso8601(microseconds: event.recordedAtMicroseconds))\t\(event.type)\t\(event.dataJSON)"
+}
+
+/// Prints events as NDJSON or human lines.
+func printEvents(_ events: [RecordedEvent], json: Bool) {
+    for event in events {
+        Output.line(json ? event.jsonText : humanLine(event))
+    }
+}

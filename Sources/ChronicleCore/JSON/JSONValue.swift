@@ -49,36 +49,20 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 extension JSONValue {
-    /// Parses JSON text.
+    /// Parses JSON text strictly (RFC 8259; no trailing commas, no duplicate keys).
     ///
-    /// - Throws: ``ChronicleError`` with code ``ChronicleError/Code/invalidInput`` naming what is wrong.
+    /// - Throws: ``ChronicleError`` with code ``ChronicleError/Code/invalidInput`` giving the
+    ///   line, the column and what is wrong.
     public init(parsing text: String) throws {
-        try self.init(parsing: Data(text.utf8))
+        self = try JSONParser.parse(Array(text.utf8))
     }
 
-    /// Parses UTF-8 JSON bytes.
+    /// Parses UTF-8 JSON bytes strictly.
     ///
-    /// - Throws: ``ChronicleError`` with code ``ChronicleError/Code/invalidInput`` naming what is wrong.
+    /// - Throws: ``ChronicleError`` with code ``ChronicleError/Code/invalidInput`` giving the
+    ///   line, the column and what is wrong.
     public init(parsing data: Data) throws {
-        do {
-            self = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let error as DecodingError {
-            throw ChronicleError(.invalidInput, "Malformed JSON: \(Self.describe(error)). Send a valid JSON document.")
-        } catch {
-            throw ChronicleError(.invalidInput, "Malformed JSON: \(error). Send a valid JSON document.")
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context):
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
-            return context.debugDescription
-        @unknown default:
-            return "\(error)"
-        }
+        self = try JSONParser.parse(Array(data))
     }
 }
 

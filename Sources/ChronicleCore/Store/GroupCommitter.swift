@@ -75,6 +75,11 @@ public final class GroupCommitter<Operation: Sendable, Outcome: Sendable>: Senda
         state.withLock { ($0.commits, $0.operations) }
     }
 
+    /// Operations waiting for the next commit (the write queue's depth).
+    public var pendingCount: Int {
+        state.withLock { $0.pending.count }
+    }
+
     /// Submits an operation and waits for its own outcome.
     public func submit(_ operation: Operation) async throws -> Outcome {
         let mine = Waiter()

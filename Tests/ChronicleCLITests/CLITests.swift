@@ -1,0 +1,224 @@
+import ChronicleCore
+import Foundation
+import Testing
+
+/// Runs the built `chronicle` binary.
+struct CLI {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+    }
+
+    static let binary: URL = {
+        if let path = ProcessInfo.processInfo.environment["CHRONICLE_BIN"] { return URL(fileURLWithPath: path) }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("chronicle")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/chronicle")
+    }()
+
+    let data: String
+
+    func process(_ arguments: [String], stdout: FileHandle, stderr: FileHandle, stdin: FileHandle? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["CHRONICLE_DATA"] = data
+        process.environment = environment
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = stdin ?? FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Runs to completion, with output in files (no pipe can fill up and block the child).
+    func run(_ arguments: String..., input: String? = nil) async throws -> Outcome {
+        try await run(arguments: arguments, input: input)
+    }
+
+    func run(arguments: [String], input: String? = nil) async throws -> Outcome {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("out"), err = directory.appendingPathComponent("err"), inp = directory.appendingPathComponent("in")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: inp.path, contents: Data((input ?? "").utf8))
+        let process = try process(arguments, stdout: try FileHandle(forWritingTo: out), stderr: try FileHandle(forWritingTo: err), stdin: try FileHandle(forReadingFrom: inp))
+        try await waitForExit(process, seconds: 300)
+        return Outcome(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8), stderr: try String(contentsOf: err, encoding: .utf8))
+    }
+}
+
+func waitForExit(_ process: Process, seconds: Double) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while process.isRunning {
+        if ContinuousClock.now > deadline {
+            process.terminate()
+            throw CLIError(message: "chronicle did not exit within \(seconds) s")
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+func withCLI<T>(_ body: (CLI) async throws -> T) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-cli-data-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try await body(CLI(data: directory))
+}
+
+func jsonObject(_ line: String) throws -> [String: JSONValue] {
+    try #require(try JSONValue(parsing: line).objectValue)
+}
+
+@Suite("chronicle CLI")
+struct CLITests {
+    @Test("append, read, log and verify round-trip, in human and JSON form")
+    func roundTrip() async throws {
+        try await withCLI { cli in
+            let first = try await cli.run("append", "user-1", "UserCreated", #"{"email":"ada@example.com"}"#, "--expected-revision", "noStream", "--json")
+            #expect(first.status == 0, "\(first.stderr)")
+            let appended = try jsonObject(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(appended["revision"] == 0 && appended["position"] == 1)
+            let second = try await cli.run("append", "user-1", "UserRenamed", "-", "--expected-revision", "0", input: #"{"name": "Ada"}"#)
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(second.stdout.contains("revision 1, position 2"))
+            try #require(try await cli.run("append", "order-1", "OrderPlaced", "{}").status == 0)
+
+            let read = try await cli.run("read", "user-1", "--json")
+            #expect(read.status == 0)
+            let events = try read.lines.map(jsonObject)
+            #expect(events.map { $0["type"] } == ["UserCreated", "UserRenamed"])
+            #expect(events[0]["data"] == ["email": "ada@example.com"])
+            #expect(events[1]["revision"] == 1)
+            let explicit = try await cli.run("read", "user-1", "--data", cli.data)
+            #expect(explicit.lines.count == 2, "--data names the same directory as CHRONICLE_DATA")
+            let backwards = try await cli.run("read", "user-1", "--backwards", "--limit", "1")
+            #expect(backwards.lines.count == 1 && backwards.stdout.contains("UserRenamed"))
+
+            let log = try await cli.run("log", "--category", "order", "--json")
+            #expect(try log.lines.map(jsonObject).map { $0["stream"] } == ["order-1"])
+            let paged = try await cli.run("log", "--after", "1", "--limit", "1")
+            #expect(paged.lines.count == 1 && paged.stdout.hasPrefix("2\t"))
+            #expect(paged.stderr.contains("chronicle log --after 2"))
+
+            let verify = try await cli.run("verify", "--json")
+            #expect(verify.status == 0)
+            #expect(try jsonObject(verify.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["intact"] == true)
+        }
+    }
+
+    @Test("bad input gets one line on stderr, a non-zero exit, and stores nothing", arguments: [
+        (["append", "user 1", "UserCreated", "{}"], "whitespace", Int32(1)),
+        (["append", "user-1", "UserCreated", "[1, 2]"], "must be a JSON object", 1),
+        (["append", "user-1", "UserCreated", #"{"a": }"#], "line 1, column 7", 1),
+        (["append", "user-1", "User Created", "{}"], "Event type", 1),
+        (["append", "user-1", "UserCreated", "{}", "--expected-revision", "latest"], "--expected-revision", 64),
+        (["append", "user-1", "UserCreated", "{}", "--expected-revision", "3"], "has no events", 1),
+        (["append", "user-1", "UserCreated", "{}", "--id", "nope"], "not a UUID", 64),
+        (["append", "$streams", "X", "{}"], "reserved", 1),
+        (["read", "user-404"], "does not exist", 1),
+        (["log", "--limit", "x"], "--limit", 64),
+        (["frobnicate"], "Unexpected argument", 64),
+    ])
+    func badInput(arguments: [String], fragment: String, status: Int32) async throws {
+        try await withCLI { cli in
+            let process = try await cli.run(arguments: arguments)
+            #expect(process.status == status, "\(process.stderr)")
+            let lines = process.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(process.stderr)")
+            #expect(process.stderr.hasPrefix("chronicle: error: "))
+            #expect(process.stderr.contains(fragment), "\(process.stderr)")
+            #expect(process.stdout.isEmpty)
+            let log = try await cli.run("log", "--json")
+            #expect(log.stdout.isEmpty, "a refused command stored something")
+        }
+    }
+
+    @Test("verify exits non-zero when the log was tampered with")
+    func verifyFails() async throws {
+        try await withCLI { cli in
+            for index in 0..<3 {
+                try #require(try await cli.run("append", "ledger-1", "Entry", #"{"n":\#(index)}"#).status == 0)
+            }
+            let sqlite = Process()
+            sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            sqlite.arguments = [cli.data + "/chronicle.sqlite", #"UPDATE events SET data = '{"n":99}' WHERE position = 2"#]
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") {
+                try sqlite.run()
+                try await waitForExit(sqlite, seconds: 60)
+                let verify = try await cli.run("verify")
+                #expect(verify.status == 1)
+                #expect(verify.stderr.contains("position 2"))
+            } else {
+                Issue.record("sqlite3 is not installed; .ci/run installs it")
+            }
+        }
+    }
+
+    @Test("tail prints stored events, then live ones as they are appended")
+    func tail() async throws {
+        try await withCLI { cli in
+            try #require(try await cli.run("append", "feed-1", "Posted", #"{"n":1}"#).status == 0)
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-tail-\(UUID().uuidString)")
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            defer { try? FileManager.default.removeItem(at: output) }
+            let tail = try cli.process(["tail", "--after", "0", "--json"], stdout: try FileHandle(forWritingTo: output), stderr: FileHandle.nullDevice)
+            defer { if tail.isRunning { tail.terminate() } }
+            func lines() -> [String] {
+                ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            }
+            try await pollUntil("tail to print the stored event") { lines().count >= 1 }
+            try #require(try await cli.run("append", "feed-1", "Posted", #"{"n":2}"#).status == 0)
+            try await pollUntil("tail to print the live event") { lines().count >= 2 }
+            let events = try lines().map(jsonObject)
+            #expect(events.map { $0["data"] } == [["n": 1], ["n": 2]])
+            #expect(tail.isRunning, "tail must keep following")
+            tail.interrupt()
+            try await waitForExit(tail, seconds: 60)
+        }
+    }
+
+    @Test("bench --json prints the four figures and the baseline")
+    func bench() async throws {
+        try await withCLI { cli in
+            let bench = try await cli.run(arguments: ["bench", "--runs", "1", "--writers", "4", "--single-events", "40", "--batch-events", "400", "--json"])
+            #expect(bench.status == 0, "\(bench.stderr)")
+            let report = try jsonObject(bench.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard case .array(let results)? = report["results"] else {
+                Issue.record("no results in \(bench.stdout)")
+                return
+            }
+            let names = results.compactMap { $0["name"] }
+            #expect(names == ["append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit"])
+            for result in results {
+                guard case .integer(let rate)? = result["eventsPerSecond"] else {
+                    Issue.record("no rate in \(result)")
+                    continue
+                }
+                #expect(rate > 0)
+            }
+            #expect(bench.stderr.contains("run 1/1"), "bench shows progress")
+        }
+    }
+}
+
+func pollUntil(_ what: String, seconds: Double = 60, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while !condition() {
+        if ContinuousClock.now > deadline { throw CLIError(message: "gave up after \(seconds) s waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}

@@ -36,7 +36,7 @@ public final class SQLiteEventStore: EventStore {
     public let configuration: Configuration
     private let pool: DatabasePool
     private let notifier = CommitNotifier()
-    private let committer: GroupCommitter<WriteOperation, WriteOutcome>
+    private let committer: GroupCommitter<WriteOperation, WriteOutcome, Database>
     private let logger: Logger
 
     /// Opens (creating if needed) the store in `directory`.
@@ -86,9 +86,11 @@ public final class SQLiteEventStore: EventStore {
             throw Self.storageError(error, doing: "open \(path)")
         }
         let writerPool = pool
-        committer = GroupCommitter(maximumBatchSize: configuration.maximumBatchSize) { batch in
-            await Self.commit(batch, in: writerPool)
-        }
+        committer = GroupCommitter(
+            maximumBatchSize: configuration.maximumBatchSize,
+            executor: { job in writerPool.asyncWriteWithoutTransaction(job) },
+            commit: { db, batch in Self.commit(batch, in: db) }
+        )
         let head = try pool.read { db in try Self.lastEvent(db)?.position ?? 0 }
         notifier.advance(to: head)
         logger.info("Opened event store", metadata: ["chronicle.path": "\(path)", "chronicle.position": "\(head)", "chronicle.durability": "\(durability.rawValue)"])
@@ -132,40 +134,38 @@ public final class SQLiteEventStore: EventStore {
     /// Commits a batch in one transaction, each operation in its own savepoint. An operation
     /// that breaks a rule fails alone; a storage failure (full disk, I/O error) fails the
     /// whole batch, since SQLite may have rolled the transaction back already.
-    private static func commit(_ batch: [WriteOperation], in pool: DatabasePool) async -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database) -> [Result<WriteOutcome, any Error>] {
+        var outcomes: [Result<WriteOutcome, any Error>] = []
+        outcomes.reserveCapacity(batch.count)
         do {
-            return try await pool.writeWithoutTransaction { db in
-                var outcomes: [Result<WriteOutcome, any Error>] = []
-                outcomes.reserveCapacity(batch.count)
-                try db.inTransaction(.immediate) {
-                    let last = try lastEvent(db)
-                    var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? HashChain.genesis, lastRecordedAt: last?.recordedAt ?? 0)
-                    let now = Timestamp.now()
-                    for operation in batch {
-                        let saved = writer
-                        do {
-                            var outcome: WriteOutcome?
-                            try db.inSavepoint {
-                                var transaction = SQLiteWriteTransaction(db: db)
-                                switch operation {
-                                case .append(let request):
-                                    outcome = .appended(try writer.append(request, in: &transaction, now: now))
-                                case .delete(let stream, let mode, let expected):
-                                    outcome = .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
-                                }
-                                try transaction.flush()
-                                return .commit
+            try db.inTransaction(.immediate) {
+                let last = try lastEvent(db)
+                var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? HashChain.genesis, lastRecordedAt: last?.recordedAt ?? 0)
+                let now = Timestamp.now()
+                for operation in batch {
+                    let saved = writer
+                    do {
+                        var outcome: WriteOutcome?
+                        try db.inSavepoint {
+                            var transaction = SQLiteWriteTransaction(db: db)
+                            switch operation {
+                            case .append(let request):
+                                outcome = .appended(try writer.append(request, in: &transaction, now: now))
+                            case .delete(let stream, let mode, let expected):
+                                outcome = .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
                             }
-                            outcomes.append(.success(outcome!))
-                        } catch let error as ChronicleError {
-                            writer = saved
-                            outcomes.append(.failure(error))
+                            try transaction.flush()
+                            return .commit
                         }
+                        outcomes.append(.success(outcome!))
+                    } catch let error as ChronicleError {
+                        writer = saved
+                        outcomes.append(.failure(error))
                     }
-                    return .commit
                 }
-                return outcomes
+                return .commit
             }
+            return outcomes
         } catch {
             let failure = storageError(error, doing: "commit")
             return Array(repeating: .failure(failure), count: batch.count)
@@ -249,9 +249,10 @@ public final class SQLiteEventStore: EventStore {
             var verifier = HashChainVerifier()
             let purged = try Row.fetchCursor(db, sql: "SELECT position, hash FROM purged_events ORDER BY position")
             var nextPurged = try purged.next().map { (position: $0[0] as Int64, hash: [UInt8]($0[1] as Data)) }
-            let events = try Row.fetchCursor(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events ORDER BY position")
-            while let row = try events.next(), !verifier.isBroken {
-                let event = try SQLiteEventRow.decode(row)
+            let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventRow.columns) FROM events ORDER BY position")
+            let events = try Row.fetchCursor(statement)
+            while try events.next() != nil, !verifier.isBroken {
+                let event = try SQLiteEventRow.decode(statement.sqliteStatement)
                 while let skipped = nextPurged, skipped.position < event.position {
                     verifier.skipPurged(position: skipped.position, hash: skipped.hash)
                     nextPurged = try purged.next().map { ($0[0], [UInt8]($0[1] as Data)) }

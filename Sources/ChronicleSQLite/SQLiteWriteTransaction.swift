@@ -1,6 +1,7 @@
 import ChronicleCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The ``EventStoreTransaction`` of the SQLite store: reuses prepared statements, and
 /// writes each stream's new state once per append instead of once per event.
@@ -29,8 +30,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     }
 
     func event(id: UUID) throws -> RecordedEvent? {
-        let statement = try db.cachedStatement(sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE id = ?")
-        return try Row.fetchOne(statement, arguments: [SQLiteEventRow.blob(id)]).map(SQLiteEventRow.decode)
+        try SQLiteEventRow.fetchOne(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE id = ?", arguments: [SQLiteEventRow.blob(id)])
     }
 
     mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws {
@@ -78,32 +78,48 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     }
 }
 
-/// Decoding of `events` rows.
+/// Decoding of `events` rows, straight from SQLite's column accessors: reading is the hot
+/// path of subscriptions and rebuilds, so it avoids intermediate `Data` and `Row` values.
 enum SQLiteEventRow {
     static let columns = "position, id, stream, revision, type, recorded_at, data, metadata, hash"
 
-    static func decode(_ row: Row) throws -> RecordedEvent {
-        let idData: Data = row[1]
-        guard idData.count == 16 else {
-            throw ChronicleError(.storageFailure, "The event at position \(row[0] as Int64) has a malformed id; the data file is damaged. Restore it from a backup.")
+    /// Decodes the row the statement is on.
+    static func decode(_ statement: SQLiteStatement) throws -> RecordedEvent {
+        let position = sqlite3_column_int64(statement, 0)
+        guard sqlite3_column_bytes(statement, 1) == 16, let idBytes = sqlite3_column_blob(statement, 1) else {
+            throw ChronicleError(.storageFailure, "The event at position \(position) has a malformed id; the data file is damaged. Restore it from a backup.")
         }
-        let id = idData.withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
-        let streamName: String = row[2]
-        let stream = StreamName(stored: streamName)
+        let id = UUID(uuid: UnsafeRawPointer(idBytes).loadUnaligned(as: uuid_t.self))
+        let hashCount = Int(sqlite3_column_bytes(statement, 8))
+        let hash: [UInt8] = sqlite3_column_blob(statement, 8).map { [UInt8](UnsafeRawBufferPointer(start: $0, count: hashCount)) } ?? []
         return RecordedEvent(
-            id: id, stream: stream, type: row[4], revision: row[3], position: row[0],
-            recordedAtMicroseconds: row[5], dataJSON: row[6], metadataJSON: row[7], hash: [UInt8](row[8] as Data)
+            id: id, stream: StreamName(stored: text(statement, 2)), type: text(statement, 4),
+            revision: sqlite3_column_int64(statement, 3), position: position,
+            recordedAtMicroseconds: sqlite3_column_int64(statement, 5),
+            dataJSON: text(statement, 6), metadataJSON: text(statement, 7), hash: hash
         )
+    }
+
+    private static func text(_ statement: SQLiteStatement, _ column: Int32) -> String {
+        guard let pointer = sqlite3_column_text(statement, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments) throws -> [RecordedEvent] {
         let statement = try db.cachedStatement(sql: sql)
         let cursor = try Row.fetchCursor(statement, arguments: arguments)
         var events: [RecordedEvent] = []
-        while let row = try cursor.next() {
-            events.append(try decode(row))
+        while try cursor.next() != nil {
+            events.append(try decode(statement.sqliteStatement))
         }
         return events
+    }
+
+    static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments) throws -> RecordedEvent? {
+        let statement = try db.cachedStatement(sql: sql)
+        let cursor = try Row.fetchCursor(statement, arguments: arguments)
+        return try cursor.next() == nil ? nil : decode(statement.sqliteStatement)
     }
 
     static func blob(_ id: UUID) -> Data {

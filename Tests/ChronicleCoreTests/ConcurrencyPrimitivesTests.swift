@@ -1,27 +1,24 @@
 import ChronicleCore
 import ChronicleTesting
+import Dispatch
 import Synchronization
 import Testing
 
-/// Records batch sizes and holds the first commit until the test opens the gate.
+/// Records batches and holds the first commit until the test opens the gate.
 final class GatedCommits: Sendable {
     let batches = Mutex<[[Int]]>([])
     let entered = Mutex(false)
-    let gate: AsyncStream<Void>
-    let open: AsyncStream<Void>.Continuation
+    let gate = DispatchSemaphore(value: 0)
+    let queue = DispatchQueue(label: "chronicle.tests.writer")
 
-    init() {
-        (gate, open) = AsyncStream<Void>.makeStream()
-    }
-
-    func commit(_ batch: [Int]) async -> [Result<Int, any Error>] {
+    func commit(_ batch: [Int]) -> [Result<Int, any Error>] {
         let first = batches.withLock { batches in
             batches.append(batch)
             return batches.count == 1
         }
         if first {
             entered.withLock { $0 = true }
-            for await _ in gate { break }
+            gate.wait()
         }
         return batch.map { $0 < 0 ? .failure(ChronicleError(.invalidInput, "negative")) : .success($0 * 10) }
     }
@@ -32,7 +29,10 @@ struct ConcurrencyPrimitivesTests {
     @Test("operations that arrive during a commit are committed together, each with its own outcome")
     func batching() async throws {
         let commits = GatedCommits()
-        let committer = GroupCommitter<Int, Int> { await commits.commit($0) }
+        let committer = GroupCommitter<Int, Int, Void>(
+            executor: { job in commits.queue.async { job(()) } },
+            commit: { _, batch in commits.commit(batch) }
+        )
         try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
             group.addTask { (0, try? await committer.submit(0)) }
             try await poll("the first commit to start") { commits.entered.withLock { $0 } }
@@ -40,7 +40,7 @@ struct ConcurrencyPrimitivesTests {
                 group.addTask { (value, try? await committer.submit(value)) }
             }
             try await poll("five operations to queue") { committer.pendingCount == 5 }
-            commits.open.yield()
+            commits.gate.signal()
             var outcomes: [Int: Int?] = [:]
             for try await (value, result) in group { outcomes[value] = result }
             #expect(outcomes[0] == 0)

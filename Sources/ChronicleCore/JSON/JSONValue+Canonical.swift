@@ -55,6 +55,11 @@ extension JSONValue {
     /// Appends `string` as a JSON string literal.
     static func writeString(_ string: String, to output: inout String) {
         output += "\""
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            output += string
+            output += "\""
+            return
+        }
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""

@@ -3,7 +3,8 @@ import Foundation
 /// An event to append: its id, type, data and metadata.
 ///
 /// The id makes retries safe: sending the same event (same id, same content) again returns
-/// the original result and stores nothing twice. Leave it out and a new UUID is made.
+/// the original result and stores nothing twice. Leave it out and a new time-ordered UUID
+/// (``Foundation/UUID/timeOrdered()``) is made.
 ///
 /// ```swift
 /// let event = EventData(type: "UserCreated", data: ["email": "ada@example.com"])
@@ -19,7 +20,7 @@ public struct EventData: Sendable, Hashable {
     public var metadata: JSONValue
 
     /// Creates an event to append.
-    public init(id: UUID = UUID(), type: String, data: JSONValue = [:], metadata: JSONValue = [:]) {
+    public init(id: UUID = .timeOrdered(), type: String, data: JSONValue = [:], metadata: JSONValue = [:]) {
         self.id = id
         self.type = type
         self.data = data
@@ -83,5 +84,28 @@ public struct EventStoreLimits: Sendable, Hashable {
     public init(maximumEventSize: Int = 1 << 20, maximumEventsPerAppend: Int = 10_000) {
         self.maximumEventSize = maximumEventSize
         self.maximumEventsPerAppend = maximumEventsPerAppend
+    }
+}
+
+extension UUID {
+    /// A new time-ordered (version 7, RFC 9562) UUID: 48 bits of Unix milliseconds, then
+    /// 74 random bits from the system's secure generator.
+    ///
+    /// Chronicle makes event ids this way because ids that grow with time keep the store's
+    /// id index append-only; random (version 4) ids scatter every insert across the index
+    /// and cost write throughput on large logs. Client-supplied ids of any version work.
+    /// (It also avoids `UUID()`, which on Linux opens `/dev/urandom` for every id.)
+    public static func timeOrdered() -> UUID {
+        var generator = SystemRandomNumberGenerator()
+        var bytes: (UInt64, UInt64) = (generator.next(), generator.next())
+        let milliseconds = UInt64(max(0, Timestamp.now() / 1000))
+        return withUnsafeMutableBytes(of: &bytes) { raw in
+            for index in 0..<6 {
+                raw[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
+            }
+            raw[6] = (raw[6] & 0x0F) | 0x70
+            raw[8] = (raw[8] & 0x3F) | 0x80
+            return UUID(uuid: raw.loadUnaligned(as: uuid_t.self))
+        }
     }
 }

@@ -34,10 +34,12 @@ public struct StreamName: Hashable, Sendable, Comparable, CustomStringConvertibl
         if name.isEmpty {
             throw ChronicleError(.invalidInput, "\(what) is empty. Use 1 to \(maximumLength) printable characters, such as 'user-1234'.")
         }
-        if name.count > maximumLength {
-            throw ChronicleError(.invalidInput, "\(what) is \(name.count) characters long; the limit is \(maximumLength).")
+        let printableASCII = name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+        let length = printableASCII ? name.utf8.count : name.count
+        if length > maximumLength {
+            throw ChronicleError(.invalidInput, "\(what) is \(length) characters long; the limit is \(maximumLength).")
         }
-        if let bad = name.unicodeScalars.first(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control || $0.properties.generalCategory == .format || $0.properties.generalCategory == .unassigned }) {
+        if !printableASCII, let bad = name.unicodeScalars.first(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control || $0.properties.generalCategory == .format || $0.properties.generalCategory == .unassigned }) {
             throw ChronicleError(.invalidInput, "\(what) \(name.debugDescription) contains whitespace or a control character (U+\(String(bad.value, radix: 16, uppercase: true))). Use printable characters only.")
         }
         if !allowReserved && name.hasPrefix("$") {

@@ -31,10 +31,97 @@ public enum HashChain {
 
     /// `sha256(previous ‖ canonicalEncoding(event))`. The event's own `hash` is ignored.
     public static func hash(previous: [UInt8], event: RecordedEvent) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(data: previous)
-        hasher.update(data: Data(canonicalEncoding(of: event).utf8))
-        return Array(hasher.finalize())
+        var encoder = CanonicalEventEncoder()
+        return encoder.hash(previous: previous, event: event)
+    }
+}
+
+/// Writes the canonical encoding of events into a reusable byte buffer and hashes it; the
+/// write path keeps one per batch so that hashing allocates almost nothing per event.
+struct CanonicalEventEncoder {
+    private var bytes: [UInt8] = []
+    private var cachedTimestamp: (microseconds: Int64, text: [UInt8])?
+
+    init() {
+        bytes.reserveCapacity(1024)
+    }
+
+    mutating func hash(previous: [UInt8], event: RecordedEvent) -> [UInt8] {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: previous)
+        append("{\"data\":")
+        append(event.dataJSON)
+        append(",\"id\":\"")
+        appendLowercaseUUID(event.id)
+        append("\",\"metadata\":")
+        append(event.metadataJSON)
+        append(",\"position\":")
+        appendInteger(event.position)
+        append(",\"recordedAt\":\"")
+        if cachedTimestamp?.microseconds != event.recordedAtMicroseconds {
+            cachedTimestamp = (event.recordedAtMicroseconds, Array(Timestamp.iso8601(microseconds: event.recordedAtMicroseconds).utf8))
+        }
+        bytes.append(contentsOf: cachedTimestamp!.text)
+        append("\",\"revision\":")
+        appendInteger(event.revision)
+        append(",\"stream\":")
+        appendQuoted(event.stream.rawValue)
+        append(",\"type\":")
+        appendQuoted(event.type)
+        append("}")
+        return Array(SHA256.hash(data: bytes))
+    }
+
+    private mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func appendQuoted(_ text: String) {
+        if text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            append(text.jsonQuoted)
+        } else {
+            bytes.append(0x22)
+            append(text)
+            bytes.append(0x22)
+        }
+    }
+
+    private mutating func appendInteger(_ value: Int64) {
+        if value < 0 {
+            append(String(value))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var remaining = UInt64(value)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+                count += 1
+            } while remaining > 0
+            bytes.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
+    private mutating func appendLowercaseUUID(_ id: UUID) {
+        let hex: StaticString = "0123456789abcdef"
+        withUnsafeBytes(of: id.uuid) { raw in
+            hex.withUTF8Buffer { digits in
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
+                    bytes.append(digits[Int(byte >> 4)])
+                    bytes.append(digits[Int(byte & 0x0F)])
+                }
+            }
+        }
     }
 }
 

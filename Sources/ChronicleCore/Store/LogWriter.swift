@@ -31,6 +31,7 @@ public struct LogWriter: Sendable {
     public private(set) var lastHash: [UInt8]
     /// The recording time of the last event written (times never go backwards).
     public private(set) var lastRecordedAt: Int64
+    private var encoder = CanonicalEventEncoder()
 
     /// Starts after the given last event (`head` 0 and ``HashChain/genesis`` for an empty log).
     public init(head: Int64 = 0, lastHash: [UInt8] = HashChain.genesis, lastRecordedAt: Int64 = 0) {
@@ -89,7 +90,7 @@ public struct LogWriter: Sendable {
         let log = StreamName.deletions
         let logRevision = (try transaction.stream(log)?.revision ?? -1) + 1
         let data: JSONValue = ["stream": .string(stream.rawValue), "mode": .string(mode.rawValue), "revision": .integer(revision)]
-        let event = PreparedEvent(unchecked: UUID(), type: "$streamDeleted", data: data.canonicalText, metadata: "{}")
+        let event = PreparedEvent(unchecked: .timeOrdered(), type: "$streamDeleted", data: data.canonicalText, metadata: "{}")
         let stored = record(event, stream: log, revision: logRevision, recordedAt: max(now, lastRecordedAt))
         try transaction.insert(stored, stream: StreamInfo(stream: log, revision: logRevision, status: .active))
         return DeleteResult(stream: stream, revision: revision, position: stored.position)
@@ -101,7 +102,7 @@ public struct LogWriter: Sendable {
             id: event.id, stream: stream, type: event.type, revision: revision, position: head,
             recordedAtMicroseconds: recordedAt, dataJSON: event.data, metadataJSON: event.metadata, hash: []
         )
-        stored.hash = HashChain.hash(previous: lastHash, event: stored)
+        stored.hash = encoder.hash(previous: lastHash, event: stored)
         lastHash = stored.hash
         lastRecordedAt = recordedAt
         return stored

@@ -33,7 +33,7 @@ struct Append: AsyncParsableCommand {
         guard let expected = ExpectedRevision(parsing: expectedRevision) else {
             throw CommandFailure(message: "--expected-revision \(expectedRevision.debugDescription) is not any, noStream, streamExists or a revision number (0 or more).", exitCode: 64)
         }
-        var eventID = UUID()
+        var eventID = UUID.timeOrdered()
         if let id {
             guard let parsed = UUID(uuidString: id) else {
                 throw CommandFailure(message: "--id \(id.debugDescription) is not a UUID (such as 3f2b8c1e-5d4a-4e2f-9b7c-1a2b3c4d5e6f).", exitCode: 64)

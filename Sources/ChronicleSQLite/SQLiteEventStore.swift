@@ -70,7 +70,6 @@ public final class SQLiteEventStore: EventStore {
         let durability = configuration.durability
         let maximumSize = configuration.maximumSize
         grdb.prepareDatabase { db in
-            try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
             if let maximumSize {
                 let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
                 try db.execute(sql: "PRAGMA max_page_count = \(max(1, maximumSize / pageSize))")
@@ -78,8 +77,13 @@ public final class SQLiteEventStore: EventStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: grdb)
-            try pool.write { db in
-                try SQLiteSchema.checkCompatible(db, path: path)
+            try pool.writeWithoutTransaction { db in
+                // After the pool's own set-up, which picks synchronous=NORMAL for WAL mode.
+                try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+                try db.inTransaction {
+                    try SQLiteSchema.checkCompatible(db, path: path)
+                    return .commit
+                }
             }
             try SQLiteSchema.migrator.migrate(pool)
         } catch {
@@ -125,6 +129,22 @@ public final class SQLiteEventStore: EventStore {
                 logger.error("Write failed", metadata: ["chronicle.error": "\(error)"])
             }
             throw error
+        }
+    }
+
+    /// SQLite settings of the writer connection that decide durability and layout
+    /// (`journal_mode`, `synchronous` — 2 is FULL, 1 is NORMAL —, `page_size`, `max_page_count`).
+    public func storageSettings() async throws -> [String: String] {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var settings: [String: String] = [:]
+                for name in ["journal_mode", "synchronous", "page_size", "max_page_count"] {
+                    settings[name] = try String.fetchOne(db, sql: "PRAGMA \(name)")
+                }
+                return settings
+            }
+        } catch {
+            throw Self.storageError(error, doing: "read the storage settings")
         }
     }
 

@@ -44,6 +44,17 @@ struct SQLiteEventStoreTests {
         }
     }
 
+    @Test("durable by default: every commit is fsynced (synchronous=FULL); the lossy option says so", arguments: [
+        (SQLiteEventStore.Configuration.Durability.full, "2"), (.lossyOnPowerFailure, "1"),
+    ])
+    func durability(_ durability: SQLiteEventStore.Configuration.Durability, synchronous: String) async throws {
+        try await withSQLiteStore(.init(durability: durability)) { store, _ in
+            let settings = try await store.storageSettings()
+            #expect(settings["synchronous"] == synchronous)
+            #expect(settings["journal_mode"] == "wal")
+        }
+    }
+
     @Test("a batch of concurrent appends keeps each outcome apart")
     func independentOutcomesUnderGroupCommit() async throws {
         try await withSQLiteStore { store, _ in

@@ -163,12 +163,11 @@ struct Bench: AsyncParsableCommand {
     }
 
     func measureBaseline(_ path: String, durability: SQLiteEventStore.Configuration.Durability) throws -> Double {
-        var configuration = GRDB.Configuration()
-        configuration.prepareDatabase { db in
+        let pool = try DatabasePool(path: path)
+        try pool.writeWithoutTransaction { db in
             try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, data TEXT NOT NULL)")
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try pool.write { db in try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, data TEXT NOT NULL)") }
         let count = 2_000
         let start = ContinuousClock.now
         for index in 0..<count {

@@ -148,48 +148,74 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    /// How many group commits ran, and how many appends and deletes they carried.
-    public var commitStatistics: (commits: Int, operations: Int) { committer.statistics }
+    /// How many group commits ran, how many appends and deletes they carried, and the time
+    /// the writer spent committing.
+    public var commitStatistics: (commits: Int, operations: Int, busy: Duration) { committer.statistics }
 
-    /// Commits a batch in one transaction, each operation in its own savepoint. An operation
-    /// that breaks a rule fails alone; a storage failure (full disk, I/O error) fails the
-    /// whole batch, since SQLite may have rolled the transaction back already.
+    /// Thrown inside an optimistic commit when an operation failed after writing.
+    private struct NeedsSavepoints: Error {}
+
+    /// Commits a batch in one transaction. An operation that breaks a rule fails alone; a
+    /// storage failure (full disk, I/O error) fails the whole batch, since SQLite may have
+    /// rolled the transaction back already.
+    ///
+    /// Operations run without savepoints first: the append and delete rules check everything
+    /// before writing, so a refused operation has written nothing. Only if an operation fails
+    /// after writing (an event id taken later in the request) is the batch rolled back and
+    /// redone with one savepoint per operation.
     private static func commit(_ batch: [WriteOperation], in db: Database) -> [Result<WriteOutcome, any Error>] {
-        var outcomes: [Result<WriteOutcome, any Error>] = []
-        outcomes.reserveCapacity(batch.count)
         do {
-            try db.inTransaction(.immediate) {
-                let last = try lastEvent(db)
-                var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? HashChain.genesis, lastRecordedAt: last?.recordedAt ?? 0)
-                let now = Timestamp.now()
-                for operation in batch {
-                    let saved = writer
-                    do {
-                        var outcome: WriteOutcome?
-                        try db.inSavepoint {
-                            var transaction = SQLiteWriteTransaction(db: db)
-                            switch operation {
-                            case .append(let request):
-                                outcome = .appended(try writer.append(request, in: &transaction, now: now))
-                            case .delete(let stream, let mode, let expected):
-                                outcome = .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
-                            }
-                            try transaction.flush()
-                            return .commit
-                        }
-                        outcomes.append(.success(outcome!))
-                    } catch let error as ChronicleError {
-                        writer = saved
-                        outcomes.append(.failure(error))
-                    }
-                }
-                return .commit
+            do {
+                return try commit(batch, in: db, savepoints: false)
+            } catch is NeedsSavepoints {
+                return try commit(batch, in: db, savepoints: true)
             }
-            return outcomes
         } catch {
             let failure = storageError(error, doing: "commit")
             return Array(repeating: .failure(failure), count: batch.count)
         }
+    }
+
+    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool) throws -> [Result<WriteOutcome, any Error>] {
+        var outcomes: [Result<WriteOutcome, any Error>] = []
+        outcomes.reserveCapacity(batch.count)
+        try db.inTransaction(.immediate) {
+            let last = try lastEvent(db)
+            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? HashChain.genesis, lastRecordedAt: last?.recordedAt ?? 0)
+            let now = Timestamp.now()
+            for operation in batch {
+                let saved = writer
+                var transaction = SQLiteWriteTransaction(db: db)
+                func apply() throws -> WriteOutcome {
+                    let outcome: WriteOutcome = switch operation {
+                    case .append(let request):
+                        .appended(try writer.append(request, in: &transaction, now: now))
+                    case .delete(let stream, let mode, let expected):
+                        .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
+                    }
+                    try transaction.flush()
+                    return outcome
+                }
+                do {
+                    if savepoints {
+                        var outcome: WriteOutcome?
+                        try db.inSavepoint {
+                            outcome = try apply()
+                            return .commit
+                        }
+                        outcomes.append(.success(outcome!))
+                    } else {
+                        outcomes.append(.success(try apply()))
+                    }
+                } catch let error as ChronicleError {
+                    if !savepoints && transaction.didWrite { throw NeedsSavepoints() }
+                    writer = saved
+                    outcomes.append(.failure(error))
+                }
+            }
+            return .commit
+        }
+        return outcomes
     }
 
     private static func lastEvent(_ db: Database) throws -> (position: Int64, hash: [UInt8], recordedAt: Int64)? {

@@ -8,6 +8,8 @@ import GRDBSQLite
 struct SQLiteWriteTransaction: EventStoreTransaction {
     let db: Database
     private var pendingStreams: [StreamName: StreamInfo] = [:]
+    /// Whether anything was written (so a failure needs a rollback).
+    private(set) var didWrite = false
 
     init(db: Database) {
         self.db = db
@@ -46,14 +48,17 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE && (error.message ?? "").contains("events.id") {
             throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)
         }
+        didWrite = true
         pendingStreams[stream.stream] = stream
     }
 
     mutating func save(_ stream: StreamInfo) throws {
+        didWrite = true
         pendingStreams[stream.stream] = stream
     }
 
     mutating func purge(_ stream: StreamName) throws {
+        didWrite = true
         try flush()
         try db.execute(sql: "INSERT INTO purged_events (position, hash) SELECT position, hash FROM events WHERE stream = ?", arguments: [stream.rawValue])
         try db.execute(sql: "DELETE FROM events WHERE stream = ?", arguments: [stream.rawValue])

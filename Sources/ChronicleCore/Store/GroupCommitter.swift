@@ -28,6 +28,7 @@ public final class GroupCommitter<Operation: Sendable, Outcome: Sendable, Contex
         var draining = false
         var commits = 0
         var operations = 0
+        var busy = Duration.zero
     }
 
     private let state = Mutex(State())
@@ -43,9 +44,10 @@ public final class GroupCommitter<Operation: Sendable, Outcome: Sendable, Contex
         self.commit = commit
     }
 
-    /// How many commits ran and how many operations they carried (their ratio is the mean batch size).
-    public var statistics: (commits: Int, operations: Int) {
-        state.withLock { ($0.commits, $0.operations) }
+    /// How many commits ran, how many operations they carried (their ratio is the mean batch
+    /// size), and the time spent committing (against wall time, the writer's utilisation).
+    public var statistics: (commits: Int, operations: Int, busy: Duration) {
+        state.withLock { ($0.commits, $0.operations, $0.busy) }
     }
 
     /// Operations waiting for the next commit (the write queue's depth).
@@ -83,7 +85,10 @@ public final class GroupCommitter<Operation: Sendable, Outcome: Sendable, Contex
                 return taken
             }
             guard let batch else { return }
+            let started = ContinuousClock.now
             let results = commit(context, batch.map(\.operation))
+            let elapsed = ContinuousClock.now - started
+            state.withLock { $0.busy += elapsed }
             for (index, entry) in batch.enumerated() {
                 if index < results.count {
                     entry.continuation.resume(with: results[index])

@@ -41,23 +41,45 @@ public struct LogWriter: Sendable {
     }
 
     /// Applies an append.
+    ///
+    /// A retry (events whose ids are stored) is answered with the original result. To keep
+    /// the usual path to one lookup per stream, stored ids are only looked up when the
+    /// append would otherwise fail: its expectation no longer holds, or its first event's id
+    /// is taken.
     public mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64) throws -> AppendResult {
-        if let original = try Self.originalResult(of: request, in: transaction) {
-            return original
+        // Every check comes before the first write, so that a refused append writes nothing
+        // (backends can skip a savepoint when a failure wrote nothing).
+        var currentRevisions: [Int64?] = []
+        currentRevisions.reserveCapacity(request.streams.count)
+        for part in request.streams {
+            let info = try transaction.stream(part.stream)
+            do {
+                try Self.check(part.expected, against: info, stream: part.stream)
+            } catch let error as ChronicleError where error.code == .wrongExpectedRevision {
+                if let original = try Self.originalResult(of: request, in: transaction) { return original }
+                throw error
+            }
+            currentRevisions.append(info?.revision)
         }
+        let start = self
         let recordedAt = max(now, lastRecordedAt)
         var results: [AppendResult.StreamResult] = []
         results.reserveCapacity(request.streams.count)
-        for part in request.streams {
-            let info = try transaction.stream(part.stream)
-            try Self.check(part.expected, against: info, stream: part.stream)
-            let firstRevision = (info?.revision ?? -1) + 1
+        for (part, currentRevision) in zip(request.streams, currentRevisions) {
+            let firstRevision = (currentRevision ?? -1) + 1
             var revision = firstRevision - 1
             let firstPosition = head + 1
             for event in part.events {
                 revision += 1
                 let stored = record(event, stream: part.stream, revision: revision, recordedAt: recordedAt)
-                try transaction.insert(stored, stream: StreamInfo(stream: part.stream, revision: revision, status: .active))
+                do {
+                    try transaction.insert(stored, stream: StreamInfo(stream: part.stream, revision: revision, status: .active))
+                } catch let error as ChronicleError where error.code == .idempotencyConflict && stored.position == start.head + 1 {
+                    // Nothing is written yet: this may be a retry of a stored append.
+                    self = start
+                    if let original = try Self.originalResult(of: request, in: transaction) { return original }
+                    throw error
+                }
             }
             results.append(.init(stream: part.stream, firstRevision: firstRevision, lastRevision: revision, firstPosition: firstPosition, lastPosition: head))
         }
@@ -143,8 +165,7 @@ public struct LogWriter: Sendable {
 
     /// If the request's events are all stored already (a retry), the result they got the
     /// first time; `nil` if none is stored; an idempotency conflict if only some are, or with
-    /// other content. Looks up the first event of each stream; a later event whose id is
-    /// taken is caught by ``EventStoreTransaction/insert(_:stream:)``.
+    /// other content.
     static func originalResult(of request: PreparedAppend, in transaction: some EventStoreTransaction) throws -> AppendResult? {
         var firstEvents: [RecordedEvent?] = []
         for part in request.streams {

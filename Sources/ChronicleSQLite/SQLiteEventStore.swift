@@ -183,9 +183,11 @@ public final class SQLiteEventStore: EventStore {
             let last = try lastEvent(db)
             var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? HashChain.genesis, lastRecordedAt: last?.recordedAt ?? 0)
             let now = Timestamp.now()
+            var deletionsExist = try SQLiteWriteTransaction.deletionsExist(db)
             for operation in batch {
                 let saved = writer
-                var transaction = SQLiteWriteTransaction(db: db)
+                if case .delete = operation { deletionsExist = true }
+                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: deletionsExist)
                 func apply() throws -> WriteOutcome {
                     let outcome: WriteOutcome = switch operation {
                     case .append(let request):

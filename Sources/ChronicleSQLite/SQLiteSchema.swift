@@ -12,9 +12,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v1-events") { db in
             try db.execute(sql: "PRAGMA application_id = \(applicationID)")
             try db.execute(sql: """
-                CREATE TABLE streams (
+                CREATE TABLE stream_deletions (
                     name TEXT PRIMARY KEY NOT NULL,
-                    revision INTEGER,
+                    revision INTEGER NOT NULL,
                     status INTEGER NOT NULL
                 ) WITHOUT ROWID;
                 CREATE TABLE events (

@@ -3,27 +3,37 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// The ``EventStoreTransaction`` of the SQLite store: reuses prepared statements, and
-/// writes each stream's new state once per append instead of once per event.
+/// The ``EventStoreTransaction`` of the SQLite store: reuses prepared statements.
+///
+/// A live stream's revision is read from the `events_by_stream` index; only deleted streams
+/// have a row (in `stream_deletions`), so an append writes no per-stream row: that saves a
+/// page write per stream per commit, which is most of the I/O of small appends.
 struct SQLiteWriteTransaction: EventStoreTransaction {
     let db: Database
+    /// Whether `stream_deletions` may have rows (when it has none, reviving is never needed).
+    let deletionsExist: Bool
     private var pendingStreams: [StreamName: StreamInfo] = [:]
     /// Whether anything was written (so a failure needs a rollback).
     private(set) var didWrite = false
 
-    init(db: Database) {
+    init(db: Database, deletionsExist: Bool) {
         self.db = db
+        self.deletionsExist = deletionsExist
+    }
+
+    static func deletionsExist(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM stream_deletions)")) ?? true
     }
 
     static func streamInfo(_ db: Database, _ name: StreamName) throws -> StreamInfo? {
-        let statement = try db.cachedStatement(sql: "SELECT revision, status FROM streams WHERE name = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [name.rawValue]) else { return nil }
-        let status: StreamInfo.Status = switch row[1] as Int {
-        case 1: .softDeleted
-        case 2: .tombstoned
-        default: .active
+        let deletion = try db.cachedStatement(sql: "SELECT revision, status FROM stream_deletions WHERE name = ?")
+        if let row = try Row.fetchOne(deletion, arguments: [name.rawValue]) {
+            let status: StreamInfo.Status = (row[1] as Int) == 2 ? .tombstoned : .softDeleted
+            return StreamInfo(stream: name, revision: row[0], status: status)
         }
-        return StreamInfo(stream: name, revision: row[0], status: status)
+        let last = try db.cachedStatement(sql: "SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1")
+        guard let revision = try Int64.fetchOne(last, arguments: [name.rawValue]) else { return nil }
+        return StreamInfo(stream: name, revision: revision, status: .active)
     }
 
     func stream(_ name: StreamName) throws -> StreamInfo? {
@@ -64,20 +74,21 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         try db.execute(sql: "DELETE FROM events WHERE stream = ?", arguments: [stream.rawValue])
     }
 
-    /// Writes the streams' new states.
+    /// Records deletions, and forgets them for streams written again.
     mutating func flush() throws {
         guard !pendingStreams.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO streams (name, revision, status) VALUES (?, ?, ?)
-            ON CONFLICT(name) DO UPDATE SET revision = excluded.revision, status = excluded.status
-            """)
         for info in pendingStreams.values {
-            let status = switch info.status {
-            case .active: 0
-            case .softDeleted: 1
-            case .tombstoned: 2
+            switch info.status {
+            case .active:
+                if deletionsExist {
+                    try db.cachedStatement(sql: "DELETE FROM stream_deletions WHERE name = ?").execute(arguments: [info.stream.rawValue])
+                }
+            case .softDeleted, .tombstoned:
+                try db.cachedStatement(sql: """
+                    INSERT INTO stream_deletions (name, revision, status) VALUES (?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET revision = excluded.revision, status = excluded.status
+                    """).execute(arguments: [info.stream.rawValue, info.revision, info.status == .tombstoned ? 2 : 1])
             }
-            try statement.execute(arguments: [info.stream.rawValue, info.revision, status])
         }
         pendingStreams.removeAll(keepingCapacity: true)
     }

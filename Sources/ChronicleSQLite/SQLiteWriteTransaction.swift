@@ -13,6 +13,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     /// Whether `stream_deletions` may have rows (when it has none, reviving is never needed).
     let deletionsExist: Bool
     private var pendingStreams: [StreamName: StreamInfo] = [:]
+    private var lastCategory: (stream: StreamName, category: String)?
     /// Whether anything was written (so a failure needs a rollback).
     private(set) var didWrite = false
 
@@ -46,20 +47,41 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     }
 
     mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws {
+        // Bound straight through SQLite's C API: this runs once per event on the writer.
         let statement = try db.cachedStatement(sql: """
             INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        do {
-            try statement.execute(arguments: [
-                event.position, SQLiteEventRow.blob(event.id), event.stream.rawValue, event.revision, event.type,
-                event.stream.category, event.recordedAtMicroseconds, event.dataJSON, event.metadataJSON, Data(event.hash),
-            ])
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE && (error.message ?? "").contains("events.id") {
-            throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)
+            """).sqliteStatement
+        if lastCategory?.stream != event.stream {
+            lastCategory = (event.stream, event.stream.category)
+        }
+        sqlite3_reset(statement)
+        sqlite3_bind_int64(statement, 1, event.position)
+        withUnsafeBytes(of: event.id.uuid) { _ = sqlite3_bind_blob(statement, 2, $0.baseAddress, 16, sqliteTransient) }
+        bindText(statement, 3, event.stream.rawValue)
+        sqlite3_bind_int64(statement, 4, event.revision)
+        bindText(statement, 5, event.type)
+        bindText(statement, 6, lastCategory!.category)
+        sqlite3_bind_int64(statement, 7, event.recordedAtMicroseconds)
+        bindText(statement, 8, event.dataJSON)
+        bindText(statement, 9, event.metadataJSON)
+        event.hash.withUnsafeBytes { _ = sqlite3_bind_blob(statement, 10, $0.baseAddress, Int32($0.count), sqliteTransient) }
+        let code = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        guard code == SQLITE_DONE else {
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            if sqlite3_extended_errcode(db.sqliteConnection) == 2067 /* SQLITE_CONSTRAINT_UNIQUE */ && message.contains("events.id") {
+                throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)
+            }
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
         }
         didWrite = true
         pendingStreams[stream.stream] = stream
+    }
+
+    private func bindText(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
     }
 
     mutating func save(_ stream: StreamInfo) throws {
@@ -93,6 +115,9 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         pendingStreams.removeAll(keepingCapacity: true)
     }
 }
+
+/// SQLite's `SQLITE_TRANSIENT`: SQLite copies the bound bytes before the call returns.
+let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// Decoding of `events` rows, straight from SQLite's column accessors: reading is the hot
 /// path of subscriptions and rebuilds, so it avoids intermediate `Data` and `Row` values.

@@ -124,8 +124,9 @@ let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 enum SQLiteEventRow {
     static let columns = "position, id, stream, revision, type, recorded_at, data, metadata, hash"
 
-    /// Decodes the row the statement is on.
-    static func decode(_ statement: SQLiteStatement) throws -> RecordedEvent {
+    /// Decodes the row the statement is on. `names` reuses the stream and type strings of
+    /// the previous row when they repeat, which they mostly do in a page of events.
+    static func decode(_ statement: SQLiteStatement, names: inout RepeatedNames) throws -> RecordedEvent {
         let position = sqlite3_column_int64(statement, 0)
         guard sqlite3_column_bytes(statement, 1) == 16, let idBytes = sqlite3_column_blob(statement, 1) else {
             throw ChronicleError(.storageFailure, "The event at position \(position) has a malformed id; the data file is damaged. Restore it from a backup.")
@@ -134,11 +135,41 @@ enum SQLiteEventRow {
         let hashCount = Int(sqlite3_column_bytes(statement, 8))
         let hash: [UInt8] = sqlite3_column_blob(statement, 8).map { [UInt8](UnsafeRawBufferPointer(start: $0, count: hashCount)) } ?? []
         return RecordedEvent(
-            id: id, stream: StreamName(stored: text(statement, 2)), type: text(statement, 4),
+            id: id, stream: StreamName(stored: names.stream(statement, 2)), type: names.type(statement, 4),
             revision: sqlite3_column_int64(statement, 3), position: position,
             recordedAtMicroseconds: sqlite3_column_int64(statement, 5),
             dataJSON: text(statement, 6), metadataJSON: text(statement, 7), hash: hash
         )
+    }
+
+    static func decode(_ statement: SQLiteStatement) throws -> RecordedEvent {
+        var names = RepeatedNames()
+        return try decode(statement, names: &names)
+    }
+
+    /// The last stream name and type read, reused when the next row has the same bytes.
+    struct RepeatedNames {
+        private var lastStream = ""
+        private var lastType = ""
+
+        mutating func stream(_ statement: SQLiteStatement, _ column: Int32) -> String {
+            reuse(&lastStream, statement, column)
+        }
+
+        mutating func type(_ statement: SQLiteStatement, _ column: Int32) -> String {
+            reuse(&lastType, statement, column)
+        }
+
+        private func reuse(_ last: inout String, _ statement: SQLiteStatement, _ column: Int32) -> String {
+            guard let pointer = sqlite3_column_text(statement, column) else { return "" }
+            let count = Int(sqlite3_column_bytes(statement, column))
+            let bytes = UnsafeBufferPointer(start: pointer, count: count)
+            let same = last.utf8.count == count && last.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } == true
+            if !same {
+                last = String(decoding: bytes, as: UTF8.self)
+            }
+            return last
+        }
     }
 
     private static func text(_ statement: SQLiteStatement, _ column: Int32) -> String {
@@ -151,8 +182,9 @@ enum SQLiteEventRow {
         let statement = try db.cachedStatement(sql: sql)
         let cursor = try Row.fetchCursor(statement, arguments: arguments)
         var events: [RecordedEvent] = []
+        var names = RepeatedNames()
         while try cursor.next() != nil {
-            events.append(try decode(statement.sqliteStatement))
+            events.append(try decode(statement.sqliteStatement, names: &names))
         }
         return events
     }

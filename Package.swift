@@ -57,7 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChronicleCoreTests",
-            dependencies: ["ChronicleCore", "ChronicleTesting"],
+            dependencies: ["ChronicleCore", "ChronicleTesting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

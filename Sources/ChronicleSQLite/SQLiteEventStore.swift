@@ -181,7 +181,7 @@ public final class SQLiteEventStore: EventStore {
         outcomes.reserveCapacity(batch.count)
         try db.inTransaction(.immediate) {
             let last = try lastEvent(db)
-            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? HashChain.genesis, lastRecordedAt: last?.recordedAt ?? 0)
+            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
             let now = Timestamp.now()
             var deletionsExist = try SQLiteWriteTransaction.deletionsExist(db)
             for operation in batch {
@@ -220,10 +220,10 @@ public final class SQLiteEventStore: EventStore {
         return outcomes
     }
 
-    private static func lastEvent(_ db: Database) throws -> (position: Int64, hash: [UInt8], recordedAt: Int64)? {
+    private static func lastEvent(_ db: Database) throws -> (position: Int64, hash: EventHash, recordedAt: Int64)? {
         let statement = try db.cachedStatement(sql: "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
         guard let row = try Row.fetchOne(statement) else { return nil }
-        return (row[0], [UInt8](row[1] as Data), row[2])
+        return (row[0], EventHash(bytes: [UInt8](row[1] as Data)) ?? .zero, row[2])
     }
 
     // MARK: Reading
@@ -296,20 +296,20 @@ public final class SQLiteEventStore: EventStore {
             let head = try Self.lastEvent(db)?.position ?? 0
             var verifier = HashChainVerifier()
             let purged = try Row.fetchCursor(db, sql: "SELECT position, hash FROM purged_events ORDER BY position")
-            var nextPurged = try purged.next().map { (position: $0[0] as Int64, hash: [UInt8]($0[1] as Data)) }
+            var nextPurged = try purged.next().map { (position: $0[0] as Int64, hash: EventHash(bytes: [UInt8]($0[1] as Data)) ?? .zero) }
             let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventRow.columns) FROM events ORDER BY position")
             let events = try Row.fetchCursor(statement)
             while try events.next() != nil, !verifier.isBroken {
                 let event = try SQLiteEventRow.decode(statement.sqliteStatement)
                 while let skipped = nextPurged, skipped.position < event.position {
                     verifier.skipPurged(position: skipped.position, hash: skipped.hash)
-                    nextPurged = try purged.next().map { ($0[0], [UInt8]($0[1] as Data)) }
+                    nextPurged = try purged.next().map { ($0[0], EventHash(bytes: [UInt8]($0[1] as Data)) ?? .zero) }
                 }
                 verifier.check(event)
             }
             while let skipped = nextPurged, !verifier.isBroken {
                 verifier.skipPurged(position: skipped.position, hash: skipped.hash)
-                nextPurged = try purged.next().map { ($0[0], [UInt8]($0[1] as Data)) }
+                nextPurged = try purged.next().map { ($0[0], EventHash(bytes: [UInt8]($0[1] as Data)) ?? .zero) }
             }
             return verifier.report(headPosition: head)
         }

@@ -133,7 +133,9 @@ enum SQLiteEventRow {
         }
         let id = UUID(uuid: UnsafeRawPointer(idBytes).loadUnaligned(as: uuid_t.self))
         let hashCount = Int(sqlite3_column_bytes(statement, 8))
-        let hash: [UInt8] = sqlite3_column_blob(statement, 8).map { [UInt8](UnsafeRawBufferPointer(start: $0, count: hashCount)) } ?? []
+        guard let hashBytes = sqlite3_column_blob(statement, 8), let hash = EventHash(bytes: UnsafeRawBufferPointer(start: hashBytes, count: hashCount)) else {
+            throw ChronicleError(.storageFailure, "The event at position \(position) has a malformed hash; the data file is damaged. Restore it from a backup.")
+        }
         return RecordedEvent(
             id: id, stream: StreamName(stored: names.stream(statement, 2)), type: names.type(statement, 4),
             revision: sqlite3_column_int64(statement, 3), position: position,

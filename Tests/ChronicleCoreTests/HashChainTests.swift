@@ -9,7 +9,7 @@ struct HashChainTests {
         RecordedEvent(
             id: UUID(uuidString: "0192F3A4-5B6C-7D8E-9FA0-B1C2D3E4F5A6")!, stream: StreamName(stored: stream), type: type,
             revision: 0, position: position, recordedAtMicroseconds: 1_795_755_089_123_456,
-            dataJSON: data, metadataJSON: "{}", hash: []
+            dataJSON: data, metadataJSON: "{}", hash: .zero
         )
     }
 
@@ -22,12 +22,12 @@ struct HashChainTests {
         ("user-1", "UserCreated"), ("quote\"d-1", "Back\\slash"), ("ünï-çødé", "Tÿpe"),
     ])
     func hashMatchesDefinition(stream: String, type: String) {
-        let previous = [UInt8](repeating: 7, count: 32)
+        let previous = EventHash(bytes: [UInt8](repeating: 7, count: 32))!
         let subject = event(stream: stream, type: type, position: 12_345_678_901)
         var hasher = SHA256()
-        hasher.update(data: previous)
+        hasher.update(data: previous.bytes)
         hasher.update(data: Data(HashChain.canonicalEncoding(of: subject).utf8))
-        #expect(HashChain.hash(previous: previous, event: subject) == Array(hasher.finalize()))
+        #expect(HashChain.hash(previous: previous, event: subject).bytes == Array(hasher.finalize()))
     }
 
     @Test("verification stops at the first changed, missing or reordered event")
@@ -79,5 +79,20 @@ struct HashChainTests {
         #expect(first.uuidString.prefix(13) < second.uuidString.prefix(13), "the first 48 bits are the time")
         let many = Set((0..<10_000).map { _ in UUID.timeOrdered() })
         #expect(many.count == 10_000)
+    }
+}
+
+@Suite("Event hashes")
+struct EventHashTests {
+    @Test("an event hash holds exactly 32 bytes and prints as 64 hex digits")
+    func bytesAndHex() {
+        #expect(EventHash(bytes: [1, 2, 3]) == nil)
+        let bytes = (0..<32).map { UInt8($0 * 7 % 256) }
+        let hash = EventHash(bytes: bytes)!
+        #expect(hash.bytes == bytes)
+        #expect(hash.hex == bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined())
+        #expect(hash.hex.count == 64)
+        #expect(hash != .zero && EventHash.zero.hex == String(repeating: "0", count: 64))
+        #expect(Set([hash, EventHash(bytes: bytes)!, .zero]).count == 2)
     }
 }

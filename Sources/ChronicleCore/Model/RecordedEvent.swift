@@ -24,12 +24,12 @@ public struct RecordedEvent: Sendable, Hashable, Identifiable {
     /// Canonical JSON text of the metadata object.
     public var metadataJSON: String
     /// SHA-256 of the previous event's hash followed by this event's canonical encoding.
-    public var hash: [UInt8]
+    public var hash: EventHash
 
     /// Creates a recorded event (backends use this when reading).
     public init(
         id: UUID, stream: StreamName, type: String, revision: Int64, position: Int64,
-        recordedAtMicroseconds: Int64, dataJSON: String, metadataJSON: String, hash: [UInt8]
+        recordedAtMicroseconds: Int64, dataJSON: String, metadataJSON: String, hash: EventHash
     ) {
         self.id = id
         self.stream = stream
@@ -50,8 +50,6 @@ public struct RecordedEvent: Sendable, Hashable, Identifiable {
     public var recordedAt: Date { Date(timeIntervalSince1970: Double(recordedAtMicroseconds) / 1_000_000) }
     /// The stream's category (the part of its name before the first `-`).
     public var category: String { stream.category }
-    /// The hash as lowercase hexadecimal.
-    public var hashHex: String { hash.map { String(format: "%02x", $0) }.joined() }
 
     /// The event as one JSON object (the form `chronicle … --json` and the HTTP API use).
     public var jsonText: String {
@@ -61,7 +59,7 @@ public struct RecordedEvent: Sendable, Hashable, Identifiable {
         output += ",\"revision\":\(revision),\"position\":\(position),\"recordedAt\":\""
         output += Timestamp.iso8601(microseconds: recordedAtMicroseconds)
         output += "\",\"data\":" + dataJSON + ",\"metadata\":" + metadataJSON
-        output += ",\"hash\":\"" + hashHex + "\"}"
+        output += ",\"hash\":\"" + hash.hex + "\"}"
         return output
     }
 }

@@ -7,8 +7,8 @@ import Foundation
 /// event's previous hash is 32 zero bytes. When a stream is hard-deleted its events are
 /// purged but their hashes are kept, so the chain still verifies across the gap.
 public enum HashChain {
-    /// The "previous hash" of the first event.
-    public static let genesis = [UInt8](repeating: 0, count: 32)
+    /// The "previous hash" of the first event: 32 zero bytes.
+    public static let genesis = EventHash.zero
 
     /// The canonical encoding of an event: a JSON object with sorted keys `data`, `id`,
     /// `metadata`, `position`, `recordedAt`, `revision`, `stream`, `type`.
@@ -30,7 +30,7 @@ public enum HashChain {
     }
 
     /// `sha256(previous ‖ canonicalEncoding(event))`. The event's own `hash` is ignored.
-    public static func hash(previous: [UInt8], event: RecordedEvent) -> [UInt8] {
+    public static func hash(previous: EventHash, event: RecordedEvent) -> EventHash {
         var encoder = CanonicalEventEncoder()
         return encoder.hash(previous: previous, event: event)
     }
@@ -46,9 +46,9 @@ struct CanonicalEventEncoder {
         bytes.reserveCapacity(1024)
     }
 
-    mutating func hash(previous: [UInt8], event: RecordedEvent) -> [UInt8] {
+    mutating func hash(previous: EventHash, event: RecordedEvent) -> EventHash {
         bytes.removeAll(keepingCapacity: true)
-        bytes.append(contentsOf: previous)
+        previous.withUnsafeBytes { bytes.append(contentsOf: $0) }
         append("{\"data\":")
         append(event.dataJSON)
         append(",\"id\":\"")
@@ -69,7 +69,7 @@ struct CanonicalEventEncoder {
         append(",\"type\":")
         appendQuoted(event.type)
         append("}")
-        return Array(SHA256.hash(data: bytes))
+        return SHA256.hash(data: bytes).withUnsafeBytes { EventHash(bytes: $0)! }
     }
 
     private mutating func append(_ text: StaticString) {
@@ -158,7 +158,7 @@ public struct HashChainVerifier: Sendable {
     }
 
     /// Carries over the recorded hash of a purged (hard-deleted) event.
-    public mutating func skipPurged(position: Int64, hash: [UInt8]) {
+    public mutating func skipPurged(position: Int64, hash: EventHash) {
         guard broken == nil else { return }
         guard position == expectedPosition else {
             broken = (expectedPosition, "position \(expectedPosition) is missing from the log (next found: purged \(position))")

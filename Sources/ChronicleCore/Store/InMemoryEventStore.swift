@@ -10,7 +10,7 @@ public actor InMemoryEventStore: EventStore {
         var eventsByID: [UUID: Int64] = [:]
         var streamPositions: [StreamName: [Int64]] = [:]
         var streams: [StreamName: StreamInfo] = [:]
-        var purged: [Int64: [UInt8]] = [:]
+        var purged: [Int64: EventHash] = [:]
     }
 
     private var storage = Storage()

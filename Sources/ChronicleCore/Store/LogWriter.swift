@@ -28,13 +28,13 @@ public struct LogWriter: Sendable {
     /// The position of the last event written.
     public private(set) var head: Int64
     /// The hash of the last event written.
-    public private(set) var lastHash: [UInt8]
+    public private(set) var lastHash: EventHash
     /// The recording time of the last event written (times never go backwards).
     public private(set) var lastRecordedAt: Int64
     private var encoder = CanonicalEventEncoder()
 
     /// Starts after the given last event (`head` 0 and ``HashChain/genesis`` for an empty log).
-    public init(head: Int64 = 0, lastHash: [UInt8] = HashChain.genesis, lastRecordedAt: Int64 = 0) {
+    public init(head: Int64 = 0, lastHash: EventHash = .zero, lastRecordedAt: Int64 = 0) {
         self.head = head
         self.lastHash = lastHash
         self.lastRecordedAt = lastRecordedAt
@@ -122,7 +122,7 @@ public struct LogWriter: Sendable {
         head += 1
         var stored = RecordedEvent(
             id: event.id, stream: stream, type: event.type, revision: revision, position: head,
-            recordedAtMicroseconds: recordedAt, dataJSON: event.data, metadataJSON: event.metadata, hash: []
+            recordedAtMicroseconds: recordedAt, dataJSON: event.data, metadataJSON: event.metadata, hash: .zero
         )
         stored.hash = encoder.hash(previous: lastHash, event: stored)
         lastHash = stored.hash

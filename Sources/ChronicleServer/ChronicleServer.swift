@@ -1,0 +1,151 @@
+import ChronicleCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The Chronicle HTTP server: the event-store API over HTTP, Server-Sent Events and
+/// WebSocket, as a `Service` to run in a `ServiceGroup`.
+///
+/// ```swift
+/// let server = ChronicleServer(store: store, configuration: .init(port: 8080), logger: logger)
+/// let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+/// try await group.run()
+/// ```
+///
+/// On graceful shutdown it stops accepting connections, lets in-flight appends finish,
+/// tells every subscriber where to resume (an SSE `shutdown` event, a WebSocket close with
+/// code 1001), and returns.
+public struct ChronicleServer: Service {
+    let store: any EventStore
+    let configuration: Configuration
+    let logger: Logger
+    /// The server's metrics (rendered at `/metrics`).
+    public let metrics: ServerMetrics
+    let storeSize: @Sendable () -> Int64?
+    let onListening: @Sendable (Int) async -> Void
+    let shutdown = CommitNotifier()
+
+    /// Creates a server.
+    ///
+    /// - Parameters:
+    ///   - storeSize: reports the store's size on disk for `/metrics`, if known.
+    ///   - onListening: called with the bound port once the server accepts connections.
+    public init(
+        store: any EventStore,
+        configuration: Configuration,
+        logger: Logger,
+        metrics: ServerMetrics = ServerMetrics(),
+        storeSize: @escaping @Sendable () -> Int64? = { nil },
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        self.storeSize = storeSize
+        self.onListening = onListening
+    }
+
+    /// Serves until graceful shutdown or cancellation.
+    ///
+    /// - Throws: ``ChronicleError`` if the configuration is refused (an open server on a
+    ///   non-loopback address…), or the error of binding the port.
+    public func run() async throws {
+        try configuration.validate()
+        let router = Router(context: ChronicleRequestContext.self)
+        registerRoutes(on: router)
+        let logger = logger
+        let configuration = configuration
+        let onListening = onListening
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Chronicle"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.notice("Chronicle is listening", metadata: ["chronicle.address": "\(configuration.host):\(port)", "chronicle.keys": "\(configuration.apiKeys.count)"])
+                await onListening(port)
+            },
+            logger: logger
+        )
+        let shutdown = shutdown
+        try await withGracefulShutdownHandler {
+            try await app.run()
+        } onGracefulShutdown: {
+            shutdown.advance(to: 1)
+        }
+    }
+
+    /// Every route the server registers, as `METHOD path` with `{name}` parameters: the
+    /// list `/openapi.json` is checked against.
+    public static let routes: [String] = [
+        "GET /", "GET /health/live", "GET /health/ready", "GET /openapi.json", "GET /metrics",
+        "POST /v1/streams/{stream}", "GET /v1/streams/{stream}", "DELETE /v1/streams/{stream}",
+        "POST /v1/append", "GET /v1/log", "GET /v1/subscribe", "GET /v1/ws",
+    ]
+
+    func registerRoutes(on router: Router<ChronicleRequestContext>) {
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: ProblemMiddleware())
+        let store = store
+        let configuration = configuration
+
+        router.get("/") { _, _ in
+            json(.ok, #"{"name":"Chronicle","api":"/v1","openapi":"/openapi.json","health":"/health/ready"}"#)
+        }
+        router.get("/health/live") { _, _ in json(.ok, #"{"status":"live"}"#) }
+        router.get("/health/ready") { _, _ in
+            do {
+                let head = try await store.headPosition()
+                return json(.ok, #"{"status":"ready","position":\#(head)}"#)
+            } catch {
+                throw Problem(.serviceUnavailable, code: "not-ready", title: "Not ready", detail: "The store cannot be read: \(error)", headers: [.retryAfter: "1"])
+            }
+        }
+        router.get("/openapi.json") { _, _ in json(.ok, OpenAPIDocument.json) }
+
+        router.add(middleware: AuthMiddleware(keys: configuration.apiKeys))
+        let metrics = metrics
+        let storeSize = storeSize
+        router.get("/metrics") { _, context in
+            try context.require(.read)
+            metrics.recordStore(head: try await store.headPosition(), size: storeSize())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+        }
+        registerStreamRoutes(on: router)
+        registerSubscriptionRoutes(on: router)
+    }
+}
+
+/// A JSON response.
+func json(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
+    var headers = headers
+    headers[.contentType] = "application/json"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+extension Request {
+    /// The body as JSON, refusing other media types and bodies over `limit` bytes.
+    func jsonBody(limit: Int) async throws -> JSONValue {
+        if let type = headers[.contentType]?.lowercased(), !(type.hasPrefix("application/json") || type.contains("+json")) {
+            throw Problem(.unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type", detail: "Send the body as application/json (got \(type)).")
+        }
+        let buffer = try await body.collect(upTo: limit)
+        return try JSONValue(parsing: Data(buffer.readableBytesView))
+    }
+}
+
+extension Parameters {
+    /// A path parameter, percent-decoded.
+    func decoded(_ name: String) throws -> String {
+        guard let raw = get(name) else { throw Problem.invalid("The path has no \(name).") }
+        guard let text = raw.removingPercentEncoding else {
+            throw Problem.invalid("The \(name) in the path is not valid percent-encoding.")
+        }
+        return text
+    }
+}

@@ -1,0 +1,92 @@
+import ChronicleCore
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Turns every error into an `application/problem+json` response.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = ChronicleRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Self.problem(for: error, path: request.uri.path)
+            if problem.status.code >= 500 {
+                context.logger.error("Request failed", metadata: ["chronicle.error": "\(error)", "chronicle.path": "\(request.uri.path)"])
+            }
+            return problem.response()
+        }
+    }
+
+    static func problem(for error: any Error, path: String) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let error as ChronicleError:
+            return Problem(error)
+        case is NIOTooManyBytesError:
+            return Problem(.contentTooLarge, code: "payload-too-large", title: "Payload too large", detail: "The request body is larger than the server's limit. Send fewer or smaller events per request.")
+        case let error as HTTPError where error.status == .notFound:
+            return Problem(.notFound, code: "route-not-found", title: "Not found", detail: "No endpoint at \(path). See /openapi.json for the API.")
+        case let error as HTTPError where error.status == .methodNotAllowed:
+            return Problem(.methodNotAllowed, code: "method-not-allowed", title: "Method not allowed", detail: "\(path) does not accept this method. See /openapi.json for the API.", headers: error.headers)
+        case let error as any HTTPResponseError:
+            return Problem(error.status, code: "http-\(error.status.code)", title: error.status.reasonPhrase, detail: "\(error.status.reasonPhrase).")
+        default:
+            return Problem(.internalServerError, code: "internal-error", title: "Internal error", detail: "The server failed unexpectedly; the error is in its log. Nothing was written unless the response said so.")
+        }
+    }
+}
+
+extension Problem {
+    /// The problem as a response.
+    func response() -> Response {
+        var headers = headers
+        headers[.contentType] = "application/problem+json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json.canonicalText)))
+    }
+}
+
+/// Finds the role of the request's API key. Keys come as `Authorization: Bearer <key>`,
+/// or as `?access_token=` on WebSocket and event-stream requests, which browsers cannot
+/// give headers.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = ChronicleRequestContext
+    let keys: APIKeys
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if keys.isEmpty {
+            context.role = .admin
+            return try await next(request, context)
+        }
+        var presented: String?
+        if let header = request.headers[.authorization] {
+            guard header.lowercased().hasPrefix("bearer ") else {
+                throw Problem(.unauthorized, code: "unauthorized", title: "Unauthorized", detail: "The Authorization header must be Bearer <key>.", headers: [.wwwAuthenticate: "Bearer"])
+            }
+            presented = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        } else if let token = request.uri.queryParameters["access_token"] {
+            presented = String(token)
+        }
+        guard let presented, let role = keys.role(of: presented) else {
+            throw Problem(.unauthorized, code: "unauthorized", title: "Unauthorized", detail: presented == nil ? "Send an API key as Authorization: Bearer <key>." : "The API key is not valid.", headers: [.wwwAuthenticate: "Bearer"])
+        }
+        context.role = role
+        return try await next(request, context)
+    }
+}
+
+/// Counts requests by route and status, and times them.
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = ChronicleRequestContext
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        metrics.recordRequest(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: response.status.code, duration: ContinuousClock.now - start)
+        return response
+    }
+}

@@ -1,0 +1,949 @@
+/// The OpenAPI 3.1 document served at `/openapi.json`: the contract the tests check.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+ "openapi": "3.1.0",
+ "info": {
+  "title": "Chronicle",
+  "version": "1.0.0",
+  "description": "Event-sourcing database: append events to streams, read streams and the global log, follow the log live. Errors are application/problem+json (RFC 9457) with a stable `type` per code (`urn:chronicle:problem:<code>`)."
+ },
+ "security": [
+  {
+   "bearer": []
+  }
+ ],
+ "paths": {
+  "/": {
+   "get": {
+    "summary": "Service index",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "Links to the API.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/health/live": {
+   "get": {
+    "summary": "Liveness",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "The process is up.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/health/ready": {
+   "get": {
+    "summary": "Readiness: the store can be read",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "Ready; includes the head position.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "status": {
+           "const": "ready"
+          },
+          "position": {
+           "type": "integer"
+          }
+         }
+        }
+       }
+      }
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/openapi.json": {
+   "get": {
+    "summary": "This document",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "OpenAPI 3.1 document.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/metrics": {
+   "get": {
+    "summary": "Prometheus metrics (role read)",
+    "responses": {
+     "200": {
+      "description": "Prometheus text exposition.",
+      "content": {
+       "text/plain": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/streams/{stream}": {
+   "parameters": [
+    {
+     "name": "stream",
+     "in": "path",
+     "required": true,
+     "description": "Stream name, `category-id` (percent-encode reserved characters).",
+     "schema": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 200
+     }
+    }
+   ],
+   "post": {
+    "summary": "Append events to a stream (role write)",
+    "parameters": [
+     {
+      "name": "If-Match",
+      "in": "header",
+      "required": false,
+      "description": "The stream's ETag (its revision in quotes) to expect, or `*` for 'the stream exists'.",
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "oneOf": [
+         {
+          "$ref": "#/components/schemas/EventInput"
+         },
+         {
+          "type": "array",
+          "items": {
+           "$ref": "#/components/schemas/EventInput"
+          }
+         },
+         {
+          "type": "object",
+          "required": [
+           "events"
+          ],
+          "additionalProperties": false,
+          "properties": {
+           "expectedRevision": {
+            "$ref": "#/components/schemas/ExpectedRevision"
+           },
+           "events": {
+            "type": "array",
+            "items": {
+             "$ref": "#/components/schemas/EventInput"
+            }
+           }
+          }
+         }
+        ]
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Appended. ETag is the stream's new revision.",
+      "headers": {
+       "ETag": {
+        "schema": {
+         "type": "string"
+        }
+       },
+       "Location": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      },
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/StreamResult"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "409": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "410": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "413": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "415": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "507": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   },
+   "get": {
+    "summary": "Read a stream (role read)",
+    "parameters": [
+     {
+      "name": "from",
+      "in": "query",
+      "required": false,
+      "description": "Revision to start at (inclusive), or `end`.",
+      "schema": {
+       "oneOf": [
+        {
+         "type": "integer",
+         "minimum": 0
+        },
+        {
+         "const": "end"
+        }
+       ]
+      }
+     },
+     {
+      "name": "direction",
+      "in": "query",
+      "required": false,
+      "description": "forwards (default) or backwards.",
+      "schema": {
+       "enum": [
+        "forwards",
+        "backwards"
+       ]
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "description": "Events per page, 1–1000 (default 100).",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000
+      }
+     },
+     {
+      "name": "If-None-Match",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "A page of events; `next` is the revision to continue from, or null.",
+      "headers": {
+       "ETag": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      },
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "stream": {
+           "type": "string"
+          },
+          "revision": {
+           "type": "integer"
+          },
+          "events": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Event"
+           }
+          },
+          "next": {
+           "type": [
+            "integer",
+            "null"
+           ]
+          }
+         }
+        }
+       }
+      }
+     },
+     "304": {
+      "description": "Not modified since the ETag in If-None-Match."
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "410": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   },
+   "delete": {
+    "summary": "Delete a stream: soft (role write) or hard (role admin)",
+    "parameters": [
+     {
+      "name": "mode",
+      "in": "query",
+      "required": false,
+      "description": "soft (default): hidden, can be written again; hard: events purged, tombstoned forever.",
+      "schema": {
+       "enum": [
+        "soft",
+        "hard"
+       ]
+      }
+     },
+     {
+      "name": "If-Match",
+      "in": "header",
+      "required": false,
+      "description": "The stream's ETag (its revision in quotes) to expect, or `*` for 'the stream exists'.",
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "Deleted.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "stream": {
+           "type": "string"
+          },
+          "mode": {
+           "type": "string"
+          },
+          "revision": {
+           "type": "integer"
+          },
+          "position": {
+           "type": "integer"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "409": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "410": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/append": {
+   "post": {
+    "summary": "Atomic append to several streams (role write)",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "streams"
+        ],
+        "additionalProperties": false,
+        "properties": {
+         "streams": {
+          "type": "array",
+          "items": {
+           "type": "object",
+           "required": [
+            "stream",
+            "events"
+           ],
+           "additionalProperties": false,
+           "properties": {
+            "stream": {
+             "type": "string"
+            },
+            "expectedRevision": {
+             "$ref": "#/components/schemas/ExpectedRevision"
+            },
+            "events": {
+             "type": "array",
+             "items": {
+              "$ref": "#/components/schemas/EventInput"
+             }
+            }
+           }
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "All appended.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "position": {
+           "type": "integer"
+          },
+          "streams": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/StreamResult"
+           }
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "409": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "410": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "413": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "415": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "507": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/log": {
+   "get": {
+    "summary": "Read the global log (role read)",
+    "parameters": [
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "description": "Start after this position, or `end` for the current head.",
+      "schema": {
+       "oneOf": [
+        {
+         "type": "integer",
+         "minimum": 0
+        },
+        {
+         "const": "end"
+        }
+       ]
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "description": "Events per page, 1–1000 (default 100).",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000
+      }
+     },
+     {
+      "name": "type",
+      "in": "query",
+      "required": false,
+      "description": "Only these event types (repeat or comma-separate).",
+      "schema": {
+       "type": "array",
+       "items": {
+        "type": "string"
+       }
+      },
+      "explode": true
+     },
+     {
+      "name": "category",
+      "in": "query",
+      "required": false,
+      "description": "Only streams of these categories (repeat or comma-separate).",
+      "schema": {
+       "type": "array",
+       "items": {
+        "type": "string"
+       }
+      },
+      "explode": true
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "A page; pass `next` as `after` to continue.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "events": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Event"
+           }
+          },
+          "next": {
+           "type": "integer"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/subscribe": {
+   "get": {
+    "summary": "Follow the log as Server-Sent Events (role read)",
+    "description": "Catch-up from `after` (or Last-Event-ID), then live. Each event: `id: <position>`, `event: <type>`, `data: <Event JSON>`. Idle: `: heartbeat` comments. On server shutdown: `event: shutdown` with `resumeAfter`.",
+    "parameters": [
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "description": "Start after this position, or `end` for the current head.",
+      "schema": {
+       "oneOf": [
+        {
+         "type": "integer",
+         "minimum": 0
+        },
+        {
+         "const": "end"
+        }
+       ]
+      }
+     },
+     {
+      "name": "type",
+      "in": "query",
+      "required": false,
+      "description": "Only these event types (repeat or comma-separate).",
+      "schema": {
+       "type": "array",
+       "items": {
+        "type": "string"
+       }
+      },
+      "explode": true
+     },
+     {
+      "name": "category",
+      "in": "query",
+      "required": false,
+      "description": "Only streams of these categories (repeat or comma-separate).",
+      "schema": {
+       "type": "array",
+       "items": {
+        "type": "string"
+       }
+      },
+      "explode": true
+     },
+     {
+      "name": "Last-Event-ID",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "access_token",
+      "in": "query",
+      "required": false,
+      "description": "API key, for clients that cannot send headers.",
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "An endless event stream.",
+      "content": {
+       "text/event-stream": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/ws": {
+   "get": {
+    "summary": "Follow the log over WebSocket (role read)",
+    "description": "Upgrade to WebSocket. Messages: `{\"type\":\"event\",\"event\":<Event>}` and `{\"type\":\"heartbeat\",\"position\":N}`. Reconnect with `after=<last position>` to resume. On shutdown the server closes with code 1001. A refused upgrade (bad key, bad query) answers 400.",
+    "parameters": [
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "description": "Start after this position, or `end` for the current head.",
+      "schema": {
+       "oneOf": [
+        {
+         "type": "integer",
+         "minimum": 0
+        },
+        {
+         "const": "end"
+        }
+       ]
+      }
+     },
+     {
+      "name": "type",
+      "in": "query",
+      "required": false,
+      "description": "Only these event types (repeat or comma-separate).",
+      "schema": {
+       "type": "array",
+       "items": {
+        "type": "string"
+       }
+      },
+      "explode": true
+     },
+     {
+      "name": "category",
+      "in": "query",
+      "required": false,
+      "description": "Only streams of these categories (repeat or comma-separate).",
+      "schema": {
+       "type": "array",
+       "items": {
+        "type": "string"
+       }
+      },
+      "explode": true
+     },
+     {
+      "name": "access_token",
+      "in": "query",
+      "required": false,
+      "description": "API key, for clients that cannot send headers.",
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "101": {
+      "description": "Switching to WebSocket."
+     },
+     "400": {
+      "description": "Upgrade refused."
+     }
+    }
+   }
+  }
+ },
+ "components": {
+  "securitySchemes": {
+   "bearer": {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key with role read, write or admin. Without configured keys the server is open and listens on loopback only."
+   }
+  },
+  "schemas": {
+   "ExpectedRevision": {
+    "oneOf": [
+     {
+      "enum": [
+       "any",
+       "noStream",
+       "streamExists"
+      ]
+     },
+     {
+      "type": "integer",
+      "minimum": -1
+     }
+    ],
+    "description": "-1 means noStream."
+   },
+   "EventInput": {
+    "type": "object",
+    "required": [
+     "type"
+    ],
+    "additionalProperties": false,
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid",
+      "description": "Supply it to make retries idempotent."
+     },
+     "type": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 200
+     },
+     "data": {
+      "type": "object"
+     },
+     "metadata": {
+      "type": "object"
+     }
+    }
+   },
+   "Event": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "stream": {
+      "type": "string"
+     },
+     "type": {
+      "type": "string"
+     },
+     "revision": {
+      "type": "integer"
+     },
+     "position": {
+      "type": "integer"
+     },
+     "recordedAt": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "data": {
+      "type": "object"
+     },
+     "metadata": {
+      "type": "object"
+     },
+     "hash": {
+      "type": "string"
+     }
+    }
+   },
+   "StreamResult": {
+    "type": "object",
+    "properties": {
+     "stream": {
+      "type": "string"
+     },
+     "firstRevision": {
+      "type": "integer"
+     },
+     "lastRevision": {
+      "type": "integer"
+     },
+     "firstPosition": {
+      "type": "integer"
+     },
+     "lastPosition": {
+      "type": "integer"
+     }
+    }
+   },
+   "Problem": {
+    "type": "object",
+    "required": [
+     "type",
+     "title",
+     "status",
+     "detail",
+     "code"
+    ],
+    "properties": {
+     "type": {
+      "type": "string",
+      "description": "urn:chronicle:problem:<code>"
+     },
+     "title": {
+      "type": "string"
+     },
+     "status": {
+      "type": "integer"
+     },
+     "detail": {
+      "type": "string"
+     },
+     "code": {
+      "type": "string",
+      "enum": [
+       "invalid-input",
+       "wrong-expected-revision",
+       "stream-not-found",
+       "stream-deleted",
+       "idempotency-conflict",
+       "payload-too-large",
+       "storage-full",
+       "storage-failure",
+       "incompatible-storage",
+       "unauthorized",
+       "forbidden",
+       "route-not-found",
+       "method-not-allowed",
+       "unsupported-media-type",
+       "not-ready",
+       "internal-error"
+      ]
+     },
+     "stream": {
+      "type": "string"
+     },
+     "expectedRevision": {
+      "type": "string"
+     },
+     "actualRevision": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     },
+     "pointer": {
+      "type": "string"
+     }
+    }
+   }
+  },
+  "responses": {
+   "Problem": {
+    "description": "An RFC 9457 problem.",
+    "content": {
+     "application/problem+json": {
+      "schema": {
+       "$ref": "#/components/schemas/Problem"
+      }
+     }
+    }
+   }
+  }
+ }
+}
+"""#
+}

@@ -1,0 +1,98 @@
+import ChronicleCore
+
+/// Follows the log for one subscriber: pages from storage, then waits for commits, with a
+/// heartbeat when idle. Shared by Server-Sent Events and WebSocket.
+///
+/// It reads a page at a time and writes each event before reading on, so a slow client
+/// slows only its own reads (the writes wait for the socket): it is never dropped and never
+/// makes the server buffer events for it.
+struct LiveFeed: Sendable {
+    let store: any EventStore
+    let filter: LogFilter
+    let heartbeat: Duration
+    let shutdown: CommitNotifier
+    let pageSize = 256
+
+    enum Stop: Sendable {
+        /// The server is shutting down; the subscriber may resume after `position`.
+        case shutdown(position: Int64)
+    }
+
+    /// Runs until the task is cancelled (client gone) or the server shuts down.
+    func run(
+        after start: Int64,
+        event: (RecordedEvent) async throws -> Void,
+        heartbeat beat: (Int64) async throws -> Void
+    ) async throws -> Stop? {
+        var position = start
+        while !Task.isCancelled {
+            if shutdown.head > 0 { return .shutdown(position: position) }
+            let page = try await store.readLog(after: position, limit: pageSize, filter: filter)
+            for next in page.events {
+                try await event(next)
+            }
+            let caughtUp = page.scannedThrough <= position
+            position = max(position, page.scannedThrough)
+            guard page.events.isEmpty && caughtUp else { continue }
+            switch await waitForWork(after: position) {
+            case .events: continue
+            case .idle: try await beat(position)
+            case .shutdown: return .shutdown(position: position)
+            }
+        }
+        return nil
+    }
+
+    private enum Wake: Sendable { case events, idle, shutdown }
+
+    private func waitForWork(after position: Int64) async -> Wake {
+        let store = store
+        let shutdown = shutdown
+        let heartbeat = heartbeat
+        return await withTaskGroup(of: Wake.self) { group in
+            group.addTask {
+                try? await store.waitForEvents(after: position)
+                return .events
+            }
+            group.addTask {
+                try? await Task.sleep(for: heartbeat)
+                return .idle
+            }
+            group.addTask {
+                await shutdown.wait(after: 0)
+                return .shutdown
+            }
+            let first = await group.next() ?? .idle
+            group.cancelAll()
+            return first
+        }
+    }
+}
+
+/// Parses the filters and starting point shared by `/v1/log`, `/v1/subscribe` and `/v1/ws`.
+enum LogQuery {
+    static func filter(types: [String], categories: [String]) -> LogFilter {
+        func split(_ values: [String]) -> Set<String> {
+            Set(values.flatMap { $0.split(separator: ",") }.map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        return LogFilter(types: split(types), categories: split(categories))
+    }
+
+    /// `after`: a position (0 or more), or `end` for the current head.
+    static func after(_ text: String?, store: any EventStore, name: String = "after") async throws -> Int64 {
+        guard let text, !text.isEmpty else { return 0 }
+        if text == "end" { return try await store.headPosition() }
+        guard let position = Int64(text), position >= 0 else {
+            throw Problem.invalid("\(name) must be a log position (0 or more) or end; got \(text.debugDescription).")
+        }
+        return position
+    }
+
+    static func limit(_ text: Substring?, default value: Int = 100, maximum: Int = 1000) throws -> Int {
+        guard let text else { return value }
+        guard let limit = Int(text), (1...maximum).contains(limit) else {
+            throw Problem.invalid("limit must be a whole number from 1 to \(maximum); got \(String(text).debugDescription).")
+        }
+        return limit
+    }
+}

@@ -1,0 +1,107 @@
+import ChronicleCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension ChronicleServer {
+    func registerStreamRoutes(on router: Router<ChronicleRequestContext>) {
+        let store = store
+        let configuration = configuration
+        let metrics = metrics
+
+        router.post("/v1/streams/{stream}") { request, context in
+            try context.require(.write)
+            let stream = try StreamName(context.parameters.decoded("stream"))
+            let (events, bodyExpectation) = try EventRequests.streamAppend(try await request.jsonBody(limit: configuration.maximumRequestBytes))
+            try checkCount(events.count, configuration)
+            let headerExpectation = try request.headers[.ifMatch].map(EventRequests.ifMatch)
+            if let headerExpectation, let bodyExpectation, headerExpectation != bodyExpectation {
+                throw Problem.invalid("If-Match (\(headerExpectation)) and expectedRevision (\(bodyExpectation)) disagree; send one of them.")
+            }
+            let start = ContinuousClock.now
+            let result = try await store.append(to: stream, events, expected: headerExpectation ?? bodyExpectation ?? .any)
+            metrics.recordAppend(events: events.count, duration: ContinuousClock.now - start)
+            return json(.created, EventResponses.json(result), headers: [
+                .eTag: EventRequests.eTag(result.lastRevision),
+                .location: "/v1/streams/\(stream.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? stream.rawValue)",
+            ])
+        }
+
+        router.post("/v1/append") { request, context in
+            try context.require(.write)
+            let append = try EventRequests.multiStreamAppend(try await request.jsonBody(limit: configuration.maximumRequestBytes))
+            try checkCount(append.streams.reduce(0) { $0 + $1.events.count }, configuration)
+            let start = ContinuousClock.now
+            let result = try await store.append(append)
+            metrics.recordAppend(events: append.streams.reduce(0) { $0 + $1.events.count }, duration: ContinuousClock.now - start)
+            return json(.created, "{\"position\":\(result.position),\"streams\":[\(result.streams.map(EventResponses.json).joined(separator: ","))]}")
+        }
+
+        router.get("/v1/streams/{stream}") { request, context in
+            try context.require(.read)
+            let stream = try StreamName(context.parameters.decoded("stream"))
+            let query = request.uri.queryParameters
+            let direction: ReadDirection
+            switch query["direction"].map(String.init) {
+            case nil, "forwards": direction = .forwards
+            case "backwards": direction = .backwards
+            case let other?: throw Problem.invalid("direction must be forwards or backwards; got \(other.debugDescription).")
+            }
+            var start: ReadStart = .start
+            if let from = query["from"] {
+                if from == "end" {
+                    start = .end
+                } else if let revision = Int64(from), revision >= 0 {
+                    start = .revision(revision)
+                } else {
+                    throw Problem.invalid("from must be a revision (0 or more) or end; got \(String(from).debugDescription).")
+                }
+            }
+            let limit = try LogQuery.limit(query["limit"])
+            guard let info = try await store.info(stream) else {
+                throw ChronicleError(.streamNotFound, "Stream \(stream.rawValue.debugDescription) does not exist. Check the name, or append to it first.", stream: stream)
+            }
+            let eTag = EventRequests.eTag(info.revision ?? -1)
+            if info.status == .active, let none = request.headers[.ifNoneMatch], none.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == eTag }) {
+                return Response(status: .notModified, headers: [.eTag: eTag])
+            }
+            let events = try await store.read(stream, from: start, direction: direction, limit: limit)
+            var next = "null"
+            if events.count == limit, let last = events.last {
+                let following = direction == .forwards ? last.revision + 1 : last.revision - 1
+                if following >= 0 && following <= (info.revision ?? -1) { next = String(following) }
+            }
+            return json(.ok, "{\"stream\":\(stream.rawValue.jsonQuoted),\"revision\":\(info.revision ?? -1),\"events\":\(EventResponses.json(events)),\"next\":\(next)}", headers: [.eTag: eTag])
+        }
+
+        router.delete("/v1/streams/{stream}") { request, context in
+            let stream = try StreamName(context.parameters.decoded("stream"))
+            let mode: DeleteMode
+            switch request.uri.queryParameters["mode"].map(String.init) {
+            case nil, "soft": mode = .soft
+            case "hard": mode = .hard
+            case let other?: throw Problem.invalid("mode must be soft or hard; got \(other.debugDescription).")
+            }
+            try context.require(mode == .hard ? .admin : .write)
+            let expected = try request.headers[.ifMatch].map(EventRequests.ifMatch) ?? .any
+            let result = try await store.delete(stream, mode: mode, expected: expected)
+            return json(.ok, "{\"stream\":\(stream.rawValue.jsonQuoted),\"mode\":\"\(mode.rawValue)\",\"revision\":\(result.revision),\"position\":\(result.position)}")
+        }
+
+        router.get("/v1/log") { request, context in
+            try context.require(.read)
+            let query = request.uri.queryParameters
+            let after = try await LogQuery.after(query["after"].map(String.init), store: store)
+            let limit = try LogQuery.limit(query["limit"])
+            let filter = LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"))
+            let page = try await store.readLog(after: after, limit: limit, filter: filter)
+            return json(.ok, "{\"events\":\(EventResponses.json(page.events)),\"next\":\(page.scannedThrough)}")
+        }
+    }
+}
+
+private func checkCount(_ count: Int, _ configuration: ChronicleServer.Configuration) throws {
+    if count > configuration.maximumEventsPerRequest {
+        throw Problem(.contentTooLarge, code: "payload-too-large", title: "Payload too large", detail: "The request has \(count) events; the limit is \(configuration.maximumEventsPerRequest) per request. Split it.")
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import ChronicleCore
+import ChronicleServer
+import ChronicleSQLite
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP server on the embedded store.",
+        discussion: """
+            Serves the API on http://127.0.0.1:8080 by default, on the store in ./chronicle-data. \
+            Settings (API keys, limits) come from --config FILE (YAML) and CHRONICLE_API_KEYS=role:key,…; \
+            without keys the server only listens on loopback. Stops gracefully on SIGINT or SIGTERM.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The data directory (or set CHRONICLE_DATA).", valueName: "path"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("A YAML file with server settings.", valueName: "file"))
+    var config: String?
+
+    @Option(help: "The address to listen on (default 127.0.0.1, or the config file's).")
+    var host: String?
+
+    @Option(help: "The port (default 8080, or the config file's; 0 picks a free one).")
+    var port: Int?
+
+    @Option(help: "full (fsync every commit, default) or lossy-on-power-failure.")
+    var durability: String = "full"
+
+    func run() async throws {
+        guard let durability = SQLiteEventStore.Configuration.Durability(rawValue: durability) else {
+            throw CommandFailure(message: "--durability must be full or lossy-on-power-failure.", exitCode: 64)
+        }
+        var settings = try ChronicleServer.Configuration.load(file: config)
+        if let host { settings.host = host }
+        if let port { settings.port = port }
+        try settings.validate()
+        var logger = Logger(label: "chronicle")
+        logger.logLevel = ProcessInfo.processInfo.environment["CHRONICLE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let directory = data ?? ProcessInfo.processInfo.environment["CHRONICLE_DATA"] ?? "./chronicle-data"
+        let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability), logger: logger)
+        let path = store.path
+        let host = settings.host
+        let server = ChronicleServer(
+            store: store, configuration: settings, logger: logger,
+            storeSize: { Self.fileSize(path) },
+            onListening: { port in
+                Output.progress("Chronicle is serving http://\(host):\(port) on \(directory) (press Ctrl-C to stop)")
+            }
+        )
+        var group = ServiceGroupConfiguration(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = settings.shutdownGracePeriod
+        try await ServiceGroup(configuration: group).run()
+        Output.progress("Chronicle stopped.")
+    }
+
+    static func fileSize(_ path: String) -> Int64? {
+        let sizes = ["", "-wal", "-shm"].compactMap { suffix in
+            (try? FileManager.default.attributesOfItem(atPath: path + suffix))?[.size] as? Int64
+        }
+        return sizes.isEmpty ? nil : sizes.reduce(0, +)
+    }
+}

@@ -1,0 +1,162 @@
+import ChronicleCore
+import ChronicleServer
+import Foundation
+import NIOHTTP1
+import Testing
+
+@Suite("HTTP: streams, append, log")
+struct StreamEndpointTests {
+    @Test("append one event, an array, or an envelope; read back with ETag, paging and 304")
+    func appendAndRead() async throws {
+        try await withServer { server in
+            let one = try await server.post("/v1/streams/user-1", #"{"type":"UserCreated","data":{"email":"ada@example.com"},"metadata":{"actor":"test"}}"#)
+            #expect(one.status == 201, "\(one.body)")
+            #expect(one.header("ETag") == "\"0\"")
+            #expect(one.header("Location") == "/v1/streams/user-1")
+            #expect(one.json["firstPosition"] == 1 && one.json["lastRevision"] == 0)
+            let many = try await server.post("/v1/streams/user-1", #"[{"type":"A"},{"type":"B","data":{"n":2}}]"#)
+            #expect(many.status == 201 && many.json["firstRevision"] == 1 && many.json["lastRevision"] == 2)
+            let envelope = try await server.post("/v1/streams/user-1", #"{"expectedRevision":2,"events":[{"type":"C"}]}"#)
+            #expect(envelope.status == 201 && envelope.json["lastRevision"] == 3)
+
+            let read = try await server.get("/v1/streams/user-1")
+            #expect(read.status == 200)
+            #expect(read.header("ETag") == "\"3\"")
+            guard case .array(let events)? = read.json["events"] else { Issue.record("no events: \(read.body)"); return }
+            #expect(events.map { $0["type"] } == ["UserCreated", "A", "B", "C"])
+            #expect(events[0]["data"] == ["email": "ada@example.com"] && events[0]["metadata"] == ["actor": "test"])
+            #expect(read.json["next"] == .null)
+
+            let page = try await server.get("/v1/streams/user-1?limit=2")
+            #expect(page.json["next"] == 2)
+            let backwards = try await server.get("/v1/streams/user-1?direction=backwards&from=end&limit=3")
+            guard case .array(let reversed)? = backwards.json["events"] else { Issue.record("\(backwards.body)"); return }
+            #expect(reversed.map { $0["revision"] } == [3, 2, 1])
+            #expect(backwards.json["next"] == 0)
+
+            let cached = try await server.get("/v1/streams/user-1", headers: [("If-None-Match", "\"3\"")])
+            #expect(cached.status == 304)
+            let missing = try await server.get("/v1/streams/user-404")
+            #expect(missing.status == 404 && missing.json["code"] == "stream-not-found")
+            #expect(missing.header("Content-Type") == "application/problem+json")
+        }
+    }
+
+    @Test("expectations from If-Match or the body; conflicts report the actual revision")
+    func expectations() async throws {
+        try await withServer { server in
+            #expect(try await server.post("/v1/streams/order-1", #"{"type":"Placed"}"#, headers: [("If-Match", "*")]).status == 409)
+            #expect(try await server.post("/v1/streams/order-1", #"{"expectedRevision":"noStream","events":[{"type":"Placed"}]}"#).status == 201)
+            let stale = try await server.post("/v1/streams/order-1", #"{"type":"Paid"}"#, headers: [("If-Match", "\"5\"")])
+            #expect(stale.status == 409)
+            #expect(stale.json["code"] == "wrong-expected-revision")
+            #expect(stale.json["type"] == "urn:chronicle:problem:wrong-expected-revision")
+            #expect(stale.json["actualRevision"] == 0 && stale.json["expectedRevision"] == "5")
+            #expect(try await server.post("/v1/streams/order-1", #"{"type":"Paid"}"#, headers: [("If-Match", "\"0\"")]).status == 201)
+            let disagree = try await server.post("/v1/streams/order-1", #"{"expectedRevision":1,"events":[{"type":"X"}]}"#, headers: [("If-Match", "\"0\"")])
+            #expect(disagree.status == 400 && disagree.body.contains("disagree"))
+            let retried = #"{"id":"0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a6","type":"Shipped"}"#
+            let first = try await server.post("/v1/streams/order-1", retried)
+            let again = try await server.post("/v1/streams/order-1", retried)
+            #expect(first.status == 201 && again.status == 201 && first.body == again.body, "an idempotent retry answers the original result")
+            #expect(try await server.store.read(StreamName("order-1")).count == 3)
+        }
+    }
+
+    @Test("multi-stream append is all or nothing")
+    func multiStream() async throws {
+        try await withServer { server in
+            let refused = try await server.post("/v1/append", #"{"streams":[{"stream":"account-a","events":[{"type":"Debited"}]},{"stream":"account-b","expectedRevision":4,"events":[{"type":"Credited"}]}]}"#)
+            #expect(refused.status == 409 && refused.json["stream"] == "account-b")
+            #expect(try await server.store.headPosition() == 0)
+            let done = try await server.post("/v1/append", #"{"streams":[{"stream":"account-a","events":[{"type":"Debited"}]},{"stream":"account-b","expectedRevision":"noStream","events":[{"type":"Credited"}]}]}"#)
+            #expect(done.status == 201 && done.json["position"] == 2)
+        }
+    }
+
+    @Test("bad requests get a 4xx problem that says what to fix, and store nothing", arguments: [
+        ("/v1/streams/user-1", #"{"type":"X","#, 400, "line 1, column"),
+        ("/v1/streams/user-1", #"{"type":"X","data":[1]}"#, 400, "must be a JSON object"),
+        ("/v1/streams/user-1", #"{"type":"X","dta":{}}"#, 400, "/dta is not a known field"),
+        ("/v1/streams/user-1", #"{"data":{}}"#, 400, "/type is missing"),
+        ("/v1/streams/user-1", #"{"type":"X","id":"nope"}"#, 400, "must be a UUID"),
+        ("/v1/streams/user-1", #"[]"#, 400, "no events"),
+        ("/v1/streams/user-1", #""text""#, 400, "JSON string"),
+        ("/v1/streams/user%201", #"{"type":"X"}"#, 400, "whitespace"),
+        ("/v1/streams/%24streams", #"{"type":"X"}"#, 400, "reserved"),
+        ("/v1/streams/user-1", #"{"expectedRevision":"later","events":[{"type":"X"}]}"#, 400, "expectedRevision"),
+        ("/v1/streams/user-1", #"[{"type":"A"},{"type":"B"},{"type":"C"},{"type":"D"},{"type":"E"},{"type":"F"}]"#, 413, "limit is 5"),
+        ("/v1/streams/user-1", #"{"type":"X","data":{"blob":""# + String(repeating: "x", count: 5000) + #""}}"#, 413, "larger than"),
+        ("/v1/append", #"{"streams":{}}"#, 400, "/streams"),
+        ("/v1/append", #"{"streams":[{"stream":"a-1","events":[{"type":"X"}],"extra":1}]}"#, 400, "extra"),
+    ])
+    func badRequests(path: String, body: String, status: Int, fragment: String) async throws {
+        try await withServer(.init(maximumRequestBytes: 4096, maximumEventsPerRequest: 5)) { server in
+            let response = try await server.post(path, body)
+            #expect(response.status == status, "\(response.body)")
+            #expect(response.header("Content-Type") == "application/problem+json")
+            #expect(response.json["detail"].map { "\($0)" }?.contains(fragment) == true, "\(response.body)")
+            #expect(response.json["type"] != nil && response.json["status"] == .integer(Int64(status)))
+            #expect(try await server.store.headPosition() == 0)
+        }
+    }
+
+    @Test("other bad requests: media type, headers, query parameters, unknown routes")
+    func otherBadRequests() async throws {
+        try await withServer { server in
+            let form = try await server.request(.POST, "/v1/streams/user-1", body: "type=X", contentType: "application/x-www-form-urlencoded")
+            #expect(form.status == 415)
+            #expect(try await server.post("/v1/streams/user-1", #"{"type":"X"}"#, headers: [("If-Match", "W/\"1\"")]).status == 400)
+            #expect(try await server.get("/v1/streams/user-1?limit=0").status == 400)
+            #expect(try await server.get("/v1/streams/user-1?direction=sideways").status == 400)
+            #expect(try await server.get("/v1/log?after=-3").status == 400)
+            #expect(try await server.get("/v1/log?limit=5000").status == 400)
+            #expect(try await server.request(.DELETE, "/v1/streams/user-1?mode=shred").status == 400)
+            let unknown = try await server.get("/v1/nothing-here")
+            #expect(unknown.status == 404 && unknown.json["code"] == "route-not-found")
+            #expect(try await server.store.headPosition() == 0)
+        }
+    }
+
+    @Test("soft and hard delete over HTTP, honouring If-Match")
+    func deletes() async throws {
+        try await withServer { server in
+            _ = try await server.post("/v1/streams/cart-1", #"[{"type":"Added"},{"type":"Added"}]"#)
+            #expect(try await server.request(.DELETE, "/v1/streams/cart-1", headers: [("If-Match", "\"0\"")]).status == 409)
+            let soft = try await server.request(.DELETE, "/v1/streams/cart-1", headers: [("If-Match", "\"1\"")])
+            #expect(soft.status == 200 && soft.json["mode"] == "soft")
+            let hidden = try await server.get("/v1/streams/cart-1")
+            #expect(hidden.status == 404 && hidden.body.contains("deleted"))
+            #expect(try await server.post("/v1/streams/cart-1", #"{"type":"Added"}"#).json["firstRevision"] == 2)
+            let hard = try await server.request(.DELETE, "/v1/streams/cart-1?mode=hard")
+            #expect(hard.status == 200)
+            #expect(try await server.get("/v1/streams/cart-1").status == 410)
+            let write = try await server.post("/v1/streams/cart-1", #"{"type":"Added"}"#)
+            #expect(write.status == 410 && write.json["code"] == "stream-deleted")
+            #expect(try await server.request(.DELETE, "/v1/streams/cart-9").status == 404)
+        }
+    }
+
+    @Test("the global log pages with a cursor and filters by type and category")
+    func log() async throws {
+        try await withServer { server in
+            for index in 0..<5 {
+                _ = try await server.post("/v1/streams/user-\(index)", #"{"type":"UserCreated"}"#)
+                _ = try await server.post("/v1/streams/order-\(index)", #"[{"type":"OrderPlaced"},{"type":"OrderPaid"}]"#)
+            }
+            let first = try await server.get("/v1/log?limit=4")
+            guard case .array(let events)? = first.json["events"] else { Issue.record("\(first.body)"); return }
+            #expect(events.map { $0["position"] } == [1, 2, 3, 4])
+            #expect(first.json["next"] == 4)
+            let rest = try await server.get("/v1/log?after=4&limit=100")
+            guard case .array(let more)? = rest.json["events"] else { Issue.record("\(rest.body)"); return }
+            #expect(more.count == 11 && rest.json["next"] == 15)
+            let paid = try await server.get("/v1/log?type=OrderPaid&category=order")
+            guard case .array(let filtered)? = paid.json["events"] else { Issue.record("\(paid.body)"); return }
+            #expect(filtered.count == 5 && filtered.allSatisfy { $0["type"] == "OrderPaid" })
+            let two = try await server.get("/v1/log?type=UserCreated,OrderPaid")
+            guard case .array(let both)? = two.json["events"] else { Issue.record("\(two.body)"); return }
+            #expect(both.count == 10)
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import AsyncHTTPClient
+import ChronicleCore
+import ChronicleServer
+import ChronicleSQLite
+import ChronicleTesting
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+let serverTestLogger: Logger = {
+    var logger = Logger(label: "chronicle.server-tests")
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// A response, with the body as text.
+struct TestResponse {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: String
+
+    var json: JSONValue { (try? JSONValue(parsing: body)) ?? .null }
+
+    func header(_ name: String) -> String? { headers.first(name: name) }
+}
+
+/// A real Chronicle server on a loopback port, over a real SQLite store, with a real HTTP client.
+struct TestServer: Sendable {
+    let port: Int
+    let http: HTTPClient
+    let store: SQLiteEventStore
+    let directory: String
+    let group: ServiceGroup
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    func request(
+        _ method: HTTPMethod, _ path: String, body: String? = nil, key: String? = nil,
+        headers extra: [(String, String)] = [], contentType: String? = "application/json"
+    ) async throws -> TestResponse {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        if let body {
+            request.body = .bytes(ByteBuffer(string: body))
+            if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        }
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
+        let response = try await http.execute(request, timeout: .seconds(60))
+        let buffer = try await response.body.collect(upTo: 16 << 20)
+        return TestResponse(status: Int(response.status.code), headers: response.headers, body: String(buffer: buffer))
+    }
+
+    func post(_ path: String, _ body: String, key: String? = nil, headers: [(String, String)] = []) async throws -> TestResponse {
+        try await request(.POST, path, body: body, key: key, headers: headers)
+    }
+
+    func get(_ path: String, key: String? = nil, headers: [(String, String)] = []) async throws -> TestResponse {
+        try await request(.GET, path, key: key, headers: headers)
+    }
+}
+
+/// Starts a server on a free loopback port, runs `body`, then shuts the server down gracefully.
+func withServer<T: Sendable>(
+    _ configuration: ChronicleServer.Configuration = .init(port: 0),
+    _ body: @escaping @Sendable (TestServer) async throws -> T
+) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let store = try SQLiteEventStore(directory: directory, logger: serverTestLogger)
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    var configuration = configuration
+    configuration.port = 0
+    let server = ChronicleServer(store: store, configuration: configuration, logger: serverTestLogger, onListening: { port in
+        portContinuation.yield(port)
+    })
+    let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: serverTestLogger))
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    do {
+        let result = try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                portContinuation.finish()
+                return nil
+            }
+            let port = try await withDeadline(seconds: 60, "the server to listen") {
+                for await port in ports { return port }
+                throw ChronicleError(.storageFailure, "the server stopped before listening")
+            }
+            let server = TestServer(port: port, http: http, store: store, directory: directory, group: group)
+            do {
+                let value = try await body(server)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return value
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+        try await http.shutdown()
+        return result
+    } catch {
+        try? await http.shutdown()
+        throw error
+    }
+}
+
+/// Reads a Server-Sent Events stream until `until` says stop, within a deadline.
+func readEventStream(
+    _ server: TestServer, _ path: String, key: String? = nil, headers: [(String, String)] = [],
+    until: @escaping @Sendable ([ServerSentEvent]) -> Bool
+) async throws -> [ServerSentEvent] {
+    try await withDeadline(seconds: 60, "events from \(path)") {
+        var request = HTTPClientRequest(url: server.base + path)
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await server.http.execute(request, timeout: .seconds(120))
+        guard response.status == .ok else {
+            throw ChronicleError(.invalidInput, "subscribe answered \(response.status)")
+        }
+        var text = ""
+        var events: [ServerSentEvent] = []
+        for try await chunk in response.body {
+            text += String(buffer: chunk)
+            while let end = text.range(of: "\n\n") {
+                let block = String(text[..<end.lowerBound])
+                text = String(text[end.upperBound...])
+                events.append(ServerSentEvent(block))
+            }
+            if until(events) { break }
+        }
+        return events
+    }
+}
+
+/// One parsed SSE block.
+struct ServerSentEvent: Sendable {
+    var id: String?
+    var event: String?
+    var data: String?
+    var comment: String?
+
+    init(_ block: String) {
+        for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix(":") { comment = String(line.dropFirst()).trimmingCharacters(in: .whitespaces) }
+            else if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
+            else if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+            else if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
+        }
+    }
+
+    var isEvent: Bool { id != nil && data != nil }
+    var json: JSONValue { data.flatMap { try? JSONValue(parsing: $0) } ?? .null }
+}

@@ -112,7 +112,7 @@ func withServer<T: Sendable>(
 /// Reads a Server-Sent Events stream until `until` says stop, within a deadline.
 func readEventStream(
     _ server: TestServer, _ path: String, key: String? = nil, headers: [(String, String)] = [],
-    until: @escaping @Sendable ([ServerSentEvent]) -> Bool
+    pause: Duration? = nil, until: @escaping @Sendable ([ServerSentEvent]) -> Bool
 ) async throws -> [ServerSentEvent] {
     try await withDeadline(seconds: 60, "events from \(path)") {
         var request = HTTPClientRequest(url: server.base + path)
@@ -132,6 +132,7 @@ func readEventStream(
                 events.append(ServerSentEvent(block))
             }
             if until(events) { break }
+            if let pause { try await Task.sleep(for: pause) }
         }
         return events
     }

@@ -65,10 +65,11 @@ struct TestServer: Sendable {
 /// Starts a server on a free loopback port, runs `body`, then shuts the server down gracefully.
 func withServer<T: Sendable>(
     _ configuration: ChronicleServer.Configuration = .init(port: 0),
+    dataDirectory: String? = nil,
     _ body: @escaping @Sendable (TestServer) async throws -> T
 ) async throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
+    defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
     let store = try SQLiteEventStore(directory: directory, logger: serverTestLogger)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     var configuration = configuration

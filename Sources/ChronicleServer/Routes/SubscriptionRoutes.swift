@@ -79,7 +79,10 @@ extension ChronicleServer {
                 return first
             }
             if case .shutdown(let position) = stop {
-                try await outbound.close(.goingAway, reason: "shutting down; resume after \(position)")
+                // The WebSocket layer also closes every connection on shutdown (code 1000), so
+                // these may lose the race; a client resumes after the last position it saw either way.
+                try? await outbound.write(.text("{\"type\":\"shutdown\",\"resumeAfter\":\(position)}"))
+                try? await outbound.close(.goingAway, reason: "shutting down; resume after \(position)")
             }
         }
     }

@@ -1,0 +1,209 @@
+import AsyncHTTPClient
+import ChronicleCore
+import ChronicleServer
+import ChronicleSQLite
+import ChronicleTesting
+import Foundation
+import HummingbirdWSClient
+import NIOCore
+import Synchronization
+import Testing
+
+/// Strings gathered from several tasks.
+final class Collected: Sendable {
+    private let storage = Mutex<[String]>([])
+    func add(_ value: String) { storage.withLock { $0.append(value) } }
+    var values: [String] { storage.withLock { $0 } }
+}
+
+let readKey = "read-key-0123456789abcdef"
+let writeKey = "write-key-0123456789abcdef"
+let adminKey = "admin-key-0123456789abcdef"
+
+func keyedConfiguration() throws -> ChronicleServer.Configuration {
+    .init(apiKeys: try APIKeys([(readKey, .read), (writeKey, .write), (adminKey, .admin)]))
+}
+
+@Suite("HTTP: auth, OpenAPI, health, metrics, shutdown, configuration")
+struct ServerOperationTests {
+    @Test("API keys: 401 without a valid key, 403 without the role, health and the contract stay public")
+    func auth() async throws {
+        try await withServer(try keyedConfiguration()) { server in
+            let anonymous = try await server.post("/v1/streams/user-1", #"{"type":"X"}"#)
+            #expect(anonymous.status == 401 && anonymous.header("WWW-Authenticate") == "Bearer")
+            #expect(anonymous.json["code"] == "unauthorized")
+            #expect(try await server.post("/v1/streams/user-1", #"{"type":"X"}"#, key: "not-a-key-at-all-000000").status == 401)
+            #expect(try await server.request(.GET, "/v1/log", headers: [("Authorization", "Basic abc")]).status == 401)
+            let reader = try await server.post("/v1/streams/user-1", #"{"type":"X"}"#, key: readKey)
+            #expect(reader.status == 403 && reader.body.contains("write"))
+            #expect(try await server.post("/v1/streams/user-1", #"{"type":"X"}"#, key: writeKey).status == 201)
+            #expect(try await server.get("/v1/streams/user-1", key: readKey).status == 200)
+            #expect(try await server.request(.DELETE, "/v1/streams/user-1?mode=hard", key: writeKey).status == 403)
+            #expect(try await server.request(.DELETE, "/v1/streams/user-1?mode=hard", key: adminKey).status == 200)
+            #expect(try await server.get("/metrics").status == 401)
+            #expect(try await server.get("/metrics", key: readKey).status == 200)
+            #expect(try await server.get("/health/ready").status == 200)
+            #expect(try await server.get("/openapi.json").status == 200)
+            let viaQuery = try await readEventStream(server, "/v1/subscribe?after=0&access_token=\(readKey)") { $0.contains(where: \.isEvent) }
+            #expect(viaQuery.filter(\.isEvent).count == 1)
+            await #expect(throws: (any Error).self, "a WebSocket upgrade without a key is refused") {
+                try await readWebSocket(server, "/v1/ws", inbox: Inbox()) { _ in true }
+            }
+            let inbox = Inbox()
+            try await readWebSocket(server, "/v1/ws?after=0", key: readKey, inbox: inbox) { !$0.events.isEmpty }
+            #expect(inbox.events.count == 1)
+        }
+    }
+
+    @Test("an open server refuses to listen beyond loopback, and says so")
+    func openServerStaysOnLoopback() async throws {
+        #expect(throws: ChronicleError.self) {
+            try ChronicleServer.Configuration(host: "0.0.0.0").validate()
+        }
+        try ChronicleServer.Configuration(host: "127.0.0.1").validate()
+        var keyed = try keyedConfiguration()
+        keyed.host = "0.0.0.0"
+        try keyed.validate()
+        let store = InMemoryEventStore()
+        let server = ChronicleServer(store: store, configuration: .init(host: "0.0.0.0", port: 0), logger: serverTestLogger)
+        await #expect {
+            try await server.run()
+        } throws: { error in
+            (error as? ChronicleError)?.message.contains("without API keys") == true
+        }
+    }
+
+    @Test("every route the server registers is in /openapi.json, and every documented path answers")
+    func openAPIContract() async throws {
+        try await withServer { server in
+            let response = try await server.get("/openapi.json")
+            let document = response.json
+            #expect(document["openapi"] == "3.1.0")
+            guard case .object(let paths)? = document["paths"] else {
+                Issue.record("no paths in \(response.body.prefix(200))")
+                return
+            }
+            for route in ChronicleServer.routes {
+                let parts = route.split(separator: " ")
+                let method = parts[0].lowercased(), path = String(parts[1])
+                #expect(paths[path]?[method] != nil, "\(route) is not in /openapi.json")
+                let concrete = path.replacingOccurrences(of: "{stream}", with: "probe-1")
+                if method == "get" && path != "/v1/ws" && path != "/v1/subscribe" {
+                    let answer = try await server.get(concrete)
+                    #expect(answer.json["code"] != "route-not-found", "\(route) is documented but not served")
+                }
+            }
+            let documented = paths.flatMap { path, item in (item.objectValue ?? [:]).keys.filter { ["get", "post", "delete", "put", "patch"].contains($0) }.map { "\($0.uppercased()) \(path)" } }
+            #expect(Set(documented) == Set(ChronicleServer.routes), "the document lists a route the server does not have")
+        }
+    }
+
+    @Test("/metrics reports requests by route and status, appends, subscribers and the store")
+    func metrics() async throws {
+        try await withServer { server in
+            _ = try await server.post("/v1/streams/m-1", #"[{"type":"A"},{"type":"B"}]"#)
+            _ = try await server.post("/v1/streams/m-1", #"{"type":"C"}"#, headers: [("If-Match", "\"9\"")])
+            let text = try await server.get("/metrics").body
+            #expect(text.contains(#"chronicle_http_requests_total{method="POST",route="/v1/streams/{stream}",status="201"} 1"#))
+            #expect(text.contains(#"chronicle_http_requests_total{method="POST",route="/v1/streams/{stream}",status="409"} 1"#))
+            #expect(text.contains("chronicle_events_appended_total 2"))
+            #expect(text.contains("chronicle_append_duration_seconds_bucket"))
+            #expect(text.contains(#"chronicle_subscribers{transport="websocket"} 0"#))
+            #expect(text.contains("chronicle_log_head_position 2"))
+        }
+    }
+
+    @Test("graceful shutdown under load: every acknowledged append is stored, subscribers are told where to resume")
+    func gracefulShutdown() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-shutdown-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let acknowledged = Collected()
+        let stopping = Flag()
+        let closeCode = Collected()
+        let notices = try await withServer(.init(shutdownGracePeriod: .seconds(30)), dataDirectory: directory) { server in
+            try await withThrowingTaskGroup(of: [ServerSentEvent].self) { group in
+                group.addTask {
+                    try await readEventStream(server, "/v1/subscribe?after=0") { events in events.contains { $0.event == "shutdown" } }
+                }
+                group.addTask {
+                    let close = try await readWebSocket(server, "/v1/ws?after=0", inbox: Inbox()) { _ in false }
+                    closeCode.add(close.map { "\($0.closeCode)" } ?? "none")
+                    return []
+                }
+                for writer in 0..<8 {
+                    group.addTask {
+                        var index = 0
+                        // Requests in flight when shutdown starts must finish; none start after it.
+                        while !stopping.isSet {
+                            let id = UUID.timeOrdered().uuidString.lowercased()
+                            guard let response = try? await server.post("/v1/streams/load-\(writer)", #"{"id":"\#(id)","type":"Loaded"}"#) else { break }
+                            if response.status == 201 { acknowledged.add(id) } else { break }
+                            index += 1
+                            if index == 20 && writer == 0 {
+                                stopping.set()
+                                await server.group.triggerGracefulShutdown()
+                            }
+                        }
+                        return []
+                    }
+                }
+                var all: [ServerSentEvent] = []
+                for try await events in group { all += events }
+                return all
+            }
+        }
+        let shutdownNotice = notices.first { $0.event == "shutdown" }
+        #expect(shutdownNotice?.json["resumeAfter"] != nil, "SSE subscribers get a shutdown event with the position to resume after")
+        #expect(closeCode.values == ["goingAway"] || closeCode.values == ["normalClosure"], "WebSocket subscribers are closed by the server: \(closeCode.values)")
+        let store = try SQLiteEventStore(directory: directory, logger: serverTestLogger)
+        let stored = Set(try await store.readLog(after: 0, limit: 100_000).events.map { $0.id.uuidString.lowercased() })
+        let acked = acknowledged.values
+        #expect(acked.count >= 20, "\(acked.count) acknowledged")
+        #expect(Set(acked).isSubset(of: stored), "an acknowledged append was lost")
+        #expect(try await store.verify().isIntact)
+    }
+
+    @Test("configuration files: keys, limits, and clear errors with the line")
+    func configurationFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-config-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let good = directory + "/good.yaml"
+        try """
+            host: 0.0.0.0
+            port: 9090
+            apiKeys:
+              - { role: admin, key: "\(adminKey)" }
+              - { role: read, key: "\(readKey)" }
+            maximumRequestBytes: 2048
+            heartbeatSeconds: 2.5
+            """.write(toFile: good, atomically: true, encoding: .utf8)
+        let configuration = try ChronicleServer.Configuration.load(file: good, environment: ["CHRONICLE_API_KEYS": "write:\(writeKey)"])
+        #expect(configuration.host == "0.0.0.0" && configuration.port == 9090 && configuration.maximumRequestBytes == 2048)
+        #expect(configuration.heartbeatInterval == .milliseconds(2500))
+        #expect(configuration.apiKeys.count == 3)
+        #expect(configuration.apiKeys.role(of: writeKey) == .write && configuration.apiKeys.role(of: adminKey) == .admin)
+        #expect(configuration.apiKeys.role(of: "nope") == nil)
+        try configuration.validate()
+
+        let cases: [(String, String)] = [
+            ("host: 127.0.0.1\nprot: 8080\n", "line 2: unknown setting \"prot\""),
+            ("apiKeys:\n  - { role: admin, key: short }\n", "at least 16"),
+            ("apiKeys:\n  - { role: owner, key: \"\(adminKey)\" }\n", "not a valid configuration"),
+            ("port: [1, 2]\n", "not a valid configuration"),
+        ]
+        for (text, fragment) in cases {
+            let file = directory + "/bad.yaml"
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(throws: ChronicleError.self) { try ChronicleServer.Configuration.load(file: file, environment: [:]) }
+            do {
+                _ = try ChronicleServer.Configuration.load(file: file, environment: [:])
+            } catch let error as ChronicleError {
+                #expect(error.message.contains(fragment), "\(error.message)")
+            }
+        }
+        #expect(throws: ChronicleError.self) { try ChronicleServer.Configuration.load(file: directory + "/missing.yaml", environment: [:]) }
+        #expect(throws: ChronicleError.self) { try ChronicleServer.Configuration.load(file: nil, environment: ["CHRONICLE_API_KEYS": "boss:\(adminKey)"]) }
+        #expect(throws: ChronicleError.self) { try ChronicleServer.Configuration.load(file: nil, environment: ["CHRONICLE_API_KEYS": "read:\(readKey),admin:\(readKey)"]) }
+    }
+}

@@ -24,12 +24,13 @@ struct CLI {
 
     let data: String
 
-    func process(_ arguments: [String], stdout: FileHandle, stderr: FileHandle, stdin: FileHandle? = nil) throws -> Process {
+    func process(_ arguments: [String], stdout: FileHandle, stderr: FileHandle, stdin: FileHandle? = nil, environment extra: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["CHRONICLE_DATA"] = data
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardOutput = stdout
         process.standardError = stderr

@@ -63,3 +63,41 @@ public struct RecordedEvent: Sendable, Hashable, Identifiable {
         return output
     }
 }
+
+extension RecordedEvent {
+    /// Reads an event in the JSON form of ``jsonText`` (the form the HTTP API sends).
+    ///
+    /// - Throws: ``ChronicleError`` (``ChronicleError/Code/invalidInput``) naming the missing
+    ///   or malformed member.
+    public init(json value: JSONValue) throws {
+        func member(_ name: String) throws -> JSONValue {
+            guard let member = value[name] else {
+                throw ChronicleError(.invalidInput, "The event has no \(name); expected the form of RecordedEvent.jsonText.")
+            }
+            return member
+        }
+        guard case .string(let idText) = try member("id"), let id = UUID(uuidString: idText) else {
+            throw ChronicleError(.invalidInput, "The event's id is not a UUID.")
+        }
+        guard case .string(let stream) = try member("stream"), case .string(let type) = try member("type") else {
+            throw ChronicleError(.invalidInput, "The event's stream and type must be strings.")
+        }
+        guard case .integer(let revision) = try member("revision"), case .integer(let position) = try member("position") else {
+            throw ChronicleError(.invalidInput, "The event's revision and position must be integers.")
+        }
+        guard case .string(let instant) = try member("recordedAt"), let recordedAt = Timestamp.microseconds(parsing: instant) else {
+            throw ChronicleError(.invalidInput, "The event's recordedAt is not an RFC 3339 instant.")
+        }
+        guard case .string(let hashText) = try member("hash"), let hash = EventHash(hex: hashText) else {
+            throw ChronicleError(.invalidInput, "The event's hash is not 64 hexadecimal digits.")
+        }
+        let data = try member("data"), metadata = try member("metadata")
+        guard case .object = data, case .object = metadata else {
+            throw ChronicleError(.invalidInput, "The event's data and metadata must be objects.")
+        }
+        self.init(
+            id: id, stream: StreamName(stored: stream), type: type, revision: revision, position: position,
+            recordedAtMicroseconds: recordedAt, dataJSON: data.canonicalText, metadataJSON: metadata.canonicalText, hash: hash
+        )
+    }
+}

@@ -26,7 +26,7 @@ struct Append: AsyncParsableCommand {
     @Option(help: "The event id (a UUID), to make retries idempotent. Default: a new one.")
     var id: String?
 
-    @OptionGroup var options: StoreOptions
+    @OptionGroup var options: DataOptions
 
     func run() async throws {
         let stream = try parseStream(stream)
@@ -43,8 +43,8 @@ struct Append: AsyncParsableCommand {
         let text = data == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : data
         let json = try JSONValue(parsing: text)
         let meta = try JSONValue(parsing: metadata)
-        let store = try options.openStore()
-        let result = try await store.append(to: stream, [EventData(id: eventID, type: type, data: json, metadata: meta)], expected: expected)
+        let event = EventData(id: eventID, type: type, data: json, metadata: meta)
+        let result = try await options.withStore { try await $0.append(event, to: stream, expected: expected) }
         if options.json {
             Output.line("{\"stream\":\(stream.rawValue.jsonQuoted),\"id\":\"\(eventID.uuidString.lowercased())\",\"revision\":\(result.lastRevision),\"position\":\(result.lastPosition)}")
         } else {

@@ -19,7 +19,7 @@ struct Read: AsyncParsableCommand {
     @Option(help: "The most events to print.")
     var limit: Int = 1000
 
-    @OptionGroup var options: StoreOptions
+    @OptionGroup var options: DataOptions
 
     func validate() throws {
         if limit < 0 { throw ValidationError("--limit must be 0 or more.") }
@@ -28,9 +28,9 @@ struct Read: AsyncParsableCommand {
 
     func run() async throws {
         let stream = try parseStream(stream)
-        let store = try options.openStore()
         let start: ReadStart = from.map { .revision($0) } ?? .start
-        let events = try await store.read(stream, from: start, direction: backwards ? .backwards : .forwards, limit: limit)
+        let direction: ReadDirection = backwards ? .backwards : .forwards
+        let events = try await options.withStore { try await $0.read(stream, from: start, direction: direction, limit: limit) }
         printEvents(events, json: options.json)
     }
 }
@@ -53,7 +53,7 @@ struct Log: AsyncParsableCommand {
     @Option(help: "Only events of streams in this category (repeatable), such as user.")
     var category: [String] = []
 
-    @OptionGroup var options: StoreOptions
+    @OptionGroup var options: DataOptions
 
     func validate() throws {
         if limit < 0 { throw ValidationError("--limit must be 0 or more.") }
@@ -61,8 +61,8 @@ struct Log: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try options.openStore()
-        let page = try await store.readLog(after: after, limit: limit, filter: LogFilter(types: Set(type), categories: Set(category)))
+        let filter = LogFilter(types: Set(type), categories: Set(category))
+        let page = try await options.withStore { try await $0.readLog(after: after, limit: limit, filter: filter) }
         printEvents(page.events, json: options.json)
         if !options.json && page.events.count == limit {
             Output.progress("more: chronicle log --after \(page.scannedThrough)")
@@ -85,17 +85,17 @@ struct Tail: AsyncParsableCommand {
     @Option(help: "Only events of streams in this category (repeatable).")
     var category: [String] = []
 
-    @OptionGroup var options: StoreOptions
+    @OptionGroup var options: DataOptions
 
     func run() async throws {
-        let store = try options.openStore()
-        let head = try await store.headPosition()
-        let start = after ?? head
-        if !options.json {
-            Output.progress("following the log after position \(start); press Ctrl-C to stop")
+        let json = options.json
+        if !json {
+            Output.progress("following the log after position \(after.map(String.init) ?? "end"); press Ctrl-C to stop")
         }
-        for try await event in store.subscribe(after: start, filter: LogFilter(types: Set(type), categories: Set(category))) {
-            Output.line(options.json ? event.jsonText : humanLine(event))
+        try await options.withStore { store in
+            try await store.follow(after: after, filter: LogFilter(types: Set(type), categories: Set(category))) { event in
+                Output.line(json ? event.jsonText : humanLine(event))
+            }
         }
     }
 }

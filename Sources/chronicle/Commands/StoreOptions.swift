@@ -27,6 +27,31 @@ struct StoreOptions: ParsableArguments {
     }()
 }
 
+/// Options of the data commands that can also work against a running server.
+struct DataOptions: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: ArgumentHelp("A running server to use instead of a data directory (or set CHRONICLE_SERVER).", valueName: "url"))
+    var server: String?
+
+    @Option(help: ArgumentHelp("The API key for --server (or set CHRONICLE_API_KEY).", valueName: "key"))
+    var apiKey: String?
+
+    var json: Bool { store.json }
+
+    /// Runs `body` on the server when one is named, else on the data directory.
+    func withStore<T>(_ body: (any CLIStore) async throws -> T) async throws -> T {
+        let environment = ProcessInfo.processInfo.environment
+        if let server = server ?? environment["CHRONICLE_SERVER"] {
+            if store.data != nil {
+                throw CommandFailure(message: "--server and --data name two different stores; give one.", exitCode: 64)
+            }
+            return try await RemoteCLIStore.with(server: server, apiKey: apiKey ?? environment["CHRONICLE_API_KEY"]) { try await body($0) }
+        }
+        return try await body(LocalCLIStore(store: try store.openStore()))
+    }
+}
+
 extension StreamName: ExpressibleByArgument {
     /// Parses and validates a stream name given on the command line.
     public init?(argument: String) {

@@ -1,0 +1,183 @@
+import AsyncHTTPClient
+import ChronicleCore
+import ChronicleSQLite
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// What the data commands (`append`, `read`, `log`, `tail`) need, on a data directory or a
+/// running server.
+protocol CLIStore: Sendable {
+    func append(_ event: EventData, to stream: StreamName, expected: ExpectedRevision) async throws -> AppendResult.StreamResult
+    func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent]
+    func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage
+    /// Prints events as they come, after `position` (`nil`: the current end), until interrupted.
+    func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws
+}
+
+/// The data directory.
+struct LocalCLIStore: CLIStore {
+    let store: SQLiteEventStore
+
+    func append(_ event: EventData, to stream: StreamName, expected: ExpectedRevision) async throws -> AppendResult.StreamResult {
+        try await store.append(to: stream, [event], expected: expected)
+    }
+
+    func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
+        try await store.read(stream, from: start, direction: direction, limit: limit)
+    }
+
+    func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage {
+        try await store.readLog(after: position, limit: limit, filter: filter)
+    }
+
+    func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws {
+        var start = position ?? 0
+        if position == nil { start = try await store.headPosition() }
+        for try await event in store.subscribe(after: start, filter: filter) {
+            body(event)
+        }
+    }
+}
+
+/// A running server, over HTTP (and Server-Sent Events for `tail`).
+struct RemoteCLIStore: CLIStore {
+    let base: String
+    let apiKey: String?
+    let http: HTTPClient
+
+    /// Runs `body` with a client for `server`, shutting the client down afterwards.
+    static func with<T>(server: String, apiKey: String?, _ body: (RemoteCLIStore) async throws -> T) async throws -> T {
+        guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw CommandFailure(message: "--server \(server.debugDescription) is not an http(s) URL such as http://127.0.0.1:8080.", exitCode: 64)
+        }
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(5)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let store = RemoteCLIStore(base: server.hasSuffix("/") ? String(server.dropLast()) : server, apiKey: apiKey, http: http)
+        do {
+            let result = try await body(store)
+            try await http.shutdown()
+            return result
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, body: String? = nil, timeout: TimeAmount = .seconds(60)) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        do {
+            return try await http.execute(request, timeout: timeout)
+        } catch {
+            throw CommandFailure(message: "cannot reach the server at \(base): \(error). Is chronicle serve running there?")
+        }
+    }
+
+    private func json(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> JSONValue {
+        let response = try await send(method, path, body: body)
+        let text = String(buffer: try await response.body.collect(upTo: 64 << 20))
+        let value = try? JSONValue(parsing: text)
+        guard (200..<300).contains(response.status.code) else {
+            if case .string(let detail)? = value?["detail"] {
+                throw CommandFailure(message: detail)
+            }
+            throw CommandFailure(message: "the server answered \(response.status.code) \(response.status.reasonPhrase)")
+        }
+        guard let value else { throw CommandFailure(message: "the server answered something that is not JSON") }
+        return value
+    }
+
+    private func query(_ items: [(String, String)]) -> String {
+        var components = URLComponents()
+        components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
+        return components.percentEncodedQuery.map { "?" + $0 } ?? ""
+    }
+
+    private func path(_ stream: StreamName) -> String {
+        "/v1/streams/" + (stream.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? stream.rawValue)
+    }
+
+    func append(_ event: EventData, to stream: StreamName, expected: ExpectedRevision) async throws -> AppendResult.StreamResult {
+        let expectation: JSONValue = switch expected {
+        case .exact(let revision): .integer(revision)
+        default: .string(expected.description)
+        }
+        let body: JSONValue = [
+            "expectedRevision": expectation,
+            "events": [["id": .string(event.id.uuidString.lowercased()), "type": .string(event.type), "data": event.data, "metadata": event.metadata]],
+        ]
+        let result = try await json(.POST, path(stream), body: body.canonicalText)
+        guard case .integer(let first)? = result["firstRevision"], case .integer(let last)? = result["lastRevision"],
+              case .integer(let firstPosition)? = result["firstPosition"], case .integer(let lastPosition)? = result["lastPosition"] else {
+            throw CommandFailure(message: "the server's answer has no revisions: \(result.canonicalText)")
+        }
+        return .init(stream: stream, firstRevision: first, lastRevision: last, firstPosition: firstPosition, lastPosition: lastPosition)
+    }
+
+    func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        var from: String? = switch start {
+        case .start: nil
+        case .end: "end"
+        case .revision(let revision): String(revision)
+        }
+        while events.count < limit {
+            var items = [("direction", direction.rawValue), ("limit", String(min(1000, limit - events.count)))]
+            if let from { items.append(("from", from)) }
+            let page = try await json(.GET, path(stream) + query(items))
+            guard case .array(let items)? = page["events"] else { break }
+            events += try items.map { try RecordedEvent(json: $0) }
+            guard case .integer(let next)? = page["next"] else { break }
+            from = String(next)
+        }
+        return events
+    }
+
+    func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage {
+        var items = [("after", String(position)), ("limit", String(min(max(limit, 1), 1000)))]
+        items += filter.types.sorted().map { ("type", $0) } + filter.categories.sorted().map { ("category", $0) }
+        let page = try await json(.GET, "/v1/log" + query(items))
+        guard case .array(let events)? = page["events"], case .integer(let next)? = page["next"] else {
+            throw CommandFailure(message: "the server's answer has no events: \(page.canonicalText.prefix(200))")
+        }
+        return LogPage(events: try events.map { try RecordedEvent(json: $0) }, scannedThrough: next)
+    }
+
+    func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws {
+        var items = [("after", position.map(String.init) ?? "end")]
+        items += filter.types.sorted().map { ("type", $0) } + filter.categories.sorted().map { ("category", $0) }
+        let response = try await send(.GET, "/v1/subscribe" + query(items), timeout: .hours(24 * 365))
+        guard response.status == .ok else {
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            if case .string(let detail)? = (try? JSONValue(parsing: text))?["detail"] { throw CommandFailure(message: detail) }
+            throw CommandFailure(message: "the server answered \(response.status.code) \(response.status.reasonPhrase)")
+        }
+        var pending = ""
+        for try await chunk in response.body {
+            pending += String(buffer: chunk)
+            while let end = pending.range(of: "\n\n") {
+                let block = pending[..<end.lowerBound]
+                pending = String(pending[end.upperBound...])
+                var event: String?, data: String?
+                for line in block.split(separator: "\n") {
+                    if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+                    if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
+                }
+                if event == "shutdown" {
+                    throw CommandFailure(message: "the server is shutting down; run tail again with --after <the last position printed> to resume")
+                }
+                if let data, let value = try? JSONValue(parsing: data), let recorded = try? RecordedEvent(json: value) {
+                    body(recorded)
+                }
+            }
+        }
+    }
+}
+

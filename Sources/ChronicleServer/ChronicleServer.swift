@@ -143,6 +143,7 @@ extension Parameters {
     /// A path parameter, percent-decoded.
     func decoded(_ name: String) throws -> String {
         guard let raw = get(name) else { throw Problem.invalid("The path has no \(name).") }
+        if !raw.contains("%") { return raw }
         guard let text = raw.removingPercentEncoding else {
             throw Problem.invalid("The \(name) in the path is not valid percent-encoding.")
         }

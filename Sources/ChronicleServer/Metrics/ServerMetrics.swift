@@ -1,10 +1,18 @@
 import Prometheus
+import Synchronization
 
 /// The server's Prometheus metrics, on a registry of its own (no global bootstrap), so
 /// several servers in one process (as in tests) keep separate figures.
 public final class ServerMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry = PrometheusCollectorRegistry()
+
+    /// Metric handles by label values: the registry's own lookup builds names and label
+    /// arrays on every call, which showed in profiles at tens of thousands of requests/s.
+    private let requestCounters = Mutex<[String: Counter]>([:])
+    private let requestHistograms = Mutex<[String: DurationHistogram]>([:])
+    private let appended: Counter
+    private let appendDuration: DurationHistogram
 
     private var requestsDescriptor: MetricNameDescriptor {
         .init(namespace: "chronicle", metricName: "http_requests", unitName: "total", helpText: "HTTP requests by method, route and status.")
@@ -14,15 +22,15 @@ public final class ServerMetrics: Sendable {
         .init(namespace: "chronicle", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request duration by method and route.")
     }
 
-    private var appendDurationDescriptor: MetricNameDescriptor {
+    private static var appendDuration: MetricNameDescriptor {
         .init(namespace: "chronicle", metricName: "append_duration", unitName: "seconds", helpText: "Time to append (and durably commit) one request's events.")
     }
 
-    private var eventsAppendedDescriptor: MetricNameDescriptor {
+    private static var eventsAppended: MetricNameDescriptor {
         .init(namespace: "chronicle", metricName: "events_appended", unitName: "total", helpText: "Events appended through this server.")
     }
 
-    private var subscribersDescriptor: MetricNameDescriptor {
+    private static var subscribers: MetricNameDescriptor {
         .init(namespace: "chronicle", metricName: "subscribers", unitName: "", helpText: "Connected subscribers by transport (sse, websocket).")
     }
 
@@ -42,27 +50,42 @@ public final class ServerMetrics: Sendable {
     /// Creates the metrics and registers the gauges at zero.
     public init() {
         for transport in ["sse", "websocket"] {
-            registry.makeGauge(descriptor: subscribersDescriptor, labels: [("transport", transport)]).set(to: 0)
+            registry.makeGauge(descriptor: Self.subscribers, labels: [("transport", transport)]).set(to: 0)
         }
-        registry.makeCounter(descriptor: eventsAppendedDescriptor).reset()
+        appended = registry.makeCounter(descriptor: Self.eventsAppended)
+        appendDuration = registry.makeDurationHistogram(descriptor: Self.appendDuration, labels: [], buckets: Self.durationBuckets)
     }
 
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: requestsDescriptor, labels: [("method", method), ("route", route), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: requestDurationDescriptor, labels: [("method", method), ("route", route)], buckets: Self.durationBuckets).record(duration)
+        let routeKey = method + " " + route
+        let counterKey = routeKey + " " + String(status)
+        let counter = requestCounters.withLock { counters in
+            if let counter = counters[counterKey] { return counter }
+            let counter = registry.makeCounter(descriptor: requestsDescriptor, labels: [("method", method), ("route", route), ("status", String(status))])
+            counters[counterKey] = counter
+            return counter
+        }
+        counter.increment()
+        let histogram = requestHistograms.withLock { histograms in
+            if let histogram = histograms[routeKey] { return histogram }
+            let histogram = registry.makeDurationHistogram(descriptor: requestDurationDescriptor, labels: [("method", method), ("route", route)], buckets: Self.durationBuckets)
+            histograms[routeKey] = histogram
+            return histogram
+        }
+        histogram.record(duration)
     }
 
     func recordAppend(events: Int, duration: Duration) {
-        registry.makeCounter(descriptor: eventsAppendedDescriptor).increment(by: Int64(events))
-        registry.makeDurationHistogram(descriptor: appendDurationDescriptor, labels: [], buckets: Self.durationBuckets).record(duration)
+        appended.increment(by: Int64(events))
+        appendDuration.record(duration)
     }
 
     func subscriberConnected(_ transport: String) {
-        registry.makeGauge(descriptor: subscribersDescriptor, labels: [("transport", transport)]).increment(by: 1)
+        registry.makeGauge(descriptor: Self.subscribers, labels: [("transport", transport)]).increment(by: 1)
     }
 
     func subscriberDisconnected(_ transport: String) {
-        registry.makeGauge(descriptor: subscribersDescriptor, labels: [("transport", transport)]).decrement(by: 1)
+        registry.makeGauge(descriptor: Self.subscribers, labels: [("transport", transport)]).decrement(by: 1)
     }
 
     func recordStore(head: Int64, size: Int64?) {

@@ -32,11 +32,28 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(help: "Also measure the HTTP server: single-event POSTs from --connections clients, and append-to-WebSocket push latency at --push-rate events/s.")
+    var http = false
+
+    @Option(help: "Concurrent HTTP connections for --http.")
+    var connections: Int = 64
+
+    @Option(help: "Events per run of the HTTP append benchmark.")
+    var httpEvents: Int = 20_000
+
+    @Option(help: "Appends per second while measuring push latency (--http).")
+    var pushRate: Int = 5000
+
+    @Option(help: "Events sent while measuring push latency (--http).")
+    var pushEvents: Int = 10_000
+
     func validate() throws {
         if writers < 1 { throw ValidationError("--writers must be 1 or more.") }
         if runs < 1 { throw ValidationError("--runs must be 1 or more.") }
         if singleEvents < writers { throw ValidationError("--single-events must be at least --writers.") }
         if batchEvents < 100 { throw ValidationError("--batch-events must be at least 100.") }
+        if connections < 1 || httpEvents < connections { throw ValidationError("--connections must be 1 or more, and --http-events at least --connections.") }
+        if pushRate < 1 || pushEvents < 1 { throw ValidationError("--push-rate and --push-events must be 1 or more.") }
         if SQLiteEventStore.Configuration.Durability(rawValue: durability) == nil {
             throw ValidationError("--durability must be full or lossy-on-power-failure.")
         }
@@ -78,19 +95,40 @@ struct Bench: AsyncParsableCommand {
                 Output.progress("run \(run)/\(runs): " + figures.map { "\($0.name) \(Int($0.samples.last!)) events/s" }.joined(separator: ", ") + "; single-event appends: \(String(format: "%.1f", Double(afterSingle.operations) / Double(max(1, afterSingle.commits)))) per group commit, writer busy \(Int(singleBusy * 100))%; batch appends: writer busy \(Int(batchBusy * 100))%")
             }
         }
+        var latencies: [Duration] = []
+        if http {
+            figures.append(Figure(name: "http-append-single", description: "single-event POSTs to distinct streams, \(connections) connections"))
+            let bench = HTTPBench(connections: connections, events: httpEvents, pushRate: pushRate, pushEvents: pushEvents)
+            for run in 1...runs {
+                let result = try await withTemporaryDirectory { directory in
+                    try await bench.run(directory: directory + "/http", logger: StoreOptions.logger)
+                }
+                figures[5].samples.append(result.eventsPerSecond)
+                latencies += result.pushLatencies
+                Output.progress("http run \(run)/\(runs): \(Int(result.eventsPerSecond)) events/s; push latency p50 \(Self.milliseconds(result.pushLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.pushLatencies.percentile(0.99))) ms over \(result.pushLatencies.count) events")
+            }
+        }
         let baseline = figures[4].median
+        let push = http ? ",\"pushLatency\":{\"rate\":\(pushRate),\"events\":\(latencies.count),\"p50Milliseconds\":\(Self.milliseconds(latencies.percentile(0.5))),\"p99Milliseconds\":\(Self.milliseconds(latencies.percentile(0.99)))}" : ""
         if json {
             let entries = figures.map { figure in
                 "{\"name\":\(figure.name.jsonQuoted),\"description\":\(figure.description.jsonQuoted),\"eventsPerSecond\":\(Int(figure.median)),\"ratioToBaseline\":\(String(format: "%.2f", figure.median / baseline)),\"samples\":[\(figure.samples.map { String(Int($0)) }.joined(separator: ","))]}"
             }
-            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]}")
+            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)}")
         } else {
             Output.line("SQLite, durability \(durability), median of \(runs) runs:")
             for figure in figures {
                 let padded = figure.name.padding(toLength: 24, withPad: " ", startingAt: 0)
                 Output.line("  \(padded) \(String(Int(figure.median)).leftPad(10)) events/s  (\(String(format: "%6.2f", figure.median / baseline))x baseline)  \(figure.description)")
             }
+            if http {
+                Output.line("  append-to-WebSocket push latency at \(pushRate) events/s: p50 \(Self.milliseconds(latencies.percentile(0.5))) ms, p99 \(Self.milliseconds(latencies.percentile(0.99))) ms (\(latencies.count) events)")
+            }
         }
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.2f", duration.seconds * 1000)
     }
 
     static func event(_ index: Int) -> EventData {

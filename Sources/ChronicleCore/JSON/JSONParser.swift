@@ -6,15 +6,17 @@ struct JSONParser {
     static let maximumDepth = 256
 
     private let bytes: [UInt8]
+    private let allowDuplicateKeys: Bool
     private var index = 0
     private var depth = 0
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: [UInt8], allowDuplicateKeys: Bool = false) {
         self.bytes = bytes
+        self.allowDuplicateKeys = allowDuplicateKeys
     }
 
-    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        var parser = JSONParser(bytes)
+    static func parse(_ bytes: [UInt8], allowDuplicateKeys: Bool = false) throws -> JSONValue {
+        var parser = JSONParser(bytes, allowDuplicateKeys: allowDuplicateKeys)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -98,7 +100,7 @@ struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            if members.updateValue(value, forKey: key) != nil {
+            if members.updateValue(value, forKey: key) != nil && !allowDuplicateKeys {
                 index = keyStart
                 throw error("the member name \(key.debugDescription) appears twice in one object")
             }

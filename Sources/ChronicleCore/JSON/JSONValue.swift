@@ -57,6 +57,13 @@ extension JSONValue {
         self = try JSONParser.parse(Array(text.utf8))
     }
 
+    /// Parses JSON text that may repeat a member name in an object; the last value wins.
+    /// For reading documents written by others (test suites, exports of other systems):
+    /// Chronicle refuses repeated names in what it stores.
+    public init(parsingAllowingDuplicateKeys text: String) throws {
+        self = try JSONParser.parse(Array(text.utf8), allowDuplicateKeys: true)
+    }
+
     /// Parses UTF-8 JSON bytes strictly.
     ///
     /// - Throws: ``ChronicleError`` with code ``ChronicleError/Code/invalidInput`` giving the

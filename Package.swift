@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ChronicleSQLite", targets: ["ChronicleSQLite"]),
         .library(name: "ChronicleTesting", targets: ["ChronicleTesting"]),
         .library(name: "ChronicleServer", targets: ["ChronicleServer"]),
+        .library(name: "ChronicleProjections", targets: ["ChronicleProjections"]),
         .executable(name: "chronicle", targets: ["chronicle"]),
     ],
     dependencies: [
@@ -55,9 +56,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ChronicleProjections",
+            dependencies: [
+                "ChronicleCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ChronicleServer",
             dependencies: [
                 "ChronicleCore",
+                "ChronicleProjections",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -77,6 +88,7 @@ let package = Package(
                 "ChronicleCore",
                 "ChronicleSQLite",
                 "ChronicleServer",
+                "ChronicleProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -108,6 +120,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChronicleProjectionsTests",
+            dependencies: ["ChronicleCore", "ChronicleProjections", "ChronicleSQLite", "ChronicleTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -27,6 +27,10 @@ extension SQLiteEventStore {
         public var maximumBatchSize: Int
         /// How often a caught-up subscriber looks for commits made by other processes.
         public var externalCommitPollInterval: Duration
+        /// A projection whose documents are kept inline: written in the same transaction as
+        /// the events, so a read right after an append sees it. Changing its definition
+        /// rebuilds its documents when the store opens.
+        public var projection: (any Projection)?
 
         /// Creates a configuration; the defaults are durable and suit most uses.
         public init(
@@ -35,7 +39,8 @@ extension SQLiteEventStore {
             maximumSize: Int64? = nil,
             busyTimeout: Double = 10,
             maximumBatchSize: Int = 512,
-            externalCommitPollInterval: Duration = .milliseconds(250)
+            externalCommitPollInterval: Duration = .milliseconds(250),
+            projection: (any Projection)? = nil
         ) {
             self.durability = durability
             self.limits = limits
@@ -43,6 +48,7 @@ extension SQLiteEventStore {
             self.busyTimeout = busyTimeout
             self.maximumBatchSize = maximumBatchSize
             self.externalCommitPollInterval = externalCommitPollInterval
+            self.projection = projection
         }
     }
 

@@ -19,7 +19,7 @@ import Logging
 /// Several processes may open the same directory (for example `chronicle tail` beside a
 /// server): writes take SQLite's write lock, and subscribers also poll for commits made by
 /// other processes.
-public final class SQLiteEventStore: EventStore {
+public final class SQLiteEventStore: EventStore, DocumentStore {
     private enum WriteOperation: Sendable {
         case append(PreparedAppend)
         case delete(StreamName, DeleteMode, ExpectedRevision)
@@ -93,8 +93,11 @@ public final class SQLiteEventStore: EventStore {
         committer = GroupCommitter(
             maximumBatchSize: configuration.maximumBatchSize,
             executor: { job in writerPool.asyncWriteWithoutTransaction(job) },
-            commit: { db, batch in Self.commit(batch, in: db) }
+            commit: { db, batch in Self.commit(batch, in: db, projection: configuration.projection) }
         )
+        if let projection = configuration.projection {
+            try Self.ensureCurrent(projection, in: pool, logger: logger)
+        }
         let head = try pool.read { db in try Self.lastEvent(db)?.position ?? 0 }
         notifier.advance(to: head)
         logger.info("Opened event store", metadata: ["chronicle.path": "\(path)", "chronicle.position": "\(head)", "chronicle.durability": "\(durability.rawValue)"])
@@ -132,6 +135,68 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    // MARK: Documents
+
+    /// Rebuilds the documents if the projection is new or its definition changed.
+    private static func ensureCurrent(_ projection: any Projection, in pool: DatabasePool, logger: Logger) throws {
+        let stored = try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT definition_hash FROM projections WHERE name = ?", arguments: [projection.name])
+        }
+        guard stored != projection.definitionHash else { return }
+        logger.notice("Rebuilding documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.reason": "\(stored == nil ? "new projection" : "definition changed")"])
+        do {
+            let count = try pool.write { db in try rebuild(projection, in: db) }
+            logger.notice("Rebuilt documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.events": "\(count)"])
+        } catch {
+            throw storageError(error, doing: "rebuild the documents of projection \(projection.name)")
+        }
+    }
+
+    /// Replays the whole log into fresh documents, in one transaction: readers keep seeing the
+    /// old documents until it commits. Returns the number of events replayed.
+    static func rebuild(_ projection: any Projection, in db: Database) throws -> Int {
+        var documents: [String: [String: Document]] = [:]
+        var replayed = 0
+        let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventRow.columns) FROM events ORDER BY position")
+        let cursor = try Row.fetchCursor(statement)
+        var names = SQLiteEventRow.RepeatedNames()
+        while try cursor.next() != nil {
+            let event = try SQLiteEventRow.decode(statement.sqliteStatement, names: &names)
+            replayed += 1
+            guard let (entity, id) = projection.entity(of: event) else { continue }
+            switch try projection.evolve(documents[entity]?[id], with: event) {
+            case .none: break
+            case .save(let document): documents[document.entity, default: [:]][document.id] = document
+            case .remove(let entity, let id): documents[entity]?[id] = nil
+            }
+        }
+        try db.execute(sql: "DELETE FROM documents")
+        for document in documents.values.flatMap(\.values) {
+            try SQLiteDocuments.write(db, document)
+        }
+        let head = try lastEvent(db)?.position ?? 0
+        try db.execute(sql: """
+            INSERT INTO projections (name, definition_hash, position) VALUES (?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET definition_hash = excluded.definition_hash, position = excluded.position
+            """, arguments: [projection.name, projection.definitionHash, head])
+        return replayed
+    }
+
+    /// Drops and rebuilds the inline projection's documents from the events alone.
+    ///
+    /// - Returns: the number of events replayed.
+    @discardableResult
+    public func rebuildDocuments() async throws -> Int {
+        guard let projection = configuration.projection else {
+            throw ChronicleError(.invalidInput, "This store has no projection to rebuild; open it with one (Configuration.projection).")
+        }
+        do {
+            return try await pool.write { db in try Self.rebuild(projection, in: db) }
+        } catch {
+            throw Self.storageError(error, doing: "rebuild the documents")
+        }
+    }
+
     /// SQLite settings of the writer connection that decide durability and layout
     /// (`journal_mode`, `synchronous` — 2 is FULL, 1 is NORMAL —, `page_size`, `max_page_count`).
     public func storageSettings() async throws -> [String: String] {
@@ -163,12 +228,12 @@ public final class SQLiteEventStore: EventStore {
     /// before writing, so a refused operation has written nothing. Only if an operation fails
     /// after writing (an event id taken later in the request) is the batch rolled back and
     /// redone with one savepoint per operation.
-    private static func commit(_ batch: [WriteOperation], in db: Database) -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, projection: (any Projection)?) -> [Result<WriteOutcome, any Error>] {
         do {
             do {
-                return try commit(batch, in: db, savepoints: false)
+                return try commit(batch, in: db, savepoints: false, projection: projection)
             } catch is NeedsSavepoints {
-                return try commit(batch, in: db, savepoints: true)
+                return try commit(batch, in: db, savepoints: true, projection: projection)
             }
         } catch {
             let failure = storageError(error, doing: "commit")
@@ -176,7 +241,7 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool) throws -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projection: (any Projection)?) throws -> [Result<WriteOutcome, any Error>] {
         var outcomes: [Result<WriteOutcome, any Error>] = []
         outcomes.reserveCapacity(batch.count)
         try db.inTransaction(.immediate) {
@@ -187,7 +252,7 @@ public final class SQLiteEventStore: EventStore {
             for operation in batch {
                 let saved = writer
                 if case .delete = operation { deletionsExist = true }
-                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: deletionsExist)
+                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: deletionsExist, projection: projection)
                 func apply() throws -> WriteOutcome {
                     let outcome: WriteOutcome = switch operation {
                     case .append(let request):
@@ -227,6 +292,11 @@ public final class SQLiteEventStore: EventStore {
     }
 
     // MARK: Reading
+
+    /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
+    public func document(entity: String, id: String) async throws -> Document? {
+        try await reading("read document \(entity)/\(id)") { db in try SQLiteDocuments.read(db, entity: entity, id: id) }
+    }
 
     /// Reads a stream; see ``EventStore/read(_:from:direction:limit:)``.
     public func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {

@@ -38,6 +38,25 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-documents") { db in
+            try db.execute(sql: """
+                CREATE TABLE documents (
+                    entity TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    PRIMARY KEY (entity, id)
+                ) WITHOUT ROWID;
+                CREATE TABLE projections (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    definition_hash TEXT NOT NULL,
+                    position INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -17,9 +17,24 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     /// Whether anything was written (so a failure needs a rollback).
     private(set) var didWrite = false
 
-    init(db: Database, deletionsExist: Bool) {
+    /// The inline projection, applied to each event as it is inserted.
+    let projection: (any Projection)?
+
+    init(db: Database, deletionsExist: Bool, projection: (any Projection)?) {
         self.db = db
         self.deletionsExist = deletionsExist
+        self.projection = projection
+    }
+
+    /// Applies the inline projection to a stored event, in the same transaction.
+    static func project(_ event: RecordedEvent, with projection: any Projection, in db: Database) throws {
+        guard let (entity, id) = projection.entity(of: event) else { return }
+        let current = try SQLiteDocuments.read(db, entity: entity, id: id)
+        switch try projection.evolve(current, with: event) {
+        case .none: break
+        case .save(let document): try SQLiteDocuments.write(db, document)
+        case .remove(let entity, let id): try SQLiteDocuments.delete(db, entity: entity, id: id)
+        }
     }
 
     static func deletionsExist(_ db: Database) throws -> Bool {
@@ -77,6 +92,9 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         }
         didWrite = true
         pendingStreams[stream.stream] = stream
+        if let projection {
+            try Self.project(event, with: projection, in: db)
+        }
     }
 
     private func bindText(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {

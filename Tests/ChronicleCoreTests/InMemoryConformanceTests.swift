@@ -9,3 +9,11 @@ struct InMemoryConformanceTests {
         try await check.run(InMemoryEventStore())
     }
 }
+
+@Suite("In-memory store: inline documents")
+struct InMemoryProjectionConformanceTests {
+    @Test(arguments: ProjectionConformance.cases)
+    func conformance(_ check: ProjectionConformanceCase) async throws {
+        try await check.run(InMemoryEventStore(projection: CounterProjection()))
+    }
+}

@@ -4,23 +4,31 @@ import Foundation
 ///
 /// It follows every rule of the durable backends (it passes the same conformance suite) but
 /// keeps nothing when the process ends. Don't use it in production.
-public actor InMemoryEventStore: EventStore {
+public actor InMemoryEventStore: EventStore, DocumentStore {
     struct Storage {
         var events: [Int64: RecordedEvent] = [:]
         var eventsByID: [UUID: Int64] = [:]
         var streamPositions: [StreamName: [Int64]] = [:]
         var streams: [StreamName: StreamInfo] = [:]
         var purged: [Int64: EventHash] = [:]
+        var documents: [String: [String: Document]] = [:]
     }
 
     private var storage = Storage()
     private var writer = LogWriter()
     private let notifier = CommitNotifier()
     private let limits: EventStoreLimits
+    private let projection: (any Projection)?
 
-    /// Creates an empty store.
-    public init(limits: EventStoreLimits = EventStoreLimits()) {
+    /// Creates an empty store; `projection`'s documents are kept inline, updated with each append.
+    public init(limits: EventStoreLimits = EventStoreLimits(), projection: (any Projection)? = nil) {
         self.limits = limits
+        self.projection = projection
+    }
+
+    /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
+    public func document(entity: String, id: String) -> Document? {
+        storage.documents[entity]?[id]
     }
 
     /// Appends events; see ``EventStore/append(_:)``.
@@ -40,7 +48,7 @@ public actor InMemoryEventStore: EventStore {
 
     private func write<T>(_ body: (inout LogWriter, inout Transaction) throws -> T) throws -> T {
         // Move the storage out so that changing it copies nothing; undo the changes on failure.
-        var transaction = Transaction(base: storage)
+        var transaction = Transaction(base: storage, projection: projection)
         storage = Storage()
         var newWriter = writer
         do {
@@ -126,10 +134,17 @@ public actor InMemoryEventStore: EventStore {
             case insert(RecordedEvent, previousStream: StreamInfo?)
             case save(StreamName, previous: StreamInfo?)
             case purge(StreamName, positions: [Int64], events: [RecordedEvent])
+            case document(entity: String, id: String, previous: Document?)
         }
 
         var base: Storage
+        let projection: (any Projection)?
         var journal: [Undo] = []
+
+        init(base: Storage, projection: (any Projection)?) {
+            self.base = base
+            self.projection = projection
+        }
 
         func stream(_ name: StreamName) -> StreamInfo? { base.streams[name] }
 
@@ -146,6 +161,15 @@ public actor InMemoryEventStore: EventStore {
             base.eventsByID[event.id] = event.position
             base.streamPositions[event.stream, default: []].append(event.position)
             base.streams[stream.stream] = stream
+            if let projection, let (entity, id) = projection.entity(of: event) {
+                let previous = base.documents[entity]?[id]
+                switch try projection.evolve(previous, with: event) {
+                case .none: return
+                case .save(let document): base.documents[entity, default: [:]][id] = document
+                case .remove: base.documents[entity]?[id] = nil
+                }
+                journal.append(.document(entity: entity, id: id, previous: previous))
+            }
         }
 
         mutating func save(_ stream: StreamInfo) {
@@ -177,6 +201,8 @@ public actor InMemoryEventStore: EventStore {
                     base.streams[event.stream] = previous
                 case .save(let name, let previous):
                     base.streams[name] = previous
+                case .document(let entity, let id, let previous):
+                    base.documents[entity, default: [:]][id] = previous
                 case .purge(let name, let positions, let events):
                     base.streamPositions[name] = positions
                     for event in events {

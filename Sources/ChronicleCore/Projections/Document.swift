@@ -1,0 +1,83 @@
+/// A read-model document: the state a projection derived for one entity.
+public struct Document: Sendable, Hashable {
+    /// The entity kind, such as `user` (the stream's category).
+    public var entity: String
+    /// The entity's id, such as `1234` (the rest of the stream name).
+    public var id: String
+    /// The derived state (a JSON object).
+    public var state: JSONValue
+    /// The revision of the last event of the entity's stream applied.
+    public var version: Int64
+    /// The global position of that event.
+    public var position: Int64
+    /// When that event was recorded, in microseconds since the epoch.
+    public var updatedAtMicroseconds: Int64
+    /// Whether the entity was (soft-)deleted.
+    public var deleted: Bool
+
+    /// Creates a document.
+    public init(entity: String, id: String, state: JSONValue, version: Int64, position: Int64, updatedAtMicroseconds: Int64, deleted: Bool = false) {
+        self.entity = entity
+        self.id = id
+        self.state = state
+        self.version = version
+        self.position = position
+        self.updatedAtMicroseconds = updatedAtMicroseconds
+        self.deleted = deleted
+    }
+
+    /// The document as the JSON the HTTP API returns.
+    public var jsonText: String {
+        "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"version\":\(version),\"position\":\(position),\"updatedAt\":\"\(Timestamp.iso8601(microseconds: updatedAtMicroseconds))\",\"deleted\":\(deleted),\"state\":\(state.canonicalText)}"
+    }
+}
+
+/// What applying one event does to a document.
+public enum DocumentChange: Sendable, Hashable {
+    /// Nothing: the projection does not handle the event.
+    case none
+    /// Store this document (new or updated).
+    case save(Document)
+    /// Remove the document (hard delete).
+    case remove(entity: String, id: String)
+}
+
+/// A projection: a named, pure fold of events into documents.
+///
+/// `evolve` sees one event and the current document of the entity it concerns (if any) and
+/// says what to store. The same function serves every lifecycle: inline (in the append's
+/// transaction), replay for rebuilds, and time travel (folding a stream up to a version).
+public protocol Projection: Sendable {
+    /// The projection's name.
+    var name: String { get }
+    /// A fingerprint of the definition: when it changes, stored documents are rebuilt.
+    var definitionHash: String { get }
+    /// The entity an event concerns, or `nil` if the projection ignores the event.
+    func entity(of event: RecordedEvent) -> (entity: String, id: String)?
+    /// What the event does to the current document.
+    func evolve(_ document: Document?, with event: RecordedEvent) throws -> DocumentChange
+}
+
+/// Reads the documents a store keeps for its inline projection.
+public protocol DocumentStore: Sendable {
+    /// The document of an entity, deleted or not; `nil` if there is none.
+    func document(entity: String, id: String) async throws -> Document?
+}
+
+extension Projection {
+    /// Folds events (of one entity, in order) into the document as it stood after each;
+    /// the time-travel and history primitive.
+    public func fold(_ events: [RecordedEvent]) throws -> [(event: RecordedEvent, document: Document?)] {
+        var current: Document?
+        var steps: [(event: RecordedEvent, document: Document?)] = []
+        for event in events {
+            switch try evolve(current, with: event) {
+            case .none: break
+            case .save(let document): current = document
+            case .remove: current = nil
+            }
+            steps.append((event, current))
+        }
+        return steps
+    }
+}

@@ -1,0 +1,60 @@
+import ChronicleCore
+
+/// The projection of an ``EntitySchema``: one document per entity, named `entities`.
+///
+/// A soft delete of the entity's stream marks the document deleted; a hard delete removes it.
+public struct DeclarativeProjection: Projection {
+    /// The schema it follows.
+    public let schema: EntitySchema
+
+    /// Creates the projection of a schema.
+    public init(schema: EntitySchema) {
+        self.schema = schema
+    }
+
+    /// `entities`.
+    public var name: String { "entities" }
+
+    /// The schema's fingerprint.
+    public var definitionHash: String { schema.definitionHash }
+
+    /// The entity of an event of a schema entity's stream (or of a deletion of such a stream).
+    public func entity(of event: RecordedEvent) -> (entity: String, id: String)? {
+        var stream = event.stream
+        if event.type == "$streamDeleted" {
+            guard case .string(let name)? = event.data["stream"] else { return nil }
+            stream = StreamName(stored: name)
+        } else if event.stream.isReserved {
+            return nil
+        }
+        guard let id = stream.entityID, !id.isEmpty, schema.entities[stream.category] != nil else { return nil }
+        return (stream.category, id)
+    }
+
+    /// Applies the event's operation.
+    public func evolve(_ document: Document?, with event: RecordedEvent) throws -> DocumentChange {
+        guard let (entity, id) = entity(of: event) else { return .none }
+        if event.type == "$streamDeleted" {
+            if event.data["mode"] == "hard" { return .remove(entity: entity, id: id) }
+            guard var document else { return .none }
+            document.deleted = true
+            document.position = event.position
+            document.updatedAtMicroseconds = event.recordedAtMicroseconds
+            return .save(document)
+        }
+        guard let operation = schema.entities[entity]?.events[event.type] else { return .none }
+        let current = document?.state ?? [:]
+        var deleted = false
+        let state: JSONValue
+        switch operation {
+        case .create: state = event.data
+        case .merge: state = current.merging(event.data)
+        case .set(let fields): state = current.merging(fields)
+        case .delete:
+            guard document != nil else { return .none }
+            state = current
+            deleted = true
+        }
+        return .save(Document(entity: entity, id: id, state: state, version: event.revision, position: event.position, updatedAtMicroseconds: event.recordedAtMicroseconds, deleted: deleted))
+    }
+}

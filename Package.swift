@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "ChronicleServerTests",
             dependencies: [
-                "ChronicleCore", "ChronicleSQLite", "ChronicleServer", "ChronicleTesting",
+                "ChronicleCore", "ChronicleSQLite", "ChronicleServer", "ChronicleTesting", "ChronicleProjections",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -26,12 +26,15 @@ public struct ChronicleServer: Service {
     /// The server's metrics (rendered at `/metrics`).
     public let metrics: ServerMetrics
     let storeSize: @Sendable () -> Int64?
+    let entities: EntityReads?
     let onListening: @Sendable (Int) async -> Void
     let shutdown = CommitNotifier()
 
     /// Creates a server.
     ///
     /// - Parameters:
+    ///   - documents: where the inline projection's documents are read (usually the store).
+    ///   - projection: the inline projection, for time travel and history (`/v1/entities`).
     ///   - storeSize: reports the store's size on disk for `/metrics`, if known.
     ///   - onListening: called with the bound port once the server accepts connections.
     public init(
@@ -39,6 +42,8 @@ public struct ChronicleServer: Service {
         configuration: Configuration,
         logger: Logger,
         metrics: ServerMetrics = ServerMetrics(),
+        documents: (any DocumentStore)? = nil,
+        projection: (any Projection)? = nil,
         storeSize: @escaping @Sendable () -> Int64? = { nil },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
@@ -47,6 +52,11 @@ public struct ChronicleServer: Service {
         self.logger = logger
         self.metrics = metrics
         self.storeSize = storeSize
+        if let documents, let projection {
+            self.entities = EntityReads(store: store, documents: documents, projection: projection)
+        } else {
+            self.entities = nil
+        }
         self.onListening = onListening
     }
 
@@ -86,6 +96,7 @@ public struct ChronicleServer: Service {
         "GET /", "GET /health/live", "GET /health/ready", "GET /openapi.json", "GET /metrics",
         "POST /v1/streams/{stream}", "GET /v1/streams/{stream}", "DELETE /v1/streams/{stream}",
         "POST /v1/append", "GET /v1/log", "GET /v1/subscribe", "GET /v1/ws",
+        "GET /v1/entities/{entity}/{id}", "GET /v1/entities/{entity}/{id}/history", "GET /v1/entities/{entity}/{id}/diff",
     ]
 
     func registerRoutes(on router: Router<ChronicleRequestContext>) {
@@ -118,6 +129,7 @@ public struct ChronicleServer: Service {
         }
         registerStreamRoutes(on: router)
         registerSubscriptionRoutes(on: router)
+        registerEntityRoutes(on: router)
     }
 }
 

@@ -763,6 +763,320 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/entities/{entity}/{id}": {
+   "parameters": [
+    {
+     "name": "entity",
+     "in": "path",
+     "required": true,
+     "description": "The entity kind (the stream category), as declared in the schema.",
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "description": "The entity id (the stream name after the first '-').",
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "summary": "An entity's current state, or its state at a version or instant (role read)",
+    "description": "Documents are kept inline: a GET after a 201 sees the write. `after`+`wait` waits (bounded) until the log reaches a position. `version`/`at` fold the entity's events up to that point.",
+    "parameters": [
+     {
+      "name": "version",
+      "in": "query",
+      "required": false,
+      "description": "State after this version (stream revision).",
+      "schema": {
+       "type": "integer",
+       "minimum": 0
+      }
+     },
+     {
+      "name": "at",
+      "in": "query",
+      "required": false,
+      "description": "State at this RFC 3339 instant.",
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     },
+     {
+      "name": "includeDeleted",
+      "in": "query",
+      "required": false,
+      "description": "Show a soft-deleted entity's last state.",
+      "schema": {
+       "type": "boolean"
+      }
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "description": "Wait until the log reaches this position (read your own write).",
+      "schema": {
+       "type": "integer",
+       "minimum": 0
+      }
+     },
+     {
+      "name": "wait",
+      "in": "query",
+      "required": false,
+      "description": "How long to wait for `after`: 2s, 500ms (default 5s, at most 30s).",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "If-None-Match",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The document; ETag is its version.",
+      "headers": {
+       "ETag": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      },
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Document"
+        }
+       }
+      }
+     },
+     "304": {
+      "description": "Not modified."
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "410": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "503": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/entities/{entity}/{id}/history": {
+   "parameters": [
+    {
+     "name": "entity",
+     "in": "path",
+     "required": true,
+     "description": "The entity kind (the stream category), as declared in the schema.",
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "description": "The entity id (the stream name after the first '-').",
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "summary": "Each event of the entity with the RFC 6902 JSON Patch it caused (role read)",
+    "responses": {
+     "200": {
+      "description": "The history, oldest first.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "entity": {
+           "type": "string"
+          },
+          "id": {
+           "type": "string"
+          },
+          "history": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "properties": {
+             "version": {
+              "type": "integer"
+             },
+             "position": {
+              "type": "integer"
+             },
+             "type": {
+              "type": "string"
+             },
+             "recordedAt": {
+              "type": "string"
+             },
+             "deleted": {
+              "type": "boolean"
+             },
+             "patch": {
+              "type": "array",
+              "items": {
+               "type": "object"
+              }
+             }
+            }
+           }
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "410": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/entities/{entity}/{id}/diff": {
+   "parameters": [
+    {
+     "name": "entity",
+     "in": "path",
+     "required": true,
+     "description": "The entity kind (the stream category), as declared in the schema.",
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "description": "The entity id (the stream name after the first '-').",
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "summary": "The JSON Patch between two versions or instants of an entity (role read)",
+    "parameters": [
+     {
+      "name": "from",
+      "in": "query",
+      "required": true,
+      "description": "A version or RFC 3339 instant.",
+      "schema": {
+       "oneOf": [
+        {
+         "type": "integer",
+         "minimum": 0
+        },
+        {
+         "type": "string",
+         "format": "date-time"
+        }
+       ]
+      }
+     },
+     {
+      "name": "to",
+      "in": "query",
+      "required": true,
+      "description": "A version or RFC 3339 instant.",
+      "schema": {
+       "oneOf": [
+        {
+         "type": "integer",
+         "minimum": 0
+        },
+        {
+         "type": "string",
+         "format": "date-time"
+        }
+       ]
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The patch that turns `from` into `to`.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "from": {
+           "type": "integer"
+          },
+          "to": {
+           "type": "integer"
+          },
+          "patch": {
+           "type": "array",
+           "items": {
+            "type": "object"
+           }
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "410": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
   }
  },
  "components": {
@@ -910,7 +1224,12 @@ enum OpenAPIDocument {
        "method-not-allowed",
        "unsupported-media-type",
        "not-ready",
-       "internal-error"
+       "internal-error",
+       "no-schema",
+       "entity-not-found",
+       "entity-deleted",
+       "version-not-found",
+       "not-caught-up"
       ]
      },
      "stream": {
@@ -927,6 +1246,33 @@ enum OpenAPIDocument {
      },
      "pointer": {
       "type": "string"
+     }
+    }
+   },
+   "Document": {
+    "type": "object",
+    "properties": {
+     "entity": {
+      "type": "string"
+     },
+     "id": {
+      "type": "string"
+     },
+     "version": {
+      "type": "integer"
+     },
+     "position": {
+      "type": "integer"
+     },
+     "updatedAt": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "deleted": {
+      "type": "boolean"
+     },
+     "state": {
+      "type": "object"
      }
     }
    }

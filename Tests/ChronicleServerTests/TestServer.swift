@@ -66,15 +66,16 @@ struct TestServer: Sendable {
 func withServer<T: Sendable>(
     _ configuration: ChronicleServer.Configuration = .init(port: 0),
     dataDirectory: String? = nil,
+    projection: (any Projection)? = nil,
     _ body: @escaping @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
     defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
-    let store = try SQLiteEventStore(directory: directory, logger: serverTestLogger)
+    let store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection), logger: serverTestLogger)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     var configuration = configuration
     configuration.port = 0
-    let server = ChronicleServer(store: store, configuration: configuration, logger: serverTestLogger, onListening: { port in
+    let server = ChronicleServer(store: store, configuration: configuration, logger: serverTestLogger, documents: projection == nil ? nil : store, projection: projection, onListening: { port in
         portContinuation.yield(port)
     })
     let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: serverTestLogger))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChronicleCore
+import ChronicleProjections
 import ChronicleServer
 import ChronicleSQLite
 import Foundation
@@ -22,6 +23,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A YAML file with server settings.", valueName: "file"))
     var config: String?
 
+    @Option(help: ArgumentHelp("A YAML schema declaring entities (read models served at /v1/entities).", valueName: "file"))
+    var schema: String?
+
     @Option(help: "The address to listen on (default 127.0.0.1, or the config file's).")
     var host: String?
 
@@ -42,11 +46,13 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "chronicle")
         logger.logLevel = ProcessInfo.processInfo.environment["CHRONICLE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let directory = data ?? ProcessInfo.processInfo.environment["CHRONICLE_DATA"] ?? "./chronicle-data"
-        let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability), logger: logger)
+        let projection = try schema.map { DeclarativeProjection(schema: try EntitySchema.load(file: $0)) }
+        let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection), logger: logger)
         let path = store.path
         let host = settings.host
         let server = ChronicleServer(
             store: store, configuration: settings, logger: logger,
+            documents: projection == nil ? nil : store, projection: projection,
             storeSize: { Self.fileSize(path) },
             onListening: { port in
                 Output.progress("Chronicle is serving http://\(host):\(port) on \(directory) (press Ctrl-C to stop)")

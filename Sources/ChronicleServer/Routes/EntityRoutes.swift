@@ -1,0 +1,186 @@
+import ChronicleCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Reads of entities: current documents, and their past folded from the events.
+struct EntityReads: Sendable {
+    let store: any EventStore
+    let documents: any DocumentStore
+    let projection: any Projection
+
+    /// The stream of an entity (`user`, `1234` → `user-1234`).
+    func stream(entity: String, id: String) throws -> StreamName {
+        try StreamName("\(entity)-\(id)")
+    }
+
+    /// Every step of the entity's history: each event with the document after it.
+    func history(entity: String, id: String) async throws -> [(event: RecordedEvent, document: Document?)] {
+        let stream = try stream(entity: entity, id: id)
+        let events: [RecordedEvent]
+        do {
+            events = try await store.read(stream, from: .start, direction: .forwards, limit: .max)
+        } catch let error as ChronicleError where error.code == .streamNotFound && error.actualRevision != nil {
+            // Soft-deleted: the events are kept, and the entity's past stays readable.
+            throw Problem(.notFound, code: "entity-deleted", title: "Entity deleted", detail: "\(entity) \(id) was deleted; its history is hidden with its stream.")
+        }
+        return try projection.fold(events)
+    }
+
+    /// A point in an entity's history: a version (`3`) or an RFC 3339 instant.
+    enum Point {
+        case version(Int64)
+        case instant(Int64)
+
+        init(_ text: String, name: String) throws {
+            if let version = Int64(text), version >= 0 {
+                self = .version(version)
+            } else if let instant = Timestamp.microseconds(parsing: text) {
+                self = .instant(instant)
+            } else {
+                throw Problem.invalid("\(name) must be a version (0 or more) or an RFC 3339 instant such as 2026-11-27T10:00:00Z; got \(text.debugDescription).")
+            }
+        }
+    }
+
+    /// The document as it was at `point`, or a 404 problem saying why there is none.
+    func document(at point: Point, in steps: [(event: RecordedEvent, document: Document?)], entity: String, id: String) throws -> Document {
+        let step: (event: RecordedEvent, document: Document?)?
+        switch point {
+        case .version(let version):
+            step = steps.last { $0.event.revision <= version }
+            if let last = steps.last, version > last.event.revision {
+                throw Problem(.notFound, code: "version-not-found", title: "Version not found", detail: "\(entity) \(id) has no version \(version); its latest is \(last.event.revision).", extensions: ["latestVersion": .integer(last.event.revision)])
+            }
+        case .instant(let instant):
+            step = steps.last { $0.event.recordedAtMicroseconds <= instant }
+        }
+        guard let document = step?.document else {
+            throw Problem(.notFound, code: "entity-not-found", title: "Entity not found", detail: "\(entity) \(id) did not exist at that point.")
+        }
+        return document
+    }
+}
+
+extension ChronicleServer {
+    func registerEntityRoutes(on router: Router<ChronicleRequestContext>) {
+        let entities = entities
+        let store = store
+
+        @Sendable func reads() throws -> EntityReads {
+            guard let entities else {
+                throw Problem(.notFound, code: "no-schema", title: "No read models", detail: "This server keeps no entities: start it with --schema FILE to declare them.")
+            }
+            return entities
+        }
+
+        router.get("/v1/entities/{entity}/{id}") { request, context in
+            try context.require(.read)
+            let reads = try reads()
+            let entity = try context.parameters.decoded("entity"), id = try context.parameters.decoded("id")
+            _ = try reads.stream(entity: entity, id: id)
+            let query = request.uri.queryParameters
+            if let version = query["version"].map(String.init) ?? query["at"].map(String.init) {
+                let point = try EntityReads.Point(version, name: query["version"] != nil ? "version" : "at")
+                let document = try reads.document(at: point, in: try await reads.history(entity: entity, id: id), entity: entity, id: id)
+                return json(.ok, document.jsonText, headers: [.eTag: EventRequests.eTag(document.version)])
+            }
+            if let after = query["after"] {
+                guard let position = Int64(after), position >= 0 else {
+                    throw Problem.invalid("after must be a log position (0 or more); got \(String(after).debugDescription).")
+                }
+                let wait = try waitDuration(query["wait"])
+                try await waitForPosition(position, store: store, wait: wait)
+            }
+            guard let document = try await reads.documents.document(entity: entity, id: id) else {
+                throw Problem(.notFound, code: "entity-not-found", title: "Entity not found", detail: "There is no \(entity) with id \(id).")
+            }
+            if document.deleted && query["includeDeleted"] != "true" {
+                throw Problem(.notFound, code: "entity-deleted", title: "Entity deleted", detail: "\(entity) \(id) was deleted; add ?includeDeleted=true to see its last state.", extensions: ["version": .integer(document.version)])
+            }
+            let eTag = EventRequests.eTag(document.version)
+            if let none = request.headers[.ifNoneMatch], none.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == eTag }) {
+                return Response(status: .notModified, headers: [.eTag: eTag])
+            }
+            return json(.ok, document.jsonText, headers: [.eTag: eTag])
+        }
+
+        router.get("/v1/entities/{entity}/{id}/history") { _, context in
+            try context.require(.read)
+            let reads = try reads()
+            let entity = try context.parameters.decoded("entity"), id = try context.parameters.decoded("id")
+            let steps = try await reads.history(entity: entity, id: id)
+            guard !steps.isEmpty else {
+                throw Problem(.notFound, code: "entity-not-found", title: "Entity not found", detail: "There is no \(entity) with id \(id).")
+            }
+            var previous: JSONValue = [:]
+            var entries: [String] = []
+            for (event, document) in steps {
+                let state = document?.state ?? [:]
+                let patch = JSONPatch.diff(from: previous, to: state)
+                previous = state
+                entries.append("{\"version\":\(event.revision),\"position\":\(event.position),\"type\":\(event.type.jsonQuoted),\"recordedAt\":\"\(Timestamp.iso8601(microseconds: event.recordedAtMicroseconds))\",\"deleted\":\(document?.deleted ?? false),\"patch\":\(patch.json.canonicalText)}")
+            }
+            return json(.ok, "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"history\":[\(entries.joined(separator: ","))]}")
+        }
+
+        router.get("/v1/entities/{entity}/{id}/diff") { request, context in
+            try context.require(.read)
+            let reads = try reads()
+            let entity = try context.parameters.decoded("entity"), id = try context.parameters.decoded("id")
+            let query = request.uri.queryParameters
+            guard let fromText = query["from"].map(String.init), let toText = query["to"].map(String.init) else {
+                throw Problem.invalid("diff needs from and to: versions or RFC 3339 instants, such as ?from=0&to=3.")
+            }
+            let from = try EntityReads.Point(fromText, name: "from"), to = try EntityReads.Point(toText, name: "to")
+            let steps = try await reads.history(entity: entity, id: id)
+            let before = try reads.document(at: from, in: steps, entity: entity, id: id)
+            let after = try reads.document(at: to, in: steps, entity: entity, id: id)
+            let patch = JSONPatch.diff(from: before.state, to: after.state)
+            return json(.ok, "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"from\":\(before.version),\"to\":\(after.version),\"patch\":\(patch.json.canonicalText)}")
+        }
+    }
+}
+
+/// `wait`: seconds (`2`, `0.5`) or with a unit (`500ms`, `2s`); default 5 s, at most 30 s.
+func waitDuration(_ text: Substring?) throws -> Duration {
+    guard let text else { return .seconds(5) }
+    var number = String(text)
+    var scale = 1.0
+    if number.hasSuffix("ms") {
+        number.removeLast(2)
+        scale = 0.001
+    } else if number.hasSuffix("s") {
+        number.removeLast()
+    }
+    guard let value = Double(number), value >= 0, value * scale <= 30 else {
+        throw Problem.invalid("wait must be a duration up to 30 s, such as 2s or 500ms; got \(String(text).debugDescription).")
+    }
+    return .milliseconds(Int64(value * scale * 1000))
+}
+
+/// Waits (bounded) until the log reaches `position`; the inline documents then include it.
+func waitForPosition(_ position: Int64, store: any EventStore, wait: Duration) async throws {
+    let head = try await store.headPosition()
+    if head >= position { return }
+    let reached = await withTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            while !Task.isCancelled {
+                if let head = try? await store.headPosition(), head >= position { return true }
+                try? await store.waitForEvents(after: position - 1)
+            }
+            return false
+        }
+        group.addTask {
+            try? await Task.sleep(for: wait)
+            return false
+        }
+        let first = await group.next() ?? false
+        group.cancelAll()
+        return first
+    }
+    if !reached {
+        let head = (try? await store.headPosition()) ?? 0
+        throw Problem(.serviceUnavailable, code: "not-caught-up", title: "Not caught up", detail: "The read models have not reached position \(position) within \(wait) (they are at \(head)). Retry, or wait longer with ?wait=.", extensions: ["position": .integer(head), "lag": .integer(position - head)], headers: [.retryAfter: "1"])
+    }
+}

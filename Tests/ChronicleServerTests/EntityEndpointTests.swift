@@ -1,0 +1,106 @@
+import ChronicleCore
+import ChronicleProjections
+import ChronicleServer
+import Foundation
+import Testing
+
+let seedSchema = """
+    entities:
+      user:
+        events:
+          UserCreated: create
+          UserUpdatedEmailAddress: merge
+          UserEmailVerified: { set: { emailVerified: true } }
+          UserDeleted: delete
+    """
+
+func seedProjection() throws -> DeclarativeProjection {
+    DeclarativeProjection(schema: try EntitySchema(yaml: seedSchema))
+}
+
+@Suite("HTTP: entities (read models, time travel, history, diff)")
+struct EntityEndpointTests {
+    @Test("the seed's user story through HTTP: every write is readable at once, at every version, with its history")
+    func userStory() async throws {
+        try await withServer(projection: try seedProjection()) { server in
+            let created = try await server.post("/v1/streams/user-1234", #"{"type":"UserCreated","data":{"email":"ada@example.com","name":"Ada"}}"#)
+            #expect(created.status == 201)
+            let first = try await server.get("/v1/entities/user/1234")
+            #expect(first.status == 200, "\(first.body)")
+            #expect(first.json["state"] == ["email": "ada@example.com", "name": "Ada"] && first.json["version"] == 0)
+            #expect(first.header("ETag") == "\"0\"")
+
+            _ = try await server.post("/v1/streams/user-1234", #"{"type":"UserUpdatedEmailAddress","data":{"email":"ada@lovelace.org"}}"#)
+            let verified = try await server.post("/v1/streams/user-1234", #"{"type":"UserEmailVerified"}"#)
+            guard case .integer(let position)? = verified.json["lastPosition"] else { Issue.record("\(verified.body)"); return }
+            let current = try await server.get("/v1/entities/user/1234?after=\(position)&wait=2s")
+            #expect(current.json["state"] == ["email": "ada@lovelace.org", "name": "Ada", "emailVerified": true])
+            #expect(current.json["version"] == 2)
+            #expect(try await server.get("/v1/entities/user/1234", headers: [("If-None-Match", "\"2\"")]).status == 304)
+
+            let states: [JSONValue] = [
+                ["email": "ada@example.com", "name": "Ada"],
+                ["email": "ada@lovelace.org", "name": "Ada"],
+                ["email": "ada@lovelace.org", "name": "Ada", "emailVerified": true],
+            ]
+            for (version, state) in states.enumerated() {
+                let past = try await server.get("/v1/entities/user/1234?version=\(version)")
+                #expect(past.json["state"] == state && past.json["version"] == .integer(Int64(version)), "version \(version): \(past.body)")
+            }
+            guard case .string(let firstInstant)? = first.json["updatedAt"] else { Issue.record("no updatedAt"); return }
+            #expect(try await server.get("/v1/entities/user/1234?at=\(firstInstant)").json["version"] == 0)
+            #expect(try await server.get("/v1/entities/user/1234?at=2000-01-01T00:00:00Z").status == 404)
+            let missingVersion = try await server.get("/v1/entities/user/1234?version=9")
+            #expect(missingVersion.status == 404 && missingVersion.json["latestVersion"] == 2)
+
+            let history = try await server.get("/v1/entities/user/1234/history")
+            guard case .array(let entries)? = history.json["history"] else { Issue.record("\(history.body)"); return }
+            #expect(entries.map { $0["version"] } == [0, 1, 2])
+            var replayed: JSONValue = [:]
+            for entry in entries {
+                replayed = try JSONPatch(json: entry["patch"] ?? []).apply(to: replayed)
+            }
+            #expect(replayed == current.json["state"], "history patches applied in order reproduce the current state")
+
+            let diff = try await server.get("/v1/entities/user/1234/diff?from=0&to=2")
+            #expect(diff.json["patch"] == [["op": "add", "path": "/emailVerified", "value": true], ["op": "replace", "path": "/email", "value": "ada@lovelace.org"]] || diff.json["patch"] == [["op": "replace", "path": "/email", "value": "ada@lovelace.org"], ["op": "add", "path": "/emailVerified", "value": true]], "\(diff.body)")
+
+            _ = try await server.post("/v1/streams/user-1234", #"{"type":"UserDeleted"}"#)
+            let deleted = try await server.get("/v1/entities/user/1234")
+            #expect(deleted.status == 404 && deleted.json["code"] == "entity-deleted")
+            let shown = try await server.get("/v1/entities/user/1234?includeDeleted=true")
+            #expect(shown.status == 200 && shown.json["deleted"] == true)
+
+            #expect(try await server.request(.DELETE, "/v1/streams/user-1234?mode=hard").status == 200)
+            #expect(try await server.get("/v1/entities/user/1234?includeDeleted=true").status == 404, "a hard delete removes the document")
+            #expect(try await server.get("/v1/entities/user/1234/history").status == 410)
+        }
+    }
+
+    @Test("bad entity queries get a 4xx problem", arguments: [
+        ("/v1/entities/user/404", 404, "entity-not-found"),
+        ("/v1/entities/user/1?version=-1", 400, "invalid-input"),
+        ("/v1/entities/user/1?at=yesterday", 400, "invalid-input"),
+        ("/v1/entities/user/1?after=x", 400, "invalid-input"),
+        ("/v1/entities/user/1?after=1&wait=forever", 400, "invalid-input"),
+        ("/v1/entities/user/1?after=99&wait=100ms", 503, "not-caught-up"),
+        ("/v1/entities/user/1/diff?from=0", 400, "invalid-input"),
+        ("/v1/entities/user/1/history?x=1", 404, "stream-not-found"),
+        ("/v1/entities/user%201/x", 400, "invalid-input"),
+    ])
+    func badQueries(path: String, status: Int, code: String) async throws {
+        try await withServer(projection: try seedProjection()) { server in
+            let response = try await server.get(path)
+            #expect(response.status == status, "\(response.body)")
+            #expect(response.json["code"] == .string(code), "\(response.body)")
+        }
+    }
+
+    @Test("without a schema, entity routes say how to declare one")
+    func noSchema() async throws {
+        try await withServer { server in
+            let response = try await server.get("/v1/entities/user/1")
+            #expect(response.status == 404 && response.json["code"] == "no-schema")
+        }
+    }
+}

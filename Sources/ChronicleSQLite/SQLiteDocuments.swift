@@ -27,3 +27,61 @@ enum SQLiteDocuments {
         try db.cachedStatement(sql: "DELETE FROM documents WHERE entity = ? AND id = ?").execute(arguments: [entity, id])
     }
 }
+
+extension SQLiteDocuments {
+    /// Answers a document query with one indexed SQL query (the primary key orders by id;
+    /// filters and sorts on fields use `json_extract`).
+    static func page(_ db: Database, _ query: DocumentQuery) throws -> DocumentPage {
+        func path(_ field: String) -> String { "$.\"" + field + "\"" }
+        var conditions = ["entity = ?"]
+        var arguments: StatementArguments = [query.entity]
+        if !query.includeDeleted { conditions.append("deleted = 0") }
+        for filter in query.filters {
+            let operation = switch filter.comparison {
+            case .eq: "="
+            case .ne: "!="
+            case .gt: ">"
+            case .gte: ">="
+            case .lt: "<"
+            case .lte: "<="
+            }
+            conditions.append("json_extract(state, ?) IS NOT NULL AND json_extract(state, ?) \(operation) ?")
+            arguments += [path(filter.field), path(filter.field), sqlValue(SortKey(filter.value))]
+        }
+        let key = query.sortField.map { _ in "IFNULL(json_extract(state, ?), -9e999)" }
+        let direction = query.descending ? "DESC" : "ASC"
+        if let cursor = query.cursor {
+            if let key, let field = query.sortField {
+                conditions.append("(\(key), id) \(query.descending ? "<" : ">") (?, ?)")
+                arguments += [path(field), sqlValue(cursor.key), cursor.id]
+            } else {
+                conditions.append("id \(query.descending ? "<" : ">") ?")
+                arguments += [cursor.id]
+            }
+        }
+        var order = "id \(direction)"
+        if let key, let field = query.sortField {
+            order = "\(key) \(direction), id \(direction)"
+            arguments += [path(field)]
+        }
+        arguments += [query.limit + 1]
+        let sql = "SELECT id, state, version, position, updated_at, deleted FROM documents WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?"
+        var documents = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
+            Document(entity: query.entity, id: row[0], state: try JSONValue(parsing: row[1] as String), version: row[2], position: row[3], updatedAtMicroseconds: row[4], deleted: row[5])
+        }
+        var next: DocumentCursor?
+        if documents.count > query.limit {
+            documents.removeLast()
+            next = documents.last.map { DocumentCursor(key: query.sortKey(of: $0), id: $0.id) }
+        }
+        return DocumentPage(documents: documents, next: next)
+    }
+
+    private static func sqlValue(_ key: SortKey) -> (any DatabaseValueConvertible)? {
+        switch key {
+        case .missing: -Double.infinity
+        case .number(let number): number
+        case .text(let text): text
+        }
+    }
+}

@@ -298,6 +298,11 @@ public final class SQLiteEventStore: EventStore, DocumentStore {
         try await reading("read document \(entity)/\(id)") { db in try SQLiteDocuments.read(db, entity: entity, id: id) }
     }
 
+    /// A page of documents; see ``DocumentStore/documents(_:)``.
+    public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
+        try await reading("list \(query.entity) documents") { db in try SQLiteDocuments.page(db, query) }
+    }
+
     /// Reads a stream; see ``EventStore/read(_:from:direction:limit:)``.
     public func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
         try await reading("read \(stream)") { db in

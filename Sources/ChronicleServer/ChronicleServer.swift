@@ -96,7 +96,7 @@ public struct ChronicleServer: Service {
         "GET /", "GET /health/live", "GET /health/ready", "GET /openapi.json", "GET /metrics",
         "POST /v1/streams/{stream}", "GET /v1/streams/{stream}", "DELETE /v1/streams/{stream}",
         "POST /v1/append", "GET /v1/log", "GET /v1/subscribe", "GET /v1/ws",
-        "GET /v1/entities/{entity}/{id}", "GET /v1/entities/{entity}/{id}/history", "GET /v1/entities/{entity}/{id}/diff",
+        "GET /v1/entities/{entity}", "GET /v1/entities/{entity}/{id}", "GET /v1/entities/{entity}/{id}/history", "GET /v1/entities/{entity}/{id}/diff",
     ]
 
     func registerRoutes(on router: Router<ChronicleRequestContext>) {

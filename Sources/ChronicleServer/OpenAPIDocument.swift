@@ -1077,6 +1077,103 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/entities/{entity}": {
+   "parameters": [
+    {
+     "name": "entity",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "summary": "List an entity's documents: filters, sort, cursor paging (role read)",
+    "description": "Filters on top-level fields: `field=value` or `field[op]=value` with op eq, ne, gt, gte, lt, lte (values are JSON scalars, else strings). Missing and null fields sort first, then numbers, then strings; ties by id.",
+    "parameters": [
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "description": "Documents per page, 1–1000 (default 100).",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000
+      }
+     },
+     {
+      "name": "cursor",
+      "in": "query",
+      "required": false,
+      "description": "The `next` of the previous page.",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "sort",
+      "in": "query",
+      "required": false,
+      "description": "A field to sort by; prefix with - for descending. Default: id.",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "includeDeleted",
+      "in": "query",
+      "required": false,
+      "description": "List soft-deleted documents too.",
+      "schema": {
+       "type": "boolean"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "A page.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "entity": {
+           "type": "string"
+          },
+          "documents": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Document"
+           }
+          },
+          "next": {
+           "type": [
+            "string",
+            "null"
+           ]
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
   }
  },
  "components": {

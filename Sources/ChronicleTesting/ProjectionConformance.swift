@@ -66,6 +66,7 @@ public enum ProjectionConformance {
         .init(name: "refused and retried appends leave documents as they were", run: refusedAndRetried),
         .init(name: "soft delete marks, hard delete removes, a new event revives", run: deletes),
         .init(name: "folding a stream reproduces the stored document at every version", run: timeTravel),
+        .init(name: "listing filters, sorts and pages with a cursor", run: listing),
     ]
 
     static func counter(_ id: String) -> StreamName { try! StreamName("counter-\(id)") }
@@ -114,6 +115,35 @@ public enum ProjectionConformance {
         try await store.append(to: counter("h"), [increment(1)])
         _ = try await store.delete(counter("h"), mode: .hard, expected: .any)
         #expect(try await store.document(entity: "counter", id: "h") == nil)
+    }
+
+    static func listing(_ store: any EventStore & DocumentStore) async throws {
+        for (id, count) in [("a", 5), ("b", 3), ("c", 5), ("d", 1), ("e", 8), ("f", 2)] {
+            try await store.append(to: counter(id), [increment(Int64(count))])
+        }
+        _ = try await store.delete(counter("f"), mode: .soft, expected: .any)
+        func ids(_ query: DocumentQuery) async throws -> [[String]] {
+            var pages: [[String]] = []
+            var query = query
+            while true {
+                let page = try await store.documents(query)
+                pages.append(page.documents.map(\.id))
+                guard let next = page.next, pages.count < 10 else { break }
+                query.cursor = DocumentCursor(token: next.token)
+                #expect(query.cursor == next, "cursor tokens round-trip")
+            }
+            return pages
+        }
+        #expect(try await ids(DocumentQuery(entity: "counter")) == [["a", "b", "c", "d", "e"]])
+        #expect(try await ids(DocumentQuery(entity: "counter", includeDeleted: true)) == [["a", "b", "c", "d", "e", "f"]])
+        #expect(try await ids(DocumentQuery(entity: "counter", sortField: "count", limit: 2)) == [["d", "b"], ["a", "c"], ["e"]])
+        #expect(try await ids(DocumentQuery(entity: "counter", sortField: "count", descending: true, limit: 2)) == [["e", "c"], ["a", "b"], ["d"]])
+        #expect(try await ids(DocumentQuery(entity: "counter", limit: 3)) == [["a", "b", "c"], ["d", "e"]])
+        #expect(try await ids(DocumentQuery(entity: "counter", filters: [.init(field: "count", .gte, 5)])) == [["a", "c", "e"]])
+        #expect(try await ids(DocumentQuery(entity: "counter", filters: [.init(field: "count", .eq, 5)])) == [["a", "c"]])
+        #expect(try await ids(DocumentQuery(entity: "counter", filters: [.init(field: "count", .ne, 5), .init(field: "count", .lt, 8)])) == [["b", "d"]])
+        #expect(try await ids(DocumentQuery(entity: "counter", filters: [.init(field: "missing", .eq, 5)])) == [[]])
+        #expect(try await ids(DocumentQuery(entity: "nothing")) == [[]])
     }
 
     static func timeTravel(_ store: any EventStore & DocumentStore) async throws {

@@ -96,6 +96,36 @@ struct EntityEndpointTests {
         }
     }
 
+    @Test("listing entities: filters, sort, cursor, deleted hidden unless asked")
+    func listing() async throws {
+        try await withServer(projection: try seedProjection()) { server in
+            for (id, age, city) in [(1, 30, "Paris"), (2, 17, "Lyon"), (3, 45, "Paris"), (4, 30, "Nice"), (5, 62, "Paris")] {
+                _ = try await server.post("/v1/streams/user-\(id)", #"{"type":"UserCreated","data":{"age":\#(age),"city":"\#(city)"}}"#)
+            }
+            _ = try await server.post("/v1/streams/user-5", #"{"type":"UserDeleted"}"#)
+            func ids(_ path: String) async throws -> ([String], String?) {
+                let response = try await server.get(path)
+                #expect(response.status == 200, "\(response.body)")
+                guard case .array(let documents)? = response.json["documents"] else { return ([], nil) }
+                let ids = documents.compactMap { if case .string(let id)? = $0["id"] { id } else { nil } }
+                if case .string(let next)? = response.json["next"] { return (ids, next) }
+                return (ids, nil)
+            }
+            #expect(try await ids("/v1/entities/user").0 == ["1", "2", "3", "4"])
+            #expect(try await ids("/v1/entities/user?includeDeleted=true").0 == ["1", "2", "3", "4", "5"])
+            #expect(try await ids("/v1/entities/user?city=Paris").0 == ["1", "3"])
+            #expect(try await ids("/v1/entities/user?age[gte]=30&age[lt]=45").0 == ["1", "4"])
+            let (first, cursor) = try await ids("/v1/entities/user?sort=-age&limit=2")
+            #expect(first == ["3", "4"])
+            let next = try #require(cursor)
+            #expect(try await ids("/v1/entities/user?sort=-age&limit=2&cursor=\(next)") == (["1", "2"], nil))
+            for bad in ["limit=0", "cursor=zz", "sort=a.b", "age[between]=1", "includeDeleted=maybe", "city={}"] {
+                let response = try await server.get("/v1/entities/user?\(bad)")
+                #expect(response.status == 400, "\(bad): \(response.body)")
+            }
+        }
+    }
+
     @Test("without a schema, entity routes say how to declare one")
     func noSchema() async throws {
         try await withServer { server in

@@ -62,6 +62,8 @@ public protocol Projection: Sendable {
 public protocol DocumentStore: Sendable {
     /// The document of an entity, deleted or not; `nil` if there is none.
     func document(entity: String, id: String) async throws -> Document?
+    /// A page of an entity's documents.
+    func documents(_ query: DocumentQuery) async throws -> DocumentPage
 }
 
 extension Projection {

@@ -31,6 +31,11 @@ public actor InMemoryEventStore: EventStore, DocumentStore {
         storage.documents[entity]?[id]
     }
 
+    /// A page of documents; see ``DocumentStore/documents(_:)``.
+    public func documents(_ query: DocumentQuery) -> DocumentPage {
+        query.page(of: (storage.documents[query.entity] ?? [:]).values)
+    }
+
     /// Appends events; see ``EventStore/append(_:)``.
     public func append(_ request: AppendRequest) throws -> AppendResult {
         let prepared = try request.prepared(limits: limits)

@@ -2,6 +2,7 @@ import ChronicleCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 
 /// Reads of entities: current documents, and their past folded from the events.
 struct EntityReads: Sendable {
@@ -105,6 +106,16 @@ extension ChronicleServer {
             return json(.ok, document.jsonText, headers: [.eTag: eTag])
         }
 
+        router.get("/v1/entities/{entity}") { request, context in
+            try context.require(.read)
+            let reads = try reads()
+            let entity = try context.parameters.decoded("entity")
+            let query = try documentQuery(entity: entity, request.uri.queryParameters)
+            let page = try await reads.documents.documents(query)
+            let next = page.next.map { "\"\($0.token)\"" } ?? "null"
+            return json(.ok, "{\"entity\":\(entity.jsonQuoted),\"documents\":[\(page.documents.map(\.jsonText).joined(separator: ","))],\"next\":\(next)}")
+        }
+
         router.get("/v1/entities/{entity}/{id}/history") { _, context in
             try context.require(.read)
             let reads = try reads()
@@ -140,6 +151,55 @@ extension ChronicleServer {
             return json(.ok, "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"from\":\(before.version),\"to\":\(after.version),\"patch\":\(patch.json.canonicalText)}")
         }
     }
+}
+
+/// Parses `GET /v1/entities/{entity}` parameters: `limit`, `cursor`, `sort` (`field` or
+/// `-field`), `includeDeleted`, and filters `field=value` or `field[gte]=value` (eq, ne, gt,
+/// gte, lt, lte). Values are JSON scalars (`5`, `true`, `"5"`), else plain strings.
+func documentQuery(entity: String, _ parameters: HummingbirdCore.FlatDictionary<Substring, Substring>) throws -> DocumentQuery {
+    func field(_ name: Substring) throws -> String {
+        guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 }) else {
+            throw Problem.invalid("\(String(name).debugDescription) is not a field name filters or sorts can use: letters, digits and _ only.")
+        }
+        return String(name)
+    }
+    var query = DocumentQuery(entity: entity)
+    for (rawName, value) in parameters {
+        // Hummingbird decodes values but not names; `age%5Bgte%5D` is `age[gte]`.
+        let name = Substring(String(rawName).removingPercentEncoding ?? String(rawName))
+        switch name {
+        case "limit": query.limit = try LogQuery.limit(value)
+        case "cursor":
+            guard let cursor = DocumentCursor(token: String(value)) else {
+                throw Problem.invalid("cursor is not one this server gave; pass the `next` of the previous page as it is.")
+            }
+            query.cursor = cursor
+        case "sort":
+            query.descending = value.hasPrefix("-")
+            query.sortField = try field(value.hasPrefix("-") ? value.dropFirst() : value[...])
+        case "includeDeleted":
+            guard value == "true" || value == "false" else { throw Problem.invalid("includeDeleted must be true or false.") }
+            query.includeDeleted = value == "true"
+        case "access_token":
+            continue
+        default:
+            var fieldName = name
+            var comparison = DocumentQuery.Comparison.eq
+            if let open = name.firstIndex(of: "["), name.hasSuffix("]") {
+                let operation = name[name.index(after: open)..<name.index(before: name.endIndex)]
+                guard let parsed = DocumentQuery.Comparison(rawValue: String(operation)) else {
+                    throw Problem.invalid("\(String(name).debugDescription): the comparisons are eq, ne, gt, gte, lt and lte, as in age[gte]=18.")
+                }
+                comparison = parsed
+                fieldName = name[..<open]
+            }
+            let parsed = (try? JSONValue(parsing: String(value))) ?? .string(String(value))
+            if case .object = parsed { throw Problem.invalid("Filters compare with a scalar value, not an object.") }
+            if case .array = parsed { throw Problem.invalid("Filters compare with a scalar value, not an array.") }
+            query.filters.append(.init(field: try field(fieldName), comparison, parsed))
+        }
+    }
+    return query
 }
 
 /// `wait`: seconds (`2`, `0.5`) or with a unit (`500ms`, `2s`); default 5 s, at most 30 s.

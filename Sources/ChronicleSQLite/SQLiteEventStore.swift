@@ -19,7 +19,7 @@ import Logging
 /// Several processes may open the same directory (for example `chronicle tail` beside a
 /// server): writes take SQLite's write lock, and subscribers also poll for commits made by
 /// other processes.
-public final class SQLiteEventStore: EventStore, DocumentStore {
+public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
     private enum WriteOperation: Sendable {
         case append(PreparedAppend)
         case delete(StreamName, DeleteMode, ExpectedRevision)
@@ -133,6 +133,67 @@ public final class SQLiteEventStore: EventStore, DocumentStore {
             }
             throw error
         }
+    }
+
+    // MARK: Backup and restore
+
+    /// Entries after a position; see ``LogArchive/exportLog(after:limit:)``.
+    public func exportLog(after position: Int64, limit: Int) async throws -> [LogEntry] {
+        let size = max(1, limit)
+        return try await reading("export the log") { db -> [LogEntry] in
+            var entries = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?", arguments: [position, size]).map(LogEntry.event)
+            let upper = entries.count == size ? entries[entries.count - 1].position : Int64.max
+            let purged = try Row.fetchAll(db, sql: "SELECT position, hash FROM purged_events WHERE position > ? AND position <= ? ORDER BY position", arguments: [position, upper])
+            entries += purged.map { LogEntry.purged(position: $0[0], hash: EventHash(bytes: [UInt8]($0[1] as Data)) ?? .zero) }
+            return entries.sorted { $0.position < $1.position }
+        }
+    }
+
+    /// Loads a log into this empty store; see ``LogArchive/importLog(_:progress:)``.
+    public func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) async throws {
+        let projection = configuration.projection
+        do {
+            try await pool.write { db in
+                if try Self.lastEvent(db) != nil || (try Int.fetchOne(db, sql: "SELECT count(*) FROM purged_events") ?? 0) > 0 {
+                    throw ChronicleError(.invalidInput, "The store at \(self.path) is not empty; import into a new data directory.")
+                }
+                var verifier = HashChainVerifier()
+                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: true, projection: nil)
+                var revisions: [StreamName: Int64] = [:]
+                for (index, entry) in entries.enumerated() {
+                    switch entry {
+                    case .event(let event):
+                        verifier.check(event)
+                        if verifier.isBroken { break }
+                        if !event.stream.isReserved, let previous = revisions[event.stream], previous + 1 != event.revision {
+                            throw ChronicleError(.invalidInput, "Entry \(index + 1): event \(event.id) has revision \(event.revision) in \(event.stream), after revision \(previous).")
+                        }
+                        revisions[event.stream] = event.revision
+                        try transaction.insert(event, stream: StreamInfo(stream: event.stream, revision: event.revision, status: .active))
+                        if event.type == "$streamDeleted", case .string(let name)? = event.data["stream"], case .integer(let revision)? = event.data["revision"] {
+                            try transaction.save(StreamInfo(stream: StreamName(stored: name), revision: revision, status: event.data["mode"] == "hard" ? .tombstoned : .softDeleted))
+                        }
+                    case .purged(let position, let hash):
+                        verifier.skipPurged(position: position, hash: hash)
+                        if verifier.isBroken { break }
+                        try db.execute(sql: "INSERT INTO purged_events (position, hash) VALUES (?, ?)", arguments: [position, Data(hash.bytes)])
+                    }
+                    if verifier.isBroken {
+                        let report = verifier.report(headPosition: entry.position)
+                        throw ChronicleError(.invalidInput, "Entry \(index + 1) breaks the hash chain: \(report.problem ?? "unknown problem"). Nothing was imported.")
+                    }
+                    try transaction.flush()
+                    if (index + 1) % 10_000 == 0 { progress(index + 1) }
+                }
+                if let projection {
+                    _ = try Self.rebuild(projection, in: db)
+                }
+                progress(entries.count)
+            }
+        } catch {
+            throw Self.storageError(error, doing: "import the log")
+        }
+        notifier.advance(to: entries.last?.position ?? 0)
     }
 
     // MARK: Documents

@@ -17,3 +17,11 @@ struct InMemoryProjectionConformanceTests {
         try await check.run(InMemoryEventStore(projection: CounterProjection()))
     }
 }
+
+@Suite("In-memory store: export and import")
+struct InMemoryArchiveTests {
+    @Test("an export imported into a fresh store is the same store")
+    func roundTrip() async throws {
+        try await ArchiveConformance.run { InMemoryEventStore(projection: CounterProjection()) }
+    }
+}

@@ -1,6 +1,7 @@
 import ChronicleCore
 import ChronicleSQLite
 import ChronicleTesting
+import Foundation
 import Testing
 
 @Suite("SQLite store conformance")
@@ -58,5 +59,17 @@ extension Sequence where Element: Sendable {
         var results: [T] = []
         for element in self { results.append(try await transform(element)) }
         return results
+    }
+}
+
+@Suite("SQLite store: export and import")
+struct SQLiteArchiveTests {
+    @Test("an export imported into a fresh store is the same store")
+    func roundTrip() async throws {
+        try await withTemporaryDirectory { directory in
+            try await ArchiveConformance.run {
+                try SQLiteEventStore(directory: directory + "/\(UUID().uuidString)", configuration: .init(projection: CounterProjection()), logger: testLogger)
+            }
+        }
     }
 }

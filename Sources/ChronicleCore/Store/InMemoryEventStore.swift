@@ -4,7 +4,7 @@ import Foundation
 ///
 /// It follows every rule of the durable backends (it passes the same conformance suite) but
 /// keeps nothing when the process ends. Don't use it in production.
-public actor InMemoryEventStore: EventStore, DocumentStore {
+public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
     struct Storage {
         var events: [Int64: RecordedEvent] = [:]
         var eventsByID: [UUID: Int64] = [:]
@@ -116,6 +116,66 @@ public actor InMemoryEventStore: EventStore, DocumentStore {
     /// Waits for a commit; see ``EventStore/waitForEvents(after:)``.
     public nonisolated func waitForEvents(after position: Int64) async throws {
         await notifier.wait(after: position)
+    }
+
+    /// Entries after a position; see ``LogArchive/exportLog(after:limit:)``.
+    public func exportLog(after position: Int64, limit: Int) -> [LogEntry] {
+        var entries: [LogEntry] = []
+        var current = max(0, position)
+        while current < writer.head && entries.count < max(1, limit) {
+            current += 1
+            if let event = storage.events[current] {
+                entries.append(.event(event))
+            } else if let hash = storage.purged[current] {
+                entries.append(.purged(position: current, hash: hash))
+            }
+        }
+        return entries
+    }
+
+    /// Loads a log into this empty store; see ``LogArchive/importLog(_:progress:)``.
+    public func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) throws {
+        guard writer.head == 0 else {
+            throw ChronicleError(.invalidInput, "The store is not empty; import into a new store.")
+        }
+        var verifier = HashChainVerifier()
+        var imported = Storage()
+        var last: RecordedEvent?
+        for (index, entry) in entries.enumerated() {
+            switch entry {
+            case .event(let event):
+                verifier.check(event)
+                imported.events[event.position] = event
+                imported.eventsByID[event.id] = event.position
+                imported.streamPositions[event.stream, default: []].append(event.position)
+                imported.streams[event.stream] = StreamInfo(stream: event.stream, revision: event.revision, status: .active)
+                if event.type == "$streamDeleted", case .string(let name)? = event.data["stream"], case .integer(let revision)? = event.data["revision"] {
+                    let stream = StreamName(stored: name)
+                    imported.streams[stream] = StreamInfo(stream: stream, revision: revision, status: event.data["mode"] == "hard" ? .tombstoned : .softDeleted)
+                }
+                last = event
+            case .purged(let position, let hash):
+                verifier.skipPurged(position: position, hash: hash)
+                imported.purged[position] = hash
+            }
+            if verifier.isBroken {
+                throw ChronicleError(.invalidInput, "Entry \(index + 1) breaks the hash chain: \(verifier.report(headPosition: entry.position).problem ?? "unknown problem"). Nothing was imported.")
+            }
+        }
+        if let projection {
+            for event in entries.compactMap({ if case .event(let event) = $0 { event } else { nil } }) {
+                guard let (entity, id) = projection.entity(of: event) else { continue }
+                switch try projection.evolve(imported.documents[entity]?[id], with: event) {
+                case .none: break
+                case .save(let document): imported.documents[entity, default: [:]][id] = document
+                case .remove: imported.documents[entity]?[id] = nil
+                }
+            }
+        }
+        storage = imported
+        writer = LogWriter(head: entries.last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAtMicroseconds ?? 0)
+        progress(entries.count)
+        notifier.advance(to: writer.head)
     }
 
     /// Checks the hash chain; see ``EventStore/verify()``.

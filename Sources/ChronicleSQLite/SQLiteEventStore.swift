@@ -106,6 +106,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
     // MARK: Writing
 
     /// Appends events; see ``EventStore/append(_:)``.
+    @discardableResult
     public func append(_ request: AppendRequest) async throws -> AppendResult {
         let prepared = try request.prepared(limits: configuration.limits)
         guard case .appended(let result) = try await write(.append(prepared)) else { preconditionFailure() }

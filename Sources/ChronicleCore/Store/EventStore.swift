@@ -14,6 +14,7 @@ public protocol EventStore: Sendable {
     ///
     /// Re-sending events whose ids are already stored (same streams, same content) returns
     /// the original result and stores nothing.
+    @discardableResult
     func append(_ request: AppendRequest) async throws -> AppendResult
 
     /// Reads up to `limit` events of a stream, starting at `start` (inclusive) and going in `direction`.

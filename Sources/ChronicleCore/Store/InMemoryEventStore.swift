@@ -37,6 +37,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
     }
 
     /// Appends events; see ``EventStore/append(_:)``.
+    @discardableResult
     public func append(_ request: AppendRequest) throws -> AppendResult {
         let prepared = try request.prepared(limits: limits)
         return try write { writer, transaction in

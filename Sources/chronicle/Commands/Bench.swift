@@ -35,6 +35,12 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Also measure the HTTP server: single-event POSTs from --connections clients, and append-to-WebSocket push latency at --push-rate events/s.")
     var http = false
 
+    @Flag(help: "Also measure read models: rebuilding a merge-style projection over --projection-events events, and entity GET latency.")
+    var projections = false
+
+    @Option(help: "Events in the log rebuilt by --projections.")
+    var projectionEvents: Int = 1_000_000
+
     @Option(help: "Concurrent HTTP connections for --http.")
     var connections: Int = 64
 
@@ -53,6 +59,7 @@ struct Bench: AsyncParsableCommand {
         if singleEvents < writers { throw ValidationError("--single-events must be at least --writers.") }
         if batchEvents < 100 { throw ValidationError("--batch-events must be at least 100.") }
         if connections < 1 || httpEvents < connections { throw ValidationError("--connections must be 1 or more, and --http-events at least --connections.") }
+        if projectionEvents < 1000 { throw ValidationError("--projection-events must be at least 1000.") }
         if pushRate < 1 || pushEvents < 1 { throw ValidationError("--push-rate and --push-events must be 1 or more.") }
         if SQLiteEventStore.Configuration.Durability(rawValue: durability) == nil {
             throw ValidationError("--durability must be full or lossy-on-power-failure.")
@@ -108,18 +115,36 @@ struct Bench: AsyncParsableCommand {
                 Output.progress("http run \(run)/\(runs): \(Int(result.eventsPerSecond)) events/s; push latency p50 \(Self.milliseconds(result.pushLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.pushLatencies.percentile(0.99))) ms over \(result.pushLatencies.count) events")
             }
         }
+        var storeReads: [Duration] = [], httpReads: [Duration] = []
+        if projections {
+            figures.append(Figure(name: "projection-rebuild", description: "rebuilding a merge-style projection over \(projectionEvents) events"))
+            let bench = ProjectionBench(events: projectionEvents, entities: 1000, reads: 2000)
+            for run in 1...runs {
+                let result = try await withTemporaryDirectory { directory in
+                    try await bench.run(directory: directory + "/projections", logger: StoreOptions.logger) { Output.progress($0) }
+                }
+                figures[figures.count - 1].samples.append(result.rebuildEventsPerSecond)
+                storeReads += result.storeLatencies
+                httpReads += result.httpLatencies
+                Output.progress("projections run \(run)/\(runs): rebuild \(Int(result.rebuildEventsPerSecond)) events/s; GET entity p50 \(Self.milliseconds(result.httpLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.httpLatencies.percentile(0.99))) ms")
+            }
+        }
         let baseline = figures[4].median
+        let entityReads = projections ? ",\"entityRead\":{\"storeP50Milliseconds\":\(Self.milliseconds(storeReads.percentile(0.5))),\"storeP99Milliseconds\":\(Self.milliseconds(storeReads.percentile(0.99))),\"httpP50Milliseconds\":\(Self.milliseconds(httpReads.percentile(0.5))),\"httpP99Milliseconds\":\(Self.milliseconds(httpReads.percentile(0.99)))}" : ""
         let push = http ? ",\"pushLatency\":{\"rate\":\(pushRate),\"events\":\(latencies.count),\"p50Milliseconds\":\(Self.milliseconds(latencies.percentile(0.5))),\"p99Milliseconds\":\(Self.milliseconds(latencies.percentile(0.99)))}" : ""
         if json {
             let entries = figures.map { figure in
                 "{\"name\":\(figure.name.jsonQuoted),\"description\":\(figure.description.jsonQuoted),\"eventsPerSecond\":\(Int(figure.median)),\"ratioToBaseline\":\(String(format: "%.2f", figure.median / baseline)),\"samples\":[\(figure.samples.map { String(Int($0)) }.joined(separator: ","))]}"
             }
-            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)}")
+            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)}")
         } else {
             Output.line("SQLite, durability \(durability), median of \(runs) runs:")
             for figure in figures {
                 let padded = figure.name.padding(toLength: 24, withPad: " ", startingAt: 0)
                 Output.line("  \(padded) \(String(Int(figure.median)).leftPad(10)) events/s  (\(String(format: "%6.2f", figure.median / baseline))x baseline)  \(figure.description)")
+            }
+            if projections {
+                Output.line("  entity read latency: store p50 \(Self.milliseconds(storeReads.percentile(0.5))) ms, p99 \(Self.milliseconds(storeReads.percentile(0.99))) ms; HTTP GET p50 \(Self.milliseconds(httpReads.percentile(0.5))) ms, p99 \(Self.milliseconds(httpReads.percentile(0.99))) ms")
             }
             if http {
                 Output.line("  append-to-WebSocket push latency at \(pushRate) events/s: p50 \(Self.milliseconds(latencies.percentile(0.5))) ms, p99 \(Self.milliseconds(latencies.percentile(0.99))) ms (\(latencies.count) events)")

@@ -1,0 +1,102 @@
+import AsyncHTTPClient
+import ChronicleCore
+import ChronicleProjections
+import ChronicleServer
+import ChronicleSQLite
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The read-model figures of `chronicle bench --projections`: rebuilding a `merge`-style
+/// projection over a large log, and the latency of reading one entity (from the store, and
+/// over HTTP from a real server on loopback).
+struct ProjectionBench {
+    let events: Int
+    let entities: Int
+    let reads: Int
+
+    struct Result {
+        var rebuildEventsPerSecond: Double
+        var storeLatencies: [Duration]
+        var httpLatencies: [Duration]
+    }
+
+    static let schema = """
+        entities:
+          user:
+            events:
+              UserCreated: create
+              UserUpdated: merge
+        """
+
+    func run(directory: String, logger: Logger, progress: (String) -> Void) async throws -> Result {
+        let projection = DeclarativeProjection(schema: try EntitySchema(yaml: Self.schema))
+        do {
+            // Fill the log without the projection, as an existing store would be.
+            let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: .lossyOnPowerFailure), logger: logger)
+            let perCall = 100
+            for batch in stride(from: 0, to: events, by: perCall * entities) {
+                var parts: [AppendRequest.StreamAppend] = []
+                for entity in 0..<entities where batch + entity * perCall < events {
+                    let base = batch + entity * perCall
+                    let count = min(perCall, events - base)
+                    let stream = try StreamName("user-\(entity)")
+                    let first = base == entity * perCall
+                    parts.append(.init(stream: stream, events: (0..<count).map { index in
+                        EventData(type: first && index == 0 ? "UserCreated" : "UserUpdated", data: ["email": .string("user\(entity)@example.com"), "logins": .integer(Int64(base + index)), "plan": index % 2 == 0 ? "pro" : "free"])
+                    }))
+                    if parts.count == 10 {
+                        try await store.append(AppendRequest(parts))
+                        parts.removeAll()
+                    }
+                }
+                if !parts.isEmpty { try await store.append(AppendRequest(parts)) }
+                progress("projections: wrote \(min(events, batch + perCall * entities))/\(events) events")
+            }
+        }
+        let start = ContinuousClock.now
+        let store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection), logger: logger)
+        let rebuild = Double(events) / (ContinuousClock.now - start).seconds
+        progress("projections: rebuilt \(events) events")
+
+        var storeLatencies: [Duration] = []
+        for index in 0..<reads {
+            let began = ContinuousClock.now
+            guard try await store.document(entity: "user", id: String(index % entities)) != nil else {
+                throw CommandFailure(message: "bench: user \(index % entities) has no document")
+            }
+            storeLatencies.append(ContinuousClock.now - began)
+        }
+        let httpLatencies = try await httpReads(store: store, projection: projection, logger: logger)
+        return Result(rebuildEventsPerSecond: rebuild, storeLatencies: storeLatencies, httpLatencies: httpLatencies)
+    }
+
+    private func httpReads(store: SQLiteEventStore, projection: DeclarativeProjection, logger: Logger) async throws -> [Duration] {
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let server = ChronicleServer(store: store, configuration: .init(port: 0), logger: logger, documents: store, projection: projection, onListening: { portContinuation.yield($0) })
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: logger))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = http.shutdown() as EventLoopFuture<Void> }
+        let reads = reads, entities = entities
+        return try await withThrowingTaskGroup(of: [Duration]?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CommandFailure(message: "bench: the server did not start") }
+            var latencies: [Duration] = []
+            for index in 0..<reads {
+                let began = ContinuousClock.now
+                let response = try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/entities/user/\(index % entities)"), timeout: .seconds(30))
+                _ = try await response.body.collect(upTo: 1 << 20)
+                guard response.status == .ok else { throw CommandFailure(message: "bench: GET answered \(response.status.code)") }
+                latencies.append(ContinuousClock.now - began)
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return latencies
+        }!
+    }
+}

@@ -27,6 +27,7 @@ public struct ChronicleServer: Service {
     public let metrics: ServerMetrics
     let storeSize: @Sendable () -> Int64?
     let entities: EntityReads?
+    let projectionRuns = ProjectionRuns()
     let onListening: @Sendable (Int) async -> Void
     let shutdown = CommitNotifier()
 
@@ -97,6 +98,7 @@ public struct ChronicleServer: Service {
         "POST /v1/streams/{stream}", "GET /v1/streams/{stream}", "DELETE /v1/streams/{stream}",
         "POST /v1/append", "GET /v1/log", "GET /v1/subscribe", "GET /v1/ws",
         "GET /v1/entities/{entity}", "GET /v1/entities/{entity}/{id}", "GET /v1/entities/{entity}/{id}/history", "GET /v1/entities/{entity}/{id}/diff",
+        "GET /v1/projections", "GET /v1/projections/{name}", "POST /v1/projections/{name}/rebuild",
     ]
 
     func registerRoutes(on router: Router<ChronicleRequestContext>) {
@@ -130,6 +132,7 @@ public struct ChronicleServer: Service {
         registerStreamRoutes(on: router)
         registerSubscriptionRoutes(on: router)
         registerEntityRoutes(on: router)
+        registerProjectionRoutes(on: router)
     }
 }
 

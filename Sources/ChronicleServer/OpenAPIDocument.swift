@@ -1174,6 +1174,124 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/projections": {
+   "get": {
+    "summary": "Projections and their status (role read)",
+    "responses": {
+     "200": {
+      "description": "Every projection.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "projections": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/ProjectionStatus"
+           }
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/projections/{name}": {
+   "parameters": [
+    {
+     "name": "name",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "summary": "One projection's status (role read)",
+    "responses": {
+     "200": {
+      "description": "Its status.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ProjectionStatus"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/projections/{name}/rebuild": {
+   "parameters": [
+    {
+     "name": "name",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "summary": "Rebuild a projection's documents from the events (role admin)",
+    "description": "Replays the log into fresh documents in one transaction: readers see the old documents until it commits. Appends wait while it runs.",
+    "responses": {
+     "200": {
+      "description": "Rebuilt.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "name": {
+           "type": "string"
+          },
+          "replayedEvents": {
+           "type": "integer"
+          },
+          "durationSeconds": {
+           "type": "number"
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "409": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
   }
  },
  "components": {
@@ -1326,7 +1444,9 @@ enum OpenAPIDocument {
        "entity-not-found",
        "entity-deleted",
        "version-not-found",
-       "not-caught-up"
+       "not-caught-up",
+       "projection-not-found",
+       "rebuild-running"
       ]
      },
      "stream": {
@@ -1370,6 +1490,63 @@ enum OpenAPIDocument {
      },
      "state": {
       "type": "object"
+     }
+    }
+   },
+   "ProjectionStatus": {
+    "type": "object",
+    "properties": {
+     "name": {
+      "type": "string"
+     },
+     "lifecycle": {
+      "type": "string",
+      "enum": [
+       "inline"
+      ]
+     },
+     "definitionHash": {
+      "type": "string"
+     },
+     "checkpoint": {
+      "type": "integer"
+     },
+     "lag": {
+      "type": "object",
+      "properties": {
+       "events": {
+        "type": "integer"
+       },
+       "seconds": {
+        "type": "number"
+       }
+      }
+     },
+     "rebuild": {
+      "type": "object",
+      "properties": {
+       "running": {
+        "type": "boolean"
+       },
+       "lastReplayedEvents": {
+        "type": [
+         "integer",
+         "null"
+        ]
+       },
+       "lastDurationSeconds": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "lastFinishedAt": {
+        "type": [
+         "string",
+         "null"
+        ]
+       }
+      }
      }
     }
    }

@@ -126,6 +126,27 @@ struct EntityEndpointTests {
         }
     }
 
+    @Test("projection status, and a rebuild from the events alone gives the same documents")
+    func projectionsAndRebuild() async throws {
+        try await withServer(projection: try seedProjection()) { server in
+            for id in 1...5 {
+                _ = try await server.post("/v1/streams/user-\(id)", #"[{"type":"UserCreated","data":{"n":\#(id)}},{"type":"UserEmailVerified"}]"#)
+            }
+            _ = try await server.request(.DELETE, "/v1/streams/user-5?mode=hard")
+            let before = try await server.get("/v1/entities/user?includeDeleted=true").body
+            let list = try await server.get("/v1/projections")
+            guard case .array(let projections)? = list.json["projections"] else { Issue.record("\(list.body)"); return }
+            #expect(projections.count == 1 && projections[0]["name"] == "entities" && projections[0]["lifecycle"] == "inline")
+            #expect(projections[0]["checkpoint"] == 11)
+            let rebuilt = try await server.request(.POST, "/v1/projections/entities/rebuild")
+            #expect(rebuilt.status == 200 && rebuilt.json["replayedEvents"] == 9, "\(rebuilt.body)")
+            #expect(try await server.get("/v1/entities/user?includeDeleted=true").body == before, "rebuilt documents are identical")
+            #expect(try await server.get("/v1/projections/entities").json["rebuild"]?["lastReplayedEvents"] == 9)
+            #expect(try await server.get("/v1/projections/nothing").status == 404)
+            #expect(try await server.request(.POST, "/v1/projections/nothing/rebuild").status == 404)
+        }
+    }
+
     @Test("without a schema, entity routes say how to declare one")
     func noSchema() async throws {
         try await withServer { server in

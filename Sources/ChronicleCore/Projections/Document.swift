@@ -64,6 +64,10 @@ public protocol DocumentStore: Sendable {
     func document(entity: String, id: String) async throws -> Document?
     /// A page of an entity's documents.
     func documents(_ query: DocumentQuery) async throws -> DocumentPage
+    /// Drops the documents and rebuilds them from the events alone; returns the number of
+    /// events replayed. Readers see the old documents until the new ones are complete.
+    @discardableResult
+    func rebuildDocuments() async throws -> Int
 }
 
 extension Projection {

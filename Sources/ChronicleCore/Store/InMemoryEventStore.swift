@@ -36,6 +36,28 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
         query.page(of: (storage.documents[query.entity] ?? [:]).values)
     }
 
+    /// Rebuilds the documents from the events; see ``DocumentStore/rebuildDocuments()``.
+    @discardableResult
+    public func rebuildDocuments() throws -> Int {
+        guard let projection else {
+            throw ChronicleError(.invalidInput, "This store has no projection to rebuild; create it with one.")
+        }
+        var documents: [String: [String: Document]] = [:]
+        var replayed = 0
+        for position in stride(from: Int64(1), through: writer.head, by: 1) {
+            guard let event = storage.events[position] else { continue }
+            replayed += 1
+            guard let (entity, id) = projection.entity(of: event) else { continue }
+            switch try projection.evolve(documents[entity]?[id], with: event) {
+            case .none: break
+            case .save(let document): documents[entity, default: [:]][id] = document
+            case .remove: documents[entity]?[id] = nil
+            }
+        }
+        storage.documents = documents
+        return replayed
+    }
+
     /// Appends events; see ``EventStore/append(_:)``.
     @discardableResult
     public func append(_ request: AppendRequest) throws -> AppendResult {

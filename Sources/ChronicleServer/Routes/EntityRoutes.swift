@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import Synchronization
 
 /// Reads of entities: current documents, and their past folded from the events.
 struct EntityReads: Sendable {
@@ -242,5 +243,92 @@ func waitForPosition(_ position: Int64, store: any EventStore, wait: Duration) a
     if !reached {
         let head = (try? await store.headPosition()) ?? 0
         throw Problem(.serviceUnavailable, code: "not-caught-up", title: "Not caught up", detail: "The read models have not reached position \(position) within \(wait) (they are at \(head)). Retry, or wait longer with ?wait=.", extensions: ["position": .integer(head), "lag": .integer(position - head)], headers: [.retryAfter: "1"])
+    }
+}
+
+/// The state of the server's projection, for `/v1/projections`.
+final class ProjectionRuns: Sendable {
+    private struct State {
+        var running = false
+        var lastReplayed: Int?
+        var lastDuration: Duration?
+        var lastFinished: Int64?
+    }
+
+    private let state = Mutex(State())
+
+    /// Runs a rebuild unless one is running.
+    func rebuild(_ body: () async throws -> Int) async throws -> (replayed: Int, duration: Duration) {
+        let started = state.withLock { state -> Bool in
+            if state.running { return false }
+            state.running = true
+            return true
+        }
+        guard started else {
+            throw Problem(.conflict, code: "rebuild-running", title: "Rebuild running", detail: "A rebuild of this projection is already running; wait for it to finish.")
+        }
+        let start = ContinuousClock.now
+        do {
+            let replayed = try await body()
+            let duration = ContinuousClock.now - start
+            state.withLock { state in
+                state.running = false
+                state.lastReplayed = replayed
+                state.lastDuration = duration
+                state.lastFinished = Timestamp.now()
+            }
+            return (replayed, duration)
+        } catch {
+            state.withLock { $0.running = false }
+            throw error
+        }
+    }
+
+    var json: String {
+        state.withLock { state in
+            let replayed = state.lastReplayed.map(String.init) ?? "null"
+            let seconds = state.lastDuration.map { String(format: "%.3f", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) } ?? "null"
+            let finished = state.lastFinished.map { "\"\(Timestamp.iso8601(microseconds: $0))\"" } ?? "null"
+            return "{\"running\":\(state.running),\"lastReplayedEvents\":\(replayed),\"lastDurationSeconds\":\(seconds),\"lastFinishedAt\":\(finished)}"
+        }
+    }
+}
+
+extension ChronicleServer {
+    func registerProjectionRoutes(on router: Router<ChronicleRequestContext>) {
+        let entities = entities
+        let store = store
+        let runs = projectionRuns
+
+        @Sendable func status(_ reads: EntityReads) async throws -> String {
+            let head = try await store.headPosition()
+            return "{\"name\":\(reads.projection.name.jsonQuoted),\"lifecycle\":\"inline\",\"definitionHash\":\(reads.projection.definitionHash.jsonQuoted),\"checkpoint\":\(head),\"lag\":{\"events\":0,\"seconds\":0},\"rebuild\":\(runs.json)}"
+        }
+
+        router.get("/v1/projections") { _, context in
+            try context.require(.read)
+            guard let entities else { return json(.ok, #"{"projections":[]}"#) }
+            return json(.ok, "{\"projections\":[\(try await status(entities))]}")
+        }
+
+        router.get("/v1/projections/{name}") { _, context in
+            try context.require(.read)
+            let name = try context.parameters.decoded("name")
+            guard let entities, entities.projection.name == name else {
+                throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name). See /v1/projections.")
+            }
+            return json(.ok, try await status(entities))
+        }
+
+        router.post("/v1/projections/{name}/rebuild") { _, context in
+            try context.require(.admin)
+            let name = try context.parameters.decoded("name")
+            guard let entities, entities.projection.name == name else {
+                throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name). See /v1/projections.")
+            }
+            let (replayed, duration) = try await runs.rebuild { try await entities.documents.rebuildDocuments() }
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            return json(.ok, "{\"name\":\(name.jsonQuoted),\"replayedEvents\":\(replayed),\"durationSeconds\":\(String(format: "%.3f", seconds))}")
+        }
     }
 }

@@ -16,49 +16,33 @@ struct EntityReads: Sendable {
         try StreamName("\(entity)-\(id)")
     }
 
-    /// Every step of the entity's history: each event with the document after it.
-    func history(entity: String, id: String) async throws -> [(event: RecordedEvent, document: Document?)] {
+    /// The entity's timeline, folded from its stream.
+    func timeline(entity: String, id: String) async throws -> EntityTimeline {
         let stream = try stream(entity: entity, id: id)
         let events: [RecordedEvent]
         do {
             events = try await store.read(stream, from: .start, direction: .forwards, limit: .max)
         } catch let error as ChronicleError where error.code == .streamNotFound && error.actualRevision != nil {
-            // Soft-deleted: the events are kept, and the entity's past stays readable.
             throw Problem(.notFound, code: "entity-deleted", title: "Entity deleted", detail: "\(entity) \(id) was deleted; its history is hidden with its stream.")
         }
-        return try projection.fold(events)
+        return try EntityTimeline(entity: entity, id: id, events: events, projection: projection)
     }
 
-    /// A point in an entity's history: a version (`3`) or an RFC 3339 instant.
-    enum Point {
-        case version(Int64)
-        case instant(Int64)
-
-        init(_ text: String, name: String) throws {
-            if let version = Int64(text), version >= 0 {
-                self = .version(version)
-            } else if let instant = Timestamp.microseconds(parsing: text) {
-                self = .instant(instant)
-            } else {
-                throw Problem.invalid("\(name) must be a version (0 or more) or an RFC 3339 instant such as 2026-11-27T10:00:00Z; got \(text.debugDescription).")
-            }
+    /// Parses a point (`version`, `at`, `from`, `to`).
+    static func point(_ text: String, name: String) throws -> EntityTimeline.Point {
+        guard let point = EntityTimeline.Point(parsing: text) else {
+            throw Problem.invalid("\(name) must be a version (0 or more) or an RFC 3339 instant such as 2026-11-27T10:00:00Z; got \(text.debugDescription).")
         }
+        return point
     }
 
-    /// The document as it was at `point`, or a 404 problem saying why there is none.
-    func document(at point: Point, in steps: [(event: RecordedEvent, document: Document?)], entity: String, id: String) throws -> Document {
-        let step: (event: RecordedEvent, document: Document?)?
-        switch point {
-        case .version(let version):
-            step = steps.last { $0.event.revision <= version }
-            if let last = steps.last, version > last.event.revision {
-                throw Problem(.notFound, code: "version-not-found", title: "Version not found", detail: "\(entity) \(id) has no version \(version); its latest is \(last.event.revision).", extensions: ["latestVersion": .integer(last.event.revision)])
-            }
-        case .instant(let instant):
-            step = steps.last { $0.event.recordedAtMicroseconds <= instant }
+    /// The document at a point, or a 404 problem saying why there is none.
+    static func document(at point: EntityTimeline.Point, in timeline: EntityTimeline) throws -> Document {
+        if case .version(let version) = point, let latest = timeline.latestVersion, version > latest {
+            throw Problem(.notFound, code: "version-not-found", title: "Version not found", detail: "\(timeline.entity) \(timeline.id) has no version \(version); its latest is \(latest).", extensions: ["latestVersion": .integer(latest)])
         }
-        guard let document = step?.document else {
-            throw Problem(.notFound, code: "entity-not-found", title: "Entity not found", detail: "\(entity) \(id) did not exist at that point.")
+        guard let document = timeline.document(at: point) else {
+            throw Problem(.notFound, code: "entity-not-found", title: "Entity not found", detail: "\(timeline.entity) \(timeline.id) did not exist at that point.")
         }
         return document
     }
@@ -83,8 +67,8 @@ extension ChronicleServer {
             _ = try reads.stream(entity: entity, id: id)
             let query = request.uri.queryParameters
             if let version = query["version"].map(String.init) ?? query["at"].map(String.init) {
-                let point = try EntityReads.Point(version, name: query["version"] != nil ? "version" : "at")
-                let document = try reads.document(at: point, in: try await reads.history(entity: entity, id: id), entity: entity, id: id)
+                let point = try EntityReads.point(version, name: query["version"] != nil ? "version" : "at")
+                let document = try EntityReads.document(at: point, in: try await reads.timeline(entity: entity, id: id))
                 return json(.ok, document.jsonText, headers: [.eTag: EventRequests.eTag(document.version)])
             }
             if let after = query["after"] {
@@ -121,19 +105,11 @@ extension ChronicleServer {
             try context.require(.read)
             let reads = try reads()
             let entity = try context.parameters.decoded("entity"), id = try context.parameters.decoded("id")
-            let steps = try await reads.history(entity: entity, id: id)
-            guard !steps.isEmpty else {
+            let timeline = try await reads.timeline(entity: entity, id: id)
+            guard !timeline.steps.isEmpty else {
                 throw Problem(.notFound, code: "entity-not-found", title: "Entity not found", detail: "There is no \(entity) with id \(id).")
             }
-            var previous: JSONValue = [:]
-            var entries: [String] = []
-            for (event, document) in steps {
-                let state = document?.state ?? [:]
-                let patch = JSONPatch.diff(from: previous, to: state)
-                previous = state
-                entries.append("{\"version\":\(event.revision),\"position\":\(event.position),\"type\":\(event.type.jsonQuoted),\"recordedAt\":\"\(Timestamp.iso8601(microseconds: event.recordedAtMicroseconds))\",\"deleted\":\(document?.deleted ?? false),\"patch\":\(patch.json.canonicalText)}")
-            }
-            return json(.ok, "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"history\":[\(entries.joined(separator: ","))]}")
+            return json(.ok, timeline.historyJSON)
         }
 
         router.get("/v1/entities/{entity}/{id}/diff") { request, context in
@@ -144,12 +120,11 @@ extension ChronicleServer {
             guard let fromText = query["from"].map(String.init), let toText = query["to"].map(String.init) else {
                 throw Problem.invalid("diff needs from and to: versions or RFC 3339 instants, such as ?from=0&to=3.")
             }
-            let from = try EntityReads.Point(fromText, name: "from"), to = try EntityReads.Point(toText, name: "to")
-            let steps = try await reads.history(entity: entity, id: id)
-            let before = try reads.document(at: from, in: steps, entity: entity, id: id)
-            let after = try reads.document(at: to, in: steps, entity: entity, id: id)
-            let patch = JSONPatch.diff(from: before.state, to: after.state)
-            return json(.ok, "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"from\":\(before.version),\"to\":\(after.version),\"patch\":\(patch.json.canonicalText)}")
+            let from = try EntityReads.point(fromText, name: "from"), to = try EntityReads.point(toText, name: "to")
+            let timeline = try await reads.timeline(entity: entity, id: id)
+            let before = try EntityReads.document(at: from, in: timeline)
+            let after = try EntityReads.document(at: to, in: timeline)
+            return json(.ok, timeline.diffJSON(from: before, to: after))
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChronicleCore
+import ChronicleProjections
 import ChronicleSQLite
 import Foundation
 import Logging
@@ -16,8 +17,8 @@ struct StoreOptions: ParsableArguments {
         data ?? ProcessInfo.processInfo.environment["CHRONICLE_DATA"] ?? "./chronicle-data"
     }
 
-    func openStore() throws -> SQLiteEventStore {
-        try SQLiteEventStore(directory: dataDirectory, logger: Self.logger)
+    func openStore(projection: (any Projection)? = nil) throws -> SQLiteEventStore {
+        try SQLiteEventStore(directory: dataDirectory, configuration: .init(projection: projection), logger: Self.logger)
     }
 
     static let logger: Logger = {
@@ -37,6 +38,9 @@ struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The API key for --server (or set CHRONICLE_API_KEY).", valueName: "key"))
     var apiKey: String?
 
+    @Option(help: ArgumentHelp("The entity schema, for entity commands on a data directory.", valueName: "file"))
+    var schema: String?
+
     var json: Bool { store.json }
 
     /// Runs `body` on the server when one is named, else on the data directory.
@@ -48,7 +52,8 @@ struct DataOptions: ParsableArguments {
             }
             return try await RemoteCLIStore.with(server: server, apiKey: apiKey ?? environment["CHRONICLE_API_KEY"]) { try await body($0) }
         }
-        return try await body(LocalCLIStore(store: try store.openStore()))
+        let projection = try schema.map { DeclarativeProjection(schema: try EntitySchema.load(file: $0)) }
+        return try await body(LocalCLIStore(store: try store.openStore(projection: projection), projection: projection))
     }
 }
 

@@ -13,11 +13,68 @@ protocol CLIStore: Sendable {
     func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage
     /// Prints events as they come, after `position` (`nil`: the current end), until interrupted.
     func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws
+    /// The JSON of an entity's document, now or at a point (a version or an instant).
+    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> JSONValue
+    /// The JSON of an entity's history.
+    func history(_ entity: String, _ id: String) async throws -> JSONValue
+    /// The JSON of the patch between two points of an entity.
+    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> JSONValue
 }
 
 /// The data directory.
 struct LocalCLIStore: CLIStore {
     let store: SQLiteEventStore
+    let projection: (any Projection)?
+
+    private func requireProjection() throws -> any Projection {
+        guard let projection else {
+            throw CommandFailure(message: "entities need the schema they were built with: add --schema FILE, or use --server URL.", exitCode: 64)
+        }
+        return projection
+    }
+
+    private func timeline(_ entity: String, _ id: String) async throws -> EntityTimeline {
+        let projection = try requireProjection()
+        let stream = try StreamName("\(entity)-\(id)")
+        return try EntityTimeline(entity: entity, id: id, events: try await store.read(stream, from: .start, direction: .forwards, limit: .max), projection: projection)
+    }
+
+    private func point(_ text: String, _ name: String) throws -> EntityTimeline.Point {
+        guard let point = EntityTimeline.Point(parsing: text) else {
+            throw CommandFailure(message: "--\(name) must be a version (0 or more) or an RFC 3339 instant such as 2026-11-27T10:00:00Z.", exitCode: 64)
+        }
+        return point
+    }
+
+    private func document(_ timeline: EntityTimeline, _ point: EntityTimeline.Point) throws -> Document {
+        guard let document = timeline.document(at: point) else {
+            throw CommandFailure(message: "\(timeline.entity) \(timeline.id) has no state at that point\(timeline.latestVersion.map { " (its latest version is \($0))" } ?? "").")
+        }
+        return document
+    }
+
+    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> JSONValue {
+        if let point {
+            return try JSONValue(parsing: try document(try await timeline(entity, id), try self.point(point, "at")).jsonText)
+        }
+        _ = try requireProjection()
+        guard let document = try await store.document(entity: entity, id: id) else {
+            throw CommandFailure(message: "there is no \(entity) with id \(id).")
+        }
+        if document.deleted && !includeDeleted {
+            throw CommandFailure(message: "\(entity) \(id) was deleted; add --include-deleted to see its last state.")
+        }
+        return try JSONValue(parsing: document.jsonText)
+    }
+
+    func history(_ entity: String, _ id: String) async throws -> JSONValue {
+        try JSONValue(parsing: try await timeline(entity, id).historyJSON)
+    }
+
+    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> JSONValue {
+        let timeline = try await timeline(entity, id)
+        return try JSONValue(parsing: timeline.diffJSON(from: try document(timeline, try point(from, "from")), to: try document(timeline, try point(to, "to"))))
+    }
 
     func append(_ event: EventData, to stream: StreamName, expected: ExpectedRevision) async throws -> AppendResult.StreamResult {
         try await store.append(to: stream, [event], expected: expected)
@@ -148,6 +205,26 @@ struct RemoteCLIStore: CLIStore {
             throw CommandFailure(message: "the server's answer has no events: \(page.canonicalText.prefix(200))")
         }
         return LogPage(events: try events.map { try RecordedEvent(json: $0) }, scannedThrough: next)
+    }
+
+    private func entityPath(_ entity: String, _ id: String) -> String {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        return "/v1/entities/\(entity.addingPercentEncoding(withAllowedCharacters: allowed) ?? entity)/\(id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id)"
+    }
+
+    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> JSONValue {
+        var items: [(String, String)] = []
+        if let point { items.append((Int64(point) == nil ? "at" : "version", point)) }
+        if includeDeleted { items.append(("includeDeleted", "true")) }
+        return try await json(.GET, entityPath(entity, id) + query(items))
+    }
+
+    func history(_ entity: String, _ id: String) async throws -> JSONValue {
+        try await json(.GET, entityPath(entity, id) + "/history")
+    }
+
+    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> JSONValue {
+        try await json(.GET, entityPath(entity, id) + "/diff" + query([("from", from), ("to", to)]))
     }
 
     func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws {

@@ -1,0 +1,80 @@
+/// An entity's past, folded from its stream: the document after each event, the patch each
+/// event made, and the state at any version or instant. Time travel, history and diff (HTTP
+/// and CLI) all read this one type.
+public struct EntityTimeline: Sendable {
+    /// A point in the timeline.
+    public enum Point: Sendable, Hashable {
+        /// After the event with this revision.
+        case version(Int64)
+        /// As it stood at this instant (microseconds since the epoch).
+        case instant(Int64)
+
+        /// Parses a version (`3`) or an RFC 3339 instant; `nil` if it is neither.
+        public init?(parsing text: String) {
+            if let version = Int64(text), version >= 0 {
+                self = .version(version)
+            } else if let instant = Timestamp.microseconds(parsing: text) {
+                self = .instant(instant)
+            } else {
+                return nil
+            }
+        }
+    }
+
+    /// One event and the document after it (`nil` if the event removed it or there was none).
+    public struct Step: Sendable {
+        /// The event.
+        public var event: RecordedEvent
+        /// The document after the event.
+        public var document: Document?
+    }
+
+    /// The entity kind.
+    public let entity: String
+    /// The entity id.
+    public let id: String
+    /// The steps, oldest first.
+    public let steps: [Step]
+
+    /// Folds the entity's events (its stream, in order) through the projection.
+    public init(entity: String, id: String, events: [RecordedEvent], projection: any Projection) throws {
+        self.entity = entity
+        self.id = id
+        self.steps = try projection.fold(events).map { Step(event: $0.event, document: $0.document) }
+    }
+
+    /// The revision of the last event, if any.
+    public var latestVersion: Int64? { steps.last?.event.revision }
+
+    /// The document at a point, or `nil` if the entity did not exist then (or the version is
+    /// past the latest).
+    public func document(at point: Point) -> Document? {
+        switch point {
+        case .version(let version):
+            guard let latest = latestVersion, version <= latest else { return nil }
+            return steps.last { $0.event.revision <= version }?.document
+        case .instant(let instant):
+            return steps.last { $0.event.recordedAtMicroseconds <= instant }?.document
+        }
+    }
+
+    /// Each event with the RFC 6902 patch it made to the state, as the JSON of
+    /// `GET /v1/entities/{entity}/{id}/history`.
+    public var historyJSON: String {
+        var previous: JSONValue = [:]
+        var entries: [String] = []
+        for step in steps {
+            let state = step.document?.state ?? [:]
+            let patch = JSONPatch.diff(from: previous, to: state)
+            previous = state
+            entries.append("{\"version\":\(step.event.revision),\"position\":\(step.event.position),\"type\":\(step.event.type.jsonQuoted),\"recordedAt\":\"\(Timestamp.iso8601(microseconds: step.event.recordedAtMicroseconds))\",\"deleted\":\(step.document?.deleted ?? false),\"patch\":\(patch.json.canonicalText)}")
+        }
+        return "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"history\":[\(entries.joined(separator: ","))]}"
+    }
+
+    /// The patch between two documents of this entity, as the JSON of `…/diff`.
+    public func diffJSON(from before: Document, to after: Document) -> String {
+        let patch = JSONPatch.diff(from: before.state, to: after.state)
+        return "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"from\":\(before.version),\"to\":\(after.version),\"patch\":\(patch.json.canonicalText)}"
+    }
+}

@@ -1,0 +1,56 @@
+import ChronicleCore
+import Foundation
+import Testing
+
+@Suite("chronicle get, history and diff")
+struct EntityCLITests {
+    let schema = """
+        entities:
+          user:
+            events:
+              UserCreated: create
+              UserUpdatedEmailAddress: merge
+              UserDeleted: delete
+        """
+
+    @Test("entities on a data directory (with --schema) and on a server, now and in the past")
+    func entities() async throws {
+        try await withCLI { cli in
+            let schemaFile = cli.data + "-schema.yaml"
+            try schema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+            #expect(try await cli.run("append", "user-7", "UserCreated", #"{"email":"a@x.org","name":"Ada"}"#).status == 0)
+            #expect(try await cli.run("append", "user-7", "UserUpdatedEmailAddress", #"{"email":"b@x.org"}"#).status == 0)
+
+            let now = try await cli.run("get", "user", "7", "--schema", schemaFile, "--json")
+            #expect(now.status == 0, "\(now.stderr)")
+            let document = try jsonObject(now.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(document["state"] == ["email": "b@x.org", "name": "Ada"] && document["version"] == 1)
+            let past = try await cli.run("get", "user", "7", "--schema", schemaFile, "--at", "0")
+            #expect(past.status == 0 && past.stdout.contains("version 0") && past.stdout.contains("a@x.org"), "\(past.stdout)")
+            let history = try await cli.run("history", "user", "7", "--schema", schemaFile)
+            #expect(history.lines.count == 2 && history.lines[1].contains(#"{"op":"replace","path":"/email","value":"b@x.org"}"#), "\(history.stdout)")
+            let diff = try await cli.run("diff", "user", "7", "--schema", schemaFile, "--from", "0", "--to", "1")
+            #expect(diff.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == #"[{"op":"replace","path":"/email","value":"b@x.org"}]"#)
+
+            let noSchema = try await cli.run("get", "user", "7")
+            #expect(noSchema.status == 64 && noSchema.stderr.contains("--schema"))
+            let missing = try await cli.run("get", "user", "8", "--schema", schemaFile)
+            #expect(missing.status == 1 && missing.stderr.contains("no user with id 8"))
+            let badPoint = try await cli.run("get", "user", "7", "--schema", schemaFile, "--at", "yesterday")
+            #expect(badPoint.status == 64, "\(badPoint.stderr)")
+
+            let (url, server, _) = try await ServeCLITests().startServer(cli, ["--schema", schemaFile])
+            defer { if server.isRunning { server.terminate() } }
+            let remote = CLI(data: cli.data + "-unused")
+            let remoteNow = try await remote.run(arguments: ["get", "user", "7", "--server", url, "--json"])
+            #expect(try jsonObject(remoteNow.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["state"] == document["state"], "\(remoteNow.stderr)")
+            let remoteDiff = try await remote.run(arguments: ["diff", "user", "7", "--from", "0", "--to", "1", "--server", url])
+            #expect(remoteDiff.stdout == diff.stdout)
+            let remoteHistory = try await remote.run(arguments: ["history", "user", "7", "--server", url])
+            #expect(remoteHistory.stdout == history.stdout)
+            server.terminate()
+            try await waitForExit(server, seconds: 60)
+        }
+    }
+}

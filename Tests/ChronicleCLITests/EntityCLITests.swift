@@ -33,6 +33,12 @@ struct EntityCLITests {
             let diff = try await cli.run("diff", "user", "7", "--schema", schemaFile, "--from", "0", "--to", "1")
             #expect(diff.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == #"[{"op":"replace","path":"/email","value":"b@x.org"}]"#)
 
+            let projections = try await cli.run("projections", "list", "--schema", schemaFile)
+            #expect(projections.stdout.hasPrefix("entities\tinline\tcheckpoint 2"), "\(projections.stdout)")
+            let rebuilt = try await cli.run("projections", "rebuild", "entities", "--schema", schemaFile, "--json")
+            #expect(try jsonObject(rebuilt.stdout.trimmingCharacters(in: .whitespacesAndNewlines))["replayedEvents"] == 2, "\(rebuilt.stderr)")
+            #expect(try await cli.run("projections", "rebuild", "other", "--schema", schemaFile).status == 1)
+
             let noSchema = try await cli.run("get", "user", "7")
             #expect(noSchema.status == 64 && noSchema.stderr.contains("--schema"))
             let missing = try await cli.run("get", "user", "8", "--schema", schemaFile)
@@ -49,6 +55,8 @@ struct EntityCLITests {
             #expect(remoteDiff.stdout == diff.stdout)
             let remoteHistory = try await remote.run(arguments: ["history", "user", "7", "--server", url])
             #expect(remoteHistory.stdout == history.stdout)
+            let remoteRebuild = try await remote.run(arguments: ["projections", "rebuild", "entities", "--server", url])
+            #expect(remoteRebuild.status == 0 && remoteRebuild.stdout.contains("2 events replayed"), "\(remoteRebuild.stdout) \(remoteRebuild.stderr)")
             server.terminate()
             try await waitForExit(server, seconds: 60)
         }

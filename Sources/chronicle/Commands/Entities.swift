@@ -26,7 +26,7 @@ struct Get: AsyncParsableCommand {
         if options.json {
             Output.line(document.canonicalText)
         } else {
-            Output.line("\(entity) \(id), version \(document["version"].map(\.canonicalText) ?? "?") (position \(document["position"].map(\.canonicalText) ?? "?"), updated \(document["updatedAt"].map(\.canonicalText) ?? "?"))\(document["deleted"] == true ? ", deleted" : "")")
+            Output.line("\(entity) \(id), version \(plain(document["version"])) (position \(plain(document["position"])), updated \(plain(document["updatedAt"])))\(document["deleted"] == true ? ", deleted" : "")")
             Output.line((document["state"] ?? [:]).canonicalText)
         }
     }
@@ -53,10 +53,7 @@ struct History: AsyncParsableCommand {
         }
         guard case .array(let entries)? = history["history"] else { return }
         for entry in entries {
-            let fields = ["version", "position", "recordedAt", "type"].map { entry[$0].map { value in
-                if case .string(let text) = value { return text }
-                return value.canonicalText
-            } ?? "?" }
+            let fields = ["version", "position", "recordedAt", "type"].map { plain(entry[$0]) }
             Output.line("v\(fields[0])\t@\(fields[1])\t\(fields[2])\t\(fields[3])\t\((entry["patch"] ?? []).canonicalText)")
         }
     }

@@ -19,6 +19,10 @@ protocol CLIStore: Sendable {
     func history(_ entity: String, _ id: String) async throws -> JSONValue
     /// The JSON of the patch between two points of an entity.
     func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> JSONValue
+    /// The projections and their status (`{"projections": [...]}`).
+    func projections() async throws -> JSONValue
+    /// Rebuilds a projection's documents from the events; the JSON of the outcome.
+    func rebuild(_ name: String) async throws -> JSONValue
 }
 
 /// The data directory.
@@ -69,6 +73,22 @@ struct LocalCLIStore: CLIStore {
 
     func history(_ entity: String, _ id: String) async throws -> JSONValue {
         try JSONValue(parsing: try await timeline(entity, id).historyJSON)
+    }
+
+    func projections() async throws -> JSONValue {
+        guard let projection else { return ["projections": []] }
+        let head = try await store.headPosition()
+        return ["projections": [["name": .string(projection.name), "lifecycle": "inline", "definitionHash": .string(projection.definitionHash), "checkpoint": .integer(head), "lag": ["events": 0, "seconds": 0]]]]
+    }
+
+    func rebuild(_ name: String) async throws -> JSONValue {
+        let projection = try requireProjection()
+        guard projection.name == name else {
+            throw CommandFailure(message: "there is no projection named \(name); the schema's projection is \(projection.name).")
+        }
+        let start = ContinuousClock.now
+        let replayed = try await store.rebuildDocuments()
+        return ["name": .string(name), "replayedEvents": .integer(Int64(replayed)), "durationSeconds": .double((ContinuousClock.now - start).seconds)]
     }
 
     func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> JSONValue {
@@ -221,6 +241,14 @@ struct RemoteCLIStore: CLIStore {
 
     func history(_ entity: String, _ id: String) async throws -> JSONValue {
         try await json(.GET, entityPath(entity, id) + "/history")
+    }
+
+    func projections() async throws -> JSONValue {
+        try await json(.GET, "/v1/projections")
+    }
+
+    func rebuild(_ name: String) async throws -> JSONValue {
+        try await json(.POST, "/v1/projections/\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)/rebuild", body: "{}")
     }
 
     func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> JSONValue {

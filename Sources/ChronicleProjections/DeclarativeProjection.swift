@@ -20,13 +20,8 @@ public struct DeclarativeProjection: Projection {
 
     /// The entity of an event of a schema entity's stream (or of a deletion of such a stream).
     public func entity(of event: RecordedEvent) -> (entity: String, id: String)? {
-        var stream = event.stream
-        if event.type == "$streamDeleted" {
-            guard case .string(let name)? = event.data["stream"] else { return nil }
-            stream = StreamName(stored: name)
-        } else if event.stream.isReserved {
-            return nil
-        }
+        let stream = StreamDeletion.stream(of: event) ?? event.stream
+        if stream.isReserved { return nil }
         guard let id = stream.entityID, !id.isEmpty, schema.entities[stream.category] != nil else { return nil }
         return (stream.category, id)
     }
@@ -34,13 +29,8 @@ public struct DeclarativeProjection: Projection {
     /// Applies the event's operation.
     public func evolve(_ document: Document?, with event: RecordedEvent) throws -> DocumentChange {
         guard let (entity, id) = entity(of: event) else { return .none }
-        if event.type == "$streamDeleted" {
-            if event.data["mode"] == "hard" { return .remove(entity: entity, id: id) }
-            guard var document else { return .none }
-            document.deleted = true
-            document.position = event.position
-            document.updatedAtMicroseconds = event.recordedAtMicroseconds
-            return .save(document)
+        if StreamDeletion.stream(of: event) != nil {
+            return StreamDeletion.change(for: event, document: document, entity: entity, id: id)
         }
         guard let operation = schema.entities[entity]?.events[event.type] else { return .none }
         let current = document?.state ?? [:]

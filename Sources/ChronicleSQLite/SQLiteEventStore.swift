@@ -217,7 +217,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
     /// Replays the whole log into fresh documents, in one transaction: readers keep seeing the
     /// old documents until it commits. Returns the number of events replayed.
     static func rebuild(_ projection: any Projection, in db: Database) throws -> Int {
-        var documents: [String: [String: Document]] = [:]
+        var documents = DocumentSet()
         var replayed = 0
         let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventRow.columns) FROM events ORDER BY position")
         let cursor = try Row.fetchCursor(statement)
@@ -225,15 +225,10 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
         while try cursor.next() != nil {
             let event = try SQLiteEventRow.decode(statement.sqliteStatement, names: &names)
             replayed += 1
-            guard let (entity, id) = projection.entity(of: event) else { continue }
-            switch try projection.evolve(documents[entity]?[id], with: event) {
-            case .none: break
-            case .save(let document): documents[document.entity, default: [:]][document.id] = document
-            case .remove(let entity, let id): documents[entity]?[id] = nil
-            }
+            try documents.apply(event, projection)
         }
         try db.execute(sql: "DELETE FROM documents")
-        for document in documents.values.flatMap(\.values) {
+        for document in documents.all {
             try SQLiteDocuments.write(db, document)
         }
         let head = try lastEvent(db)?.position ?? 0

@@ -21,10 +21,7 @@ public struct CounterProjection: Projection {
 
     /// `counter` streams and their deletions.
     public func entity(of event: RecordedEvent) -> (entity: String, id: String)? {
-        var stream = event.stream
-        if event.type == "$streamDeleted", case .string(let name)? = event.data["stream"] {
-            stream = StreamName(stored: name)
-        }
+        let stream = StreamDeletion.stream(of: event) ?? event.stream
         guard stream.category == "counter", let id = stream.entityID else { return nil }
         return ("counter", id)
     }
@@ -32,12 +29,8 @@ public struct CounterProjection: Projection {
     /// Adds `by` (times `version`) to `count`.
     public func evolve(_ document: Document?, with event: RecordedEvent) throws -> DocumentChange {
         guard let (entity, id) = entity(of: event) else { return .none }
-        if event.type == "$streamDeleted" {
-            if event.data["mode"] == "hard" { return .remove(entity: entity, id: id) }
-            guard var document else { return .none }
-            document.deleted = true
-            document.position = event.position
-            return .save(document)
+        if StreamDeletion.stream(of: event) != nil {
+            return StreamDeletion.change(for: event, document: document, entity: entity, id: id)
         }
         guard event.type == "Incremented", case .integer(let by)? = event.data["by"] else { return .none }
         var count: Int64 = 0

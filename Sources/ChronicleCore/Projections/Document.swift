@@ -87,3 +87,46 @@ extension Projection {
         return steps
     }
 }
+
+/// The documents of one projection held in memory, built by applying events in order: what
+/// rebuilds and imports fold the log into before storing it.
+public struct DocumentSet: Sendable {
+    /// The documents, by entity and id.
+    public private(set) var documents: [String: [String: Document]] = [:]
+
+    /// An empty set.
+    public init() {}
+
+    /// Applies one event through the projection.
+    public mutating func apply(_ event: RecordedEvent, _ projection: any Projection) throws {
+        guard let (entity, id) = projection.entity(of: event) else { return }
+        switch try projection.evolve(documents[entity]?[id], with: event) {
+        case .none: break
+        case .save(let document): documents[document.entity, default: [:]][document.id] = document
+        case .remove(let entity, let id): documents[entity]?[id] = nil
+        }
+    }
+
+    /// Every document.
+    public var all: [Document] { documents.values.flatMap(\.values) }
+}
+
+/// How projections handle the `$streamDeleted` events that record stream deletions.
+public enum StreamDeletion {
+    /// The deleted stream, if `event` records a deletion.
+    public static func stream(of event: RecordedEvent) -> StreamName? {
+        guard event.type == "$streamDeleted", event.stream == .deletions, case .string(let name)? = event.data["stream"] else { return nil }
+        return StreamName(stored: name)
+    }
+
+    /// The usual effect on the entity's document: a soft delete marks it deleted, a hard
+    /// delete removes it.
+    public static func change(for event: RecordedEvent, document: Document?, entity: String, id: String) -> DocumentChange {
+        if event.data["mode"] == "hard" { return .remove(entity: entity, id: id) }
+        guard var document else { return .none }
+        document.deleted = true
+        document.position = event.position
+        document.updatedAtMicroseconds = event.recordedAtMicroseconds
+        return .save(document)
+    }
+}

@@ -42,19 +42,14 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
         guard let projection else {
             throw ChronicleError(.invalidInput, "This store has no projection to rebuild; create it with one.")
         }
-        var documents: [String: [String: Document]] = [:]
+        var documents = DocumentSet()
         var replayed = 0
         for position in stride(from: Int64(1), through: writer.head, by: 1) {
             guard let event = storage.events[position] else { continue }
             replayed += 1
-            guard let (entity, id) = projection.entity(of: event) else { continue }
-            switch try projection.evolve(documents[entity]?[id], with: event) {
-            case .none: break
-            case .save(let document): documents[entity, default: [:]][id] = document
-            case .remove: documents[entity]?[id] = nil
-            }
+            try documents.apply(event, projection)
         }
-        storage.documents = documents
+        storage.documents = documents.documents
         return replayed
     }
 
@@ -186,14 +181,11 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
             }
         }
         if let projection {
-            for event in entries.compactMap({ if case .event(let event) = $0 { event } else { nil } }) {
-                guard let (entity, id) = projection.entity(of: event) else { continue }
-                switch try projection.evolve(imported.documents[entity]?[id], with: event) {
-                case .none: break
-                case .save(let document): imported.documents[entity, default: [:]][id] = document
-                case .remove: imported.documents[entity]?[id] = nil
-                }
+            var documents = DocumentSet()
+            for case .event(let event) in entries {
+                try documents.apply(event, projection)
             }
+            imported.documents = documents.documents
         }
         storage = imported
         writer = LogWriter(head: entries.last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAtMicroseconds ?? 0)

@@ -12,9 +12,12 @@ enum SQLiteDocuments {
         )
     }
 
-    static func write(_ db: Database, _ document: Document) throws {
+    /// The table a rebuild fills before it is swapped in.
+    static let shadowTable = "documents_rebuild"
+
+    static func write(_ db: Database, _ document: Document, table: String = "documents") throws {
         try db.cachedStatement(sql: """
-            INSERT INTO documents (entity, id, state, version, position, updated_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO \(table) (entity, id, state, version, position, updated_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(entity, id) DO UPDATE SET state = excluded.state, version = excluded.version,
                 position = excluded.position, updated_at = excluded.updated_at, deleted = excluded.deleted
             """).execute(arguments: [
@@ -23,8 +26,8 @@ enum SQLiteDocuments {
         ])
     }
 
-    static func delete(_ db: Database, entity: String, id: String) throws {
-        try db.cachedStatement(sql: "DELETE FROM documents WHERE entity = ? AND id = ?").execute(arguments: [entity, id])
+    static func delete(_ db: Database, entity: String, id: String, table: String = "documents") throws {
+        try db.cachedStatement(sql: "DELETE FROM \(table) WHERE entity = ? AND id = ?").execute(arguments: [entity, id])
     }
 }
 

@@ -86,6 +86,10 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
                 }
             }
             try SQLiteSchema.migrator.migrate(pool)
+            try pool.write { db in
+                // A rebuild that did not finish (the process died): the old documents serve.
+                try db.execute(sql: "DROP TABLE IF EXISTS \(SQLiteDocuments.shadowTable)")
+            }
         } catch {
             throw Self.storageError(error, doing: "open \(path)")
         }
@@ -231,27 +235,91 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
         for document in documents.all {
             try SQLiteDocuments.write(db, document)
         }
+        try recordDefinition(projection, in: db)
+        return replayed
+    }
+
+    /// Rebuilds the inline projection's documents from the events alone, without stopping
+    /// appends or reads for long; see ``DocumentStore/rebuildDocuments(progress:)``.
+    ///
+    /// The log up to the current head is folded from a reader, and the documents are written
+    /// to a fresh table in short transactions while appends go on (updating the old
+    /// documents inline). One last short transaction applies the events appended meanwhile and
+    /// swaps the tables. Readers see the old documents until that swap. If the process dies
+    /// midway, the old documents keep serving, and the half-built table is dropped on open.
+    @discardableResult
+    public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
+        guard let projection = configuration.projection else {
+            throw ChronicleError(.invalidInput, "This store has no projection to rebuild; open it with one (Configuration.projection).")
+        }
+        let shadow = SQLiteDocuments.shadowTable
+        do {
+            try await pool.write { db in
+                try db.execute(sql: "DROP TABLE IF EXISTS \(shadow)")
+                // The same definition as the live table, whatever migrations made it.
+                guard let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'documents'"),
+                      let name = definition.range(of: "documents") else {
+                    throw ChronicleError(.storageFailure, "The documents table is missing; the data file is damaged.")
+                }
+                try db.execute(sql: definition.replacingCharacters(in: name, with: shadow))
+            }
+            let target = try await headPosition()
+            var documents = DocumentSet()
+            var position: Int64 = 0
+            var replayed = 0
+            while position < target {
+                let after = position
+                let page = try await pool.read { db in
+                    try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT 10000", arguments: [after, target])
+                }
+                guard let last = page.last else { break }
+                for event in page { try documents.apply(event, projection) }
+                replayed += page.count
+                position = last.position
+                progress(position, target)
+            }
+            let all = documents.all
+            for start in stride(from: 0, to: all.count, by: 5000) {
+                let chunk = Array(all[start..<min(all.count, start + 5000)])
+                try await pool.write { db in
+                    for document in chunk { try SQLiteDocuments.write(db, document, table: shadow) }
+                }
+            }
+            let settled = documents
+            replayed += try await pool.write { db -> Int in
+                // Catch up with the events appended since, then swap, in one short transaction.
+                var documents = settled
+                var touched: [(entity: String, id: String)] = []
+                let late = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? ORDER BY position", arguments: [target])
+                for event in late {
+                    if let key = projection.entity(of: event) { touched.append(key) }
+                    try documents.apply(event, projection)
+                }
+                for (entity, id) in touched {
+                    if let document = documents.documents[entity]?[id] {
+                        try SQLiteDocuments.write(db, document, table: shadow)
+                    } else {
+                        try SQLiteDocuments.delete(db, entity: entity, id: id, table: shadow)
+                    }
+                }
+                try db.execute(sql: "DROP TABLE documents")
+                try db.execute(sql: "ALTER TABLE \(shadow) RENAME TO documents")
+                try Self.recordDefinition(projection, in: db)
+                return late.count
+            }
+            progress(target, target)
+            return replayed
+        } catch {
+            throw Self.storageError(error, doing: "rebuild the documents")
+        }
+    }
+
+    private static func recordDefinition(_ projection: any Projection, in db: Database) throws {
         let head = try lastEvent(db)?.position ?? 0
         try db.execute(sql: """
             INSERT INTO projections (name, definition_hash, position) VALUES (?, ?, ?)
             ON CONFLICT(name) DO UPDATE SET definition_hash = excluded.definition_hash, position = excluded.position
             """, arguments: [projection.name, projection.definitionHash, head])
-        return replayed
-    }
-
-    /// Drops and rebuilds the inline projection's documents from the events alone.
-    ///
-    /// - Returns: the number of events replayed.
-    @discardableResult
-    public func rebuildDocuments() async throws -> Int {
-        guard let projection = configuration.projection else {
-            throw ChronicleError(.invalidInput, "This store has no projection to rebuild; open it with one (Configuration.projection).")
-        }
-        do {
-            return try await pool.write { db in try Self.rebuild(projection, in: db) }
-        } catch {
-            throw Self.storageError(error, doing: "rebuild the documents")
-        }
     }
 
     /// SQLite settings of the writer connection that decide durability and layout

@@ -1255,7 +1255,7 @@ enum OpenAPIDocument {
    ],
    "post": {
     "summary": "Rebuild a projection's documents from the events (role admin)",
-    "description": "Replays the log into fresh documents in one transaction: readers see the old documents until it commits. Appends wait while it runs.",
+    "description": "Folds the log into a fresh table while appends and reads go on (reads see the old documents), then applies the events appended meanwhile and swaps the tables in one short transaction. Progress shows in GET /v1/projections/{name} while it runs.",
     "responses": {
      "200": {
       "description": "Rebuilt.",
@@ -1545,6 +1545,18 @@ enum OpenAPIDocument {
          "string",
          "null"
         ]
+       },
+       "progress": {
+        "type": "object",
+        "description": "While running: the log position reached and the position the rebuild goes to.",
+        "properties": {
+         "position": {
+          "type": "integer"
+         },
+         "target": {
+          "type": "integer"
+         }
+        }
        }
       }
      }

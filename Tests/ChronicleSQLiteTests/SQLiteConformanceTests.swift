@@ -2,6 +2,8 @@ import ChronicleCore
 import ChronicleSQLite
 import ChronicleTesting
 import Foundation
+import GRDB
+import Synchronization
 import Testing
 
 @Suite("SQLite store conformance")
@@ -70,6 +72,67 @@ struct SQLiteArchiveTests {
             try await ArchiveConformance.run {
                 try SQLiteEventStore(directory: directory + "/\(UUID().uuidString)", configuration: .init(projection: CounterProjection()), logger: testLogger)
             }
+        }
+    }
+}
+
+/// Collects rebuild progress reports.
+final class ProgressLog: Sendable {
+    private let reports = Mutex<[(Int64, Int64)]>([])
+    func add(_ done: Int64, _ total: Int64) { reports.withLock { $0.append((done, total)) } }
+    var last: (Int64, Int64)? { reports.withLock { $0.last } }
+    var count: Int { reports.withLock { $0.count } }
+}
+
+@Suite("SQLite store: rebuilding documents while serving")
+struct SQLiteRebuildTests {
+    @Test("appends go on during a rebuild, and the result equals a fold of the whole log")
+    func concurrentAppends() async throws {
+        try await withSQLiteStore(.init(projection: CounterProjection())) { store, _ in
+            for batch in 0..<30 {
+                try await store.append(AppendRequest((0..<10).map { counter in
+                    .init(stream: try! StreamName("counter-\(counter)"), events: (0..<10).map { _ in EventData(type: "Incremented", data: ["by": .integer(Int64(batch))]) })
+                }))
+            }
+            let progress = ProgressLog()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await store.rebuildDocuments { progress.add($0, $1) } }
+                group.addTask {
+                    for index in 0..<200 {
+                        try await store.append(to: StreamName("counter-\(index % 12)"), [EventData(type: "Incremented", data: ["by": 1])])
+                    }
+                }
+                try await group.waitForAll()
+            }
+            var reference = DocumentSet()
+            for event in try await store.readLog(after: 0, limit: 100_000).events {
+                try reference.apply(event, CounterProjection())
+            }
+            for counter in 0..<12 {
+                #expect(try await store.document(entity: "counter", id: String(counter)) == reference.documents["counter"]?[String(counter)], "counter \(counter)")
+            }
+            #expect(progress.count >= 1)
+            #expect(progress.last.map { $0.0 == $0.1 } == true, "progress ends at its total")
+        }
+    }
+
+    @Test("a rebuild that died midway leaves the old documents serving; its table is dropped on open")
+    func leftoverShadowTable() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/data"
+            do {
+                let store = try SQLiteEventStore(directory: path, configuration: .init(projection: CounterProjection()), logger: testLogger)
+                try await store.append(to: StreamName("counter-1"), [EventData(type: "Incremented", data: ["by": 7])])
+            }
+            let queue = try DatabaseQueue(path: path + "/" + SQLiteEventStore.fileName)
+            try await queue.write { db in
+                try db.execute(sql: "CREATE TABLE documents_rebuild (entity TEXT, id TEXT, state TEXT, version INTEGER, position INTEGER, updated_at INTEGER, deleted INTEGER)")
+                try db.execute(sql: "INSERT INTO documents_rebuild VALUES ('counter', '1', '{\"count\":-1}', 0, 1, 0, 0)")
+            }
+            let reopened = try SQLiteEventStore(directory: path, configuration: .init(projection: CounterProjection()), logger: testLogger)
+            #expect(try await reopened.document(entity: "counter", id: "1")?.state == ["count": 7])
+            let tables = try await queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name = 'documents_rebuild'") }
+            #expect(tables.isEmpty)
         }
     }
 }

@@ -66,8 +66,17 @@ public protocol DocumentStore: Sendable {
     func documents(_ query: DocumentQuery) async throws -> DocumentPage
     /// Drops the documents and rebuilds them from the events alone; returns the number of
     /// events replayed. Readers see the old documents until the new ones are complete.
+    /// `progress` gets the log position reached and the position the rebuild goes to.
     @discardableResult
-    func rebuildDocuments() async throws -> Int
+    func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int
+}
+
+extension DocumentStore {
+    /// Rebuilds the documents without reporting progress.
+    @discardableResult
+    public func rebuildDocuments() async throws -> Int {
+        try await rebuildDocuments { _, _ in }
+    }
 }
 
 extension Projection {

@@ -36,9 +36,9 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
         query.page(of: (storage.documents[query.entity] ?? [:]).values)
     }
 
-    /// Rebuilds the documents from the events; see ``DocumentStore/rebuildDocuments()``.
+    /// Rebuilds the documents from the events; see ``DocumentStore/rebuildDocuments(progress:)``.
     @discardableResult
-    public func rebuildDocuments() throws -> Int {
+    public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) throws -> Int {
         guard let projection else {
             throw ChronicleError(.invalidInput, "This store has no projection to rebuild; create it with one.")
         }
@@ -50,6 +50,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
             try documents.apply(event, projection)
         }
         storage.documents = documents.documents
+        progress(writer.head, writer.head)
         return replayed
     }
 

@@ -225,6 +225,8 @@ func waitForPosition(_ position: Int64, store: any EventStore, wait: Duration) a
 final class ProjectionRuns: Sendable {
     private struct State {
         var running = false
+        var done: Int64 = 0
+        var total: Int64 = 0
         var lastReplayed: Int?
         var lastDuration: Duration?
         var lastFinished: Int64?
@@ -232,11 +234,21 @@ final class ProjectionRuns: Sendable {
 
     private let state = Mutex(State())
 
+    /// Records how far the running rebuild got.
+    func progress(_ done: Int64, _ total: Int64) {
+        state.withLock { state in
+            state.done = done
+            state.total = total
+        }
+    }
+
     /// Runs a rebuild unless one is running.
     func rebuild(_ body: () async throws -> Int) async throws -> (replayed: Int, duration: Duration) {
         let started = state.withLock { state -> Bool in
             if state.running { return false }
             state.running = true
+            state.done = 0
+            state.total = 0
             return true
         }
         guard started else {
@@ -264,7 +276,7 @@ final class ProjectionRuns: Sendable {
             let replayed = state.lastReplayed.map(String.init) ?? "null"
             let seconds = state.lastDuration.map { String(format: "%.3f", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) } ?? "null"
             let finished = state.lastFinished.map { "\"\(Timestamp.iso8601(microseconds: $0))\"" } ?? "null"
-            return "{\"running\":\(state.running),\"lastReplayedEvents\":\(replayed),\"lastDurationSeconds\":\(seconds),\"lastFinishedAt\":\(finished)}"
+            return "{\"running\":\(state.running),\"progress\":{\"position\":\(state.done),\"target\":\(state.total)},\"lastReplayedEvents\":\(replayed),\"lastDurationSeconds\":\(seconds),\"lastFinishedAt\":\(finished)}"
         }
     }
 }
@@ -301,7 +313,7 @@ extension ChronicleServer {
             guard let entities, entities.projection.name == name else {
                 throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name). See /v1/projections.")
             }
-            let (replayed, duration) = try await runs.rebuild { try await entities.documents.rebuildDocuments() }
+            let (replayed, duration) = try await runs.rebuild { try await entities.documents.rebuildDocuments { runs.progress($0, $1) } }
             let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
             return json(.ok, "{\"name\":\(name.jsonQuoted),\"replayedEvents\":\(replayed),\"durationSeconds\":\(String(format: "%.3f", seconds))}")
         }

@@ -87,7 +87,9 @@ struct LocalCLIStore: CLIStore {
             throw CommandFailure(message: "there is no projection named \(name); the schema's projection is \(projection.name).")
         }
         let start = ContinuousClock.now
-        let replayed = try await store.rebuildDocuments()
+        let bar = ProgressBar(label: "rebuild \(name)", total: Int(try await store.headPosition()))
+        let replayed = try await store.rebuildDocuments { done, _ in bar.update(Int(done)) }
+        bar.finish("rebuilt \(name)")
         return ["name": .string(name), "replayedEvents": .integer(Int64(replayed)), "durationSeconds": .double((ContinuousClock.now - start).seconds)]
     }
 

@@ -26,6 +26,28 @@ enum SQLiteDocuments {
         ])
     }
 
+    static func writeSnapshot(_ db: Database, _ document: Document) throws {
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO snapshots (entity, id, version, state, position, updated_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+            document.entity, document.id, document.version, document.state.canonicalText,
+            document.position, document.updatedAtMicroseconds, document.deleted,
+        ])
+    }
+
+    /// The latest snapshot at or before a point.
+    static func snapshot(_ db: Database, entity: String, id: String, before point: EntityTimeline.Point) throws -> Document? {
+        let row: Row?
+        switch point {
+        case .version(let version):
+            row = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, state, position, updated_at, deleted FROM snapshots WHERE entity = ? AND id = ? AND version <= ? ORDER BY version DESC LIMIT 1"), arguments: [entity, id, version])
+        case .instant(let instant):
+            row = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, state, position, updated_at, deleted FROM snapshots WHERE entity = ? AND id = ? AND updated_at <= ? ORDER BY version DESC LIMIT 1"), arguments: [entity, id, instant])
+        }
+        guard let row else { return nil }
+        return Document(entity: entity, id: id, state: try JSONValue(parsing: row[1] as String), version: row[0], position: row[2], updatedAtMicroseconds: row[3], deleted: row[4])
+    }
+
     static func delete(_ db: Database, entity: String, id: String, table: String = "documents") throws {
         try db.cachedStatement(sql: "DELETE FROM \(table) WHERE entity = ? AND id = ?").execute(arguments: [entity, id])
     }

@@ -31,6 +31,9 @@ extension SQLiteEventStore {
         /// the events, so a read right after an append sees it. Changing its definition
         /// rebuilds its documents when the store opens.
         public var projection: (any Projection)?
+        /// Every how many versions of an entity its document is also kept as a snapshot, so
+        /// that time travel folds at most this many events; 0 keeps none. Default 100.
+        public var snapshotInterval: Int
 
         /// Creates a configuration; the defaults are durable and suit most uses.
         public init(
@@ -40,7 +43,8 @@ extension SQLiteEventStore {
             busyTimeout: Double = 10,
             maximumBatchSize: Int = 512,
             externalCommitPollInterval: Duration = .milliseconds(250),
-            projection: (any Projection)? = nil
+            projection: (any Projection)? = nil,
+            snapshotInterval: Int = 100
         ) {
             self.durability = durability
             self.limits = limits
@@ -49,6 +53,7 @@ extension SQLiteEventStore {
             self.maximumBatchSize = maximumBatchSize
             self.externalCommitPollInterval = externalCommitPollInterval
             self.projection = projection
+            self.snapshotInterval = max(0, snapshotInterval)
         }
     }
 

@@ -97,7 +97,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
         committer = GroupCommitter(
             maximumBatchSize: configuration.maximumBatchSize,
             executor: { job in writerPool.asyncWriteWithoutTransaction(job) },
-            commit: { db, batch in Self.commit(batch, in: db, projection: configuration.projection) }
+            commit: { db, batch in Self.commit(batch, in: db, projection: configuration.projection, snapshotInterval: configuration.snapshotInterval) }
         )
         if let projection = configuration.projection {
             try Self.ensureCurrent(projection, in: pool, logger: logger)
@@ -232,6 +232,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
             try documents.apply(event, projection)
         }
         try db.execute(sql: "DELETE FROM documents")
+        try db.execute(sql: "DELETE FROM snapshots")
         for document in documents.all {
             try SQLiteDocuments.write(db, document)
         }
@@ -302,6 +303,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
                         try SQLiteDocuments.delete(db, entity: entity, id: id, table: shadow)
                     }
                 }
+                try db.execute(sql: "DELETE FROM snapshots")
                 try db.execute(sql: "DROP TABLE documents")
                 try db.execute(sql: "ALTER TABLE \(shadow) RENAME TO documents")
                 try Self.recordDefinition(projection, in: db)
@@ -353,12 +355,12 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
     /// before writing, so a refused operation has written nothing. Only if an operation fails
     /// after writing (an event id taken later in the request) is the batch rolled back and
     /// redone with one savepoint per operation.
-    private static func commit(_ batch: [WriteOperation], in db: Database, projection: (any Projection)?) -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, projection: (any Projection)?, snapshotInterval: Int) -> [Result<WriteOutcome, any Error>] {
         do {
             do {
-                return try commit(batch, in: db, savepoints: false, projection: projection)
+                return try commit(batch, in: db, savepoints: false, projection: projection, snapshotInterval: snapshotInterval)
             } catch is NeedsSavepoints {
-                return try commit(batch, in: db, savepoints: true, projection: projection)
+                return try commit(batch, in: db, savepoints: true, projection: projection, snapshotInterval: snapshotInterval)
             }
         } catch {
             let failure = storageError(error, doing: "commit")
@@ -366,7 +368,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
         }
     }
 
-    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projection: (any Projection)?) throws -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projection: (any Projection)?, snapshotInterval: Int) throws -> [Result<WriteOutcome, any Error>] {
         var outcomes: [Result<WriteOutcome, any Error>] = []
         outcomes.reserveCapacity(batch.count)
         try db.inTransaction(.immediate) {
@@ -377,7 +379,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
             for operation in batch {
                 let saved = writer
                 if case .delete = operation { deletionsExist = true }
-                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: deletionsExist, projection: projection)
+                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: deletionsExist, projection: projection, snapshotInterval: snapshotInterval)
                 func apply() throws -> WriteOutcome {
                     let outcome: WriteOutcome = switch operation {
                     case .append(let request):
@@ -421,6 +423,11 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
     /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
     public func document(entity: String, id: String) async throws -> Document? {
         try await reading("read document \(entity)/\(id)") { db in try SQLiteDocuments.read(db, entity: entity, id: id) }
+    }
+
+    /// The latest snapshot at or before a point; see ``DocumentStore/snapshot(entity:id:before:)``.
+    public func snapshot(entity: String, id: String, before point: EntityTimeline.Point) async throws -> Document? {
+        try await reading("read a snapshot of \(entity)/\(id)") { db in try SQLiteDocuments.snapshot(db, entity: entity, id: id, before: point) }
     }
 
     /// A page of documents; see ``DocumentStore/documents(_:)``.

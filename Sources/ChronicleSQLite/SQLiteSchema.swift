@@ -50,6 +50,16 @@ enum SQLiteSchema {
                     deleted INTEGER NOT NULL,
                     PRIMARY KEY (entity, id)
                 ) WITHOUT ROWID;
+                CREATE TABLE snapshots (
+                    entity TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    PRIMARY KEY (entity, id, version)
+                ) WITHOUT ROWID;
                 CREATE TABLE projections (
                     name TEXT PRIMARY KEY NOT NULL,
                     definition_hash TEXT NOT NULL,

@@ -19,21 +19,30 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
 
     /// The inline projection, applied to each event as it is inserted.
     let projection: (any Projection)?
+    /// Every how many versions of an entity its document is also kept as a snapshot.
+    let snapshotInterval: Int
 
-    init(db: Database, deletionsExist: Bool, projection: (any Projection)?) {
+    init(db: Database, deletionsExist: Bool, projection: (any Projection)?, snapshotInterval: Int = 0) {
         self.db = db
         self.deletionsExist = deletionsExist
         self.projection = projection
+        self.snapshotInterval = snapshotInterval
     }
 
     /// Applies the inline projection to a stored event, in the same transaction.
-    static func project(_ event: RecordedEvent, with projection: any Projection, in db: Database) throws {
+    static func project(_ event: RecordedEvent, with projection: any Projection, snapshotInterval: Int, in db: Database) throws {
         guard let (entity, id) = projection.entity(of: event) else { return }
         let current = try SQLiteDocuments.read(db, entity: entity, id: id)
         switch try projection.evolve(current, with: event) {
         case .none: break
-        case .save(let document): try SQLiteDocuments.write(db, document)
-        case .remove(let entity, let id): try SQLiteDocuments.delete(db, entity: entity, id: id)
+        case .save(let document):
+            try SQLiteDocuments.write(db, document)
+            if snapshotInterval > 0, (document.version + 1) % Int64(snapshotInterval) == 0, document.version != current?.version {
+                try SQLiteDocuments.writeSnapshot(db, document)
+            }
+        case .remove(let entity, let id):
+            try SQLiteDocuments.delete(db, entity: entity, id: id)
+            try db.cachedStatement(sql: "DELETE FROM snapshots WHERE entity = ? AND id = ?").execute(arguments: [entity, id])
         }
     }
 
@@ -93,7 +102,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         didWrite = true
         pendingStreams[stream.stream] = stream
         if let projection {
-            try Self.project(event, with: projection, in: db)
+            try Self.project(event, with: projection, snapshotInterval: snapshotInterval, in: db)
         }
     }
 

@@ -136,3 +136,30 @@ struct SQLiteRebuildTests {
         }
     }
 }
+
+@Suite("SQLite store: snapshots")
+struct SQLiteSnapshotTests {
+    @Test("every Nth version is kept as a snapshot; deletes and rebuilds clear them")
+    func snapshots() async throws {
+        try await withSQLiteStore(.init(projection: CounterProjection(), snapshotInterval: 3)) { store, path in
+            for _ in 0..<10 {
+                try await store.append(to: StreamName("counter-1"), [EventData(type: "Incremented", data: ["by": 1])])
+            }
+            let snapshot = try #require(try await store.snapshot(entity: "counter", id: "1", before: .version(7)))
+            #expect(snapshot.version == 5 && snapshot.state == ["count": 6])
+            #expect(try await store.snapshot(entity: "counter", id: "1", before: .version(1)) == nil)
+            #expect(try await store.snapshot(entity: "counter", id: "1", before: .version(100))?.version == 8)
+            let queue = try DatabaseQueue(path: path + "/" + SQLiteEventStore.fileName)
+            let versions = try await queue.read { db in try Int64.fetchAll(db, sql: "SELECT version FROM snapshots ORDER BY version") }
+            #expect(versions == [2, 5, 8])
+            try await store.rebuildDocuments()
+            #expect(try await store.snapshot(entity: "counter", id: "1", before: .version(100)) == nil, "a rebuild clears snapshots made by the old definition")
+            for _ in 0..<3 {
+                try await store.append(to: StreamName("counter-1"), [EventData(type: "Incremented", data: ["by": 1])])
+            }
+            #expect(try await store.snapshot(entity: "counter", id: "1", before: .version(100))?.version == 11)
+            _ = try await store.delete(StreamName("counter-1"), mode: .hard, expected: .any)
+            #expect(try await store.snapshot(entity: "counter", id: "1", before: .version(100)) == nil)
+        }
+    }
+}

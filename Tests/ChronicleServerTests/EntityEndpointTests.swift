@@ -77,6 +77,28 @@ struct EntityEndpointTests {
         }
     }
 
+    @Test("time travel from snapshots gives the same state as folding every event, at every version and instant")
+    func timeTravelWithSnapshots() async throws {
+        try await withServer(projection: try seedProjection(), snapshotInterval: 3) { server in
+            _ = try await server.post("/v1/streams/user-9", #"{"type":"UserCreated","data":{"n":0}}"#)
+            for index in 1..<11 {
+                _ = try await server.post("/v1/streams/user-9", #"{"type":"UserUpdatedEmailAddress","data":{"n":\#(index),"k\#(index)":true}}"#)
+            }
+            let history = try await server.get("/v1/entities/user/9/history")
+            guard case .array(let entries)? = history.json["history"] else { Issue.record("\(history.body)"); return }
+            var state: JSONValue = [:]
+            for (version, entry) in entries.enumerated() {
+                state = try JSONPatch(json: entry["patch"] ?? []).apply(to: state)
+                let past = try await server.get("/v1/entities/user/9?version=\(version)")
+                #expect(past.json["state"] == state && past.json["version"] == .integer(Int64(version)), "version \(version): \(past.body)")
+                guard case .string(let instant)? = entry["recordedAt"] else { continue }
+                let atInstant = try await server.get("/v1/entities/user/9?at=\(instant)")
+                #expect(JSONValue.equal(atInstant.json["state"] ?? .null, state) || atInstant.json["version"].map { if case .integer(let v) = $0 { v > Int64(version) } else { false } } == true, "at \(instant)")
+            }
+            #expect(try await server.get("/v1/entities/user/9?version=11").status == 404)
+        }
+    }
+
     @Test("bad entity queries get a 4xx problem", arguments: [
         ("/v1/entities/user/404", 404, "entity-not-found"),
         ("/v1/entities/user/1?version=-1", 400, "invalid-input"),

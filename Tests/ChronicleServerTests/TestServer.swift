@@ -67,11 +67,12 @@ func withServer<T: Sendable>(
     _ configuration: ChronicleServer.Configuration = .init(port: 0),
     dataDirectory: String? = nil,
     projection: (any Projection)? = nil,
+    snapshotInterval: Int = 100,
     _ body: @escaping @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
     defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
-    let store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection), logger: serverTestLogger)
+    let store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection, snapshotInterval: snapshotInterval), logger: serverTestLogger)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     var configuration = configuration
     configuration.port = 0

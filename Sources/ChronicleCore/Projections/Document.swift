@@ -64,6 +64,9 @@ public protocol DocumentStore: Sendable {
     func document(entity: String, id: String) async throws -> Document?
     /// A page of an entity's documents.
     func documents(_ query: DocumentQuery) async throws -> DocumentPage
+    /// The latest snapshot of an entity's document at or before a point, if the store keeps
+    /// snapshots; time travel folds on from it instead of from the first event.
+    func snapshot(entity: String, id: String, before point: EntityTimeline.Point) async throws -> Document?
     /// Drops the documents and rebuilds them from the events alone; returns the number of
     /// events replayed. Readers see the old documents until the new ones are complete.
     /// `progress` gets the log position reached and the position the rebuild goes to.
@@ -82,8 +85,8 @@ extension DocumentStore {
 extension Projection {
     /// Folds events (of one entity, in order) into the document as it stood after each;
     /// the time-travel and history primitive.
-    public func fold(_ events: [RecordedEvent]) throws -> [(event: RecordedEvent, document: Document?)] {
-        var current: Document?
+    public func fold(_ events: [RecordedEvent], from start: Document? = nil) throws -> [(event: RecordedEvent, document: Document?)] {
+        var current = start
         var steps: [(event: RecordedEvent, document: Document?)] = []
         for event in events {
             switch try evolve(current, with: event) {

@@ -36,12 +36,18 @@ public struct EntityTimeline: Sendable {
     /// The steps, oldest first.
     public let steps: [Step]
 
-    /// Folds the entity's events (its stream, in order) through the projection.
-    public init(entity: String, id: String, events: [RecordedEvent], projection: any Projection) throws {
+    /// Folds the entity's events (its stream, in order) through the projection, starting
+    /// from `snapshot` (the document after `snapshot.version`) when given; then `events` are
+    /// those after it.
+    public init(entity: String, id: String, events: [RecordedEvent], projection: any Projection, snapshot: Document? = nil) throws {
         self.entity = entity
         self.id = id
-        self.steps = try projection.fold(events).map { Step(event: $0.event, document: $0.document) }
+        self.snapshot = snapshot
+        self.steps = try projection.fold(events, from: snapshot).map { Step(event: $0.event, document: $0.document) }
     }
+
+    /// The snapshot the fold started from, if any.
+    public let snapshot: Document?
 
     /// The revision of the last event, if any.
     public var latestVersion: Int64? { steps.last?.event.revision }
@@ -51,10 +57,12 @@ public struct EntityTimeline: Sendable {
     public func document(at point: Point) -> Document? {
         switch point {
         case .version(let version):
-            guard let latest = latestVersion, version <= latest else { return nil }
-            return steps.last { $0.event.revision <= version }?.document
+            guard let latest = latestVersion ?? snapshot?.version, version <= latest else { return nil }
+            if let step = steps.last(where: { $0.event.revision <= version }) { return step.document }
+            return snapshot
         case .instant(let instant):
-            return steps.last { $0.event.recordedAtMicroseconds <= instant }?.document
+            if let step = steps.last(where: { $0.event.recordedAtMicroseconds <= instant }) { return step.document }
+            return snapshot
         }
     }
 

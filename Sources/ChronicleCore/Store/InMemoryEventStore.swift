@@ -31,6 +31,11 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
         storage.documents[entity]?[id]
     }
 
+    /// No snapshots in memory: time travel folds from the first event; see ``DocumentStore/snapshot(entity:id:before:)``.
+    public func snapshot(entity: String, id: String, before point: EntityTimeline.Point) -> Document? {
+        nil
+    }
+
     /// A page of documents; see ``DocumentStore/documents(_:)``.
     public func documents(_ query: DocumentQuery) -> DocumentPage {
         query.page(of: (storage.documents[query.entity] ?? [:]).values)

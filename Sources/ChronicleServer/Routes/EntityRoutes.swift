@@ -16,16 +16,26 @@ struct EntityReads: Sendable {
         try StreamName("\(entity)-\(id)")
     }
 
-    /// The entity's timeline, folded from its stream.
-    func timeline(entity: String, id: String) async throws -> EntityTimeline {
+    /// The entity's timeline, folded from its stream; with `point`, only as far as needed
+    /// for it, starting from the store's latest snapshot before it.
+    func timeline(entity: String, id: String, upTo point: EntityTimeline.Point? = nil) async throws -> EntityTimeline {
         let stream = try stream(entity: entity, id: id)
+        var snapshot: Document?
+        if let point {
+            snapshot = try await documents.snapshot(entity: entity, id: id, before: point)
+        }
+        var limit = Int.max
+        if case .version(let version)? = point, let snapshot {
+            limit = Int(max(0, version - snapshot.version))
+        }
         let events: [RecordedEvent]
         do {
-            events = try await store.read(stream, from: .start, direction: .forwards, limit: .max)
+            let start: ReadStart = snapshot.map { ReadStart.revision($0.version + 1) } ?? .start
+            events = limit == 0 ? [] : try await store.read(stream, from: start, direction: .forwards, limit: limit)
         } catch let error as ChronicleError where error.code == .streamNotFound && error.actualRevision != nil {
             throw Problem(.notFound, code: "entity-deleted", title: "Entity deleted", detail: "\(entity) \(id) was deleted; its history is hidden with its stream.")
         }
-        return try EntityTimeline(entity: entity, id: id, events: events, projection: projection)
+        return try EntityTimeline(entity: entity, id: id, events: events, projection: projection, snapshot: snapshot)
     }
 
     /// Parses a point (`version`, `at`, `from`, `to`).
@@ -68,7 +78,7 @@ extension ChronicleServer {
             let query = request.uri.queryParameters
             if let version = query["version"].map(String.init) ?? query["at"].map(String.init) {
                 let point = try EntityReads.point(version, name: query["version"] != nil ? "version" : "at")
-                let document = try EntityReads.document(at: point, in: try await reads.timeline(entity: entity, id: id))
+                let document = try EntityReads.document(at: point, in: try await reads.timeline(entity: entity, id: id, upTo: point))
                 return json(.ok, document.jsonText, headers: [.eTag: EventRequests.eTag(document.version)])
             }
             if let after = query["after"] {

@@ -60,6 +60,8 @@ let package = Package(
             dependencies: [
                 "ChronicleCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -125,7 +127,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ChronicleProjectionsTests",
-            dependencies: ["ChronicleCore", "ChronicleProjections", "ChronicleSQLite", "ChronicleTesting"],
+            dependencies: [
+                "ChronicleCore", "ChronicleProjections", "ChronicleSQLite", "ChronicleTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -31,6 +31,9 @@ extension SQLiteEventStore {
         /// the events, so a read right after an append sees it. Changing its definition
         /// rebuilds its documents when the store opens.
         public var projection: (any Projection)?
+        /// When the projection is applied: in the append's transaction (default), or in the
+        /// background by a `ProjectionRunner` from a checkpoint.
+        public var lifecycle: ProjectionLifecycle
         /// Every how many versions of an entity its document is also kept as a snapshot, so
         /// that time travel folds at most this many events; 0 keeps none. Default 100.
         public var snapshotInterval: Int
@@ -44,6 +47,7 @@ extension SQLiteEventStore {
             maximumBatchSize: Int = 512,
             externalCommitPollInterval: Duration = .milliseconds(250),
             projection: (any Projection)? = nil,
+            lifecycle: ProjectionLifecycle = .inline,
             snapshotInterval: Int = 100
         ) {
             self.durability = durability
@@ -53,6 +57,7 @@ extension SQLiteEventStore {
             self.maximumBatchSize = maximumBatchSize
             self.externalCommitPollInterval = externalCommitPollInterval
             self.projection = projection
+            self.lifecycle = lifecycle
             self.snapshotInterval = max(0, snapshotInterval)
         }
     }

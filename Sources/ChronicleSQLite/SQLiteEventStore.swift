@@ -19,7 +19,7 @@ import Logging
 /// Several processes may open the same directory (for example `chronicle tail` beside a
 /// server): writes take SQLite's write lock, and subscribers also poll for commits made by
 /// other processes.
-public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
+public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionStore, LogArchive {
     private enum WriteOperation: Sendable {
         case append(PreparedAppend)
         case delete(StreamName, DeleteMode, ExpectedRevision)
@@ -97,7 +97,9 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
         committer = GroupCommitter(
             maximumBatchSize: configuration.maximumBatchSize,
             executor: { job in writerPool.asyncWriteWithoutTransaction(job) },
-            commit: { db, batch in Self.commit(batch, in: db, projection: configuration.projection, snapshotInterval: configuration.snapshotInterval) }
+            commit: { db, batch in
+                Self.commit(batch, in: db, projection: configuration.lifecycle == .inline ? configuration.projection : nil, snapshotInterval: configuration.snapshotInterval)
+            }
         )
         if let projection = configuration.projection {
             try Self.ensureCurrent(projection, in: pool, logger: logger)
@@ -423,6 +425,41 @@ public final class SQLiteEventStore: EventStore, DocumentStore, LogArchive {
     /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
     public func document(entity: String, id: String) async throws -> Document? {
         try await reading("read document \(entity)/\(id)") { db in try SQLiteDocuments.read(db, entity: entity, id: id) }
+    }
+
+    /// The position the documents are current to; see ``DocumentStore/documentsPosition()``.
+    public func documentsPosition() async throws -> Int64 {
+        configuration.lifecycle == .inline ? try await headPosition() : try await projectionCheckpoint()
+    }
+
+    /// The asynchronous projection's checkpoint; see ``AsyncProjectionStore/projectionCheckpoint()``.
+    public func projectionCheckpoint() async throws -> Int64 {
+        guard let projection = configuration.projection else { return 0 }
+        return try await reading("read the projection checkpoint") { db in
+            try Int64.fetchOne(db, sql: "SELECT position FROM projections WHERE name = ?", arguments: [projection.name]) ?? 0
+        }
+    }
+
+    /// Applies a page of events and moves the checkpoint, in one transaction; see
+    /// ``AsyncProjectionStore/applyProjection(_:after:through:)``.
+    public func applyProjection(_ events: [RecordedEvent], after checkpoint: Int64, through: Int64) async throws -> Int64 {
+        guard let projection = configuration.projection, configuration.lifecycle == .async else {
+            throw ChronicleError(.invalidInput, "This store has no asynchronous projection; open it with one (Configuration.projection, lifecycle .async).")
+        }
+        let snapshotInterval = configuration.snapshotInterval
+        do {
+            return try await pool.write { db -> Int64 in
+                let stored = try Int64.fetchOne(db, sql: "SELECT position FROM projections WHERE name = ?", arguments: [projection.name]) ?? 0
+                guard stored == checkpoint, through > checkpoint else { return stored }
+                for event in events where event.position > checkpoint && event.position <= through {
+                    try SQLiteWriteTransaction.project(event, with: projection, snapshotInterval: snapshotInterval, in: db)
+                }
+                try db.execute(sql: "UPDATE projections SET position = ? WHERE name = ?", arguments: [through, projection.name])
+                return through
+            }
+        } catch {
+            throw Self.storageError(error, doing: "apply the projection")
+        }
     }
 
     /// The latest snapshot at or before a point; see ``DocumentStore/snapshot(entity:id:before:)``.

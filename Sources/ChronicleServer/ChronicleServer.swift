@@ -35,7 +35,8 @@ public struct ChronicleServer: Service {
     ///
     /// - Parameters:
     ///   - documents: where the inline projection's documents are read (usually the store).
-    ///   - projection: the inline projection, for time travel and history (`/v1/entities`).
+    ///   - projection: the projection, for time travel and history (`/v1/entities`).
+    ///   - lifecycle: how the store applies it (shown in `/v1/projections`).
     ///   - storeSize: reports the store's size on disk for `/metrics`, if known.
     ///   - onListening: called with the bound port once the server accepts connections.
     public init(
@@ -45,6 +46,7 @@ public struct ChronicleServer: Service {
         metrics: ServerMetrics = ServerMetrics(),
         documents: (any DocumentStore)? = nil,
         projection: (any Projection)? = nil,
+        lifecycle: ProjectionLifecycle = .inline,
         storeSize: @escaping @Sendable () -> Int64? = { nil },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
@@ -54,7 +56,7 @@ public struct ChronicleServer: Service {
         self.metrics = metrics
         self.storeSize = storeSize
         if let documents, let projection {
-            self.entities = EntityReads(store: store, documents: documents, projection: projection)
+            self.entities = EntityReads(store: store, documents: documents, projection: projection, lifecycle: lifecycle)
         } else {
             self.entities = nil
         }

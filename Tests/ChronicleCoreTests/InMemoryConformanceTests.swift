@@ -25,3 +25,11 @@ struct InMemoryArchiveTests {
         try await ArchiveConformance.run { InMemoryEventStore(projection: CounterProjection()) }
     }
 }
+
+@Suite("In-memory store: asynchronous projection")
+struct InMemoryAsyncProjectionTests {
+    @Test("pages apply once, with the checkpoint")
+    func asyncProjection() async throws {
+        try await AsyncProjectionConformance.run(InMemoryEventStore(projection: CounterProjection(), lifecycle: .async))
+    }
+}

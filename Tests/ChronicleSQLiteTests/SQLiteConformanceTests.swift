@@ -163,3 +163,13 @@ struct SQLiteSnapshotTests {
         }
     }
 }
+
+@Suite("SQLite store: asynchronous projection")
+struct SQLiteAsyncProjectionTests {
+    @Test("pages apply once, with the checkpoint, in one transaction")
+    func asyncProjection() async throws {
+        try await withSQLiteStore(.init(projection: CounterProjection(), lifecycle: .async)) { store, _ in
+            try await AsyncProjectionConformance.run(store)
+        }
+    }
+}

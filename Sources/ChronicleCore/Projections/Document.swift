@@ -64,6 +64,9 @@ public protocol DocumentStore: Sendable {
     func document(entity: String, id: String) async throws -> Document?
     /// A page of an entity's documents.
     func documents(_ query: DocumentQuery) async throws -> DocumentPage
+    /// The log position up to which the documents are current: the head for an inline
+    /// projection, the checkpoint for an asynchronous one.
+    func documentsPosition() async throws -> Int64
     /// The latest snapshot of an entity's document at or before a point, if the store keeps
     /// snapshots; time travel folds on from it instead of from the first event.
     func snapshot(entity: String, id: String, before point: EntityTimeline.Point) async throws -> Document?
@@ -106,8 +109,10 @@ public struct DocumentSet: Sendable {
     /// The documents, by entity and id.
     public private(set) var documents: [String: [String: Document]] = [:]
 
-    /// An empty set.
-    public init() {}
+    /// A set holding `documents`.
+    public init(_ documents: [String: [String: Document]] = [:]) {
+        self.documents = documents
+    }
 
     /// Applies one event through the projection.
     public mutating func apply(_ event: RecordedEvent, _ projection: any Projection) throws {

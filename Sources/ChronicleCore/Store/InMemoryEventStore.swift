@@ -4,7 +4,7 @@ import Foundation
 ///
 /// It follows every rule of the durable backends (it passes the same conformance suite) but
 /// keeps nothing when the process ends. Don't use it in production.
-public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
+public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore, LogArchive {
     struct Storage {
         var events: [Int64: RecordedEvent] = [:]
         var eventsByID: [UUID: Int64] = [:]
@@ -19,11 +19,38 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
     private let notifier = CommitNotifier()
     private let limits: EventStoreLimits
     private let projection: (any Projection)?
+    private let lifecycle: ProjectionLifecycle
+    private var checkpoint: Int64 = 0
 
-    /// Creates an empty store; `projection`'s documents are kept inline, updated with each append.
-    public init(limits: EventStoreLimits = EventStoreLimits(), projection: (any Projection)? = nil) {
+    /// Creates an empty store; `projection`'s documents are kept inline (updated with each
+    /// append) or asynchronously (by a `ProjectionRunner`).
+    public init(limits: EventStoreLimits = EventStoreLimits(), projection: (any Projection)? = nil, lifecycle: ProjectionLifecycle = .inline) {
         self.limits = limits
         self.projection = projection
+        self.lifecycle = lifecycle
+    }
+
+    /// The position the documents are current to; see ``DocumentStore/documentsPosition()``.
+    public func documentsPosition() -> Int64 {
+        lifecycle == .inline ? writer.head : checkpoint
+    }
+
+    /// The asynchronous projection's checkpoint; see ``AsyncProjectionStore/projectionCheckpoint()``.
+    public func projectionCheckpoint() -> Int64 { checkpoint }
+
+    /// Applies a page of events and moves the checkpoint; see ``AsyncProjectionStore/applyProjection(_:after:through:)``.
+    public func applyProjection(_ events: [RecordedEvent], after expected: Int64, through: Int64) throws -> Int64 {
+        guard let projection, lifecycle == .async else {
+            throw ChronicleError(.invalidInput, "This store has no asynchronous projection; create it with one (lifecycle .async).")
+        }
+        guard checkpoint == expected, through > expected else { return checkpoint }
+        var documents = DocumentSet(storage.documents)
+        for event in events where event.position > expected && event.position <= through {
+            try documents.apply(event, projection)
+        }
+        storage.documents = documents.documents
+        checkpoint = through
+        return checkpoint
     }
 
     /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
@@ -55,6 +82,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
             try documents.apply(event, projection)
         }
         storage.documents = documents.documents
+        checkpoint = writer.head
         progress(writer.head, writer.head)
         return replayed
     }
@@ -77,7 +105,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
 
     private func write<T>(_ body: (inout LogWriter, inout Transaction) throws -> T) throws -> T {
         // Move the storage out so that changing it copies nothing; undo the changes on failure.
-        var transaction = Transaction(base: storage, projection: projection)
+        var transaction = Transaction(base: storage, projection: lifecycle == .inline ? projection : nil)
         storage = Storage()
         var newWriter = writer
         do {
@@ -193,6 +221,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, LogArchive {
             }
             imported.documents = documents.documents
         }
+        checkpoint = entries.last?.position ?? 0
         storage = imported
         writer = LogWriter(head: entries.last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAtMicroseconds ?? 0)
         progress(entries.count)

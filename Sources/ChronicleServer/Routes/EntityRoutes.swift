@@ -10,6 +10,7 @@ struct EntityReads: Sendable {
     let store: any EventStore
     let documents: any DocumentStore
     let projection: any Projection
+    let lifecycle: ProjectionLifecycle
 
     /// The stream of an entity (`user`, `1234` → `user-1234`).
     func stream(entity: String, id: String) throws -> StreamName {
@@ -86,7 +87,7 @@ extension ChronicleServer {
                     throw Problem.invalid("after must be a log position (0 or more); got \(String(after).debugDescription).")
                 }
                 let wait = try waitDuration(query["wait"])
-                try await waitForPosition(position, store: store, wait: wait)
+                try await waitForPosition(position, store: store, documents: reads.documents, wait: wait)
             }
             guard let document = try await reads.documents.document(entity: entity, id: id) else {
                 throw Problem(.notFound, code: "entity-not-found", title: "Entity not found", detail: "There is no \(entity) with id \(id).")
@@ -205,15 +206,21 @@ func waitDuration(_ text: Substring?) throws -> Duration {
     return .milliseconds(Int64(value * scale * 1000))
 }
 
-/// Waits (bounded) until the log reaches `position`; the inline documents then include it.
-func waitForPosition(_ position: Int64, store: any EventStore, wait: Duration) async throws {
-    let head = try await store.headPosition()
-    if head >= position { return }
+/// Waits (bounded) until the documents include `position` (read your own write).
+func waitForPosition(_ position: Int64, store: any EventStore, documents: any DocumentStore, wait: Duration) async throws {
+    if try await documents.documentsPosition() >= position { return }
     let reached = await withTaskGroup(of: Bool.self) { group in
         group.addTask {
             while !Task.isCancelled {
-                if let head = try? await store.headPosition(), head >= position { return true }
-                try? await store.waitForEvents(after: position - 1)
+                guard let current = try? await documents.documentsPosition() else { return false }
+                if current >= position { return true }
+                // Woken by commits; an asynchronous projection moves between them, so look again soon.
+                await withTaskGroup(of: Void.self) { waits in
+                    waits.addTask { try? await store.waitForEvents(after: max(current, position - 1)) }
+                    waits.addTask { try? await Task.sleep(for: .milliseconds(20)) }
+                    await waits.next()
+                    waits.cancelAll()
+                }
             }
             return false
         }
@@ -226,7 +233,7 @@ func waitForPosition(_ position: Int64, store: any EventStore, wait: Duration) a
         return first
     }
     if !reached {
-        let head = (try? await store.headPosition()) ?? 0
+        let head = (try? await documents.documentsPosition()) ?? 0
         throw Problem(.serviceUnavailable, code: "not-caught-up", title: "Not caught up", detail: "The read models have not reached position \(position) within \(wait) (they are at \(head)). Retry, or wait longer with ?wait=.", extensions: ["position": .integer(head), "lag": .integer(position - head)], headers: [.retryAfter: "1"])
     }
 }
@@ -299,7 +306,12 @@ extension ChronicleServer {
 
         @Sendable func status(_ reads: EntityReads) async throws -> String {
             let head = try await store.headPosition()
-            return "{\"name\":\(reads.projection.name.jsonQuoted),\"lifecycle\":\"inline\",\"definitionHash\":\(reads.projection.definitionHash.jsonQuoted),\"checkpoint\":\(head),\"lag\":{\"events\":0,\"seconds\":0},\"rebuild\":\(runs.json)}"
+            let checkpoint = try await reads.documents.documentsPosition()
+            var lagSeconds = 0.0
+            if checkpoint < head, let next = try await store.readLog(after: checkpoint, limit: 1, filter: LogFilter()).events.first {
+                lagSeconds = max(0, Double(Timestamp.now() - next.recordedAtMicroseconds) / 1_000_000)
+            }
+            return "{\"name\":\(reads.projection.name.jsonQuoted),\"lifecycle\":\"\(reads.lifecycle.rawValue)\",\"definitionHash\":\(reads.projection.definitionHash.jsonQuoted),\"checkpoint\":\(checkpoint),\"lag\":{\"events\":\(head - checkpoint),\"seconds\":\(String(format: "%.3f", lagSeconds))},\"rebuild\":\(runs.json)}"
         }
 
         router.get("/v1/projections") { _, context in

@@ -35,9 +35,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "full (fsync every commit, default) or lossy-on-power-failure.")
     var durability: String = "full"
 
+    @Option(help: "When the schema's documents are updated: inline (in the append's transaction, default) or async (in the background).")
+    var lifecycle: String = "inline"
+
     func run() async throws {
         guard let durability = SQLiteEventStore.Configuration.Durability(rawValue: durability) else {
             throw CommandFailure(message: "--durability must be full or lossy-on-power-failure.", exitCode: 64)
+        }
+        guard let lifecycle = ProjectionLifecycle(rawValue: lifecycle) else {
+            throw CommandFailure(message: "--lifecycle must be inline or async.", exitCode: 64)
         }
         var settings = try ChronicleServer.Configuration.load(file: config)
         if let host { settings.host = host }
@@ -47,18 +53,22 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = ProcessInfo.processInfo.environment["CHRONICLE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let directory = data ?? ProcessInfo.processInfo.environment["CHRONICLE_DATA"] ?? "./chronicle-data"
         let projection = try schema.map { DeclarativeProjection(schema: try EntitySchema.load(file: $0)) }
-        let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection), logger: logger)
+        let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection, lifecycle: lifecycle), logger: logger)
         let path = store.path
         let host = settings.host
         let server = ChronicleServer(
             store: store, configuration: settings, logger: logger,
-            documents: projection == nil ? nil : store, projection: projection,
+            documents: projection == nil ? nil : store, projection: projection, lifecycle: lifecycle,
             storeSize: { Self.fileSize(path) },
             onListening: { port in
                 Output.progress("Chronicle is serving http://\(host):\(port) on \(directory) (press Ctrl-C to stop)")
             }
         )
-        var group = ServiceGroupConfiguration(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [any Service] = [server]
+        if projection != nil && lifecycle == .async {
+            services.append(ProjectionRunner(store: store, logger: logger))
+        }
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = settings.shutdownGracePeriod
         try await ServiceGroup(configuration: group).run()
         Output.progress("Chronicle stopped.")

@@ -1,0 +1,59 @@
+import ChronicleCore
+import Logging
+import ServiceLifecycle
+
+/// Runs a store's asynchronous projection in the background: reads the log after the
+/// checkpoint a page at a time, and hands each page to the store, which applies it and moves
+/// the checkpoint in one transaction. When caught up it waits for commits.
+///
+/// ```swift
+/// let store = try SQLiteEventStore(directory: path, configuration: .init(projection: projection, lifecycle: .async), logger: logger)
+/// let group = ServiceGroup(configuration: .init(services: [server, ProjectionRunner(store: store, logger: logger)], …))
+/// ```
+///
+/// A storage error is logged and retried with backoff (up to 30 s), so a locked or full disk
+/// does not stop the process; the checkpoint never moves past an event that was not applied.
+public struct ProjectionRunner: Service {
+    let store: any AsyncProjectionStore
+    let logger: Logger
+    let pageSize: Int
+
+    /// Creates a runner for `store`'s projection.
+    public init(store: any AsyncProjectionStore, logger: Logger, pageSize: Int = 500) {
+        self.store = store
+        self.logger = logger
+        self.pageSize = max(1, pageSize)
+    }
+
+    /// Runs until graceful shutdown or cancellation.
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await self.follow()
+        }
+    }
+
+    private func follow() async throws {
+        var backoff = Duration.milliseconds(100)
+        var checkpoint: Int64 = -1
+        while !Task.isCancelled {
+            do {
+                if checkpoint < 0 { checkpoint = try await store.projectionCheckpoint() }
+                let page = try await store.readLog(after: checkpoint, limit: pageSize, filter: LogFilter())
+                if page.scannedThrough > checkpoint {
+                    checkpoint = try await store.applyProjection(page.events, after: checkpoint, through: page.scannedThrough)
+                } else {
+                    try await store.waitForEvents(after: checkpoint)
+                }
+                backoff = .milliseconds(100)
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("Projection failed; retrying", metadata: ["chronicle.position": "\(checkpoint)", "chronicle.error": "\(error)"])
+                checkpoint = -1
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(30))
+            }
+        }
+    }
+}

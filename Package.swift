@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChronicleCLITests",
-            dependencies: ["ChronicleCore", "ChronicleSQLite", "chronicle"],
+            dependencies: ["ChronicleCore", "ChronicleSQLite", "ChronicleProjections", "chronicle"],
             swiftSettings: swiftSettings
         ),
     ]

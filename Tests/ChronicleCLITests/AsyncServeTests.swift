@@ -1,0 +1,73 @@
+import ChronicleCore
+import ChronicleProjections
+import ChronicleSQLite
+import Foundation
+import Logging
+import Testing
+
+@Suite("chronicle serve --lifecycle async")
+struct AsyncServeTests {
+    let schema = """
+        entities:
+          user:
+            events:
+              UserCreated: create
+              UserUpdatedEmailAddress: merge
+        """
+
+    @Test("killed (-9) while catching up, restarted, the documents equal a full rebuild")
+    func killDuringCatchUp() async throws {
+        try await withCLI { cli in
+            let schemaFile = cli.data + "-schema.yaml"
+            try schema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+            let projection = DeclarativeProjection(schema: try EntitySchema(yaml: schema))
+            do {
+                // The projection exists (checkpoint 0) before the events arrive, so the server must catch up.
+                let store = try SQLiteEventStore(directory: cli.data, configuration: .init(durability: .lossyOnPowerFailure, projection: projection, lifecycle: .async), logger: Logger(label: "test"))
+                for batch in 0..<200 {
+                    try await store.append(AppendRequest((0..<10).map { user in
+                        .init(stream: try! StreamName("user-\(user)"), events: (0..<50).map { index in
+                            EventData(type: batch == 0 && index == 0 ? "UserCreated" : "UserUpdatedEmailAddress", data: ["logins": .integer(Int64(batch * 50 + index)), "email": .string("u\(user)@x.org")])
+                        })
+                    }))
+                }
+            }
+            let serve = ServeCLITests()
+            let (firstURL, first, _) = try await serve.startServer(cli, ["--schema", schemaFile, "--lifecycle", "async"])
+            let remote = CLI(data: cli.data + "-unused")
+            func status(_ url: String) async throws -> (checkpoint: Int64, lag: Int64)? {
+                let list = try await remote.run(arguments: ["projections", "list", "--server", url, "--json"])
+                guard case .array(let projections)? = (try? JSONValue(parsing: list.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))?["projections"],
+                      case .integer(let checkpoint)? = projections.first?["checkpoint"], case .integer(let lag)? = projections.first?["lag"]?["events"] else { return nil }
+                return (checkpoint, lag)
+            }
+            // Usually the runner is a few pages in (checkpoint 1,000 of 100,000 when written); the
+            // assertions below hold wherever it was.
+            #expect(try await status(firstURL) != nil)
+            kill(first.processIdentifier, SIGKILL)
+            try await waitForExit(first, seconds: 60)
+
+            let (url, server, _) = try await serve.startServer(cli, ["--schema", schemaFile, "--lifecycle", "async"])
+            defer { if server.isRunning { server.terminate() } }
+            let deadline = ContinuousClock.now + .seconds(120)
+            while true {
+                if let current = try await status(url), current.lag == 0, current.checkpoint == 100_000 { break }
+                if ContinuousClock.now > deadline { throw CLIError(message: "the projection did not catch up") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            var before: [String] = []
+            for user in 0..<10 {
+                before.append(try await remote.run(arguments: ["get", "user", String(user), "--server", url, "--json"]).stdout)
+            }
+            #expect(try await remote.run(arguments: ["projections", "rebuild", "entities", "--server", url]).status == 0)
+            for user in 0..<10 {
+                let after = try await remote.run(arguments: ["get", "user", String(user), "--server", url, "--json"]).stdout
+                #expect(after == before[user], "user \(user)")
+            }
+            #expect(before[3].contains(#""logins":9999"#), "\(before[3])")
+            server.terminate()
+            try await waitForExit(server, seconds: 60)
+        }
+    }
+}

@@ -26,6 +26,11 @@ public struct DeclarativeProjection: Projection {
         return (stream.category, id)
     }
 
+    /// Whether the schema says this event type erases its entity.
+    public func erases(eventType: String, in stream: StreamName) -> Bool {
+        schema.entities[stream.category]?.events[eventType] == .erase
+    }
+
     /// Applies the event's operation.
     public func evolve(_ document: Document?, with event: RecordedEvent) throws -> DocumentChange {
         guard let (entity, id) = entity(of: event) else { return .none }
@@ -44,6 +49,8 @@ public struct DeclarativeProjection: Projection {
             guard document != nil else { return .none }
             state = current
             deleted = true
+        case .erase:
+            return .remove(entity: entity, id: id)
         }
         return .save(Document(entity: entity, id: id, state: state, version: event.revision, position: event.position, updatedAtMicroseconds: event.recordedAtMicroseconds, deleted: deleted))
     }

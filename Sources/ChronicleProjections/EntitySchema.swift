@@ -13,6 +13,7 @@ import Yams
 ///       UserUpdatedEmailAddress: merge                     # RFC 7386 merge patch of data onto state
 ///       UserEmailVerified: { set: { emailVerified: true } } # fixed fields
 ///       UserDeleted: delete                                # soft delete
+///       UserErased: erase                                  # hard delete: stream purged, document removed
 /// ```
 ///
 /// The entity of an event is its stream's category (`user-1234` → entity `user`, id `1234`).
@@ -27,6 +28,9 @@ public struct EntitySchema: Sendable, Hashable {
         case set(JSONValue)
         /// The entity is soft-deleted (hidden, state kept).
         case delete
+        /// The entity is erased: its stream is hard-deleted (events purged, tombstoned) in the
+        /// append's transaction and its document removed. For erasure requests.
+        case erase
     }
 
     /// One entity kind and its events.
@@ -58,6 +62,7 @@ public struct EntitySchema: Sendable, Hashable {
                 case .create: "create"
                 case .merge: "merge"
                 case .delete: "delete"
+                case .erase: "erase"
                 case .set(let fields): ["set": fields]
                 }
             }
@@ -139,13 +144,13 @@ public struct EntitySchema: Sendable, Hashable {
     }
 
     private static func operation(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> Operation {
-        let hint = "use create, merge, delete, or { set: { field: value } }"
+        let hint = "use create, merge, delete, erase, or { set: { field: value } }"
         if let word = node.scalar?.string {
             switch word {
             case "create": return .create
             case "merge": return .merge
             case "delete": return .delete
-            case "erase": throw fail(node, "\(type): `erase` (hard delete from an event) is not supported yet; hard-delete the stream with DELETE /v1/streams/{stream}?mode=hard.")
+            case "erase": return .erase
             default: throw fail(node, "\(type): unknown operation \(word.debugDescription); \(hint).")
             }
         }

@@ -98,7 +98,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
             maximumBatchSize: configuration.maximumBatchSize,
             executor: { job in writerPool.asyncWriteWithoutTransaction(job) },
             commit: { db, batch in
-                Self.commit(batch, in: db, projection: configuration.lifecycle == .inline ? configuration.projection : nil, snapshotInterval: configuration.snapshotInterval)
+                Self.commit(batch, in: db, projection: configuration.lifecycle == .inline ? configuration.projection : nil, eraser: configuration.projection, snapshotInterval: configuration.snapshotInterval)
             }
         )
         if let projection = configuration.projection {
@@ -357,12 +357,12 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
     /// before writing, so a refused operation has written nothing. Only if an operation fails
     /// after writing (an event id taken later in the request) is the batch rolled back and
     /// redone with one savepoint per operation.
-    private static func commit(_ batch: [WriteOperation], in db: Database, projection: (any Projection)?, snapshotInterval: Int) -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, projection: (any Projection)?, eraser: (any Projection)?, snapshotInterval: Int) -> [Result<WriteOutcome, any Error>] {
         do {
             do {
-                return try commit(batch, in: db, savepoints: false, projection: projection, snapshotInterval: snapshotInterval)
+                return try commit(batch, in: db, savepoints: false, projection: projection, eraser: eraser, snapshotInterval: snapshotInterval)
             } catch is NeedsSavepoints {
-                return try commit(batch, in: db, savepoints: true, projection: projection, snapshotInterval: snapshotInterval)
+                return try commit(batch, in: db, savepoints: true, projection: projection, eraser: eraser, snapshotInterval: snapshotInterval)
             }
         } catch {
             let failure = storageError(error, doing: "commit")
@@ -370,7 +370,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
         }
     }
 
-    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projection: (any Projection)?, snapshotInterval: Int) throws -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projection: (any Projection)?, eraser: (any Projection)?, snapshotInterval: Int) throws -> [Result<WriteOutcome, any Error>] {
         var outcomes: [Result<WriteOutcome, any Error>] = []
         outcomes.reserveCapacity(batch.count)
         try db.inTransaction(.immediate) {
@@ -385,7 +385,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
                 func apply() throws -> WriteOutcome {
                     let outcome: WriteOutcome = switch operation {
                     case .append(let request):
-                        .appended(try writer.append(request, in: &transaction, now: now))
+                        .appended(try writer.append(request, in: &transaction, now: now, erasing: eraser))
                     case .delete(let stream, let mode, let expected):
                         .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
                     }

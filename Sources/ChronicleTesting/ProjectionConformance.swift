@@ -26,6 +26,11 @@ public struct CounterProjection: Projection {
         return ("counter", id)
     }
 
+    /// `Erased` erases the counter's stream.
+    public func erases(eventType: String, in stream: StreamName) -> Bool {
+        eventType == "Erased" && stream.category == "counter"
+    }
+
     /// Adds `by` (times `version`) to `count`.
     public func evolve(_ document: Document?, with event: RecordedEvent) throws -> DocumentChange {
         guard let (entity, id) = entity(of: event) else { return .none }
@@ -60,6 +65,7 @@ public enum ProjectionConformance {
         .init(name: "soft delete marks, hard delete removes, a new event revives", run: deletes),
         .init(name: "folding a stream reproduces the stored document at every version", run: timeTravel),
         .init(name: "listing filters, sorts and pages with a cursor", run: listing),
+        .init(name: "an erasing event purges and tombstones its stream in the same append", run: erase),
     ]
 
     static func counter(_ id: String) -> StreamName { try! StreamName("counter-\(id)") }
@@ -137,6 +143,26 @@ public enum ProjectionConformance {
         #expect(try await ids(DocumentQuery(entity: "counter", filters: [.init(field: "count", .ne, 5), .init(field: "count", .lt, 8)])) == [["b", "d"]])
         #expect(try await ids(DocumentQuery(entity: "counter", filters: [.init(field: "missing", .eq, 5)])) == [[]])
         #expect(try await ids(DocumentQuery(entity: "nothing")) == [[]])
+    }
+
+    static func erase(_ store: any EventStore & DocumentStore) async throws {
+        try await store.append(to: counter("e"), [increment(5)])
+        try await store.append(to: counter("kept"), [increment(1)])
+        let erased = try await store.append(to: counter("e"), [EventData(type: "Erased")])
+        #expect(erased.lastRevision == 1)
+        #expect(try await store.info(counter("e"))?.status == .tombstoned)
+        #expect(try await store.document(entity: "counter", id: "e") == nil)
+        #expect(try await store.document(entity: "counter", id: "kept")?.state == ["count": 1])
+        let log = try await store.readLog(after: 0, limit: 100)
+        #expect(!log.events.contains { $0.stream == counter("e") }, "the stream's events, the erasing one too, are purged")
+        #expect(log.events.last?.type == "$streamDeleted")
+        do {
+            try await store.append(to: counter("e"), [increment(1)])
+            Issue.record("an erased stream must refuse writes")
+        } catch let error as ChronicleError {
+            #expect(error.code == .streamDeleted)
+        }
+        #expect(try await store.verify().isIntact)
     }
 
     static func timeTravel(_ store: any EventStore & DocumentStore) async throws {

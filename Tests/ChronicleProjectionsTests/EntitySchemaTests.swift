@@ -11,6 +11,7 @@ let userSchema = """
           UserUpdatedEmailAddress: merge
           UserEmailVerified: { set: { emailVerified: true, level: 2, note: "yes" } }
           UserDeleted: delete
+          UserErased: erase
       advertisement:
         events:
           AdvertisementPosted: { create: true }
@@ -26,6 +27,9 @@ struct EntitySchemaTests {
         #expect(schema.entities["user"]?.events["UserUpdatedEmailAddress"] == .merge)
         #expect(schema.entities["user"]?.events["UserEmailVerified"] == .set(["emailVerified": true, "level": 2, "note": "yes"]))
         #expect(schema.entities["user"]?.events["UserDeleted"] == .delete)
+        #expect(schema.entities["user"]?.events["UserErased"] == .erase)
+        #expect(DeclarativeProjection(schema: schema).erases(eventType: "UserErased", in: try StreamName("user-1")))
+        #expect(!DeclarativeProjection(schema: schema).erases(eventType: "UserDeleted", in: try StreamName("user-1")))
         #expect(schema.entities["advertisement"]?.events["AdvertisementPosted"] == .create)
         #expect(schema.definitionHash == (try EntitySchema(yaml: userSchema)).definitionHash)
         #expect(schema.definitionHash != (try EntitySchema(yaml: userSchema.replacingOccurrences(of: "merge", with: "create"))).definitionHash)
@@ -39,7 +43,6 @@ struct EntitySchemaTests {
         ("entites:\n  user: {}\n", "line 1", "unknown key \"entites\""),
         ("entities:\n  user:\n    events:\n      A: { set: 3 }\n", "line 4", "mapping of fields"),
         ("entities:\n  user:\n    events:\n      A: create\n  order:\n    events:\n      A: merge\n", "line 7", "already changes entity user"),
-        ("entities:\n  user:\n    events:\n      Gone: erase\n", "line 4", "not supported yet"),
         ("entities:\n  ad:\n    events:\n      Posted: { create: true, require: [] }\n", "line 4", "`require:` (preconditions) is not supported yet"),
         ("entities:\n  ad:\n    events:\n      Posted: { create: true, merge: true }\n", "line 4", "exactly one operation"),
         ("reactors: {}\n", "line 1", "not supported yet"),

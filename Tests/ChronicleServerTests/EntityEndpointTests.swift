@@ -12,6 +12,7 @@ let seedSchema = """
           UserUpdatedEmailAddress: merge
           UserEmailVerified: { set: { emailVerified: true } }
           UserDeleted: delete
+          UserErased: erase
     """
 
 func seedProjection() throws -> DeclarativeProjection {
@@ -96,6 +97,18 @@ struct EntityEndpointTests {
                 #expect(JSONValue.equal(atInstant.json["state"] ?? .null, state) || atInstant.json["version"].map { if case .integer(let v) = $0 { v > Int64(version) } else { false } } == true, "at \(instant)")
             }
             #expect(try await server.get("/v1/entities/user/9?version=11").status == 404)
+        }
+    }
+
+    @Test("an erasing event over HTTP purges the stream and removes the entity")
+    func erase() async throws {
+        try await withServer(projection: try seedProjection()) { server in
+            _ = try await server.post("/v1/streams/user-66", #"{"type":"UserCreated","data":{"email":"gone@x.org"}}"#)
+            let erased = try await server.post("/v1/streams/user-66", #"{"type":"UserErased"}"#)
+            #expect(erased.status == 201, "\(erased.body)")
+            #expect(try await server.get("/v1/entities/user/66?includeDeleted=true").status == 404)
+            #expect(try await server.get("/v1/streams/user-66").status == 410)
+            #expect(!(try await server.get("/v1/log").body.contains("gone@x.org")), "the personal data is purged from the log")
         }
     }
 

@@ -56,6 +56,14 @@ public protocol Projection: Sendable {
     func entity(of event: RecordedEvent) -> (entity: String, id: String)?
     /// What the event does to the current document.
     func evolve(_ document: Document?, with event: RecordedEvent) throws -> DocumentChange
+    /// Whether appending an event of this type erases its stream: the store then hard-deletes
+    /// the stream (events purged, tombstoned) in the same transaction. Default: never.
+    func erases(eventType: String, in stream: StreamName) -> Bool
+}
+
+extension Projection {
+    /// Never erases.
+    public func erases(eventType: String, in stream: StreamName) -> Bool { false }
 }
 
 /// Reads the documents a store keeps for its inline projection.

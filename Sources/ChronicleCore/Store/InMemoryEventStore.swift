@@ -92,7 +92,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
     public func append(_ request: AppendRequest) throws -> AppendResult {
         let prepared = try request.prepared(limits: limits)
         return try write { writer, transaction in
-            try writer.append(prepared, in: &transaction, now: Timestamp.now())
+            try writer.append(prepared, in: &transaction, now: Timestamp.now(), erasing: projection)
         }
     }
 

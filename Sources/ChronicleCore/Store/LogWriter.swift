@@ -40,13 +40,25 @@ public struct LogWriter: Sendable {
         self.lastRecordedAt = lastRecordedAt
     }
 
-    /// Applies an append.
+    /// Applies an append. An event that `projection` says erases its stream (a schema's
+    /// `erase`) hard-deletes the stream right after, in the same transaction.
     ///
     /// A retry (events whose ids are stored) is answered with the original result. To keep
     /// the usual path to one lookup per stream, stored ids are only looked up when the
     /// append would otherwise fail: its expectation no longer holds, or its first event's id
     /// is taken.
-    public mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64) throws -> AppendResult {
+    public mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64, erasing projection: (any Projection)? = nil) throws -> AppendResult {
+        let result = try append(request, in: &transaction, now: now)
+        guard let projection else { return result }
+        for part in request.streams where part.events.contains(where: { projection.erases(eventType: $0.type, in: part.stream) }) {
+            if try transaction.stream(part.stream)?.status != .tombstoned {
+                _ = try delete(part.stream, mode: .hard, expected: .any, in: &transaction, now: now)
+            }
+        }
+        return result
+    }
+
+    private mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64) throws -> AppendResult {
         // Every check comes before the first write, so that a refused append writes nothing
         // (backends can skip a savepoint when a failure wrote nothing).
         var currentRevisions: [Int64?] = []

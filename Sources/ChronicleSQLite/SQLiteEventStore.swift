@@ -101,7 +101,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
                 Self.commit(batch, in: db, projection: configuration.lifecycle == .inline ? configuration.projection : nil, eraser: configuration.projection, snapshotInterval: configuration.snapshotInterval)
             }
         )
-        if let projection = configuration.projection {
+        if let projection = configuration.projection, configuration.lifecycle != .live {
             try Self.ensureCurrent(projection, in: pool, logger: logger)
         }
         let head = try pool.read { db in try Self.lastEvent(db)?.position ?? 0 }
@@ -252,6 +252,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
     /// midway, the old documents keep serving, and the half-built table is dropped on open.
     @discardableResult
     public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
+        try Self.refuseLive(configuration.lifecycle, "rebuild documents")
         guard let projection = configuration.projection else {
             throw ChronicleError(.invalidInput, "This store has no projection to rebuild; open it with one (Configuration.projection).")
         }
@@ -424,12 +425,25 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
 
     /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
     public func document(entity: String, id: String) async throws -> Document? {
-        try await reading("read document \(entity)/\(id)") { db in try SQLiteDocuments.read(db, entity: entity, id: id) }
+        if configuration.lifecycle == .live, let projection = configuration.projection {
+            guard let stream = projection.stream(entity: entity, id: id) else { return nil }
+            return try await reading("fold \(entity)/\(id)") { db in
+                let events = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? ORDER BY revision", arguments: [stream.rawValue])
+                return try projection.liveDocument(events: events, status: try SQLiteWriteTransaction.streamInfo(db, stream)?.status)
+            }
+        }
+        return try await reading("read document \(entity)/\(id)") { db in try SQLiteDocuments.read(db, entity: entity, id: id) }
     }
 
     /// The position the documents are current to; see ``DocumentStore/documentsPosition()``.
     public func documentsPosition() async throws -> Int64 {
-        configuration.lifecycle == .inline ? try await headPosition() : try await projectionCheckpoint()
+        configuration.lifecycle == .async ? try await projectionCheckpoint() : try await headPosition()
+    }
+
+    static func refuseLive(_ lifecycle: ProjectionLifecycle, _ what: String) throws {
+        if lifecycle == .live {
+            throw ChronicleError(.invalidInput, "A live projection keeps no documents, so it cannot \(what); use the inline or async lifecycle for that.")
+        }
     }
 
     /// The asynchronous projection's checkpoint; see ``AsyncProjectionStore/projectionCheckpoint()``.
@@ -469,7 +483,8 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
 
     /// A page of documents; see ``DocumentStore/documents(_:)``.
     public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
-        try await reading("list \(query.entity) documents") { db in try SQLiteDocuments.page(db, query) }
+        try Self.refuseLive(configuration.lifecycle, "list documents")
+        return try await reading("list \(query.entity) documents") { db in try SQLiteDocuments.page(db, query) }
     }
 
     /// Reads a stream; see ``EventStore/read(_:from:direction:limit:)``.

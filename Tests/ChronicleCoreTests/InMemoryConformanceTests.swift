@@ -33,3 +33,18 @@ struct InMemoryAsyncProjectionTests {
         try await AsyncProjectionConformance.run(InMemoryEventStore(projection: CounterProjection(), lifecycle: .async))
     }
 }
+
+@Suite("In-memory store: live projection")
+struct InMemoryLiveProjectionTests {
+    @Test(arguments: ProjectionConformance.liveCases)
+    func conformance(_ check: ProjectionConformanceCase) async throws {
+        try await check.run(InMemoryEventStore(projection: CounterProjection(), lifecycle: .live))
+    }
+
+    @Test("a live projection cannot be listed or rebuilt, and says why")
+    func refusals() async throws {
+        let store = InMemoryEventStore(projection: CounterProjection(), lifecycle: .live)
+        await #expect(throws: ChronicleError.self) { try await store.documents(DocumentQuery(entity: "counter")) }
+        await #expect(throws: ChronicleError.self) { try await store.rebuildDocuments() }
+    }
+}

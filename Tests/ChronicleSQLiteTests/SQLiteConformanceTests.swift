@@ -173,3 +173,21 @@ struct SQLiteAsyncProjectionTests {
         }
     }
 }
+
+@Suite("SQLite store: live projection")
+struct SQLiteLiveProjectionTests {
+    @Test(arguments: ProjectionConformance.liveCases)
+    func conformance(_ check: ProjectionConformanceCase) async throws {
+        try await withSQLiteStore(.init(projection: CounterProjection(), lifecycle: .live)) { store, _ in
+            try await check.run(store)
+        }
+    }
+
+    @Test("a live projection cannot be listed or rebuilt, and says why")
+    func refusals() async throws {
+        try await withSQLiteStore(.init(projection: CounterProjection(), lifecycle: .live)) { store, _ in
+            await #expect(throws: ChronicleError.self) { try await store.documents(DocumentQuery(entity: "counter")) }
+            await #expect(throws: ChronicleError.self) { try await store.rebuildDocuments() }
+        }
+    }
+}

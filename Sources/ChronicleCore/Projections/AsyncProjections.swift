@@ -5,6 +5,9 @@ public enum ProjectionLifecycle: String, Sendable, Hashable, CaseIterable {
     /// In the background, from a checkpoint (see ``AsyncProjectionStore``): appends don't
     /// wait for it; readers wait for a position with `after`/`wait` when they need to.
     case async
+    /// Never stored: a read folds the entity's stream on demand. Nothing to rebuild or lag
+    /// behind, but reads cost a fold and entities cannot be listed.
+    case live
 }
 
 /// A store whose projection runs in the background: `ProjectionRunner` (in

@@ -64,6 +64,19 @@ public protocol Projection: Sendable {
 extension Projection {
     /// Never erases.
     public func erases(eventType: String, in stream: StreamName) -> Bool { false }
+
+    /// The stream of an entity: `entity-id`, the inverse of the usual ``entity(of:)``.
+    public func stream(entity: String, id: String) -> StreamName? {
+        try? StreamName("\(entity)-\(id)")
+    }
+
+    /// The document of an entity folded from its stream's events (the live lifecycle); a
+    /// soft-deleted stream gives a document marked deleted.
+    public func liveDocument(events: [RecordedEvent], status: StreamInfo.Status?) throws -> Document? {
+        guard status != .tombstoned, var document = try fold(events).last?.document else { return nil }
+        if status == .softDeleted { document.deleted = true }
+        return document
+    }
 }
 
 /// Reads the documents a store keeps for its inline projection.

@@ -32,7 +32,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
 
     /// The position the documents are current to; see ``DocumentStore/documentsPosition()``.
     public func documentsPosition() -> Int64 {
-        lifecycle == .inline ? writer.head : checkpoint
+        lifecycle == .async ? checkpoint : writer.head
     }
 
     /// The asynchronous projection's checkpoint; see ``AsyncProjectionStore/projectionCheckpoint()``.
@@ -54,8 +54,13 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
     }
 
     /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
-    public func document(entity: String, id: String) -> Document? {
-        storage.documents[entity]?[id]
+    public func document(entity: String, id: String) throws -> Document? {
+        if lifecycle == .live, let projection {
+            guard let stream = projection.stream(entity: entity, id: id) else { return nil }
+            let events = (storage.streamPositions[stream] ?? []).compactMap { storage.events[$0] }
+            return try projection.liveDocument(events: events, status: storage.streams[stream]?.status)
+        }
+        return storage.documents[entity]?[id]
     }
 
     /// No snapshots in memory: time travel folds from the first event; see ``DocumentStore/snapshot(entity:id:before:)``.
@@ -64,14 +69,17 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
     }
 
     /// A page of documents; see ``DocumentStore/documents(_:)``.
-    public func documents(_ query: DocumentQuery) -> DocumentPage {
-        query.page(of: (storage.documents[query.entity] ?? [:]).values)
+    public func documents(_ query: DocumentQuery) throws -> DocumentPage {
+        if lifecycle == .live {
+            throw ChronicleError(.invalidInput, "A live projection keeps no documents, so it cannot list them; use the inline or async lifecycle for that.")
+        }
+        return query.page(of: (storage.documents[query.entity] ?? [:]).values)
     }
 
     /// Rebuilds the documents from the events; see ``DocumentStore/rebuildDocuments(progress:)``.
     @discardableResult
     public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) throws -> Int {
-        guard let projection else {
+        guard let projection, lifecycle != .live else {
             throw ChronicleError(.invalidInput, "This store has no projection to rebuild; create it with one.")
         }
         var documents = DocumentSet()

@@ -14,7 +14,10 @@ struct EntityReads: Sendable {
 
     /// The stream of an entity (`user`, `1234` → `user-1234`).
     func stream(entity: String, id: String) throws -> StreamName {
-        try StreamName("\(entity)-\(id)")
+        guard let stream = projection.stream(entity: entity, id: id) else {
+            return try StreamName("\(entity)-\(id)")
+        }
+        return stream
     }
 
     /// The entity's timeline, folded from its stream; with `point`, only as far as needed

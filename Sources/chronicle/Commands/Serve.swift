@@ -35,7 +35,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "full (fsync every commit, default) or lossy-on-power-failure.")
     var durability: String = "full"
 
-    @Option(help: "When the schema's documents are updated: inline (in the append's transaction, default) or async (in the background).")
+    @Option(help: "When the schema's documents are updated: inline (in the append's transaction, default), async (in the background), or live (never stored: folded on each read).")
     var lifecycle: String = "inline"
 
     func run() async throws {
@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
             throw CommandFailure(message: "--durability must be full or lossy-on-power-failure.", exitCode: 64)
         }
         guard let lifecycle = ProjectionLifecycle(rawValue: lifecycle) else {
-            throw CommandFailure(message: "--lifecycle must be inline or async.", exitCode: 64)
+            throw CommandFailure(message: "--lifecycle must be inline, async or live.", exitCode: 64)
         }
         var settings = try ChronicleServer.Configuration.load(file: config)
         if let host { settings.host = host }

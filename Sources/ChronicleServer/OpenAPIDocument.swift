@@ -1502,7 +1502,9 @@ enum OpenAPIDocument {
      "lifecycle": {
       "type": "string",
       "enum": [
-       "inline"
+       "inline",
+       "async",
+       "live"
       ]
      },
      "definitionHash": {
@@ -1555,6 +1557,12 @@ enum OpenAPIDocument {
          },
          "target": {
           "type": "integer"
+         },
+         "eventsPerSecond": {
+          "type": "integer"
+         },
+         "etaSeconds": {
+          "type": "number"
          }
         }
        }

@@ -70,4 +70,58 @@ struct AsyncServeTests {
             try await waitForExit(server, seconds: 60)
         }
     }
+
+    @Test("killed (-9) during a rebuild, restarted, the old documents serve and a new rebuild gives the same")
+    func killDuringRebuild() async throws {
+        try await withCLI { cli in
+            let schemaFile = cli.data + "-schema.yaml"
+            try schema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+            let projection = DeclarativeProjection(schema: try EntitySchema(yaml: schema))
+            do {
+                let store = try SQLiteEventStore(directory: cli.data, configuration: .init(durability: .lossyOnPowerFailure, projection: projection), logger: Logger(label: "test"))
+                for batch in 0..<200 {
+                    try await store.append(AppendRequest((0..<10).map { user in
+                        .init(stream: try! StreamName("user-\(user)"), events: (0..<50).map { index in
+                            EventData(type: batch == 0 && index == 0 ? "UserCreated" : "UserUpdatedEmailAddress", data: ["logins": .integer(Int64(batch * 50 + index))])
+                        })
+                    }))
+                }
+            }
+            let serve = ServeCLITests()
+            let remote = CLI(data: cli.data + "-unused")
+            func documents(_ url: String) async throws -> [String] {
+                var documents: [String] = []
+                for user in 0..<10 {
+                    documents.append(try await remote.run(arguments: ["get", "user", String(user), "--server", url, "--json"]).stdout)
+                }
+                return documents
+            }
+            let (firstURL, first, _) = try await serve.startServer(cli, ["--schema", schemaFile])
+            let before = try await documents(firstURL)
+            #expect(before[0].contains(#""logins":9999"#), "\(before[0])")
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-rebuild-\(UUID().uuidString)")
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            defer { try? FileManager.default.removeItem(at: output) }
+            let rebuild = try remote.process(["projections", "rebuild", "entities", "--server", firstURL], stdout: FileHandle.nullDevice, stderr: try FileHandle(forWritingTo: output))
+            // Kill once the rebuild is under way (or done: the checks below hold either way).
+            let deadline = ContinuousClock.now + .seconds(60)
+            while rebuild.isRunning && ContinuousClock.now < deadline {
+                let list = try await remote.run(arguments: ["projections", "list", "--server", firstURL, "--json"])
+                if list.stdout.contains(#""running":true"#) { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            kill(first.processIdentifier, SIGKILL)
+            try await waitForExit(first, seconds: 60)
+            try await waitForExit(rebuild, seconds: 60)
+
+            let (url, server, _) = try await serve.startServer(cli, ["--schema", schemaFile])
+            defer { if server.isRunning { server.terminate() } }
+            #expect(try await documents(url) == before, "the old documents serve after the crash")
+            #expect(try await remote.run(arguments: ["projections", "rebuild", "entities", "--server", url]).status == 0)
+            #expect(try await documents(url) == before, "a completed rebuild gives the same documents")
+            server.terminate()
+            try await waitForExit(server, seconds: 60)
+        }
+    }
 }

@@ -178,7 +178,7 @@ struct EntityEndpointTests {
             #expect(try await server.get("/v1/entities/user?includeDeleted=true").body == before, "rebuilt documents are identical")
             let status = try await server.get("/v1/projections/entities").json
             #expect(status["rebuild"]?["lastReplayedEvents"] == 9)
-            #expect(status["rebuild"]?["progress"] == ["position": 11, "target": 11], "\(status.canonicalText)")
+            #expect(status["rebuild"]?["progress"]?["position"] == 11 && status["rebuild"]?["progress"]?["target"] == 11, "\(status.canonicalText)")
             #expect(try await server.get("/v1/projections/nothing").status == 404)
             #expect(try await server.request(.POST, "/v1/projections/nothing/rebuild").status == 404)
         }

@@ -247,6 +247,7 @@ final class ProjectionRuns: Sendable {
         var running = false
         var done: Int64 = 0
         var total: Int64 = 0
+        var started: ContinuousClock.Instant?
         var lastReplayed: Int?
         var lastDuration: Duration?
         var lastFinished: Int64?
@@ -269,6 +270,7 @@ final class ProjectionRuns: Sendable {
             state.running = true
             state.done = 0
             state.total = 0
+            state.started = .now
             return true
         }
         guard started else {
@@ -296,7 +298,14 @@ final class ProjectionRuns: Sendable {
             let replayed = state.lastReplayed.map(String.init) ?? "null"
             let seconds = state.lastDuration.map { String(format: "%.3f", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) } ?? "null"
             let finished = state.lastFinished.map { "\"\(Timestamp.iso8601(microseconds: $0))\"" } ?? "null"
-            return "{\"running\":\(state.running),\"progress\":{\"position\":\(state.done),\"target\":\(state.total)},\"lastReplayedEvents\":\(replayed),\"lastDurationSeconds\":\(seconds),\"lastFinishedAt\":\(finished)}"
+            var rate = 0.0, eta = 0.0
+            if state.running, let started = state.started {
+                let elapsed = ContinuousClock.now - started
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                rate = seconds > 0 ? Double(state.done) / seconds : 0
+                eta = rate > 0 ? Double(max(0, state.total - state.done)) / rate : 0
+            }
+            return "{\"running\":\(state.running),\"progress\":{\"position\":\(state.done),\"target\":\(state.total),\"eventsPerSecond\":\(Int(rate)),\"etaSeconds\":\(String(format: "%.1f", eta))},\"lastReplayedEvents\":\(replayed),\"lastDurationSeconds\":\(seconds),\"lastFinishedAt\":\(finished)}"
         }
     }
 }

@@ -63,6 +63,18 @@ public struct ChronicleServer: Service {
         self.onListening = onListening
     }
 
+    /// The same server, reporting its port to `onListening` (for harnesses that need the
+    /// port of a server configured elsewhere).
+    public init(copying other: ChronicleServer, onListening: @escaping @Sendable (Int) async -> Void) {
+        self.store = other.store
+        self.configuration = other.configuration
+        self.logger = other.logger
+        self.metrics = other.metrics
+        self.storeSize = other.storeSize
+        self.entities = other.entities
+        self.onListening = onListening
+    }
+
     /// Serves until graceful shutdown or cancellation.
     ///
     /// - Throws: ``ChronicleError`` if the configuration is refused (an open server on a

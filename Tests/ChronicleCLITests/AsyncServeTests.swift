@@ -5,6 +5,18 @@ import Foundation
 import Logging
 import Testing
 
+/// 100,000 events: 10 users, each created then updated 9,999 times (`logins` counts up).
+func fillUsers(_ directory: String, _ configuration: SQLiteEventStore.Configuration) async throws {
+    let store = try SQLiteEventStore(directory: directory, configuration: configuration, logger: Logger(label: "test"))
+    for batch in 0..<200 {
+        try await store.append(AppendRequest((0..<10).map { user in
+            .init(stream: try! StreamName("user-\(user)"), events: (0..<50).map { index in
+                EventData(type: batch == 0 && index == 0 ? "UserCreated" : "UserUpdatedEmailAddress", data: ["logins": .integer(Int64(batch * 50 + index)), "email": .string("u\(user)@x.org")])
+            })
+        }))
+    }
+}
+
 @Suite("chronicle serve --lifecycle async")
 struct AsyncServeTests {
     let schema = """
@@ -22,17 +34,8 @@ struct AsyncServeTests {
             try schema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: schemaFile) }
             let projection = DeclarativeProjection(schema: try EntitySchema(yaml: schema))
-            do {
-                // The projection exists (checkpoint 0) before the events arrive, so the server must catch up.
-                let store = try SQLiteEventStore(directory: cli.data, configuration: .init(durability: .lossyOnPowerFailure, projection: projection, lifecycle: .async), logger: Logger(label: "test"))
-                for batch in 0..<200 {
-                    try await store.append(AppendRequest((0..<10).map { user in
-                        .init(stream: try! StreamName("user-\(user)"), events: (0..<50).map { index in
-                            EventData(type: batch == 0 && index == 0 ? "UserCreated" : "UserUpdatedEmailAddress", data: ["logins": .integer(Int64(batch * 50 + index)), "email": .string("u\(user)@x.org")])
-                        })
-                    }))
-                }
-            }
+            // The projection exists (checkpoint 0) before the events arrive, so the server must catch up.
+            try await fillUsers(cli.data, .init(durability: .lossyOnPowerFailure, projection: projection, lifecycle: .async))
             let serve = ServeCLITests()
             let (firstURL, first, _) = try await serve.startServer(cli, ["--schema", schemaFile, "--lifecycle", "async"])
             let remote = CLI(data: cli.data + "-unused")
@@ -78,16 +81,7 @@ struct AsyncServeTests {
             try schema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: schemaFile) }
             let projection = DeclarativeProjection(schema: try EntitySchema(yaml: schema))
-            do {
-                let store = try SQLiteEventStore(directory: cli.data, configuration: .init(durability: .lossyOnPowerFailure, projection: projection), logger: Logger(label: "test"))
-                for batch in 0..<200 {
-                    try await store.append(AppendRequest((0..<10).map { user in
-                        .init(stream: try! StreamName("user-\(user)"), events: (0..<50).map { index in
-                            EventData(type: batch == 0 && index == 0 ? "UserCreated" : "UserUpdatedEmailAddress", data: ["logins": .integer(Int64(batch * 50 + index))])
-                        })
-                    }))
-                }
-            }
+            try await fillUsers(cli.data, .init(durability: .lossyOnPowerFailure, projection: projection))
             let serve = ServeCLITests()
             let remote = CLI(data: cli.data + "-unused")
             func documents(_ url: String) async throws -> [String] {

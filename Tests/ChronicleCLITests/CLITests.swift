@@ -192,10 +192,14 @@ struct CLITests {
         }
     }
 
-    @Test("bench --json prints the four figures and the baseline")
+    @Test("bench --json prints the four figures, the baseline, and the HTTP and read-model figures")
     func bench() async throws {
         try await withCLI { cli in
-            let bench = try await cli.run(arguments: ["bench", "--runs", "1", "--writers", "4", "--single-events", "40", "--batch-events", "400", "--json"])
+            let bench = try await cli.run(arguments: [
+                "bench", "--runs", "1", "--writers", "4", "--single-events", "40", "--batch-events", "400", "--json",
+                "--http", "--connections", "4", "--http-events", "40", "--push-events", "50", "--push-rate", "500",
+                "--projections", "--projection-events", "2000",
+            ])
             #expect(bench.status == 0, "\(bench.stderr)")
             let report = try jsonObject(bench.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
             guard case .array(let results)? = report["results"] else {
@@ -203,7 +207,9 @@ struct CLITests {
                 return
             }
             let names = results.compactMap { $0["name"] }
-            #expect(names == ["append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit"])
+            #expect(names == ["append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "http-append-single", "projection-rebuild"])
+            #expect(report["pushLatency"]?["events"] == 50, "\(bench.stdout)")
+            #expect(report["entityRead"]?["httpP99Milliseconds"] != nil)
             for result in results {
                 guard case .integer(let rate)? = result["eventsPerSecond"] else {
                     Issue.record("no rate in \(result)")

@@ -25,27 +25,17 @@ struct HTTPBench {
 
     func run(directory: String, logger: Logger) async throws -> Result {
         let store = try SQLiteEventStore(directory: directory, logger: logger)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let server = ChronicleServer(store: store, configuration: .init(port: 0), logger: logger, onListening: { portContinuation.yield($0) })
-        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: logger))
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { _ = http.shutdown() as EventLoopFuture<Void> }
-        return try await withThrowingTaskGroup(of: Result?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CommandFailure(message: "bench: the server did not start") }
+        let server = ChronicleServer(store: store, configuration: .init(port: 0), logger: logger)
+        return try await withBenchServer(server, logger: logger) { port in
             let base = "http://127.0.0.1:\(port)"
             let throughput = try await appendThroughput(http: http, base: base)
             let latencies = try await pushLatency(http: http, base: base, port: port, logger: logger)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
             return Result(eventsPerSecond: throughput, pushLatencies: latencies)
-        }!
+        }
     }
 
     private static func post(_ http: HTTPClient, _ url: String, _ body: String) async throws {
@@ -138,6 +128,32 @@ final class PushTimings: Sendable {
     }
 
     var latencies: [Duration] { measured.withLock { $0 } }
+}
+
+/// Runs `server` on a free loopback port for `body`, then shuts it down gracefully.
+func withBenchServer<T: Sendable>(_ server: ChronicleServer, logger: Logger, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> T {
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let listening = ChronicleServer(copying: server) { portContinuation.yield($0) }
+    let group = ServiceGroup(configuration: .init(services: [listening], gracefulShutdownSignals: [], logger: logger))
+    return try await withThrowingTaskGroup(of: T?.self) { tasks in
+        tasks.addTask {
+            try await group.run()
+            portContinuation.finish()
+            return nil
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CommandFailure(message: "bench: the server did not start") }
+        do {
+            let value = try await body(port)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return value
+        } catch {
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            throw error
+        }
+    }!
 }
 
 extension Array where Element == Duration {

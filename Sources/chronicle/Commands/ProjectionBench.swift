@@ -16,6 +16,9 @@ struct ProjectionBench {
     let entities: Int
     let reads: Int
 
+    /// The entities that get events (each append call gives one entity 100 events).
+    var activeEntities: Int { max(1, min(entities, (events + 99) / 100)) }
+
     struct Result {
         var rebuildEventsPerSecond: Double
         var storeLatencies: [Duration]
@@ -63,8 +66,8 @@ struct ProjectionBench {
         var storeLatencies: [Duration] = []
         for index in 0..<reads {
             let began = ContinuousClock.now
-            guard try await store.document(entity: "user", id: String(index % entities)) != nil else {
-                throw CommandFailure(message: "bench: user \(index % entities) has no document")
+            guard try await store.document(entity: "user", id: String(index % activeEntities)) != nil else {
+                throw CommandFailure(message: "bench: user \(index % activeEntities) has no document")
             }
             storeLatencies.append(ContinuousClock.now - began)
         }
@@ -73,19 +76,11 @@ struct ProjectionBench {
     }
 
     private func httpReads(store: SQLiteEventStore, projection: DeclarativeProjection, logger: Logger) async throws -> [Duration] {
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let server = ChronicleServer(store: store, configuration: .init(port: 0), logger: logger, documents: store, projection: projection, onListening: { portContinuation.yield($0) })
-        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: logger))
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { _ = http.shutdown() as EventLoopFuture<Void> }
-        let reads = reads, entities = entities
-        return try await withThrowingTaskGroup(of: [Duration]?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CommandFailure(message: "bench: the server did not start") }
+        let reads = reads, entities = activeEntities
+        let server = ChronicleServer(store: store, configuration: .init(port: 0), logger: logger, documents: store, projection: projection)
+        return try await withBenchServer(server, logger: logger) { port in
             var latencies: [Duration] = []
             for index in 0..<reads {
                 let began = ContinuousClock.now
@@ -94,9 +89,7 @@ struct ProjectionBench {
                 guard response.status == .ok else { throw CommandFailure(message: "bench: GET answered \(response.status.code)") }
                 latencies.append(ContinuousClock.now - began)
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
             return latencies
-        }!
+        }
     }
 }

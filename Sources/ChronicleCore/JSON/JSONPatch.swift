@@ -262,9 +262,13 @@ public struct JSONPatch: Sendable, Hashable {
 }
 
 extension JSONValue {
-    /// JSON equality: numbers compare by value (`1` equals `1.0`), objects ignore key order.
+    /// JSON equality: numbers compare by value (`1` equals `1.0`), objects ignore key order,
+    /// strings compare code point by code point (unlike Swift's `==`, which treats `é` and
+    /// `e` + combining accent as equal).
     public static func equal(_ left: JSONValue, _ right: JSONValue) -> Bool {
         switch (left, right) {
+        case (.string(let a), .string(let b)):
+            return a.unicodeScalars.elementsEqual(b.unicodeScalars)
         case (.integer(let a), .double(let b)), (.double(let b), .integer(let a)):
             return Double(a) == b
         case (.array(let a), .array(let b)):

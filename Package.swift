@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChronicleCoreTests",
-            dependencies: ["ChronicleCore", "ChronicleTesting", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ChronicleCore", "ChronicleTesting", "ChronicleSQLite", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -519,6 +519,10 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
                 conditions.append("category IN (\(Array(repeating: "?", count: filter.categories.count).joined(separator: ",")))")
                 arguments += StatementArguments(filter.categories.sorted())
             }
+            if let correlation = filter.correlation {
+                conditions.append("json_extract(metadata, '$.correlationId') = ?")
+                arguments += [correlation]
+            }
             arguments += [limit]
             let sql = "SELECT \(SQLiteEventRow.columns) FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY position ASC LIMIT ?"
             let events = try SQLiteEventRow.fetchAll(db, sql: sql, arguments: arguments)

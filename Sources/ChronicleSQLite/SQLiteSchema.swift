@@ -67,6 +67,12 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-correlations") { db in
+            try db.execute(sql: """
+                CREATE INDEX events_by_correlation ON events(json_extract(metadata, '$.correlationId'), position)
+                    WHERE json_extract(metadata, '$.correlationId') IS NOT NULL
+                """)
+        }
         return migrator
     }
 

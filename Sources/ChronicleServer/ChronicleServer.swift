@@ -113,9 +113,11 @@ public struct ChronicleServer: Service {
         "POST /v1/append", "GET /v1/log", "GET /v1/subscribe", "GET /v1/ws",
         "GET /v1/entities/{entity}", "GET /v1/entities/{entity}/{id}", "GET /v1/entities/{entity}/{id}/history", "GET /v1/entities/{entity}/{id}/diff",
         "GET /v1/projections", "GET /v1/projections/{name}", "POST /v1/projections/{name}/rebuild",
+        "GET /v1/correlations/{id}",
     ]
 
     func registerRoutes(on router: Router<ChronicleRequestContext>) {
+        router.add(middleware: CorrelationMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         let store = store

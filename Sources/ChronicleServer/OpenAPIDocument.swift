@@ -6,7 +6,7 @@ enum OpenAPIDocument {
  "info": {
   "title": "Chronicle",
   "version": "1.0.0",
-  "description": "Event-sourcing database: append events to streams, read streams and the global log, follow the log live. Errors are application/problem+json (RFC 9457) with a stable `type` per code (`urn:chronicle:problem:<code>`)."
+  "description": "Event-sourcing database: append events to streams, read streams and the global log, follow the log live. Errors are application/problem+json (RFC 9457) with a stable `type` per code (`urn:chronicle:problem:<code>`). Every response carries X-Correlation-ID."
  },
  "security": [
   {
@@ -571,6 +571,15 @@ enum OpenAPIDocument {
        }
       },
       "explode": true
+     },
+     {
+      "name": "correlation",
+      "in": "query",
+      "required": false,
+      "description": "Only events whose metadata correlationId is this (the events caused by one request).",
+      "schema": {
+       "type": "string"
+      }
      }
     ],
     "responses": {
@@ -671,6 +680,15 @@ enum OpenAPIDocument {
       "schema": {
        "type": "string"
       }
+     },
+     {
+      "name": "correlation",
+      "in": "query",
+      "required": false,
+      "description": "Only events whose metadata correlationId is this (the events caused by one request).",
+      "schema": {
+       "type": "string"
+      }
      }
     ],
     "responses": {
@@ -749,6 +767,15 @@ enum OpenAPIDocument {
       "in": "query",
       "required": false,
       "description": "API key, for clients that cannot send headers.",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "correlation",
+      "in": "query",
+      "required": false,
+      "description": "Only events whose metadata correlationId is this (the events caused by one request).",
       "schema": {
        "type": "string"
       }
@@ -1288,6 +1315,78 @@ enum OpenAPIDocument {
       "$ref": "#/components/responses/Problem"
      },
      "409": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/correlations/{id}": {
+   "parameters": [
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "summary": "Every event of one correlation, in order (role read)",
+    "description": "Each request gets a correlation id (X-Correlation-ID if sent, else a new one, echoed in the response); its events carry it as metadata correlationId (and causationId unless set).",
+    "parameters": [
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "A page of the correlation's events.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "correlationId": {
+           "type": "string"
+          },
+          "events": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Event"
+           }
+          },
+          "next": {
+           "type": "integer"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
       "$ref": "#/components/responses/Problem"
      }
     }

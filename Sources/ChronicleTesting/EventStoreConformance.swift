@@ -21,7 +21,7 @@ public enum EventStoreConformance {
         ConformanceCase("multi-stream appends are all or nothing", run: multiStreamAtomicity),
         ConformanceCase("idempotent retries", run: idempotentRetries),
         ConformanceCase("read paging forwards and backwards", run: readPaging),
-        ConformanceCase("log paging and filters", run: logFilters),
+        ConformanceCase("log paging and filters (types, categories, correlation)", run: logFilters),
         ConformanceCase("subscription catches up, goes live, filters and resumes", run: subscriptionCatchUpAndLive),
         ConformanceCase("subscription sees every event once, in order, with 8 concurrent writers", run: subscriptionWithConcurrentWriters),
         ConformanceCase("soft delete", run: softDelete),
@@ -247,6 +247,15 @@ public enum EventStoreConformance {
         #expect(limited.events.count == 3 && limited.events.allSatisfy { $0.position > 5 })
         #expect(limited.scannedThrough == limited.events.last?.position)
         #expect(try await store.readLog(after: 30, limit: 10).events.isEmpty)
+        try await store.append(AppendRequest([
+            .init(stream: name("user-0"), events: [EventData(type: "UserRenamed", metadata: ["correlationId": "request-7"])]),
+            .init(stream: name("order-0"), events: [EventData(type: "OrderPaid", metadata: ["correlationId": "request-7", "causationId": "x"])]),
+        ]))
+        try await store.append(to: name("user-1"), [EventData(type: "UserRenamed", metadata: ["correlationId": "request-8"])])
+        let correlated = try await store.readLog(after: 0, limit: 100, filter: LogFilter(correlation: "request-7"))
+        #expect(correlated.events.map(\.position) == [31, 32] && correlated.scannedThrough == 33)
+        #expect(try await store.readLog(after: 0, limit: 100, filter: LogFilter(types: ["OrderPaid"], correlation: "request-7")).events.map(\.position) == [32])
+        #expect(try await store.readLog(after: 0, limit: 100, filter: LogFilter(correlation: "nothing")).events.isEmpty)
     }
 
     static func subscriptionCatchUpAndLive(_ store: any EventStore) async throws {

@@ -24,7 +24,7 @@ struct StreamEndpointTests {
             #expect(read.header("ETag") == "\"3\"")
             guard case .array(let events)? = read.json["events"] else { Issue.record("no events: \(read.body)"); return }
             #expect(events.map { $0["type"] } == ["UserCreated", "A", "B", "C"])
-            #expect(events[0]["data"] == ["email": "ada@example.com"] && events[0]["metadata"] == ["actor": "test"])
+            #expect(events[0]["data"] == ["email": "ada@example.com"] && events[0]["metadata"]?["actor"] == "test")
             #expect(read.json["next"] == .null)
 
             let page = try await server.get("/v1/streams/user-1?limit=2")
@@ -157,6 +157,38 @@ struct StreamEndpointTests {
             let two = try await server.get("/v1/log?type=UserCreated,OrderPaid")
             guard case .array(let both)? = two.json["events"] else { Issue.record("\(two.body)"); return }
             #expect(both.count == 10)
+        }
+    }
+}
+
+@Suite("HTTP: correlation")
+struct CorrelationTests {
+    @Test("every request gets a correlation id; its events carry it; /v1/correlations and the correlation filter find them")
+    func correlation() async throws {
+        try await withServer { server in
+            let first = try await server.post("/v1/streams/user-1", #"[{"type":"A"},{"type":"B"}]"#, headers: [("X-Correlation-ID", "req-42")])
+            #expect(first.header("X-Correlation-ID") == "req-42")
+            let other = try await server.post("/v1/streams/user-2", #"{"type":"C","metadata":{"causationId":"evt-1"}}"#)
+            let generated = try #require(other.header("X-Correlation-ID"))
+            #expect(generated.count == 36, "a new id when none is sent")
+            _ = try await server.post("/v1/append", #"{"streams":[{"stream":"order-1","events":[{"type":"D"}]}]}"#, headers: [("X-Correlation-ID", "req-42")])
+
+            let correlated = try await server.get("/v1/correlations/req-42")
+            guard case .array(let events)? = correlated.json["events"] else { Issue.record("\(correlated.body)"); return }
+            #expect(events.map { $0["type"] } == ["A", "B", "D"])
+            #expect(events.allSatisfy { $0["metadata"]?["correlationId"] == "req-42" && $0["metadata"]?["causationId"] == "req-42" })
+            let mine = try await server.get("/v1/correlations/\(generated)")
+            guard case .array(let single)? = mine.json["events"] else { Issue.record("\(mine.body)"); return }
+            #expect(single.first?["metadata"]?["causationId"] == "evt-1", "a causation id sent by the client is kept")
+            #expect(try await server.get("/v1/log?correlation=req-42").json["events"].map { if case .array(let items) = $0 { items.count } else { 0 } } == 3)
+            let stream = try await readEventStream(server, "/v1/subscribe?after=0&correlation=req-42") { $0.filter(\.isEvent).count >= 3 }
+            #expect(stream.filter(\.isEvent).map(\.event) == ["A", "B", "D"])
+            let problem = try await server.get("/v1/nothing", headers: [("X-Correlation-ID", "req-99")])
+            #expect(problem.header("X-Correlation-ID") == "req-99", "errors carry the correlation id too")
+            let retried = #"{"id":"0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a7","type":"Paid"}"#
+            let once = try await server.post("/v1/streams/order-2", retried)
+            let twice = try await server.post("/v1/streams/order-2", retried)
+            #expect(once.status == 201 && twice.status == 201 && once.body == twice.body, "a retry is a new request with a new correlation id, and still idempotent")
         }
     }
 }

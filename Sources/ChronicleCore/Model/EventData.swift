@@ -71,9 +71,11 @@ public struct PreparedEvent: Sendable, Hashable {
         self.metadata = metadata
     }
 
-    /// Whether this event has the same content as a stored one (type, data, metadata).
+    /// Whether this event has the same content as a stored one: type and data. Metadata is
+    /// not compared, since it carries the context of each request (correlation ids, actor,
+    /// times) and a retry is a new request.
     public func hasSameContent(as recorded: RecordedEvent) -> Bool {
-        type == recorded.type && data == recorded.dataJSON && metadata == recorded.metadataJSON
+        type == recorded.type && data == recorded.dataJSON
     }
 }
 

@@ -100,20 +100,25 @@ public struct LogFilter: Sendable, Hashable {
     public var types: Set<String>
     /// Stream categories to keep (`user` keeps `user-1`, `user-2`…).
     public var categories: Set<String>
+    /// Only events whose metadata `correlationId` is this: the events caused by one request.
+    public var correlation: String?
 
     /// Creates a filter; the default keeps everything.
-    public init(types: Set<String> = [], categories: Set<String> = []) {
+    public init(types: Set<String> = [], categories: Set<String> = [], correlation: String? = nil) {
         self.types = types
         self.categories = categories
+        self.correlation = correlation
     }
 
     /// Whether `event` passes.
     public func matches(_ event: RecordedEvent) -> Bool {
-        (types.isEmpty || types.contains(event.type)) && (categories.isEmpty || categories.contains(event.stream.category))
+        guard (types.isEmpty || types.contains(event.type)) && (categories.isEmpty || categories.contains(event.stream.category)) else { return false }
+        guard let correlation else { return true }
+        return event.metadata["correlationId"] == .string(correlation)
     }
 
     /// Whether the filter keeps everything.
-    public var isEmpty: Bool { types.isEmpty && categories.isEmpty }
+    public var isEmpty: Bool { types.isEmpty && categories.isEmpty && correlation == nil }
 }
 
 /// A page of the global log.

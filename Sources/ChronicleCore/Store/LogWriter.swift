@@ -198,7 +198,7 @@ public struct LogWriter: Sendable {
                     throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored in stream \(existing.stream.rawValue.debugDescription), not \(part.stream.rawValue.debugDescription). Use a new id for a new event.", stream: part.stream)
                 }
                 guard event.hasSameContent(as: existing) else {
-                    throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored with a different type, data or metadata. Use a new id for a new event.", stream: part.stream)
+                    throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored with a different type or data. Use a new id for a new event.", stream: part.stream)
                 }
                 if let previous = stored.last, existing.revision != previous.revision + 1 {
                     throw ChronicleError(.idempotencyConflict, "Events \(previous.id) and \(event.id) were stored, but not together in this order. Retry exactly the original append.", stream: part.stream)

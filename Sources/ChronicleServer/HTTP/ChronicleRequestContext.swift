@@ -10,6 +10,9 @@ public struct ChronicleRequestContext: RequestContext, WebSocketRequestContext {
     public let webSocket: WebSocketHandlerReference<ChronicleRequestContext>
     /// The role of the request's API key (every role when the server has no keys).
     public var role: Role?
+    /// The request's correlation id: `X-Correlation-ID` if sent, else a new one. Stored as
+    /// `correlationId` (and, unless set, `causationId`) in the metadata of the events it appends.
+    public var correlationId: String = ""
 
     /// Creates the context of a new request.
     public init(source: ApplicationRequestContextSource) {

@@ -1,4 +1,6 @@
 import ChronicleCore
+import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -75,6 +77,42 @@ struct AuthMiddleware: RouterMiddleware {
         }
         context.role = role
         return try await next(request, context)
+    }
+}
+
+extension HTTPField.Name {
+    static let correlationID = Self("X-Correlation-ID")!
+}
+
+/// Gives every request a correlation id and echoes it in the response.
+struct CorrelationMiddleware: RouterMiddleware {
+    typealias Context = ChronicleRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let sent = request.headers[.correlationID], !sent.isEmpty, sent.count <= 200, sent.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) {
+            context.correlationId = sent
+        } else {
+            context.correlationId = UUID.timeOrdered().uuidString.lowercased()
+        }
+        var response = try await next(request, context)
+        response.headers[.correlationID] = context.correlationId
+        return response
+    }
+}
+
+extension ChronicleRequestContext {
+    /// The events with this request's correlation (and causation) in their metadata, unless
+    /// they carry their own.
+    func correlating(_ events: [EventData]) -> [EventData] {
+        events.map { event in
+            var event = event
+            var metadata = event.metadata.objectValue ?? [:]
+            if metadata["correlationId"] == nil { metadata["correlationId"] = .string(correlationId) }
+            if metadata["causationId"] == nil { metadata["causationId"] = .string(correlationId) }
+            event.metadata = .object(metadata)
+            return event
+        }
     }
 }
 

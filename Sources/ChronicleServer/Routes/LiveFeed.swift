@@ -71,11 +71,11 @@ struct LiveFeed: Sendable {
 
 /// Parses the filters and starting point shared by `/v1/log`, `/v1/subscribe` and `/v1/ws`.
 enum LogQuery {
-    static func filter(types: [String], categories: [String]) -> LogFilter {
+    static func filter(types: [String], categories: [String], correlation: String? = nil) -> LogFilter {
         func split(_ values: [String]) -> Set<String> {
             Set(values.flatMap { $0.split(separator: ",") }.map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
-        return LogFilter(types: split(types), categories: split(categories))
+        return LogFilter(types: split(types), categories: split(categories), correlation: correlation)
     }
 
     /// `after`: a position (0 or more), or `end` for the current head.

@@ -19,7 +19,7 @@ extension ChronicleServer {
                 throw Problem.invalid("If-Match (\(headerExpectation)) and expectedRevision (\(bodyExpectation)) disagree; send one of them.")
             }
             let start = ContinuousClock.now
-            let result = try await store.append(to: stream, events, expected: headerExpectation ?? bodyExpectation ?? .any)
+            let result = try await store.append(to: stream, context.correlating(events), expected: headerExpectation ?? bodyExpectation ?? .any)
             metrics.recordAppend(events: events.count, duration: ContinuousClock.now - start)
             return json(.created, EventResponses.json(result), headers: [
                 .eTag: EventRequests.eTag(result.lastRevision),
@@ -29,7 +29,8 @@ extension ChronicleServer {
 
         router.post("/v1/append") { request, context in
             try context.require(.write)
-            let append = try EventRequests.multiStreamAppend(try await request.jsonBody(limit: configuration.maximumRequestBytes))
+            var append = try EventRequests.multiStreamAppend(try await request.jsonBody(limit: configuration.maximumRequestBytes))
+            for index in append.streams.indices { append.streams[index].events = context.correlating(append.streams[index].events) }
             try checkCount(append.streams.reduce(0) { $0 + $1.events.count }, configuration)
             let start = ContinuousClock.now
             let result = try await store.append(append)
@@ -93,9 +94,19 @@ extension ChronicleServer {
             let query = request.uri.queryParameters
             let after = try await LogQuery.after(query["after"].map(String.init), store: store)
             let limit = try LogQuery.limit(query["limit"])
-            let filter = LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"))
+            let filter = LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"), correlation: query["correlation"].map(String.init))
             let page = try await store.readLog(after: after, limit: limit, filter: filter)
             return json(.ok, "{\"events\":\(EventResponses.json(page.events)),\"next\":\(page.scannedThrough)}")
+        }
+
+        // Every event caused by one request, in order: its own events and, later, their outcomes.
+        router.get("/v1/correlations/{id}") { request, context in
+            try context.require(.read)
+            let id = try context.parameters.decoded("id")
+            let query = request.uri.queryParameters
+            let after = try await LogQuery.after(query["after"].map(String.init), store: store)
+            let page = try await store.readLog(after: after, limit: try LogQuery.limit(query["limit"]), filter: LogFilter(correlation: id))
+            return json(.ok, "{\"correlationId\":\(id.jsonQuoted),\"events\":\(EventResponses.json(page.events)),\"next\":\(page.scannedThrough)}")
         }
     }
 }

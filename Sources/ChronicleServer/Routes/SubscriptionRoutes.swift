@@ -22,7 +22,7 @@ extension ChronicleServer {
             try context.require(.read)
             let query = request.uri.queryParameters
             let after = try await LogQuery.after(request.headers[.lastEventID] ?? query["after"].map(String.init), store: store, name: request.headers[.lastEventID] == nil ? "after" : "Last-Event-ID")
-            let feed = LiveFeed(store: store, filter: LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category")), heartbeat: heartbeat, shutdown: shutdown)
+            let feed = LiveFeed(store: store, filter: LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"), correlation: query["correlation"].map(String.init)), heartbeat: heartbeat, shutdown: shutdown)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -58,7 +58,7 @@ extension ChronicleServer {
         } onUpgrade: { inbound, outbound, webSocket in
             let query = webSocket.request.uri.queryParameters
             let after = try await LogQuery.after(query["after"].map(String.init), store: store)
-            let feed = LiveFeed(store: store, filter: LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category")), heartbeat: heartbeat, shutdown: shutdown)
+            let feed = LiveFeed(store: store, filter: LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"), correlation: query["correlation"].map(String.init)), heartbeat: heartbeat, shutdown: shutdown)
             metrics.subscriberConnected("websocket")
             defer { metrics.subscriberDisconnected("websocket") }
             let stop = try await withThrowingTaskGroup(of: LiveFeed.Stop?.self) { group in

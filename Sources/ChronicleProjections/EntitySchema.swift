@@ -33,10 +33,48 @@ public struct EntitySchema: Sendable, Hashable {
         case erase
     }
 
+    /// A precondition of an event type (`require:`), checked in the append's transaction.
+    public struct Requirement: Sendable, Hashable {
+        /// Which entity it is about.
+        public enum Target: Sendable, Hashable {
+            /// The entity the event changes.
+            case this
+            /// Another entity, whose id is at a path of the event's data (`$.data.userId`).
+            case entity(String, idPath: [String])
+        }
+
+        /// What must hold.
+        public enum Check: Sendable, Hashable {
+            /// The entity exists and is not deleted.
+            case exists
+            /// The entity does not exist (or was deleted).
+            case absent
+            /// The entity exists, is not deleted, and its fields meet the conditions.
+            case matches([String: AppendRule.FieldCondition])
+        }
+
+        /// The entity concerned.
+        public var target: Target
+        /// What must hold.
+        public var check: Check
+        /// The status when it does not (403, 409 or 422).
+        public var status: Int
+        /// What to tell the client when it does not.
+        public var detail: String
+    }
+
     /// One entity kind and its events.
     public struct Entity: Sendable, Hashable {
         /// The event types that change it, and how.
         public var events: [String: Operation]
+        /// The field of a `POST /v1/events/{type}` payload that holds the entity id (default `id`).
+        public var idField: String = "id"
+        /// Fields whose values no two live entities may share.
+        public var unique: [String] = []
+        /// JSON Schemas of event payloads, by event type.
+        public var payloadSchemas: [String: JSONValue] = [:]
+        /// Preconditions, by event type.
+        public var requirements: [String: [Requirement]] = [:]
 
         /// Creates an entity definition.
         public init(events: [String: Operation]) {
@@ -118,14 +156,15 @@ public struct EntitySchema: Sendable, Hashable {
             guard let fields = entityNode.mapping else {
                 throw fail(entityNode, "entity \(name) must be a mapping with `events:`.")
             }
-            for (key, _) in fields where key.string != "events" {
-                let detail = key.string == "unique" ? "`unique:` is not supported yet (uniqueness comes with rules)." : "unknown key \(key.string.map { $0.debugDescription } ?? "?") in entity \(name); an entity has `events:`."
-                throw fail(key, detail)
+            for (key, _) in fields where !["events", "id", "unique"].contains(key.string ?? "") {
+                throw fail(key, "unknown key \(key.string.map { $0.debugDescription } ?? "?") in entity \(name); an entity has `events:`, and may have `id:` and `unique:`.")
             }
             guard let eventsNode = fields["events"], let events = eventsNode.mapping, !events.isEmpty else {
                 throw fail(entityNode, "entity \(name) has no `events:` mapping; list the event types that change it.")
             }
             var operations: [String: Operation] = [:]
+            var payloadSchemas: [String: JSONValue] = [:]
+            var requirements: [String: [Requirement]] = [:]
             for (typeNode, operationNode) in events {
                 guard let type = typeNode.string, (try? StreamName(type)) != nil else {
                     throw fail(typeNode, "event type \(typeNode.string.map { $0.debugDescription } ?? "?") is not valid: printable, no whitespace, not starting with '$'.")
@@ -133,9 +172,25 @@ public struct EntitySchema: Sendable, Hashable {
                 if let claimed = entities.first(where: { $0.value.events[type] != nil }) {
                     throw fail(typeNode, "event type \(type) already changes entity \(claimed.key); an event type belongs to one entity.")
                 }
-                operations[type] = try Self.operation(operationNode, type: type, fail: fail)
+                let parsed = try Self.operation(operationNode, type: type, fail: fail)
+                operations[type] = parsed.operation
+                payloadSchemas[type] = parsed.schema
+                if !parsed.requirements.isEmpty { requirements[type] = parsed.requirements }
             }
-            entities[name] = Entity(events: operations)
+            var entity = Entity(events: operations)
+            entity.payloadSchemas = payloadSchemas
+            entity.requirements = requirements
+            if let idNode = fields["id"] {
+                guard let idField = idNode.string, !idField.isEmpty else { throw fail(idNode, "entity \(name): `id:` names the payload field that holds the entity id, such as id.") }
+                entity.idField = idField
+            }
+            if let uniqueNode = fields["unique"] {
+                guard let list = uniqueNode.sequence, list.allSatisfy({ $0.string?.isEmpty == false }) else {
+                    throw fail(uniqueNode, "entity \(name): `unique:` is a list of field names, such as [email].")
+                }
+                entity.unique = list.compactMap(\.string)
+            }
+            entities[name] = entity
         }
         if entities.isEmpty {
             throw fail(entitiesNode, "`entities:` is empty; define at least one entity.")
@@ -143,38 +198,117 @@ public struct EntitySchema: Sendable, Hashable {
         self.init(entities: entities)
     }
 
-    private static func operation(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> Operation {
+    private static func operation(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> (operation: Operation, schema: JSONValue?, requirements: [Requirement]) {
         let hint = "use create, merge, delete, erase, or { set: { field: value } }"
         if let word = node.scalar?.string {
             switch word {
-            case "create": return .create
-            case "merge": return .merge
-            case "delete": return .delete
-            case "erase": return .erase
+            case "create": return (.create, nil, [])
+            case "merge": return (.merge, nil, [])
+            case "delete": return (.delete, nil, [])
+            case "erase": return (.erase, nil, [])
             default: throw fail(node, "\(type): unknown operation \(word.debugDescription); \(hint).")
             }
         }
         guard let mapping = node.mapping, mapping.count >= 1 else {
             throw fail(node, "\(type): \(hint).")
         }
-        var found: Operation?
+        var found: [Operation] = []
+        var schema: JSONValue?
+        var requirements: [Requirement] = []
         for (key, value) in mapping {
             switch key.string {
-            case "create", "merge", "delete":
+            case "create", "merge", "delete", "erase":
                 guard value.bool == true else { throw fail(value, "\(type): `\(key.string!): ` takes true.") }
-                found = key.string == "create" ? .create : key.string == "merge" ? .merge : .delete
+                found.append(key.string == "create" ? .create : key.string == "merge" ? .merge : key.string == "delete" ? .delete : .erase)
             case "set":
                 let fields = try json(value)
                 guard case .object = fields else { throw fail(value, "\(type): `set:` takes a mapping of fields, such as { emailVerified: true }.") }
-                found = .set(fields)
+                found.append(.set(fields))
+            case "schema":
+                let parsed = try json(value)
+                do {
+                    _ = try JSONSchema(parsed)
+                } catch let error as ChronicleError {
+                    throw fail(value, "\(type): `schema:` is not a usable JSON Schema: \(error.message)")
+                }
+                schema = parsed
             case "require":
-                throw fail(key, "\(type): `require:` (preconditions) is not supported yet.")
+                guard let list = value.sequence else { throw fail(value, "\(type): `require:` is a list of conditions.") }
+                requirements = try list.map { try requirement($0, type: type, fail: fail) }
             default:
-                throw fail(key, "\(type): unknown key \(key.string.map { $0.debugDescription } ?? "?"); \(hint).")
+                throw fail(key, "\(type): unknown key \(key.string.map { $0.debugDescription } ?? "?"); \(hint), with optional `schema:` and `require:`.")
             }
         }
-        guard let found, mapping.count == 1 else { throw fail(node, "\(type): give exactly one operation; \(hint).") }
-        return found
+        guard found.count == 1 else { throw fail(node, "\(type): give exactly one operation; \(hint).") }
+        return (found[0], schema, requirements)
+    }
+
+    private static func requirement(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> Requirement {
+        guard let fields = node.mapping else { throw fail(node, "\(type): each `require:` item is a mapping, such as { entity: user, id: $.data.userId, where: { emailVerified: true } }.") }
+        for (key, _) in fields where !["entity", "id", "this", "where", "exists", "otherwise"].contains(key.string ?? "") {
+            throw fail(key, "\(type): unknown key \(key.string.map { $0.debugDescription } ?? "?") in a requirement; use entity/id/where/exists, or this, and otherwise.")
+        }
+        var status = 422
+        var detail = "A precondition of \(type) does not hold."
+        if let otherwise = fields["otherwise"] {
+            guard let mapping = otherwise.mapping else { throw fail(otherwise, "\(type): `otherwise:` is { status: 403, detail: \"…\" }.") }
+            if let code = mapping["status"] {
+                guard let value = code.int, [403, 409, 422].contains(value) else { throw fail(code, "\(type): `otherwise.status` must be 403, 409 or 422.") }
+                status = value
+            }
+            if let text = mapping["detail"]?.string { detail = text }
+        }
+        if let this = fields["this"] {
+            switch this.string {
+            case "exists": return Requirement(target: .this, check: .exists, status: status, detail: detail)
+            case "absent": return Requirement(target: .this, check: .absent, status: status == 422 && fields["otherwise"]?.mapping?["status"] == nil ? 409 : status, detail: detail)
+            default: throw fail(this, "\(type): `this:` is exists or absent.")
+            }
+        }
+        guard let entity = fields["entity"]?.string, let path = fields["id"]?.string else {
+            throw fail(node, "\(type): a requirement names `entity:` and `id:` (a path such as $.data.userId), or `this: exists|absent`.")
+        }
+        var tokens = path.split(separator: ".").map(String.init)
+        guard tokens.first == "$", tokens.count >= 2 else { throw fail(fields["id"], "\(type): `id:` is a path into the event such as $.data.userId.") }
+        tokens.removeFirst()
+        if tokens.first == "data" { tokens.removeFirst() }
+        var check = Requirement.Check.exists
+        if fields["exists"]?.bool == false { check = .absent }
+        if let whereNode = fields["where"] {
+            guard let conditions = whereNode.mapping else { throw fail(whereNode, "\(type): `where:` is a mapping of fields to values or conditions.") }
+            var parsed: [String: AppendRule.FieldCondition] = [:]
+            for (fieldNode, conditionNode) in conditions {
+                guard let field = fieldNode.string else { continue }
+                parsed[field] = try condition(conditionNode, type: type, fail: fail)
+            }
+            check = .matches(parsed)
+        }
+        return Requirement(target: .entity(entity, idPath: tokens), check: check, status: status, detail: detail)
+    }
+
+    private static func condition(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> AppendRule.FieldCondition {
+        guard let mapping = node.mapping else { return .equals(try json(node)) }
+        guard mapping.count == 1, let (key, value) = mapping.first, let name = key.string else {
+            throw fail(node, "\(type): a condition is a value, or one of { in: […] }, { gt: n }, { gte: n }, { lt: n }, { lte: n }, { exists: true }.")
+        }
+        func number() throws -> Double {
+            guard let number = value.float ?? value.int.map(Double.init) else { throw fail(value, "\(type): `\(name)` takes a number.") }
+            return number
+        }
+        switch name {
+        case "in":
+            guard case .array(let options) = try json(value) else { throw fail(value, "\(type): `in` takes a list.") }
+            return .oneOf(options)
+        case "gt": return .greaterThan(try number())
+        case "gte": return .atLeast(try number())
+        case "lt": return .lessThan(try number())
+        case "lte": return .atMost(try number())
+        case "exists":
+            guard let flag = value.bool else { throw fail(value, "\(type): `exists` takes true or false.") }
+            return .exists(flag)
+        default:
+            throw fail(key, "\(type): unknown condition \(name.debugDescription); use in, gt, gte, lt, lte or exists.")
+        }
     }
 
     /// A YAML node as JSON: plain scalars resolve to booleans, numbers and null; quoted ones are strings.

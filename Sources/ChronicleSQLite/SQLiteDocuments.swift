@@ -102,6 +102,12 @@ extension SQLiteDocuments {
         return DocumentPage(documents: documents, next: next)
     }
 
+    /// The id of a live document whose state has `value` in `field`.
+    static func holder(_ db: Database, entity: String, field: String, value: JSONValue) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM documents WHERE entity = ? AND deleted = 0 AND json_extract(state, ?) = ? LIMIT 1"),
+                            arguments: [entity, "$.\"" + field + "\"", sqlValue(SortKey(value))])
+    }
+
     private static func sqlValue(_ key: SortKey) -> (any DatabaseValueConvertible)? {
         switch key {
         case .missing: -Double.infinity

@@ -115,6 +115,9 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
     @discardableResult
     public func append(_ request: AppendRequest) async throws -> AppendResult {
         let prepared = try request.prepared(limits: configuration.limits)
+        if !prepared.rules.isEmpty && (configuration.projection == nil || configuration.lifecycle != .inline) {
+            throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction.")
+        }
         guard case .appended(let result) = try await write(.append(prepared)) else { preconditionFailure() }
         return result
     }

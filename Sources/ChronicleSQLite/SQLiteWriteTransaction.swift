@@ -66,6 +66,14 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         return try Self.streamInfo(db, name)
     }
 
+    func document(entity: String, id: String) throws -> Document? {
+        try SQLiteDocuments.read(db, entity: entity, id: id)
+    }
+
+    func holder(entity: String, field: String, value: JSONValue) throws -> String? {
+        try SQLiteDocuments.holder(db, entity: entity, field: field, value: value)
+    }
+
     func event(id: UUID) throws -> RecordedEvent? {
         try SQLiteEventRow.fetchOne(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE id = ?", arguments: [SQLiteEventRow.blob(id)])
     }

@@ -113,7 +113,7 @@ public struct ChronicleServer: Service {
         "POST /v1/append", "GET /v1/log", "GET /v1/subscribe", "GET /v1/ws",
         "GET /v1/entities/{entity}", "GET /v1/entities/{entity}/{id}", "GET /v1/entities/{entity}/{id}/history", "GET /v1/entities/{entity}/{id}/diff",
         "GET /v1/projections", "GET /v1/projections/{name}", "POST /v1/projections/{name}/rebuild",
-        "GET /v1/correlations/{id}",
+        "GET /v1/correlations/{id}", "POST /v1/events/{type}",
     ]
 
     func registerRoutes(on router: Router<ChronicleRequestContext>) {
@@ -149,6 +149,7 @@ public struct ChronicleServer: Service {
         registerSubscriptionRoutes(on: router)
         registerEntityRoutes(on: router)
         registerProjectionRoutes(on: router)
+        registerEventRoutes(on: router)
     }
 }
 

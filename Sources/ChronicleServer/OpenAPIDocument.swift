@@ -1391,6 +1391,113 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/events/{type}": {
+   "parameters": [
+    {
+     "name": "type",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "summary": "Declarative write: an event of a schema type (role write)",
+    "description": "The schema maps the type to its entity; the entity id is in the payload's id field (generated for a create without one). The payload is checked against the type's JSON Schema (422 listing every violation); `require:` preconditions and `unique:` fields are checked in the append's transaction (403/409/422 as the schema says). If-Match takes the entity's version.",
+    "parameters": [
+     {
+      "name": "If-Match",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Appended.",
+      "headers": {
+       "Location": {
+        "schema": {
+         "type": "string"
+        }
+       },
+       "ETag": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      },
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "entity": {
+           "type": "string"
+          },
+          "id": {
+           "type": "string"
+          },
+          "stream": {
+           "type": "string"
+          },
+          "revision": {
+           "type": "integer"
+          },
+          "position": {
+           "type": "integer"
+          },
+          "correlationId": {
+           "type": "string"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "409": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "410": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "413": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "415": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "422": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
   }
  },
  "components": {
@@ -1545,7 +1652,10 @@ enum OpenAPIDocument {
        "version-not-found",
        "not-caught-up",
        "projection-not-found",
-       "rebuild-running"
+       "rebuild-running",
+       "rule-violated",
+       "invalid-payload",
+       "unknown-event-type"
       ]
      },
      "stream": {
@@ -1562,6 +1672,20 @@ enum OpenAPIDocument {
      },
      "pointer": {
       "type": "string"
+     },
+     "violations": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "pointer": {
+         "type": "string"
+        },
+        "message": {
+         "type": "string"
+        }
+       }
+      }
      }
     }
    },

@@ -24,6 +24,7 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
             case storageFull = "storage-full"
             case storageFailure = "storage-failure"
             case incompatibleStorage = "incompatible-storage"
+            case ruleViolated = "rule-violated"
         }
 
         private let base: Base
@@ -54,6 +55,9 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
         public static let storageFailure = Code(.storageFailure)
         /// The file is not a Chronicle data file, or was written by a newer version.
         public static let incompatibleStorage = Code(.incompatibleStorage)
+        /// A rule of the append (a precondition or a uniqueness constraint) does not hold;
+        /// ``ChronicleError/status`` is the HTTP status the rule asks for. Nothing was written.
+        public static let ruleViolated = Code(.ruleViolated)
     }
 
     /// What kind of error this is.
@@ -68,6 +72,8 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
     public var actualRevision: Int64?
     /// The lower-level error that caused this one, if any.
     public var cause: (any Error)?
+    /// For ``Code/ruleViolated``: the HTTP status the rule asks for (403, 409 or 422).
+    public var status: Int?
     /// Where the error was thrown.
     public var location: String
 

@@ -29,10 +29,13 @@ public struct AppendRequest: Sendable, Hashable {
 
     /// The streams, in the order their events get positions.
     public var streams: [StreamAppend]
+    /// Rules checked against the inline documents in the append's transaction.
+    public var rules: [AppendRule]
 
     /// Creates a request.
-    public init(_ streams: [StreamAppend]) {
+    public init(_ streams: [StreamAppend], rules: [AppendRule] = []) {
         self.streams = streams
+        self.rules = rules
     }
 
     /// Checks the request and makes every event canonical.
@@ -70,7 +73,7 @@ public struct AppendRequest: Sendable, Hashable {
             }
             result.append(.init(stream: part.stream, expected: part.expected, events: events))
         }
-        return PreparedAppend(streams: result)
+        return PreparedAppend(streams: result, rules: rules)
     }
 }
 
@@ -89,6 +92,8 @@ public struct PreparedAppend: Sendable, Hashable {
 
     /// The streams, in order.
     public var streams: [StreamAppend]
+    /// The rules to check.
+    public var rules: [AppendRule] = []
 }
 
 /// The outcome of an append.

@@ -99,6 +99,9 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
     @discardableResult
     public func append(_ request: AppendRequest) throws -> AppendResult {
         let prepared = try request.prepared(limits: limits)
+        if !prepared.rules.isEmpty && (projection == nil || lifecycle != .inline) {
+            throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction.")
+        }
         return try write { writer, transaction in
             try writer.append(prepared, in: &transaction, now: Timestamp.now(), erasing: projection)
         }
@@ -270,6 +273,12 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
         }
 
         func stream(_ name: StreamName) -> StreamInfo? { base.streams[name] }
+
+        func document(entity: String, id: String) -> Document? { base.documents[entity]?[id] }
+
+        func holder(entity: String, field: String, value: JSONValue) -> String? {
+            base.documents[entity]?.values.first { !$0.deleted && $0.state[field].map { JSONValue.equal($0, value) } == true }?.id
+        }
 
         func event(id: UUID) -> RecordedEvent? {
             base.eventsByID[id].flatMap { base.events[$0] }

@@ -16,6 +16,10 @@ public protocol EventStoreTransaction {
     mutating func save(_ stream: StreamInfo) throws
     /// Removes every event of the stream, keeping each one's position and hash for verification.
     mutating func purge(_ stream: StreamName) throws
+    /// The inline projection's document of an entity, for rules.
+    func document(entity: String, id: String) throws -> Document?
+    /// The id of a live entity of the kind whose state has `value` in `field`, for uniqueness.
+    func holder(entity: String, field: String, value: JSONValue) throws -> String?
 }
 
 /// The append and delete rules, as one value shared by every backend: expectations,
@@ -72,6 +76,9 @@ public struct LogWriter: Sendable {
                 throw error
             }
             currentRevisions.append(info?.revision)
+        }
+        for rule in request.rules {
+            try rule.verify(document: transaction.document, holder: transaction.holder)
         }
         let start = self
         let recordedAt = max(now, lastRecordedAt)

@@ -64,6 +64,8 @@ public struct Problem: Error, Sendable {
         case .storageFailure:
             (status, title) = (.serviceUnavailable, "Storage unavailable")
             headers[.retryAfter] = "1"
+        case .ruleViolated:
+            (status, title) = (HTTPResponse.Status(code: error.status ?? 422), "Rule violated")
         default: (status, title) = (.internalServerError, "Incompatible storage")
         }
         self.init(status, code: error.code.description, title: title, detail: error.message, extensions: extensions, headers: headers)

@@ -1,0 +1,149 @@
+import ChronicleCore
+import ChronicleProjections
+import ChronicleServer
+import Foundation
+import Synchronization
+import Testing
+
+let adSchema = """
+    entities:
+      user:
+        unique: [email]
+        events:
+          UserCreated:
+            create: true
+            schema:
+              type: object
+              required: [email]
+              additionalProperties: false
+              properties:
+                id: { type: string }
+                email: { type: string, format: email }
+                age: { type: integer, minimum: 13 }
+            require:
+              - this: absent
+                otherwise: { status: 409, detail: "This user already exists." }
+          UserEmailVerified: { set: { emailVerified: true } }
+          UserEmailUnverified: { set: { emailVerified: false } }
+          UserDeleted: delete
+      advertisement:
+        events:
+          AdvertisementPosted:
+            create: true
+            require:
+              - entity: user
+                id: $.data.userId
+                where: { emailVerified: true, age: { gte: 18 } }
+                otherwise: { status: 403, detail: "Verify your email address before posting." }
+    """
+
+func adProjection() throws -> DeclarativeProjection {
+    DeclarativeProjection(schema: try EntitySchema(yaml: adSchema))
+}
+
+@Suite("HTTP: rules (POST /v1/events)")
+struct RuleTests {
+    @Test("the seed's advertisement story: 403 until the email is verified, then 201")
+    func advertisementStory() async throws {
+        try await withServer(projection: try adProjection()) { server in
+            let created = try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com","age":36}"#)
+            #expect(created.status == 201, "\(created.body)")
+            #expect(created.json["entity"] == "user" && created.json["id"] == "ada" && created.json["stream"] == "user-ada")
+            #expect(created.header("Location") == "/v1/entities/user/ada")
+            #expect(created.json["correlationId"] != nil)
+            let refused = try await server.post("/v1/events/AdvertisementPosted", #"{"userId":"ada","title":"Bike"}"#)
+            #expect(refused.status == 403 && refused.json["detail"] == "Verify your email address before posting.", "\(refused.body)")
+            #expect(try await server.get("/v1/log").body.contains("AdvertisementPosted") == false, "a refused write stores nothing")
+            #expect(try await server.post("/v1/events/UserEmailVerified", #"{"id":"ada"}"#).status == 201)
+            let posted = try await server.post("/v1/events/AdvertisementPosted", #"{"userId":"ada","title":"Bike"}"#)
+            #expect(posted.status == 201, "\(posted.body)")
+            guard case .string(let adID)? = posted.json["id"] else { Issue.record("no generated id: \(posted.body)"); return }
+            let ad = try await server.get("/v1/entities/advertisement/\(adID)")
+            #expect(ad.json["state"]?["title"] == "Bike" && ad.json["state"]?["userId"] == "ada")
+        }
+    }
+
+    @Test("every rule kind, passing and failing", arguments: [
+        ("/v1/events/UserCreated", #"{"id":"ada","email":"other@example.com"}"#, 409, "already exists"),
+        ("/v1/events/UserCreated", #"{"id":"bob","email":"ada@example.com"}"#, 409, "email is unique"),
+        ("/v1/events/UserCreated", #"{"id":"bob","email":"not-an-email"}"#, 422, "/email"),
+        ("/v1/events/UserCreated", #"{"id":"bob","email":"b@x.org","age":9,"extra":1}"#, 422, "/age"),
+        ("/v1/events/AdvertisementPosted", #"{"userId":"kid","title":"x"}"#, 403, "Verify your email"),
+        ("/v1/events/AdvertisementPosted", #"{"userId":"nobody","title":"x"}"#, 403, "Verify your email"),
+        ("/v1/events/AdvertisementPosted", #"{"title":"x"}"#, 422, "userId"),
+        ("/v1/events/UserEmailVerified", #"{"email":"x"}"#, 422, "needs the user id"),
+        ("/v1/events/Unheard", #"{}"#, 404, "no event type"),
+        ("/v1/events/UserCreated", #"[1]"#, 422, "must be a JSON object"),
+    ])
+    func rules(path: String, body: String, status: Int, fragment: String) async throws {
+        try await withServer(projection: try adProjection()) { server in
+            #expect(try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com","age":36}"#).status == 201)
+            #expect(try await server.post("/v1/events/UserCreated", #"{"id":"kid","email":"kid@example.com","age":15}"#).status == 201)
+            #expect(try await server.post("/v1/events/UserEmailVerified", #"{"id":"kid"}"#).status == 201)
+            let head = try await server.store.headPosition()
+            let response = try await server.post(path, body)
+            #expect(response.status == status, "\(response.body)")
+            #expect(response.body.contains(fragment), "\(response.body)")
+            #expect(try await server.store.headPosition() == head, "a refused write stores nothing")
+        }
+    }
+
+    @Test("a freed unique value (the holder deleted) can be taken again")
+    func uniqueFreed() async throws {
+        try await withServer(projection: try adProjection()) { server in
+            let first = try await server.post("/v1/events/UserCreated", #"{"id":"a","email":"same@x.org"}"#)
+            let taken = try await server.post("/v1/events/UserCreated", #"{"id":"b","email":"same@x.org"}"#)
+            let deleted = try await server.post("/v1/events/UserDeleted", #"{"id":"a"}"#)
+            let freed = try await server.post("/v1/events/UserCreated", #"{"id":"b","email":"same@x.org"}"#)
+            let statuses: [Int] = [first.status, taken.status, deleted.status, freed.status]
+            #expect(statuses == [201, 409, 201, 201], "\(freed.body)")
+        }
+    }
+
+    @Test("uniqueness holds under 20 concurrent creates with the same email: exactly one succeeds")
+    func uniqueUnderConcurrency() async throws {
+        try await withServer(projection: try adProjection()) { server in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<20 {
+                    group.addTask { try await server.post("/v1/events/UserCreated", #"{"id":"u\#(index)","email":"race@x.org"}"#).status }
+                }
+                var all: [Int] = []
+                for try await status in group { all.append(status) }
+                return all
+            }
+            #expect(statuses.filter { $0 == 201 }.count == 1, "\(statuses)")
+            #expect(statuses.filter { $0 == 409 }.count == 19)
+        }
+    }
+
+    @Test("a precondition cannot interleave with a change to the entity it reads: no ad by an unverified user")
+    func preconditionRace() async throws {
+        try await withServer(projection: try adProjection()) { server in
+            #expect(try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@x.org","age":40}"#).status == 201)
+            for round in 0..<15 {
+                _ = try await server.post("/v1/events/UserEmailVerified", #"{"id":"ada"}"#)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { _ = try await server.post("/v1/events/UserEmailUnverified", #"{"id":"ada"}"#) }
+                    for index in 0..<4 {
+                        group.addTask { _ = try await server.post("/v1/events/AdvertisementPosted", #"{"userId":"ada","n":\#(round * 4 + index)}"#) }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            // Replay the log: every ad must have been posted while the user was verified.
+            var verified = false
+            var ads = 0
+            for event in try await server.store.readLog(after: 0, limit: 10_000).events {
+                switch event.type {
+                case "UserEmailVerified": verified = true
+                case "UserEmailUnverified": verified = false
+                case "AdvertisementPosted":
+                    ads += 1
+                    #expect(verified, "an advertisement at position \(event.position) was posted by an unverified user")
+                default: break
+                }
+            }
+            #expect(ads > 0, "some ads got through while the user was verified")
+        }
+    }
+}

@@ -53,6 +53,10 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = ProcessInfo.processInfo.environment["CHRONICLE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let directory = data ?? ProcessInfo.processInfo.environment["CHRONICLE_DATA"] ?? "./chronicle-data"
         let projection = try schema.map { DeclarativeProjection(schema: try EntitySchema.load(file: $0)) }
+        if let projection, lifecycle != .inline,
+           projection.schema.entities.values.contains(where: { !$0.unique.isEmpty || !$0.requirements.isEmpty }) {
+            throw CommandFailure(message: "the schema has require: or unique: rules, which are checked against documents kept inline; use --lifecycle inline.", exitCode: 64)
+        }
         let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection, lifecycle: lifecycle), logger: logger)
         let path = store.path
         let host = settings.host

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ChronicleTesting", targets: ["ChronicleTesting"]),
         .library(name: "ChronicleServer", targets: ["ChronicleServer"]),
         .library(name: "ChronicleProjections", targets: ["ChronicleProjections"]),
+        .library(name: "ChronicleReactors", targets: ["ChronicleReactors"]),
         .executable(name: "chronicle", targets: ["chronicle"]),
     ],
     dependencies: [
@@ -63,6 +64,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ChronicleReactors",
+            dependencies: [
+                "ChronicleCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -129,6 +139,15 @@ let package = Package(
             name: "ChronicleProjectionsTests",
             dependencies: [
                 "ChronicleCore", "ChronicleProjections", "ChronicleSQLite", "ChronicleTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChronicleReactorsTests",
+            dependencies: [
+                "ChronicleCore", "ChronicleReactors", "ChronicleSQLite", "ChronicleTesting",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -73,6 +73,23 @@ enum SQLiteSchema {
                     WHERE json_extract(metadata, '$.correlationId') IS NOT NULL
                 """)
         }
+        migrator.registerMigration("v4-reactors") { db in
+            try db.execute(sql: """
+                CREATE TABLE reactors (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    position INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE parked_events (
+                    reactor TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    event_id BLOB NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    error TEXT NOT NULL,
+                    parked_at INTEGER NOT NULL,
+                    PRIMARY KEY (reactor, position)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// It follows every rule of the durable backends (it passes the same conformance suite) but
 /// keeps nothing when the process ends. Don't use it in production.
-public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore, LogArchive {
+public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore {
     struct Storage {
         var events: [Int64: RecordedEvent] = [:]
         var eventsByID: [UUID: Int64] = [:]
@@ -21,6 +21,47 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
     private let projection: (any Projection)?
     private let lifecycle: ProjectionLifecycle
     private var checkpoint: Int64 = 0
+    private var reactorCheckpoints: [String: Int64] = [:]
+    private var parked: [String: [ParkedEvent]] = [:]
+
+    /// A reactor's checkpoint; see ``ReactorStore/reactorCheckpoint(_:fromBeginning:)``.
+    public func reactorCheckpoint(_ reactor: String, fromBeginning: Bool) -> Int64 {
+        if let position = reactorCheckpoints[reactor] { return position }
+        let start = fromBeginning ? 0 : writer.head
+        reactorCheckpoints[reactor] = start
+        return start
+    }
+
+    /// Appends a reaction's outcomes and moves the checkpoint together; see
+    /// ``ReactorStore/completeReaction(_:after:through:outcomes:)``.
+    public func completeReaction(_ reactor: String, after expected: Int64, through: Int64, outcomes: [ReactorOutcome]) throws {
+        guard reactorCheckpoints[reactor] == expected else { return }
+        if !outcomes.isEmpty {
+            let prepared = try AppendRequest(outcomes.map { .init(stream: $0.stream, events: $0.events) }).prepared(limits: limits)
+            _ = try write { writer, transaction in
+                try writer.append(prepared, in: &transaction, now: Timestamp.now(), erasing: projection)
+            }
+        }
+        reactorCheckpoints[reactor] = through
+    }
+
+    /// Parks an event and moves the checkpoint past it; see ``ReactorStore/park(_:after:)``.
+    public func park(_ event: ParkedEvent, after expected: Int64) {
+        guard reactorCheckpoints[event.reactor] == expected else { return }
+        parked[event.reactor, default: []].append(event)
+        reactorCheckpoints[event.reactor] = event.position
+    }
+
+    /// A reactor's parked events; see ``ReactorStore/parkedEvents(_:)``.
+    public func parkedEvents(_ reactor: String) -> [ParkedEvent] {
+        parked[reactor] ?? []
+    }
+
+    /// Removes a parked event; see ``ReactorStore/unpark(_:eventID:)``.
+    public func unpark(_ reactor: String, eventID: UUID) -> ParkedEvent? {
+        guard let index = parked[reactor]?.firstIndex(where: { $0.eventID == eventID }) else { return nil }
+        return parked[reactor]?.remove(at: index)
+    }
 
     /// Creates an empty store; `projection`'s documents are kept inline (updated with each
     /// append) or asynchronously (by a `ProjectionRunner`).

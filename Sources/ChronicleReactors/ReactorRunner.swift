@@ -1,0 +1,106 @@
+import ChronicleCore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs one reactor as a `Service`: follows the log from the reactor's checkpoint, delivers
+/// each matching event to the handler (in log order), retries with exponential backoff and
+/// jitter, parks the event after the reactor's attempts, and on success appends the outcome
+/// events and moves the checkpoint in one transaction.
+///
+/// Delivery is at least once: a crash after the side effect but before the checkpoint moves
+/// delivers the event again, with the same ``ReactorDelivery/idempotencyKey``.
+public struct ReactorRunner: Service {
+    let store: any ReactorStore
+    let reactor: Reactor
+    let logger: Logger
+    /// What the runner has done, for status and tests.
+    public let statistics = ReactorStatistics()
+
+    /// Creates a runner.
+    public init(store: any ReactorStore, reactor: Reactor, logger: Logger) {
+        self.store = store
+        self.reactor = reactor
+        self.logger = logger
+    }
+
+    /// Runs until graceful shutdown or cancellation.
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await self.follow()
+        }
+    }
+
+    private func follow() async throws {
+        var checkpoint: Int64 = -1
+        var backoff = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                if checkpoint < 0 { checkpoint = try await store.reactorCheckpoint(reactor.name, fromBeginning: reactor.startsAtBeginning) }
+                let page = try await store.readLog(after: checkpoint, limit: 100, filter: reactor.filter)
+                for event in page.events {
+                    try await deliver(event, after: checkpoint)
+                    checkpoint = event.position
+                }
+                if page.scannedThrough > checkpoint {
+                    try await store.completeReaction(reactor.name, after: checkpoint, through: page.scannedThrough, outcomes: [])
+                    checkpoint = page.scannedThrough
+                }
+                if page.events.isEmpty {
+                    try await store.waitForEvents(after: checkpoint)
+                }
+                backoff = .milliseconds(100)
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("Reactor failed; retrying", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.error": "\(error)"])
+                checkpoint = -1
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(30))
+            }
+        }
+    }
+
+    private func deliver(_ event: RecordedEvent, after checkpoint: Int64) async throws {
+        let key = "\(reactor.name):\(event.id.uuidString.lowercased())"
+        var attempt = 0
+        while true {
+            attempt += 1
+            try Task.checkCancellation()
+            let outcomes: [ReactorOutcome]
+            do {
+                outcomes = try await reactor.handler(ReactorDelivery(event: event, idempotencyKey: key, attempt: attempt))
+            } catch {
+                statistics.record(failure: true)
+                if attempt >= reactor.maximumAttempts {
+                    logger.warning("Parked an event", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.position": "\(event.position)", "chronicle.error": "\(error)"])
+                    try await store.park(ParkedEvent(reactor: reactor.name, position: event.position, eventID: event.id, attempts: attempt, error: "\(error)", parkedAtMicroseconds: Timestamp.now()), after: checkpoint)
+                    statistics.record(parked: true)
+                    return
+                }
+                try await Task.sleep(for: reactor.delay(after: attempt))
+                continue
+            }
+            try await store.completeReaction(reactor.name, after: checkpoint, through: event.position, outcomes: Reactor.correlated(outcomes, trigger: event))
+            statistics.record(failure: false)
+            return
+        }
+    }
+}
+
+/// Counts of a runner's deliveries.
+public final class ReactorStatistics: Sendable {
+    private let counts = Mutex<(delivered: Int, failures: Int, parked: Int)>((0, 0, 0))
+
+    /// Successful deliveries, failed attempts, parked events.
+    public var snapshot: (delivered: Int, failures: Int, parked: Int) { counts.withLock { $0 } }
+
+    func record(failure: Bool) {
+        counts.withLock { if failure { $0.failures += 1 } else { $0.delivered += 1 } }
+    }
+
+    func record(parked: Bool) {
+        counts.withLock { if parked { $0.parked += 1 } }
+    }
+}

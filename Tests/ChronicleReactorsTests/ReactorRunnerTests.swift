@@ -1,0 +1,121 @@
+import ChronicleCore
+import ChronicleReactors
+import ChronicleSQLite
+import ChronicleTesting
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// What a handler saw.
+final class Deliveries: Sendable {
+    private let log = Mutex<[(key: String, attempt: Int, type: String)]>([])
+    func add(_ delivery: ReactorDelivery) { log.withLock { $0.append((delivery.idempotencyKey, delivery.attempt, delivery.event.type)) } }
+    var all: [(key: String, attempt: Int, type: String)] { log.withLock { $0 } }
+}
+
+func makeStore(_ backend: String, _ directory: String) throws -> any ReactorStore {
+    backend == "memory" ? InMemoryEventStore() : try SQLiteEventStore(directory: directory, logger: Logger(label: "test"))
+}
+
+func withReactor<T: Sendable>(_ store: any ReactorStore, _ reactor: Reactor, _ body: @escaping @Sendable (ReactorRunner) async throws -> T) async throws -> T {
+    var logger = Logger(label: "chronicle.tests")
+    logger.logLevel = .critical
+    let runner = ReactorRunner(store: store, reactor: reactor, logger: logger)
+    let group = ServiceGroup(configuration: .init(services: [runner], gracefulShutdownSignals: [], logger: logger))
+    return try await withThrowingTaskGroup(of: T?.self) { tasks in
+        tasks.addTask {
+            try await group.run()
+            return nil
+        }
+        let value = try await body(runner)
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+        return value
+    }!
+}
+
+func eventually(_ what: String, _ condition: @escaping @Sendable () async throws -> Bool) async throws {
+    try await withDeadline(seconds: 60, what) {
+        while try await !condition() { try await Task.sleep(for: .milliseconds(5)) }
+    }
+}
+
+@Suite("Reactors")
+struct ReactorRunnerTests {
+    @Test("delivers matching events in order, appends outcomes with the trigger's correlation", arguments: ["memory", "sqlite"])
+    func delivery(backend: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try makeStore(backend, directory)
+        try await store.append(to: StreamName("user-0"), [EventData(type: "UserCreated", metadata: ["correlationId": "signup-0"])])
+        let deliveries = Deliveries()
+        let reactor = Reactor(name: "welcome-email", filter: LogFilter(types: ["UserCreated"]), startsAtBeginning: true) { delivery in
+            deliveries.add(delivery)
+            return [ReactorOutcome(stream: try StreamName("email-\(delivery.event.stream.entityID ?? "")"), events: [EventData(type: "WelcomeEmailSent")])]
+        }
+        try await withReactor(store, reactor) { _ in
+            for index in 1..<4 {
+                try await store.append(to: StreamName("user-\(index)"), [EventData(type: "UserCreated"), EventData(type: "UserRenamed")])
+            }
+            try await eventually("four outcomes") { try await store.readLog(after: 0, limit: 100, filter: LogFilter(types: ["WelcomeEmailSent"])).events.count == 4 }
+        }
+        #expect(deliveries.all.map(\.type) == Array(repeating: "UserCreated", count: 4), "only matching events")
+        #expect(Set(deliveries.all.map(\.key)).count == 4 && deliveries.all.allSatisfy { $0.key.hasPrefix("welcome-email:") })
+        let outcome = try #require(try await store.read(StreamName("email-0")).first)
+        let trigger = try #require(try await store.read(StreamName("user-0")).first)
+        #expect(outcome.metadata["correlationId"] == "signup-0")
+        #expect(outcome.metadata["causationId"] == .string(trigger.id.uuidString.lowercased()))
+    }
+
+    @Test("a new reactor starts at the end of the log; rebuilding read models never calls it", arguments: ["memory", "sqlite"])
+    func startsAtEnd(backend: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try makeStore(backend, directory)
+        for index in 0..<5 { try await store.append(to: StreamName("user-\(index)"), [EventData(type: "UserCreated")]) }
+        let deliveries = Deliveries()
+        let reactor = Reactor(name: "late", filter: LogFilter(types: ["UserCreated"])) { delivery in
+            deliveries.add(delivery)
+            return []
+        }
+        try await withReactor(store, reactor) { _ in
+            try await eventually("the reactor to exist") { try await store.reactorCheckpoint("late", fromBeginning: false) == 5 }
+            try await store.append(to: StreamName("user-9"), [EventData(type: "UserCreated")])
+            try await eventually("one delivery") { deliveries.all.count == 1 }
+        }
+        #expect(deliveries.all.count == 1, "events before the reactor existed are not delivered")
+        #expect(try await store.reactorCheckpoint("late", fromBeginning: false) == 6)
+    }
+
+    @Test("failing then recovering is retried with backoff; failing for good is parked, and the reactor moves on", arguments: ["memory", "sqlite"])
+    func retriesAndParking(backend: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try makeStore(backend, directory)
+        struct Unavailable: Error {}
+        let deliveries = Deliveries()
+        let reactor = Reactor(name: "webhook", startsAtBeginning: true, maximumAttempts: 3, backoff: .milliseconds(1)) { delivery in
+            deliveries.add(delivery)
+            if delivery.event.type == "Flaky" && delivery.attempt < 3 { throw Unavailable() }
+            if delivery.event.type == "Broken" { throw Unavailable() }
+            return []
+        }
+        try await store.append(to: StreamName("job-1"), [EventData(type: "Flaky")])
+        try await store.append(to: StreamName("job-2"), [EventData(type: "Broken")])
+        try await store.append(to: StreamName("job-3"), [EventData(type: "Fine")])
+        let statistics = try await withReactor(store, reactor) { runner in
+            try await eventually("all three handled") { try await store.reactorCheckpoint("webhook", fromBeginning: true) == 3 }
+            return runner.statistics.snapshot
+        }
+        #expect(deliveries.all.filter { $0.type == "Flaky" }.map(\.attempt) == [1, 2, 3])
+        #expect(deliveries.all.filter { $0.type == "Broken" }.count == 3)
+        #expect(deliveries.all.last?.type == "Fine", "the reactor moved on past the parked event")
+        #expect(statistics.delivered == 2 && statistics.parked == 1 && statistics.failures == 5)
+        let parked = try await store.parkedEvents("webhook")
+        #expect(parked.count == 1 && parked[0].position == 2 && parked[0].attempts == 3 && parked[0].error.contains("Unavailable"))
+        #expect(try await store.unpark("webhook", eventID: parked[0].eventID)?.position == 2, "skip: the operator removes it")
+        #expect(try await store.parkedEvents("webhook").isEmpty)
+    }
+}

@@ -73,7 +73,7 @@ public struct ReactorRunner: Service {
                 outcomes = try await reactor.handler(ReactorDelivery(event: event, idempotencyKey: key, attempt: attempt))
             } catch {
                 statistics.record(failure: true)
-                if attempt >= reactor.maximumAttempts {
+                if attempt >= reactor.maximumAttempts || error is PermanentReactorFailure {
                     logger.warning("Parked an event", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.position": "\(event.position)", "chronicle.error": "\(error)"])
                     try await store.park(ParkedEvent(reactor: reactor.name, position: event.position, eventID: event.id, attempts: attempt, error: "\(error)", parkedAtMicroseconds: Timestamp.now()), after: checkpoint)
                     statistics.record(parked: true)

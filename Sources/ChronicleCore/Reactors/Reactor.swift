@@ -132,3 +132,17 @@ public protocol ReactorStore: EventStore {
     /// Removes a parked event (to skip it, or before retrying it); `nil` if there was none.
     func unpark(_ reactor: String, eventID: UUID) async throws -> ParkedEvent?
 }
+
+/// Thrown by a handler when retrying cannot help (a webhook's `400`): the event is parked at once.
+public struct PermanentReactorFailure: Error, Sendable, CustomStringConvertible {
+    /// Why.
+    public var reason: String
+
+    /// Creates a failure.
+    public init(reason: String) {
+        self.reason = reason
+    }
+
+    /// The reason.
+    public var description: String { reason }
+}

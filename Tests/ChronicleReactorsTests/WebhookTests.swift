@@ -1,0 +1,127 @@
+import AsyncHTTPClient
+import ChronicleCore
+import ChronicleReactors
+import ChronicleSQLite
+import ChronicleTesting
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// A real HTTP receiver on loopback that records calls and answers from a script.
+final class Receiver: Sendable {
+    struct Call: Sendable {
+        var key: String
+        var signature: String?
+        var body: String
+    }
+
+    private let calls = Mutex<[Call]>([])
+    private let answers: Mutex<[(Int, String)]>
+    let fallback: (Int, String)
+
+    init(answers: [(Int, String)], then fallback: (Int, String)) {
+        self.answers = Mutex(answers)
+        self.fallback = fallback
+    }
+
+    var received: [Call] { calls.withLock { $0 } }
+
+    func answer(_ call: Call) -> (Int, String) {
+        calls.withLock { $0.append(call) }
+        return answers.withLock { $0.isEmpty ? fallback : $0.removeFirst() }
+    }
+
+    /// Runs the receiver for `body`, with its URL.
+    func run<T: Sendable>(_ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
+            let (status, answer) = self.answer(Call(key: request.headers[HTTPField.Name("Idempotency-Key")!] ?? "", signature: request.headers[HTTPField.Name("X-Chronicle-Signature")!], body: text))
+            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "receiver")
+        logger.logLevel = .critical
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            let port = await iterator.next() ?? 0
+            let value = try await body("http://127.0.0.1:\(port)/hook")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return value
+        }!
+    }
+}
+
+@Suite("Webhooks")
+struct WebhookTests {
+    @Test("a webhook gets the event, the idempotency key and a valid signature; its answer's events are appended")
+    func delivery() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-webhook-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteEventStore(directory: directory, logger: Logger(label: "test"))
+        let receiver = Receiver(answers: [(503, "busy")], then: (200, #"{"events":[{"stream":"email-1","type":"WelcomeEmailSent","data":{"ok":true}}]}"#))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await receiver.run { url in
+                let reactor = Reactor(name: "welcome", filter: LogFilter(types: ["UserCreated"]), startsAtBeginning: true, backoff: .milliseconds(1),
+                                      handler: Webhook(url: url, secret: "s3cret").handler(client: http))
+                try await store.append(to: StreamName("user-1"), [EventData(type: "UserCreated", data: ["email": "a@x.org"])])
+                try await withReactor(store, reactor) { _ in
+                    try await eventually("the outcome") { try await store.info(StreamName("email-1")) != nil }
+                }
+            }
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        let calls = receiver.received
+        #expect(calls.count == 2, "a 503 is retried")
+        let trigger = try #require(try await store.read(StreamName("user-1")).first)
+        #expect(calls.allSatisfy { $0.key == "welcome:\(trigger.id.uuidString.lowercased())" }, "the same key on every attempt")
+        #expect(calls.first?.body == trigger.jsonText)
+        let expected = HMAC<SHA256>.authenticationCode(for: Data(trigger.jsonText.utf8), using: SymmetricKey(data: Data("s3cret".utf8))).map { String(format: "%02x", $0) }.joined()
+        #expect(calls.first?.signature == "sha256=" + expected)
+        let outcome = try #require(try await store.read(StreamName("email-1")).first)
+        #expect(outcome.type == "WelcomeEmailSent" && outcome.data == ["ok": true])
+        #expect(outcome.metadata["causationId"] == .string(trigger.id.uuidString.lowercased()))
+    }
+
+    @Test("a 4xx answer parks the event at once; the reactor moves on")
+    func permanentFailure() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-webhook-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteEventStore(directory: directory, logger: Logger(label: "test"))
+        let receiver = Receiver(answers: [(400, "bad request")], then: (204, ""))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await receiver.run { url in
+                let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 5, backoff: .milliseconds(1), handler: Webhook(url: url).handler(client: http))
+                try await store.append(to: StreamName("job-1"), [EventData(type: "A")])
+                try await store.append(to: StreamName("job-2"), [EventData(type: "B")])
+                try await withReactor(store, reactor) { _ in
+                    try await eventually("both handled") { try await store.reactorCheckpoint("hook", fromBeginning: true) == 2 }
+                }
+            }
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        #expect(receiver.received.count == 2, "no retry after a 400")
+        let parked = try await store.parkedEvents("hook")
+        #expect(parked.count == 1 && parked[0].attempts == 1 && parked[0].error.contains("400"))
+    }
+}

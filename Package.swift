@@ -105,6 +105,7 @@ let package = Package(
                 "ChronicleSQLite",
                 "ChronicleServer",
                 "ChronicleProjections",
+                "ChronicleReactors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -129,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "ChronicleServerTests",
             dependencies: [
-                "ChronicleCore", "ChronicleSQLite", "ChronicleServer", "ChronicleTesting", "ChronicleProjections",
+                "ChronicleCore", "ChronicleSQLite", "ChronicleServer", "ChronicleTesting", "ChronicleProjections", "ChronicleReactors",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

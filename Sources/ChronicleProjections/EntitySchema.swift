@@ -82,8 +82,28 @@ public struct EntitySchema: Sendable, Hashable {
         }
     }
 
+    /// A reactor declared in the schema: a webhook called for events of some types.
+    public struct ReactorDefinition: Sendable, Hashable {
+        /// The event types it reacts to.
+        public var types: [String]
+        /// The webhook's URL.
+        public var url: String
+        /// How long to wait for the webhook.
+        public var timeout: Duration
+        /// The HMAC key of the signature header, if any.
+        public var secret: String?
+        /// Attempts before an event is parked.
+        public var attempts: Int
+        /// The first retry's delay.
+        public var backoff: Duration
+        /// Whether a new reactor starts at the beginning of the log (default: at its end).
+        public var fromBeginning: Bool
+    }
+
     /// The entities, by name (the stream category).
     public var entities: [String: Entity]
+    /// The reactors, by name.
+    public var reactors: [String: ReactorDefinition] = [:]
 
     /// Creates a schema.
     public init(entities: [String: Entity]) {
@@ -140,9 +160,8 @@ public struct EntitySchema: Sendable, Hashable {
         }
         for (key, _) in top {
             switch key.string {
-            case "entities": continue
-            case "reactors": throw fail(key, "`reactors:` are not supported yet (side effects come with a later version).")
-            default: throw fail(key, "unknown key \(key.string.map { $0.debugDescription } ?? "?"); the schema has `entities:`.")
+            case "entities", "reactors": continue
+            default: throw fail(key, "unknown key \(key.string.map { $0.debugDescription } ?? "?"); the schema has `entities:` and `reactors:`.")
             }
         }
         guard let entitiesNode = top["entities"], let entitiesMapping = entitiesNode.mapping else {
@@ -196,6 +215,15 @@ public struct EntitySchema: Sendable, Hashable {
             throw fail(entitiesNode, "`entities:` is empty; define at least one entity.")
         }
         self.init(entities: entities)
+        if let reactorsNode = top["reactors"] {
+            guard let mapping = reactorsNode.mapping else { throw fail(reactorsNode, "`reactors:` is a mapping of reactor names.") }
+            for (nameNode, node) in mapping {
+                guard let name = nameNode.string, !name.isEmpty, let fields = node.mapping else {
+                    throw fail(nameNode, "a reactor is a name with a mapping: on, webhook, and optional retry and from.")
+                }
+                reactors[name] = try Self.reactor(name, fields, node: node, fail: fail)
+            }
+        }
     }
 
     private static func operation(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> (operation: Operation, schema: JSONValue?, requirements: [Requirement]) {
@@ -309,6 +337,41 @@ public struct EntitySchema: Sendable, Hashable {
         default:
             throw fail(key, "\(type): unknown condition \(name.debugDescription); use in, gt, gte, lt, lte or exists.")
         }
+    }
+
+    private static func reactor(_ name: String, _ fields: Node.Mapping, node: Node, fail: (Node?, String) -> ChronicleError) throws -> ReactorDefinition {
+        for (key, _) in fields where !["on", "webhook", "retry", "from"].contains(key.string ?? "") {
+            throw fail(key, "reactor \(name): unknown key \(key.string.map { $0.debugDescription } ?? "?"); a reactor has on, webhook, retry and from.")
+        }
+        guard let on = fields["on"]?.sequence, !on.isEmpty, on.allSatisfy({ $0.string != nil }) else {
+            throw fail(fields["on"] ?? node, "reactor \(name): `on:` lists the event types it reacts to, such as [UserCreated].")
+        }
+        guard let webhook = fields["webhook"]?.mapping, let url = webhook["url"]?.string, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? "") else {
+            throw fail(fields["webhook"] ?? node, "reactor \(name): `webhook:` needs an http(s) `url:`.")
+        }
+        func duration(_ node: Node?, _ fallback: Duration) throws -> Duration {
+            guard let node else { return fallback }
+            var text = node.string ?? ""
+            var scale = 1000.0
+            if text.hasSuffix("ms") { text.removeLast(2); scale = 1 } else if text.hasSuffix("s") { text.removeLast() }
+            guard let value = Double(text), value > 0 else { throw fail(node, "reactor \(name): a duration is like 5s or 100ms.") }
+            return .milliseconds(Int64(value * scale))
+        }
+        var attempts = 8
+        var backoff = Duration.milliseconds(100)
+        if let retry = fields["retry"]?.mapping {
+            if let node = retry["attempts"] {
+                guard let value = node.int, value >= 1 else { throw fail(node, "reactor \(name): `attempts:` is 1 or more.") }
+                attempts = value
+            }
+            backoff = try duration(retry["backoff"].flatMap { $0.string == "exponential" ? nil : $0 }, backoff)
+        }
+        var fromBeginning = false
+        if let from = fields["from"] {
+            guard ["beginning", "end"].contains(from.string ?? "") else { throw fail(from, "reactor \(name): `from:` is beginning or end.") }
+            fromBeginning = from.string == "beginning"
+        }
+        return ReactorDefinition(types: on.compactMap(\.string), url: url, timeout: try duration(webhook["timeout"], .seconds(5)), secret: webhook["secret"]?.string, attempts: attempts, backoff: backoff, fromBeginning: fromBeginning)
     }
 
     /// A YAML node as JSON: plain scalars resolve to booleans, numbers and null; quoted ones are strings.

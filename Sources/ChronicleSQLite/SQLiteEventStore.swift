@@ -163,6 +163,13 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
         }
     }
 
+    /// A reactor's checkpoint if it started; see ``ReactorStore/reactorPosition(_:)``.
+    public func reactorPosition(_ reactor: String) async throws -> Int64? {
+        try await reading("read the checkpoint of reactor \(reactor)") { db in
+            try Int64.fetchOne(db, sql: "SELECT position FROM reactors WHERE name = ?", arguments: [reactor])
+        }
+    }
+
     /// Appends a reaction's outcomes and moves the checkpoint in one transaction; see
     /// ``ReactorStore/completeReaction(_:after:through:outcomes:)``.
     public func completeReaction(_ reactor: String, after checkpoint: Int64, through: Int64, outcomes: [ReactorOutcome]) async throws {

@@ -27,6 +27,7 @@ public struct ChronicleServer: Service {
     public let metrics: ServerMetrics
     let storeSize: @Sendable () -> Int64?
     let entities: EntityReads?
+    let reactors: [String]
     let projectionRuns = ProjectionRuns()
     let onListening: @Sendable (Int) async -> Void
     let shutdown = CommitNotifier()
@@ -37,6 +38,7 @@ public struct ChronicleServer: Service {
     ///   - documents: where the inline projection's documents are read (usually the store).
     ///   - projection: the projection, for time travel and history (`/v1/entities`).
     ///   - lifecycle: how the store applies it (shown in `/v1/projections`).
+    ///   - reactors: the names of the reactors running on the store (shown in `/v1/reactors`).
     ///   - storeSize: reports the store's size on disk for `/metrics`, if known.
     ///   - onListening: called with the bound port once the server accepts connections.
     public init(
@@ -47,6 +49,7 @@ public struct ChronicleServer: Service {
         documents: (any DocumentStore)? = nil,
         projection: (any Projection)? = nil,
         lifecycle: ProjectionLifecycle = .inline,
+        reactors: [String] = [],
         storeSize: @escaping @Sendable () -> Int64? = { nil },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
@@ -55,6 +58,7 @@ public struct ChronicleServer: Service {
         self.logger = logger
         self.metrics = metrics
         self.storeSize = storeSize
+        self.reactors = reactors
         if let documents, let projection {
             self.entities = EntityReads(store: store, documents: documents, projection: projection, lifecycle: lifecycle)
         } else {
@@ -72,6 +76,7 @@ public struct ChronicleServer: Service {
         self.metrics = other.metrics
         self.storeSize = other.storeSize
         self.entities = other.entities
+        self.reactors = other.reactors
         self.onListening = onListening
     }
 
@@ -114,6 +119,7 @@ public struct ChronicleServer: Service {
         "GET /v1/entities/{entity}", "GET /v1/entities/{entity}/{id}", "GET /v1/entities/{entity}/{id}/history", "GET /v1/entities/{entity}/{id}/diff",
         "GET /v1/projections", "GET /v1/projections/{name}", "POST /v1/projections/{name}/rebuild",
         "GET /v1/correlations/{id}", "POST /v1/events/{type}",
+        "GET /v1/reactors", "GET /v1/reactors/{name}/parked", "POST /v1/reactors/{name}/parked/{id}/skip",
     ]
 
     func registerRoutes(on router: Router<ChronicleRequestContext>) {
@@ -150,6 +156,7 @@ public struct ChronicleServer: Service {
         registerEntityRoutes(on: router)
         registerProjectionRoutes(on: router)
         registerEventRoutes(on: router)
+        registerReactorRoutes(on: router)
     }
 }
 

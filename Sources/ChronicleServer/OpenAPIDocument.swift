@@ -1498,6 +1498,138 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/reactors": {
+   "get": {
+    "summary": "Reactors and their status (role read)",
+    "responses": {
+     "200": {
+      "description": "Each reactor: checkpoint, lag, parked count.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "reactors": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "properties": {
+             "name": {
+              "type": "string"
+             },
+             "checkpoint": {
+              "type": [
+               "integer",
+               "null"
+              ]
+             },
+             "lag": {
+              "type": "object"
+             },
+             "parked": {
+              "type": "integer"
+             }
+            }
+           }
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/reactors/{name}/parked": {
+   "parameters": [
+    {
+     "name": "name",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "summary": "A reactor's parked events (role read)",
+    "responses": {
+     "200": {
+      "description": "The parked events, oldest first.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/reactors/{name}/parked/{id}/skip": {
+   "parameters": [
+    {
+     "name": "name",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "format": "uuid"
+     }
+    }
+   ],
+   "post": {
+    "summary": "Skip a parked event: remove it without delivering (role admin)",
+    "responses": {
+     "200": {
+      "description": "Skipped.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
   }
  },
  "components": {
@@ -1655,7 +1787,9 @@ enum OpenAPIDocument {
        "rebuild-running",
        "rule-violated",
        "invalid-payload",
-       "unknown-event-type"
+       "unknown-event-type",
+       "reactor-not-found",
+       "parked-event-not-found"
       ]
      },
      "stream": {

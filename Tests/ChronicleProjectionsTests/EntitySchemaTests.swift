@@ -47,7 +47,8 @@ struct EntitySchemaTests {
         ("entities:\n  ad:\n    events:\n      Posted: { create: true, require: [ { entity: user, id: $.data.u, otherwise: { status: 500 } } ] }\n", "line 4", "403, 409 or 422"),
         ("entities:\n  ad:\n    events:\n      Posted: { create: true, schema: { pattern: \"(\" } }\n", "line 4", "not a usable JSON Schema"),
         ("entities:\n  ad:\n    events:\n      Posted: { create: true, merge: true }\n", "line 4", "exactly one operation"),
-        ("reactors: {}\n", "line 1", "not supported yet"),
+        ("entities:\n  user:\n    events:\n      A: create\nreactors:\n  mail:\n    on: [A]\n    webhook: { url: \"ftp://x\" }\n", "line 8", "needs an http(s)"),
+        ("entities:\n  user:\n    events:\n      A: create\nreactors:\n  mail:\n    webhook: { url: \"http://x\" }\n", "line 7", "`on:` lists"),
         ("entities: [\n", "", "not valid YAML"),
         ("- 1\n- 2\n", "", "must be a mapping"),
     ])
@@ -58,6 +59,22 @@ struct EntitySchemaTests {
             guard let error = error as? ChronicleError, error.code == .invalidInput else { return false }
             return error.message.hasPrefix("schema.yaml") && (line.isEmpty || error.message.contains(line)) && error.message.contains(fragment)
         }
+    }
+
+    @Test("reactors parse with their webhook, retries and start")
+    func reactors() throws {
+        let schema = try EntitySchema(yaml: userSchema + """
+
+            reactors:
+              welcome-email:
+                on: [UserCreated]
+                webhook: { url: "http://127.0.0.1:9000/welcome", timeout: 2s, secret: "k" }
+                retry: { attempts: 3, backoff: exponential }
+                from: beginning
+            """)
+        let reactor = try #require(schema.reactors["welcome-email"])
+        #expect(reactor.types == ["UserCreated"] && reactor.url == "http://127.0.0.1:9000/welcome" && reactor.secret == "k")
+        #expect(reactor.timeout == .seconds(2) && reactor.attempts == 3 && reactor.fromBeginning)
     }
 
     @Test("the seed's user story folds into the expected states")

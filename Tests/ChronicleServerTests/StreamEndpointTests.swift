@@ -192,3 +192,29 @@ struct CorrelationTests {
         }
     }
 }
+
+@Suite("HTTP: reactors")
+struct ReactorEndpointTests {
+    struct Broken: Error {}
+
+    @Test("reactor status, parked events, and skipping one")
+    func reactors() async throws {
+        let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 2, backoff: .milliseconds(1)) { delivery in
+            if delivery.event.type == "Broken" { throw Broken() }
+            return []
+        }
+        try await withServer(reactors: [reactor]) { server in
+            _ = try await server.post("/v1/streams/job-1", #"[{"type":"Fine"},{"type":"Broken"},{"type":"Fine"}]"#)
+            try await poll { try await server.get("/v1/reactors").json["reactors"]?.canonicalText.contains(#""checkpoint":3"#) == true }
+            let status = try await server.get("/v1/reactors")
+            #expect(status.json["reactors"] == [["name": "hook", "checkpoint": 3, "lag": ["events": 0], "parked": 1]], "\(status.body)")
+            let parked = try await server.get("/v1/reactors/hook/parked")
+            guard case .array(let events)? = parked.json["parked"], case .string(let id)? = events.first?["eventId"] else { Issue.record("\(parked.body)"); return }
+            #expect(events.first?["attempts"] == 2 && events.first?["position"] == 2)
+            #expect(try await server.request(.POST, "/v1/reactors/hook/parked/\(id)/skip").status == 200)
+            #expect(try await server.request(.POST, "/v1/reactors/hook/parked/\(id)/skip").status == 404)
+            #expect(try await server.get("/v1/reactors/hook/parked").json["parked"] == [])
+            #expect(try await server.get("/v1/reactors/nothing/parked").status == 404)
+        }
+    }
+}

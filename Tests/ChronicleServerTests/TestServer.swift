@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ChronicleCore
+import ChronicleReactors
 import ChronicleServer
 import ChronicleSQLite
 import ChronicleTesting
@@ -68,6 +69,7 @@ func withServer<T: Sendable>(
     dataDirectory: String? = nil,
     projection: (any Projection)? = nil,
     snapshotInterval: Int = 100,
+    reactors: [Reactor] = [],
     _ body: @escaping @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
@@ -76,10 +78,11 @@ func withServer<T: Sendable>(
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     var configuration = configuration
     configuration.port = 0
-    let server = ChronicleServer(store: store, configuration: configuration, logger: serverTestLogger, documents: projection == nil ? nil : store, projection: projection, onListening: { port in
+    let server = ChronicleServer(store: store, configuration: configuration, logger: serverTestLogger, documents: projection == nil ? nil : store, projection: projection, reactors: reactors.map(\.name), onListening: { port in
         portContinuation.yield(port)
     })
-    let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: serverTestLogger))
+    let runners: [any Service] = reactors.map { ReactorRunner(store: store, reactor: $0, logger: serverTestLogger) }
+    let group = ServiceGroup(configuration: .init(services: [server] + runners, gracefulShutdownSignals: [], logger: serverTestLogger))
     let http = HTTPClient(eventLoopGroupProvider: .singleton)
     do {
         let result = try await withThrowingTaskGroup(of: T?.self) { tasks in

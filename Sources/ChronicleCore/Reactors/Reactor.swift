@@ -122,6 +122,8 @@ public struct ParkedEvent: Sendable, Hashable {
 public protocol ReactorStore: EventStore {
     /// The reactor's checkpoint; a new reactor starts at the head (or at 0 if `fromBeginning`).
     func reactorCheckpoint(_ reactor: String, fromBeginning: Bool) async throws -> Int64
+    /// The reactor's checkpoint, or `nil` if it has not started yet (reads only).
+    func reactorPosition(_ reactor: String) async throws -> Int64?
     /// Appends `outcomes` (if any) and moves the checkpoint from `checkpoint` to `through`, in
     /// one transaction; does nothing if the checkpoint is no longer `checkpoint`.
     func completeReaction(_ reactor: String, after checkpoint: Int64, through: Int64, outcomes: [ReactorOutcome]) async throws

@@ -32,6 +32,9 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
         return start
     }
 
+    /// A reactor's checkpoint if it started; see ``ReactorStore/reactorPosition(_:)``.
+    public func reactorPosition(_ reactor: String) -> Int64? { reactorCheckpoints[reactor] }
+
     /// Appends a reaction's outcomes and moves the checkpoint together; see
     /// ``ReactorStore/completeReaction(_:after:through:outcomes:)``.
     public func completeReaction(_ reactor: String, after expected: Int64, through: Int64, outcomes: [ReactorOutcome]) throws {

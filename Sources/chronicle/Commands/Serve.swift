@@ -1,6 +1,8 @@
 import ArgumentParser
 import ChronicleCore
+import AsyncHTTPClient
 import ChronicleProjections
+import ChronicleReactors
 import ChronicleServer
 import ChronicleSQLite
 import Foundation
@@ -63,6 +65,7 @@ struct Serve: AsyncParsableCommand {
         let server = ChronicleServer(
             store: store, configuration: settings, logger: logger,
             documents: projection == nil ? nil : store, projection: projection, lifecycle: lifecycle,
+            reactors: (projection?.schema.reactors.keys).map(Array.init) ?? [],
             storeSize: { Self.fileSize(path) },
             onListening: { port in
                 Output.progress("Chronicle is serving http://\(host):\(port) on \(directory) (press Ctrl-C to stop)")
@@ -72,9 +75,24 @@ struct Serve: AsyncParsableCommand {
         if projection != nil && lifecycle == .async {
             services.append(ProjectionRunner(store: store, logger: logger))
         }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        for (name, definition) in projection?.schema.reactors ?? [:] {
+            let reactor = Reactor(
+                name: name, filter: LogFilter(types: Set(definition.types)), startsAtBeginning: definition.fromBeginning,
+                maximumAttempts: definition.attempts, backoff: definition.backoff,
+                handler: Webhook(url: definition.url, timeout: definition.timeout, secret: definition.secret).handler(client: http)
+            )
+            services.append(ReactorRunner(store: store, reactor: reactor, logger: logger))
+        }
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = settings.shutdownGracePeriod
-        try await ServiceGroup(configuration: group).run()
+        do {
+            try await ServiceGroup(configuration: group).run()
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
         Output.progress("Chronicle stopped.")
     }
 

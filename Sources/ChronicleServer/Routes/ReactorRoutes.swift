@@ -1,0 +1,50 @@
+import ChronicleCore
+import Foundation
+import Hummingbird
+
+extension ChronicleServer {
+    func registerReactorRoutes(on router: Router<ChronicleRequestContext>) {
+        let names = reactors
+        let store = store as? any ReactorStore
+
+        @Sendable func reactorStore(_ name: String? = nil) throws -> any ReactorStore {
+            guard let store, name.map(names.contains) ?? true else {
+                throw Problem(.notFound, code: "reactor-not-found", title: "Reactor not found", detail: "There is no reactor named \(name ?? ""). See /v1/reactors.")
+            }
+            return store
+        }
+
+        router.get("/v1/reactors") { _, context in
+            try context.require(.read)
+            guard let store, !names.isEmpty else { return json(.ok, #"{"reactors":[]}"#) }
+            let head = try await store.headPosition()
+            var entries: [String] = []
+            for name in names.sorted() {
+                let position = try await store.reactorPosition(name)
+                let parked = try await store.parkedEvents(name).count
+                entries.append("{\"name\":\(name.jsonQuoted),\"checkpoint\":\(position.map(String.init) ?? "null"),\"lag\":{\"events\":\(position.map { head - $0 } ?? 0)},\"parked\":\(parked)}")
+            }
+            return json(.ok, "{\"reactors\":[\(entries.joined(separator: ","))]}")
+        }
+
+        router.get("/v1/reactors/{name}/parked") { _, context in
+            try context.require(.read)
+            let name = try context.parameters.decoded("name")
+            let parked = try await reactorStore(name).parkedEvents(name)
+            let entries = parked.map { "{\"eventId\":\"\($0.eventID.uuidString.lowercased())\",\"position\":\($0.position),\"attempts\":\($0.attempts),\"error\":\($0.error.jsonQuoted),\"parkedAt\":\"\(Timestamp.iso8601(microseconds: $0.parkedAtMicroseconds))\"}" }
+            return json(.ok, "{\"reactor\":\(name.jsonQuoted),\"parked\":[\(entries.joined(separator: ","))]}")
+        }
+
+        router.post("/v1/reactors/{name}/parked/{id}/skip") { _, context in
+            try context.require(.admin)
+            let name = try context.parameters.decoded("name")
+            guard let id = UUID(uuidString: try context.parameters.decoded("id")) else {
+                throw Problem.invalid("The event id in the path is not a UUID.")
+            }
+            guard let skipped = try await reactorStore(name).unpark(name, eventID: id) else {
+                throw Problem(.notFound, code: "parked-event-not-found", title: "Parked event not found", detail: "Reactor \(name) has no parked event \(id.uuidString.lowercased()).")
+            }
+            return json(.ok, "{\"reactor\":\(name.jsonQuoted),\"skipped\":\"\(skipped.eventID.uuidString.lowercased())\",\"position\":\(skipped.position)}")
+        }
+    }
+}

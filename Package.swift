@@ -84,6 +84,7 @@ let package = Package(
             dependencies: [
                 "ChronicleCore",
                 "ChronicleProjections",
+                "ChronicleReactors",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

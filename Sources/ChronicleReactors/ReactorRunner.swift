@@ -39,8 +39,11 @@ public struct ReactorRunner: Service {
                 if checkpoint < 0 { checkpoint = try await store.reactorCheckpoint(reactor.name, fromBeginning: reactor.startsAtBeginning) }
                 let page = try await store.readLog(after: checkpoint, limit: 100, filter: reactor.filter)
                 for event in page.events {
-                    try await deliver(event, after: checkpoint)
-                    checkpoint = event.position
+                    // Chronicle's own events ($streamDeleted, $reactorParked) only go to reactors that name them.
+                    if !(event.stream.isReserved && !reactor.filter.types.contains(event.type)) {
+                        try await deliver(event, after: checkpoint)
+                        checkpoint = event.position
+                    }
                 }
                 if page.scannedThrough > checkpoint {
                     try await store.completeReaction(reactor.name, after: checkpoint, through: page.scannedThrough, outcomes: [])
@@ -75,7 +78,7 @@ public struct ReactorRunner: Service {
                 statistics.record(failure: true)
                 if attempt >= reactor.maximumAttempts || error is PermanentReactorFailure {
                     logger.warning("Parked an event", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.position": "\(event.position)", "chronicle.error": "\(error)"])
-                    try await store.park(ParkedEvent(reactor: reactor.name, position: event.position, eventID: event.id, attempts: attempt, error: "\(error)", parkedAtMicroseconds: Timestamp.now()), after: checkpoint)
+                    try await store.park(ParkedEvent(reactor: reactor.name, position: event.position, eventID: event.id, attempts: attempt, error: "\(error)", parkedAtMicroseconds: Timestamp.now()), trigger: event, after: checkpoint)
                     statistics.record(parked: true)
                     return
                 }
@@ -85,6 +88,33 @@ public struct ReactorRunner: Service {
             try await store.completeReaction(reactor.name, after: checkpoint, through: event.position, outcomes: Reactor.correlated(outcomes, trigger: event))
             statistics.record(failure: false)
             return
+        }
+    }
+}
+
+extension Reactor {
+    /// Delivers a parked event once more (an operator's retry): on success appends its
+    /// outcomes and returns `true`; on failure parks it again with one more attempt and
+    /// returns `false`. The caller removes it from the parked list first (`unpark`).
+    public func retry(_ parked: ParkedEvent, in store: any ReactorStore) async throws -> Bool {
+        let page = try await store.readLog(after: parked.position - 1, limit: 1, filter: LogFilter())
+        guard let event = page.events.first, event.id == parked.eventID else {
+            throw ChronicleError(.streamNotFound, "The parked event \(parked.eventID) is no longer in the log (its stream was hard-deleted).")
+        }
+        let attempt = parked.attempts + 1
+        do {
+            let outcomes = try await handler(ReactorDelivery(event: event, idempotencyKey: "\(name):\(event.id.uuidString.lowercased())", attempt: attempt))
+            for outcome in Reactor.correlated(outcomes, trigger: event) {
+                try await store.append(to: outcome.stream, outcome.events)
+            }
+            return true
+        } catch {
+            var again = parked
+            again.attempts = attempt
+            again.error = "\(error)"
+            again.parkedAtMicroseconds = Timestamp.now()
+            try await store.park(again, trigger: event, after: nil)
+            return false
         }
     }
 }

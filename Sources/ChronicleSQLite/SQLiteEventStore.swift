@@ -197,19 +197,32 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
         notifier.advance(to: head)
     }
 
-    /// Parks an event and moves the checkpoint past it; see ``ReactorStore/park(_:after:)``.
-    public func park(_ parked: ParkedEvent, after checkpoint: Int64) async throws {
+    /// Parks an event (recording `$reactorParked`) and moves the checkpoint; see ``ReactorStore/park(_:trigger:after:)``.
+    public func park(_ parked: ParkedEvent, trigger: RecordedEvent, after checkpoint: Int64?) async throws {
+        let projection = configuration.lifecycle == .inline ? configuration.projection : nil
+        let snapshotInterval = configuration.snapshotInterval
+        let head: Int64
         do {
-            try await pool.write { db in
-                let stored = try Int64.fetchOne(db, sql: "SELECT position FROM reactors WHERE name = ?", arguments: [parked.reactor])
-                guard stored == checkpoint else { return }
+            head = try await pool.write { db -> Int64 in
+                if let checkpoint {
+                    let stored = try Int64.fetchOne(db, sql: "SELECT position FROM reactors WHERE name = ?", arguments: [parked.reactor])
+                    guard stored == checkpoint else { return 0 }
+                    try db.execute(sql: "UPDATE reactors SET position = ? WHERE name = ?", arguments: [parked.position, parked.reactor])
+                }
                 try db.execute(sql: "INSERT OR REPLACE INTO parked_events (reactor, position, event_id, attempts, error, parked_at) VALUES (?, ?, ?, ?, ?, ?)",
                                arguments: [parked.reactor, parked.position, SQLiteEventRow.blob(parked.eventID), parked.attempts, parked.error, parked.parkedAtMicroseconds])
-                try db.execute(sql: "UPDATE reactors SET position = ? WHERE name = ?", arguments: [parked.position, parked.reactor])
+                let last = try Self.lastEvent(db)
+                var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
+                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: try SQLiteWriteTransaction.deletionsExist(db), projection: projection, snapshotInterval: snapshotInterval)
+                let record = parked.systemEvent(trigger: trigger)
+                _ = try writer.appendSystemEvent("$reactorParked", to: .reactors, data: record.data, metadata: record.metadata, in: &transaction, now: Timestamp.now())
+                try transaction.flush()
+                return writer.head
             }
         } catch {
             throw Self.storageError(error, doing: "park an event of \(parked.reactor)")
         }
+        notifier.advance(to: head)
     }
 
     /// A reactor's parked events; see ``ReactorStore/parkedEvents(_:)``.

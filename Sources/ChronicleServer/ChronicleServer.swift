@@ -27,7 +27,7 @@ public struct ChronicleServer: Service {
     public let metrics: ServerMetrics
     let storeSize: @Sendable () -> Int64?
     let entities: EntityReads?
-    let reactors: [String]
+    let reactors: [Reactor]
     let projectionRuns = ProjectionRuns()
     let onListening: @Sendable (Int) async -> Void
     let shutdown = CommitNotifier()
@@ -38,7 +38,8 @@ public struct ChronicleServer: Service {
     ///   - documents: where the inline projection's documents are read (usually the store).
     ///   - projection: the projection, for time travel and history (`/v1/entities`).
     ///   - lifecycle: how the store applies it (shown in `/v1/projections`).
-    ///   - reactors: the names of the reactors running on the store (shown in `/v1/reactors`).
+    ///   - reactors: the reactors running on the store (shown in `/v1/reactors`; their handlers
+    ///     serve retries of parked events).
     ///   - storeSize: reports the store's size on disk for `/metrics`, if known.
     ///   - onListening: called with the bound port once the server accepts connections.
     public init(
@@ -49,7 +50,7 @@ public struct ChronicleServer: Service {
         documents: (any DocumentStore)? = nil,
         projection: (any Projection)? = nil,
         lifecycle: ProjectionLifecycle = .inline,
-        reactors: [String] = [],
+        reactors: [Reactor] = [],
         storeSize: @escaping @Sendable () -> Int64? = { nil },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
@@ -120,6 +121,7 @@ public struct ChronicleServer: Service {
         "GET /v1/projections", "GET /v1/projections/{name}", "POST /v1/projections/{name}/rebuild",
         "GET /v1/correlations/{id}", "POST /v1/events/{type}",
         "GET /v1/reactors", "GET /v1/reactors/{name}/parked", "POST /v1/reactors/{name}/parked/{id}/skip",
+        "POST /v1/reactors/{name}/parked/{id}/retry",
     ]
 
     func registerRoutes(on router: Router<ChronicleRequestContext>) {

@@ -1630,6 +1630,66 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/reactors/{name}/parked/{id}/retry": {
+   "parameters": [
+    {
+     "name": "name",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string",
+      "format": "uuid"
+     }
+    }
+   ],
+   "post": {
+    "summary": "Retry a parked event now (role admin)",
+    "description": "Delivers it once more; on success its outcomes are appended, on failure it is parked again with one more attempt.",
+    "responses": {
+     "200": {
+      "description": "Retried; `delivered` says how it went.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "reactor": {
+           "type": "string"
+          },
+          "retried": {
+           "type": "string"
+          },
+          "delivered": {
+           "type": "boolean"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
   }
  },
  "components": {

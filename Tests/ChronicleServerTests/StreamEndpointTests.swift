@@ -205,12 +205,15 @@ struct ReactorEndpointTests {
         }
         try await withServer(reactors: [reactor]) { server in
             _ = try await server.post("/v1/streams/job-1", #"[{"type":"Fine"},{"type":"Broken"},{"type":"Fine"}]"#)
-            try await poll { try await server.get("/v1/reactors").json["reactors"]?.canonicalText.contains(#""checkpoint":3"#) == true }
+            // Three events, then the $reactorParked record of the broken one: the reactor passes all four.
+            try await poll { try await server.get("/v1/reactors").json["reactors"]?.canonicalText.contains(#""checkpoint":4"#) == true }
             let status = try await server.get("/v1/reactors")
-            #expect(status.json["reactors"] == [["name": "hook", "checkpoint": 3, "lag": ["events": 0], "parked": 1]], "\(status.body)")
+            #expect(status.json["reactors"] == [["name": "hook", "checkpoint": 4, "lag": ["events": 0], "parked": 1]], "\(status.body)")
             let parked = try await server.get("/v1/reactors/hook/parked")
             guard case .array(let events)? = parked.json["parked"], case .string(let id)? = events.first?["eventId"] else { Issue.record("\(parked.body)"); return }
             #expect(events.first?["attempts"] == 2 && events.first?["position"] == 2)
+            let retried = try await server.request(.POST, "/v1/reactors/hook/parked/\(id)/retry")
+            #expect(retried.status == 200 && retried.json["delivered"] == false, "still broken: parked again")
             #expect(try await server.request(.POST, "/v1/reactors/hook/parked/\(id)/skip").status == 200)
             #expect(try await server.request(.POST, "/v1/reactors/hook/parked/\(id)/skip").status == 404)
             #expect(try await server.get("/v1/reactors/hook/parked").json["parked"] == [])

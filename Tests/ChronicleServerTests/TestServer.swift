@@ -78,7 +78,7 @@ func withServer<T: Sendable>(
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     var configuration = configuration
     configuration.port = 0
-    let server = ChronicleServer(store: store, configuration: configuration, logger: serverTestLogger, documents: projection == nil ? nil : store, projection: projection, reactors: reactors.map(\.name), onListening: { port in
+    let server = ChronicleServer(store: store, configuration: configuration, logger: serverTestLogger, documents: projection == nil ? nil : store, projection: projection, reactors: reactors, onListening: { port in
         portContinuation.yield(port)
     })
     let runners: [any Service] = reactors.map { ReactorRunner(store: store, reactor: $0, logger: serverTestLogger) }

@@ -82,4 +82,6 @@ public struct StreamName: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     /// The stream where Chronicle records stream deletions (`$streams`).
     public static let deletions = try! StreamName(validating: "$streams", allowReserved: true)
+    /// The stream where Chronicle records events parked by reactors (`$reactors`).
+    public static let reactors = try! StreamName(validating: "$reactors", allowReserved: true)
 }

@@ -127,12 +127,29 @@ public protocol ReactorStore: EventStore {
     /// Appends `outcomes` (if any) and moves the checkpoint from `checkpoint` to `through`, in
     /// one transaction; does nothing if the checkpoint is no longer `checkpoint`.
     func completeReaction(_ reactor: String, after checkpoint: Int64, through: Int64, outcomes: [ReactorOutcome]) async throws
-    /// Parks an event and moves the checkpoint past it, in one transaction.
-    func park(_ parked: ParkedEvent, after checkpoint: Int64) async throws
+    /// Parks an event and, with `checkpoint`, moves the reactor's checkpoint past it, in one
+    /// transaction that also appends a `$reactorParked` event (to `$reactors`, with the
+    /// trigger's correlation id) so the client that caused it can be told.
+    func park(_ parked: ParkedEvent, trigger: RecordedEvent, after checkpoint: Int64?) async throws
     /// The reactor's parked events, oldest first.
     func parkedEvents(_ reactor: String) async throws -> [ParkedEvent]
     /// Removes a parked event (to skip it, or before retrying it); `nil` if there was none.
     func unpark(_ reactor: String, eventID: UUID) async throws -> ParkedEvent?
+}
+
+extension ParkedEvent {
+    /// The data and metadata of the `$reactorParked` event that records it.
+    public func systemEvent(trigger: RecordedEvent) -> (data: JSONValue, metadata: JSONValue) {
+        let data: JSONValue = [
+            "reactor": .string(reactor), "eventId": .string(eventID.uuidString.lowercased()), "position": .integer(position),
+            "stream": .string(trigger.stream.rawValue), "type": .string(trigger.type), "attempts": .integer(Int64(attempts)), "error": .string(error),
+        ]
+        let metadata: JSONValue = [
+            "correlationId": trigger.metadata["correlationId"] ?? .string(trigger.id.uuidString.lowercased()),
+            "causationId": .string(trigger.id.uuidString.lowercased()),
+        ]
+        return (data, metadata)
+    }
 }
 
 /// Thrown by a handler when retrying cannot help (a webhook's `400`): the event is parked at once.

@@ -48,11 +48,18 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
         reactorCheckpoints[reactor] = through
     }
 
-    /// Parks an event and moves the checkpoint past it; see ``ReactorStore/park(_:after:)``.
-    public func park(_ event: ParkedEvent, after expected: Int64) {
-        guard reactorCheckpoints[event.reactor] == expected else { return }
+    /// Parks an event (recording `$reactorParked`) and moves the checkpoint; see ``ReactorStore/park(_:trigger:after:)``.
+    public func park(_ event: ParkedEvent, trigger: RecordedEvent, after expected: Int64?) throws {
+        if let expected {
+            guard reactorCheckpoints[event.reactor] == expected else { return }
+            reactorCheckpoints[event.reactor] = event.position
+        }
+        parked[event.reactor, default: []].removeAll { $0.eventID == event.eventID }
         parked[event.reactor, default: []].append(event)
-        reactorCheckpoints[event.reactor] = event.position
+        let record = event.systemEvent(trigger: trigger)
+        _ = try write { writer, transaction in
+            try writer.appendSystemEvent("$reactorParked", to: .reactors, data: record.data, metadata: record.metadata, in: &transaction, now: Timestamp.now())
+        }
     }
 
     /// A reactor's parked events; see ``ReactorStore/parkedEvents(_:)``.

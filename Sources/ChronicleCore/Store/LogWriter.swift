@@ -128,13 +128,19 @@ public struct LogWriter: Sendable {
             try transaction.purge(stream)
         }
         try transaction.save(StreamInfo(stream: stream, revision: revision, status: mode == .hard ? .tombstoned : .softDeleted))
-        let log = StreamName.deletions
-        let logRevision = (try transaction.stream(log)?.revision ?? -1) + 1
         let data: JSONValue = ["stream": .string(stream.rawValue), "mode": .string(mode.rawValue), "revision": .integer(revision)]
-        let event = PreparedEvent(unchecked: .timeOrdered(), type: "$streamDeleted", data: data.canonicalText, metadata: "{}")
-        let stored = record(event, stream: log, revision: logRevision, recordedAt: max(now, lastRecordedAt))
-        try transaction.insert(stored, stream: StreamInfo(stream: log, revision: logRevision, status: .active))
+        let stored = try appendSystemEvent("$streamDeleted", to: .deletions, data: data, in: &transaction, now: now)
         return DeleteResult(stream: stream, revision: revision, position: stored.position)
+    }
+
+    /// Appends one of Chronicle's own events (a `$` type to a `$` stream), which users cannot
+    /// append: deletions, parked reactor events.
+    public mutating func appendSystemEvent(_ type: String, to stream: StreamName, data: JSONValue, metadata: JSONValue = [:], in transaction: inout some EventStoreTransaction, now: Int64) throws -> RecordedEvent {
+        let revision = (try transaction.stream(stream)?.revision ?? -1) + 1
+        let event = PreparedEvent(unchecked: .timeOrdered(), type: type, data: data.canonicalText, metadata: metadata.canonicalText)
+        let stored = record(event, stream: stream, revision: revision, recordedAt: max(now, lastRecordedAt))
+        try transaction.insert(stored, stream: StreamInfo(stream: stream, revision: revision, status: .active))
+        return stored
     }
 
     private mutating func record(_ event: PreparedEvent, stream: StreamName, revision: Int64, recordedAt: Int64) -> RecordedEvent {

@@ -1,10 +1,12 @@
 import ChronicleCore
+import ChronicleReactors
 import Foundation
 import Hummingbird
 
 extension ChronicleServer {
     func registerReactorRoutes(on router: Router<ChronicleRequestContext>) {
-        let names = reactors
+        let reactors = reactors
+        let names = reactors.map(\.name)
         let store = store as? any ReactorStore
 
         @Sendable func reactorStore(_ name: String? = nil) throws -> any ReactorStore {
@@ -45,6 +47,20 @@ extension ChronicleServer {
                 throw Problem(.notFound, code: "parked-event-not-found", title: "Parked event not found", detail: "Reactor \(name) has no parked event \(id.uuidString.lowercased()).")
             }
             return json(.ok, "{\"reactor\":\(name.jsonQuoted),\"skipped\":\"\(skipped.eventID.uuidString.lowercased())\",\"position\":\(skipped.position)}")
+        }
+
+        router.post("/v1/reactors/{name}/parked/{id}/retry") { _, context in
+            try context.require(.admin)
+            let name = try context.parameters.decoded("name")
+            guard let id = UUID(uuidString: try context.parameters.decoded("id")) else {
+                throw Problem.invalid("The event id in the path is not a UUID.")
+            }
+            let store = try reactorStore(name)
+            guard let reactor = reactors.first(where: { $0.name == name }), let parked = try await store.unpark(name, eventID: id) else {
+                throw Problem(.notFound, code: "parked-event-not-found", title: "Parked event not found", detail: "Reactor \(name) has no parked event \(id.uuidString.lowercased()).")
+            }
+            let delivered = try await reactor.retry(parked, in: store)
+            return json(.ok, "{\"reactor\":\(name.jsonQuoted),\"retried\":\"\(id.uuidString.lowercased())\",\"delivered\":\(delivered)}")
         }
     }
 }

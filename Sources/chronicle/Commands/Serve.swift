@@ -61,11 +61,19 @@ struct Serve: AsyncParsableCommand {
         }
         let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection, lifecycle: lifecycle), logger: logger)
         let path = store.path
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let reactors = (projection?.schema.reactors ?? [:]).sorted { $0.key < $1.key }.map { name, definition in
+            Reactor(
+                name: name, filter: LogFilter(types: Set(definition.types)), startsAtBeginning: definition.fromBeginning,
+                maximumAttempts: definition.attempts, backoff: definition.backoff,
+                handler: Webhook(url: definition.url, timeout: definition.timeout, secret: definition.secret).handler(client: http)
+            )
+        }
         let host = settings.host
         let server = ChronicleServer(
             store: store, configuration: settings, logger: logger,
             documents: projection == nil ? nil : store, projection: projection, lifecycle: lifecycle,
-            reactors: (projection?.schema.reactors.keys).map(Array.init) ?? [],
+            reactors: reactors,
             storeSize: { Self.fileSize(path) },
             onListening: { port in
                 Output.progress("Chronicle is serving http://\(host):\(port) on \(directory) (press Ctrl-C to stop)")
@@ -75,13 +83,7 @@ struct Serve: AsyncParsableCommand {
         if projection != nil && lifecycle == .async {
             services.append(ProjectionRunner(store: store, logger: logger))
         }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        for (name, definition) in projection?.schema.reactors ?? [:] {
-            let reactor = Reactor(
-                name: name, filter: LogFilter(types: Set(definition.types)), startsAtBeginning: definition.fromBeginning,
-                maximumAttempts: definition.attempts, backoff: definition.backoff,
-                handler: Webhook(url: definition.url, timeout: definition.timeout, secret: definition.secret).handler(client: http)
-            )
+        for reactor in reactors {
             services.append(ReactorRunner(store: store, reactor: reactor, logger: logger))
         }
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

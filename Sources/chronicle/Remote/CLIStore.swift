@@ -249,6 +249,16 @@ struct RemoteCLIStore: CLIStore {
         try await json(.GET, "/v1/projections")
     }
 
+    /// A GET of the API, as JSON.
+    func get(_ path: String) async throws -> JSONValue {
+        try await json(.GET, path)
+    }
+
+    /// A POST of the API without a body, as JSON.
+    func post(_ path: String) async throws -> JSONValue {
+        try await json(.POST, path, body: "{}")
+    }
+
     func rebuild(_ name: String) async throws -> JSONValue {
         try await json(.POST, "/v1/projections/\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)/rebuild", body: "{}")
     }

@@ -1,0 +1,92 @@
+import ArgumentParser
+import ChronicleCore
+import Foundation
+
+struct Reactors: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reactors of a running server: status, parked events, retry, skip.",
+        discussion: "Reactors run in `chronicle serve` (declared under reactors: in the schema), so these commands need --server.",
+        subcommands: [List.self, Parked.self, Retry.self, Skip.self]
+    )
+
+    struct Connection: ParsableArguments {
+        @Option(help: ArgumentHelp("The server (or set CHRONICLE_SERVER).", valueName: "url"))
+        var server: String?
+
+        @Option(help: ArgumentHelp("The API key (or set CHRONICLE_API_KEY).", valueName: "key"))
+        var apiKey: String?
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func withServer<T>(_ body: (RemoteCLIStore) async throws -> T) async throws -> T {
+            let environment = ProcessInfo.processInfo.environment
+            guard let server = server ?? environment["CHRONICLE_SERVER"] else {
+                throw CommandFailure(message: "reactors run in a server: give --server URL.", exitCode: 64)
+            }
+            return try await RemoteCLIStore.with(server: server, apiKey: apiKey ?? environment["CHRONICLE_API_KEY"], body)
+        }
+    }
+
+    static func path(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Each reactor: checkpoint, lag, parked events.")
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            let answer = try await connection.withServer { try await $0.get("/v1/reactors") }
+            if connection.json { return Output.line(answer.canonicalText) }
+            guard case .array(let reactors)? = answer["reactors"], !reactors.isEmpty else { return Output.line("no reactors") }
+            for reactor in reactors {
+                Output.line("\(plain(reactor["name"]))\tcheckpoint \(plain(reactor["checkpoint"]))\tlag \(plain(reactor["lag"]?["events"])) events\tparked \(plain(reactor["parked"]))")
+            }
+        }
+    }
+
+    struct Parked: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A reactor's parked events, with their last error.")
+        @Argument(help: "The reactor.") var name: String
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            let answer = try await connection.withServer { try await $0.get("/v1/reactors/\(Reactors.path(name))/parked") }
+            if connection.json { return Output.line(answer.canonicalText) }
+            guard case .array(let parked)? = answer["parked"] else { return }
+            for event in parked {
+                Output.line("\(plain(event["eventId"]))\t@\(plain(event["position"]))\t\(plain(event["attempts"])) attempts\t\(plain(event["parkedAt"]))\t\(plain(event["error"]))")
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Deliver a parked event once more (parked again if it fails).")
+        @Argument(help: "The reactor.") var name: String
+        @Argument(help: "The parked event's id.") var id: String
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            let answer = try await connection.withServer { try await $0.post("/v1/reactors/\(Reactors.path(name))/parked/\(Reactors.path(id))/retry") }
+            if connection.json { return Output.line(answer.canonicalText) }
+            if answer["delivered"] == true {
+                Output.line("delivered \(id)")
+            } else {
+                throw CommandFailure(message: "the retry of \(id) failed; it is parked again (see chronicle reactors parked \(name)).")
+            }
+        }
+    }
+
+    struct Skip: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a parked event without delivering it.")
+        @Argument(help: "The reactor.") var name: String
+        @Argument(help: "The parked event's id.") var id: String
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            let answer = try await connection.withServer { try await $0.post("/v1/reactors/\(Reactors.path(name))/parked/\(Reactors.path(id))/skip") }
+            Output.line(connection.json ? answer.canonicalText : "skipped \(id)")
+        }
+    }
+}

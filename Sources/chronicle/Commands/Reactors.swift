@@ -61,32 +61,40 @@ struct Reactors: AsyncParsableCommand {
         }
     }
 
-    struct Retry: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Deliver a parked event once more (parked again if it fails).")
+    /// The arguments of the commands acting on one parked event.
+    struct ParkedEventArguments: ParsableArguments {
         @Argument(help: "The reactor.") var name: String
         @Argument(help: "The parked event's id.") var id: String
         @OptionGroup var connection: Connection
 
+        /// `POST /v1/reactors/{name}/parked/{id}/{action}`.
+        func post(_ action: String) async throws -> JSONValue {
+            try await connection.withServer { try await $0.post("/v1/reactors/\(Reactors.path(name))/parked/\(Reactors.path(id))/\(action)") }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Deliver a parked event once more (parked again if it fails).")
+        @OptionGroup var event: ParkedEventArguments
+
         func run() async throws {
-            let answer = try await connection.withServer { try await $0.post("/v1/reactors/\(Reactors.path(name))/parked/\(Reactors.path(id))/retry") }
-            if connection.json { return Output.line(answer.canonicalText) }
+            let answer = try await event.post("retry")
+            if event.connection.json { return Output.line(answer.canonicalText) }
             if answer["delivered"] == true {
-                Output.line("delivered \(id)")
+                Output.line("delivered \(event.id)")
             } else {
-                throw CommandFailure(message: "the retry of \(id) failed; it is parked again (see chronicle reactors parked \(name)).")
+                throw CommandFailure(message: "the retry of \(event.id) failed; it is parked again (see chronicle reactors parked \(event.name)).")
             }
         }
     }
 
     struct Skip: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a parked event without delivering it.")
-        @Argument(help: "The reactor.") var name: String
-        @Argument(help: "The parked event's id.") var id: String
-        @OptionGroup var connection: Connection
+        @OptionGroup var event: ParkedEventArguments
 
         func run() async throws {
-            let answer = try await connection.withServer { try await $0.post("/v1/reactors/\(Reactors.path(name))/parked/\(Reactors.path(id))/skip") }
-            Output.line(connection.json ? answer.canonicalText : "skipped \(id)")
+            let answer = try await event.post("skip")
+            Output.line(event.connection.json ? answer.canonicalText : "skipped \(event.id)")
         }
     }
 }

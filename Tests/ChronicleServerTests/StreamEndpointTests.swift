@@ -197,7 +197,7 @@ struct CorrelationTests {
 struct ReactorEndpointTests {
     struct Broken: Error {}
 
-    @Test("reactor status, parked events, and skipping one")
+    @Test("reactor status, metrics, parked events, and skipping one")
     func reactors() async throws {
         let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 2, backoff: .milliseconds(1)) { delivery in
             if delivery.event.type == "Broken" { throw Broken() }
@@ -209,6 +209,10 @@ struct ReactorEndpointTests {
             try await poll { try await server.get("/v1/reactors").json["reactors"]?.canonicalText.contains(#""checkpoint":4"#) == true }
             let status = try await server.get("/v1/reactors")
             #expect(status.json["reactors"] == [["name": "hook", "checkpoint": 4, "lag": ["events": 0], "parked": 1]], "\(status.body)")
+            let metrics = try await server.get("/metrics").body
+            #expect(metrics.contains(#"chronicle_reactor_checkpoint_position{reactor="hook"} 4"#), "\(metrics)")
+            #expect(metrics.contains(#"chronicle_reactor_lag_events{reactor="hook"} 0"#))
+            #expect(metrics.contains(#"chronicle_reactor_parked_events{reactor="hook"} 1"#))
             let parked = try await server.get("/v1/reactors/hook/parked")
             guard case .array(let events)? = parked.json["parked"], case .string(let id)? = events.first?["eventId"] else { Issue.record("\(parked.body)"); return }
             #expect(events.first?["attempts"] == 2 && events.first?["position"] == 2)
@@ -217,6 +221,7 @@ struct ReactorEndpointTests {
             #expect(try await server.request(.POST, "/v1/reactors/hook/parked/\(id)/skip").status == 200)
             #expect(try await server.request(.POST, "/v1/reactors/hook/parked/\(id)/skip").status == 404)
             #expect(try await server.get("/v1/reactors/hook/parked").json["parked"] == [])
+            #expect(try await server.get("/metrics").body.contains(#"chronicle_reactor_parked_events{reactor="hook"} 0"#))
             #expect(try await server.get("/v1/reactors/nothing/parked").status == 404)
         }
     }

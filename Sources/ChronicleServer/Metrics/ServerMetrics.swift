@@ -42,6 +42,12 @@ public final class ServerMetrics: Sendable {
         .init(namespace: "chronicle", metricName: "store_size", unitName: "bytes", helpText: "Size of the store on disk.")
     }
 
+    private static var reactorDescriptors: (checkpoint: MetricNameDescriptor, lag: MetricNameDescriptor, parked: MetricNameDescriptor) { (
+        checkpoint: MetricNameDescriptor(namespace: "chronicle", metricName: "reactor_checkpoint_position", unitName: "", helpText: "Position of the last event a reactor is done with."),
+        lag: MetricNameDescriptor(namespace: "chronicle", metricName: "reactor_lag_events", unitName: "", helpText: "Events in the log after a reactor's checkpoint."),
+        parked: MetricNameDescriptor(namespace: "chronicle", metricName: "reactor_parked_events", unitName: "", helpText: "Events a reactor gave up on, waiting for retry or skip.")
+    ) }
+
     private static let durationBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
         .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
@@ -93,6 +99,13 @@ public final class ServerMetrics: Sendable {
         if let size {
             registry.makeGauge(descriptor: storeSizeDescriptor).set(to: Double(size))
         }
+    }
+
+    func recordReactor(_ status: ReactorStatus) {
+        let labels = [("reactor", status.name)]
+        registry.makeGauge(descriptor: Self.reactorDescriptors.checkpoint, labels: labels).set(to: Double(status.checkpoint ?? 0))
+        registry.makeGauge(descriptor: Self.reactorDescriptors.lag, labels: labels).set(to: Double(status.lag))
+        registry.makeGauge(descriptor: Self.reactorDescriptors.parked, labels: labels).set(to: Double(status.parked))
     }
 
     /// The Prometheus text exposition.

@@ -3,7 +3,28 @@ import ChronicleReactors
 import Foundation
 import Hummingbird
 
+/// Where a reactor is, for `/v1/reactors` and `/metrics`.
+struct ReactorStatus {
+    var name: String
+    /// `nil` until the runner has started.
+    var checkpoint: Int64?
+    var lag: Int64
+    var parked: Int
+}
+
 extension ChronicleServer {
+    /// Each reactor's checkpoint, lag and parked count, by name.
+    func reactorStatuses() async throws -> [ReactorStatus] {
+        guard let store = store as? any ReactorStore, !reactors.isEmpty else { return [] }
+        let head = try await store.headPosition()
+        var statuses: [ReactorStatus] = []
+        for name in reactors.map(\.name).sorted() {
+            let position = try await store.reactorPosition(name)
+            statuses.append(ReactorStatus(name: name, checkpoint: position, lag: position.map { head - $0 } ?? 0, parked: try await store.parkedEvents(name).count))
+        }
+        return statuses
+    }
+
     func registerReactorRoutes(on router: Router<ChronicleRequestContext>) {
         let reactors = reactors
         let names = reactors.map(\.name)
@@ -18,13 +39,8 @@ extension ChronicleServer {
 
         router.get("/v1/reactors") { _, context in
             try context.require(.read)
-            guard let store, !names.isEmpty else { return json(.ok, #"{"reactors":[]}"#) }
-            let head = try await store.headPosition()
-            var entries: [String] = []
-            for name in names.sorted() {
-                let position = try await store.reactorPosition(name)
-                let parked = try await store.parkedEvents(name).count
-                entries.append("{\"name\":\(name.jsonQuoted),\"checkpoint\":\(position.map(String.init) ?? "null"),\"lag\":{\"events\":\(position.map { head - $0 } ?? 0)},\"parked\":\(parked)}")
+            let entries = try await self.reactorStatuses().map { status in
+                "{\"name\":\(status.name.jsonQuoted),\"checkpoint\":\(status.checkpoint.map(String.init) ?? "null"),\"lag\":{\"events\":\(status.lag)},\"parked\":\(status.parked)}"
             }
             return json(.ok, "{\"reactors\":[\(entries.joined(separator: ","))]}")
         }

@@ -204,7 +204,12 @@ struct ReactorEndpointTests {
             return []
         }
         try await withServer(reactors: [reactor]) { server in
-            _ = try await server.post("/v1/streams/job-1", #"[{"type":"Fine"},{"type":"Broken"},{"type":"Fine"}]"#)
+            _ = try await server.post("/v1/streams/job-1", #"[{"type":"Fine"},{"type":"Broken"},{"type":"Fine"}]"#, headers: [("X-Correlation-ID", "req-7")])
+            // A client following the request's correlation is pushed the failure.
+            let pushed = try await readEventStream(server, "/v1/subscribe?after=0&correlation=req-7") { events in
+                events.contains { $0.data?.contains("$reactorParked") == true }
+            }
+            #expect(pushed.compactMap(\.data).filter { $0.contains(#""type":"#) }.count == 4, "the three events and the parked record")
             // Three events, then the $reactorParked record of the broken one: the reactor passes all four.
             try await poll { try await server.get("/v1/reactors").json["reactors"]?.canonicalText.contains(#""checkpoint":4"#) == true }
             let status = try await server.get("/v1/reactors")

@@ -27,33 +27,21 @@ public struct ProjectionRunner: Service {
 
     /// Runs until graceful shutdown or cancellation.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await self.follow()
+        await cancelWhenGracefulShutdown {
+            await self.follow()
         }
     }
 
-    private func follow() async throws {
-        var backoff = Duration.milliseconds(100)
-        var checkpoint: Int64 = -1
-        while !Task.isCancelled {
-            do {
-                if checkpoint < 0 { checkpoint = try await store.projectionCheckpoint() }
-                let page = try await store.readLog(after: checkpoint, limit: pageSize, filter: LogFilter())
-                if page.scannedThrough > checkpoint {
-                    checkpoint = try await store.applyProjection(page.events, after: checkpoint, through: page.scannedThrough)
-                } else {
-                    try await store.waitForEvents(after: checkpoint)
-                }
-                backoff = .milliseconds(100)
-            } catch is CancellationError {
-                return
-            } catch {
-                if Task.isCancelled { return }
-                logger.error("Projection failed; retrying", metadata: ["chronicle.position": "\(checkpoint)", "chronicle.error": "\(error)"])
-                checkpoint = -1
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(30))
+    private func follow() async {
+        await LogFollower.run(start: { try await store.projectionCheckpoint() }, step: { checkpoint in
+            let page = try await store.readLog(after: checkpoint, limit: pageSize, filter: LogFilter())
+            guard page.scannedThrough > checkpoint else {
+                try await store.waitForEvents(after: checkpoint)
+                return checkpoint
             }
-        }
+            return try await store.applyProjection(page.events, after: checkpoint, through: page.scannedThrough)
+        }, failed: { error, checkpoint in
+            logger.error("Projection failed; retrying", metadata: ["chronicle.position": "\(checkpoint)", "chronicle.error": "\(error)"])
+        })
     }
 }

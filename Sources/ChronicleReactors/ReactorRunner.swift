@@ -26,43 +26,33 @@ public struct ReactorRunner: Service {
 
     /// Runs until graceful shutdown or cancellation.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await self.follow()
+        await cancelWhenGracefulShutdown {
+            await self.follow()
         }
     }
 
-    private func follow() async throws {
-        var checkpoint: Int64 = -1
-        var backoff = Duration.milliseconds(100)
-        while !Task.isCancelled {
-            do {
-                if checkpoint < 0 { checkpoint = try await store.reactorCheckpoint(reactor.name, fromBeginning: reactor.startsAtBeginning) }
-                let page = try await store.readLog(after: checkpoint, limit: 100, filter: reactor.filter)
-                for event in page.events {
-                    // Chronicle's own events ($streamDeleted, $reactorParked) only go to reactors that name them.
-                    if !(event.stream.isReserved && !reactor.filter.types.contains(event.type)) {
-                        try await deliver(event, after: checkpoint)
-                        checkpoint = event.position
-                    }
+    private func follow() async {
+        await LogFollower.run(start: { try await store.reactorCheckpoint(reactor.name, fromBeginning: reactor.startsAtBeginning) }, step: { start in
+            var checkpoint = start
+            let page = try await store.readLog(after: checkpoint, limit: 100, filter: reactor.filter)
+            for event in page.events {
+                // Chronicle's own events ($streamDeleted, $reactorParked) only go to reactors that name them.
+                if !(event.stream.isReserved && !reactor.filter.types.contains(event.type)) {
+                    try await deliver(event, after: checkpoint)
+                    checkpoint = event.position
                 }
-                if page.scannedThrough > checkpoint {
-                    try await store.completeReaction(reactor.name, after: checkpoint, through: page.scannedThrough, outcomes: [])
-                    checkpoint = page.scannedThrough
-                }
-                if page.events.isEmpty {
-                    try await store.waitForEvents(after: checkpoint)
-                }
-                backoff = .milliseconds(100)
-            } catch is CancellationError {
-                return
-            } catch {
-                if Task.isCancelled { return }
-                logger.error("Reactor failed; retrying", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.error": "\(error)"])
-                checkpoint = -1
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(30))
             }
-        }
+            if page.scannedThrough > checkpoint {
+                try await store.completeReaction(reactor.name, after: checkpoint, through: page.scannedThrough, outcomes: [])
+                checkpoint = page.scannedThrough
+            }
+            if page.events.isEmpty {
+                try await store.waitForEvents(after: checkpoint)
+            }
+            return checkpoint
+        }, failed: { error, _ in
+            logger.error("Reactor failed; retrying", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.error": "\(error)"])
+        })
     }
 
     private func deliver(_ event: RecordedEvent, after checkpoint: Int64) async throws {

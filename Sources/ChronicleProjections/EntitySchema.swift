@@ -98,6 +98,8 @@ public struct EntitySchema: Sendable, Hashable {
         public var backoff: Duration
         /// Whether a new reactor starts at the beginning of the log (default: at its end).
         public var fromBeginning: Bool
+        /// How many streams' events are delivered at once (events of one stream stay in order).
+        public var concurrency: Int = Reactor.defaultConcurrency
     }
 
     /// The entities, by name (the stream category).
@@ -340,8 +342,8 @@ public struct EntitySchema: Sendable, Hashable {
     }
 
     private static func reactor(_ name: String, _ fields: Node.Mapping, node: Node, fail: (Node?, String) -> ChronicleError) throws -> ReactorDefinition {
-        for (key, _) in fields where !["on", "webhook", "retry", "from"].contains(key.string ?? "") {
-            throw fail(key, "reactor \(name): unknown key \(key.string.map { $0.debugDescription } ?? "?"); a reactor has on, webhook, retry and from.")
+        for (key, _) in fields where !["on", "webhook", "retry", "from", "concurrency"].contains(key.string ?? "") {
+            throw fail(key, "reactor \(name): unknown key \(key.string.map { $0.debugDescription } ?? "?"); a reactor has on, webhook, retry, from and concurrency.")
         }
         guard let on = fields["on"]?.sequence, !on.isEmpty, on.allSatisfy({ $0.string != nil }) else {
             throw fail(fields["on"] ?? node, "reactor \(name): `on:` lists the event types it reacts to, such as [UserCreated].")
@@ -371,7 +373,15 @@ public struct EntitySchema: Sendable, Hashable {
             guard ["beginning", "end"].contains(from.string ?? "") else { throw fail(from, "reactor \(name): `from:` is beginning or end.") }
             fromBeginning = from.string == "beginning"
         }
-        return ReactorDefinition(types: on.compactMap(\.string), url: url, timeout: try duration(webhook["timeout"], .seconds(5)), secret: webhook["secret"]?.string, attempts: attempts, backoff: backoff, fromBeginning: fromBeginning)
+        var concurrency = Reactor.defaultConcurrency
+        if let node = fields["concurrency"] {
+            guard let value = node.int, (1...256).contains(value) else { throw fail(node, "reactor \(name): `concurrency:` is a number of streams from 1 to 256.") }
+            concurrency = value
+        }
+        return ReactorDefinition(
+            types: on.compactMap(\.string), url: url, timeout: try duration(webhook["timeout"], .seconds(5)), secret: webhook["secret"]?.string,
+            attempts: attempts, backoff: backoff, fromBeginning: fromBeginning, concurrency: concurrency
+        )
     }
 
     /// A YAML node as JSON: plain scalars resolve to booleans, numbers and null; quoted ones are strings.

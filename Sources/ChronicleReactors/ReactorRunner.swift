@@ -1,12 +1,16 @@
 import ChronicleCore
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// Runs one reactor as a `Service`: follows the log from the reactor's checkpoint, delivers
-/// each matching event to the handler (in log order), retries with exponential backoff and
-/// jitter, parks the event after the reactor's attempts, and on success appends the outcome
-/// events and moves the checkpoint in one transaction.
+/// each matching event to the handler, retries with exponential backoff and jitter, parks the
+/// event after the reactor's attempts, and on success appends the outcome events and moves
+/// the checkpoint in one transaction.
+///
+/// Events of one stream are delivered one after the other, in order; up to
+/// ``Reactor/concurrency`` streams are delivered at once. The checkpoint only moves past an
+/// event once every event before it is done (delivered or parked), so a restart never skips
+/// one.
 ///
 /// Delivery is at least once: a crash after the side effect but before the checkpoint moves
 /// delivers the event again, with the same ``ReactorDelivery/idempotencyKey``.
@@ -14,8 +18,9 @@ public struct ReactorRunner: Service {
     let store: any ReactorStore
     let reactor: Reactor
     let logger: Logger
-    /// What the runner has done, for status and tests.
-    public let statistics = ReactorStatistics()
+
+    /// What the runner has done (the reactor's own statistics).
+    public var statistics: ReactorStatistics { reactor.statistics }
 
     /// Creates a runner.
     public init(store: any ReactorStore, reactor: Reactor, logger: Logger) {
@@ -27,57 +32,96 @@ public struct ReactorRunner: Service {
     /// Runs until graceful shutdown or cancellation.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            await self.follow()
+            await LogFollower.run(start: {
+                try await store.reactorCheckpoint(reactor.name, fromBeginning: reactor.startsAtBeginning)
+            }, step: { start in
+                try await self.step(after: start)
+            }, failed: { error, _ in
+                logger.error("Reactor failed; retrying", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.error": "\(error)"])
+            })
         }
     }
 
-    private func follow() async {
-        await LogFollower.run(start: { try await store.reactorCheckpoint(reactor.name, fromBeginning: reactor.startsAtBeginning) }, step: { start in
-            var checkpoint = start
-            let page = try await store.readLog(after: checkpoint, limit: 100, filter: reactor.filter)
-            for event in page.events {
-                // Chronicle's own events ($streamDeleted, $reactorParked) only go to reactors that name them.
-                if !(event.stream.isReserved && !reactor.filter.types.contains(event.type)) {
-                    try await deliver(event, after: checkpoint)
-                    checkpoint = event.position
+    /// Delivers one page of the log after `start` and returns the new checkpoint.
+    private func step(after start: Int64) async throws -> Int64 {
+        let page = try await store.readLog(after: start, limit: max(256, reactor.concurrency * 16), filter: reactor.filter)
+        // Chronicle's own events ($streamDeleted, $reactorParked) only go to reactors that name them.
+        let events = page.events.filter { !$0.stream.isReserved || reactor.filter.types.contains($0.type) }
+        var checkpoint = start
+        var frontier = ReactionFrontier(positions: events.map(\.position))
+        let lanes = ReactionFrontier.lanes(events, concurrency: reactor.concurrency)
+        try await withThrowingTaskGroup(of: (lane: Int, index: Int, result: ReactionFrontier.Result).self) { group in
+            func launch(lane: Int, index: Int) {
+                let event = lanes[lane][index]
+                group.addTask { (lane, index, try await self.deliver(event)) }
+            }
+            var started = 0
+            while started < min(lanes.count, reactor.concurrency) {
+                launch(lane: started, index: 0)
+                started += 1
+            }
+            while let done = try await group.next() {
+                frontier.record(done.result, at: lanes[done.lane][done.index].position)
+                checkpoint = try await commit(frontier.takeReady(), after: checkpoint)
+                if done.index + 1 < lanes[done.lane].count {
+                    launch(lane: done.lane, index: done.index + 1)
+                } else if started < lanes.count {
+                    launch(lane: started, index: 0)
+                    started += 1
                 }
             }
-            if page.scannedThrough > checkpoint {
-                try await store.completeReaction(reactor.name, after: checkpoint, through: page.scannedThrough, outcomes: [])
-                checkpoint = page.scannedThrough
-            }
-            if page.events.isEmpty {
-                try await store.waitForEvents(after: checkpoint)
-            }
-            return checkpoint
-        }, failed: { error, _ in
-            logger.error("Reactor failed; retrying", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.error": "\(error)"])
-        })
+        }
+        if page.scannedThrough > checkpoint {
+            try await store.completeReaction(reactor.name, after: checkpoint, through: page.scannedThrough, outcomes: [])
+            checkpoint = page.scannedThrough
+        }
+        if page.events.isEmpty {
+            try await store.waitForEvents(after: checkpoint)
+        }
+        return checkpoint
     }
 
-    private func deliver(_ event: RecordedEvent, after checkpoint: Int64) async throws {
-        let key = "\(reactor.name):\(event.id.uuidString.lowercased())"
+    /// Makes the frontier's commits in order; returns the checkpoint after them.
+    private func commit(_ commits: [ReactionFrontier.Commit], after start: Int64) async throws -> Int64 {
+        var checkpoint = start
+        for commit in commits {
+            switch commit {
+            case .complete(let through, let outcomes):
+                try await store.completeReaction(reactor.name, after: checkpoint, through: through, outcomes: outcomes)
+                checkpoint = through
+            case .park(let parked, let trigger):
+                logger.warning("Parked an event", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.position": "\(parked.position)", "chronicle.error": "\(parked.error)"])
+                try await store.park(parked, trigger: trigger, after: checkpoint)
+                reactor.statistics.recordParked()
+                checkpoint = parked.position
+            }
+        }
+        return checkpoint
+    }
+
+    /// Calls the handler until it succeeds or the attempts are spent.
+    private func deliver(_ event: RecordedEvent) async throws -> ReactionFrontier.Result {
+        let statistics = reactor.statistics
+        statistics.record(inFlight: true)
+        defer { statistics.record(inFlight: false) }
+        let key = reactor.idempotencyKey(for: event)
         var attempt = 0
         while true {
             attempt += 1
             try Task.checkCancellation()
-            let outcomes: [ReactorOutcome]
             do {
-                outcomes = try await reactor.handler(ReactorDelivery(event: event, idempotencyKey: key, attempt: attempt))
+                let outcomes = try await reactor.handler(ReactorDelivery(event: event, idempotencyKey: key, attempt: attempt))
+                statistics.record(delivered: true)
+                return .delivered(Reactor.correlated(outcomes, trigger: event))
             } catch {
-                statistics.record(failure: true)
+                try Task.checkCancellation()
+                statistics.record(delivered: false)
                 if attempt >= reactor.maximumAttempts || error is PermanentReactorFailure {
-                    logger.warning("Parked an event", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.position": "\(event.position)", "chronicle.error": "\(error)"])
-                    try await store.park(ParkedEvent(reactor: reactor.name, position: event.position, eventID: event.id, attempts: attempt, error: "\(error)", parkedAtMicroseconds: Timestamp.now()), trigger: event, after: checkpoint)
-                    statistics.record(parked: true)
-                    return
+                    let parked = ParkedEvent(reactor: reactor.name, position: event.position, eventID: event.id, attempts: attempt, error: "\(error)", parkedAtMicroseconds: Timestamp.now())
+                    return .parked(parked, trigger: event)
                 }
                 try await Task.sleep(for: reactor.delay(after: attempt))
-                continue
             }
-            try await store.completeReaction(reactor.name, after: checkpoint, through: event.position, outcomes: Reactor.correlated(outcomes, trigger: event))
-            statistics.record(failure: false)
-            return
         }
     }
 }
@@ -93,12 +137,15 @@ extension Reactor {
         }
         let attempt = parked.attempts + 1
         do {
-            let outcomes = try await handler(ReactorDelivery(event: event, idempotencyKey: "\(name):\(event.id.uuidString.lowercased())", attempt: attempt))
+            let outcomes = try await handler(ReactorDelivery(event: event, idempotencyKey: idempotencyKey(for: event), attempt: attempt))
             for outcome in Reactor.correlated(outcomes, trigger: event) {
                 try await store.append(to: outcome.stream, outcome.events)
             }
+            statistics.record(delivered: true)
             return true
         } catch {
+            statistics.record(delivered: false)
+            statistics.recordParked()
             var again = parked
             again.attempts = attempt
             again.error = "\(error)"
@@ -106,21 +153,5 @@ extension Reactor {
             try await store.park(again, trigger: event, after: nil)
             return false
         }
-    }
-}
-
-/// Counts of a runner's deliveries.
-public final class ReactorStatistics: Sendable {
-    private let counts = Mutex<(delivered: Int, failures: Int, parked: Int)>((0, 0, 0))
-
-    /// Successful deliveries, failed attempts, parked events.
-    public var snapshot: (delivered: Int, failures: Int, parked: Int) { counts.withLock { $0 } }
-
-    func record(failure: Bool) {
-        counts.withLock { if failure { $0.failures += 1 } else { $0.delivered += 1 } }
-    }
-
-    func record(parked: Bool) {
-        counts.withLock { if parked { $0.parked += 1 } }
     }
 }

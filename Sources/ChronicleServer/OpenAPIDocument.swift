@@ -1504,7 +1504,7 @@ enum OpenAPIDocument {
     "summary": "Reactors and their status (role read)",
     "responses": {
      "200": {
-      "description": "Each reactor: checkpoint, lag, parked count.",
+      "description": "Each reactor: checkpoint, lag in events and seconds, in flight, deliveries, failures, parked count.",
       "content": {
        "application/json": {
         "schema": {
@@ -1513,24 +1513,7 @@ enum OpenAPIDocument {
           "reactors": {
            "type": "array",
            "items": {
-            "type": "object",
-            "properties": {
-             "name": {
-              "type": "string"
-             },
-             "checkpoint": {
-              "type": [
-               "integer",
-               "null"
-              ]
-             },
-             "lag": {
-              "type": "object"
-             },
-             "parked": {
-              "type": "integer"
-             }
-            }
+            "$ref": "#/components/schemas/ReactorStatus"
            }
           }
          }
@@ -1542,6 +1525,42 @@ enum OpenAPIDocument {
       "$ref": "#/components/responses/Problem"
      },
      "403": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/v1/reactors/{name}": {
+   "parameters": [
+    {
+     "name": "name",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "summary": "One reactor's status (role read)",
+    "responses": {
+     "200": {
+      "description": "Checkpoint, lag in events and seconds, in flight, deliveries, failures, parked count.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ReactorStatus"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "403": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
       "$ref": "#/components/responses/Problem"
      }
     }
@@ -1984,6 +2003,69 @@ enum OpenAPIDocument {
         }
        }
       }
+     }
+    }
+   },
+   "ReactorStatus": {
+    "type": "object",
+    "required": [
+     "name",
+     "checkpoint",
+     "lag",
+     "inFlight",
+     "delivered",
+     "failures",
+     "parked"
+    ],
+    "properties": {
+     "name": {
+      "type": "string"
+     },
+     "checkpoint": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "description": "Position of the last event the reactor is done with; null until its runner started."
+     },
+     "lag": {
+      "type": "object",
+      "properties": {
+       "events": {
+        "type": "integer"
+       },
+       "seconds": {
+        "type": "number",
+        "description": "Age of the oldest event after the checkpoint (0 when caught up)."
+       }
+      }
+     },
+     "concurrency": {
+      "type": "integer",
+      "description": "Streams delivered at once."
+     },
+     "inFlight": {
+      "type": "integer",
+      "description": "Deliveries running now on this node (including those waiting to retry)."
+     },
+     "delivered": {
+      "type": "integer",
+      "description": "Successful deliveries by this node since it started."
+     },
+     "failures": {
+      "type": "integer",
+      "description": "Failed attempts by this node since it started."
+     },
+     "parked": {
+      "type": "integer",
+      "description": "Events parked now (durable)."
+     },
+     "lastDeliveredAt": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "date-time"
      }
     }
    }

@@ -111,7 +111,7 @@ struct ReactorRunnerTests {
         }
         #expect(deliveries.all.filter { $0.type == "Flaky" }.map(\.attempt) == [1, 2, 3])
         #expect(deliveries.all.filter { $0.type == "Broken" }.count == 3)
-        #expect(deliveries.all.last?.type == "Fine", "the reactor moved on past the parked event")
+        #expect(deliveries.all.contains { $0.type == "Fine" }, "the reactor moved on past the parked event")
         #expect(statistics.delivered == 2 && statistics.parked == 1 && statistics.failures == 5)
         let parked = try await store.parkedEvents("webhook")
         #expect(parked.count == 1 && parked[0].position == 2 && parked[0].attempts == 3 && parked[0].error.contains("Unavailable"))

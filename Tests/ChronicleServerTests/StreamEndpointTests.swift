@@ -213,8 +213,17 @@ struct ReactorEndpointTests {
             // Three events, then the $reactorParked record of the broken one: the reactor passes all four.
             try await poll { try await server.get("/v1/reactors").json["reactors"]?.canonicalText.contains(#""checkpoint":4"#) == true }
             let status = try await server.get("/v1/reactors")
-            #expect(status.json["reactors"] == [["name": "hook", "checkpoint": 4, "lag": ["events": 0], "parked": 1]], "\(status.body)")
+            let one = try await server.get("/v1/reactors/hook")
+            #expect(status.json["reactors"] == .array([one.json]), "the list holds each reactor's status: \(status.body)")
+            #expect(one.json["name"] == "hook" && one.json["checkpoint"] == 4 && one.json["lag"] == ["events": 0, "seconds": 0.0] && one.json["parked"] == 1, "\(one.body)")
+            #expect(one.json["delivered"] == 2 && one.json["failures"] == 2 && one.json["inFlight"] == 0 && one.json["concurrency"] == 8, "\(one.body)")
+            #expect(one.json["lastDeliveredAt"] != nil && one.json["lastDeliveredAt"] != .null)
+            #expect(try await server.get("/v1/reactors/nothing").status == 404)
             let metrics = try await server.get("/metrics").body
+            #expect(metrics.contains(#"chronicle_reactor_deliveries_total{reactor="hook"} 2"#), "\(metrics)")
+            #expect(metrics.contains(#"chronicle_reactor_failures_total{reactor="hook"} 2"#))
+            #expect(metrics.contains(#"chronicle_reactor_parked_total{reactor="hook"} 1"#))
+            #expect(metrics.contains(#"chronicle_reactor_in_flight{reactor="hook"} 0"#))
             #expect(metrics.contains(#"chronicle_reactor_checkpoint_position{reactor="hook"} 4"#), "\(metrics)")
             #expect(metrics.contains(#"chronicle_reactor_lag_events{reactor="hook"} 0"#))
             #expect(metrics.contains(#"chronicle_reactor_parked_events{reactor="hook"} 1"#))

@@ -48,13 +48,23 @@ public struct Reactor: Sendable {
     public var maximumAttempts: Int
     /// The first retry's delay; each next one doubles, with jitter.
     public var backoff: Duration
+    /// How many streams' events are delivered at once. Events of one stream are always
+    /// delivered one after the other, in order; with 1, every event waits for the one before
+    /// it (strict log order).
+    public var concurrency: Int
     /// The side effect; returns outcome events to append (or none). Throwing means "retry".
     public var handler: @Sendable (ReactorDelivery) async throws -> [ReactorOutcome]
+    /// What the reactor's runner has done in this process (shared by copies of the reactor),
+    /// for status endpoints and metrics.
+    public let statistics = ReactorStatistics()
+
+    /// The default ``concurrency``.
+    public static let defaultConcurrency = 8
 
     /// Creates a reactor.
     public init(
         name: String, filter: LogFilter = LogFilter(), startsAtBeginning: Bool = false,
-        maximumAttempts: Int = 8, backoff: Duration = .milliseconds(100),
+        maximumAttempts: Int = 8, backoff: Duration = .milliseconds(100), concurrency: Int = Reactor.defaultConcurrency,
         handler: @escaping @Sendable (ReactorDelivery) async throws -> [ReactorOutcome]
     ) {
         self.name = name
@@ -62,7 +72,13 @@ public struct Reactor: Sendable {
         self.startsAtBeginning = startsAtBeginning
         self.maximumAttempts = max(1, maximumAttempts)
         self.backoff = backoff
+        self.concurrency = max(1, concurrency)
         self.handler = handler
+    }
+
+    /// The key handed to the handler for `event`: `name:event id`.
+    public func idempotencyKey(for event: RecordedEvent) -> String {
+        "\(name):\(event.id.uuidString.lowercased())"
     }
 
     /// The delay before attempt `attempt + 1`: `backoff × 2^(attempt−1)`, ±25% jitter, at most 5 minutes.

@@ -48,6 +48,17 @@ public final class ServerMetrics: Sendable {
         parked: MetricNameDescriptor(namespace: "chronicle", metricName: "reactor_parked_events", unitName: "", helpText: "Events a reactor gave up on, waiting for retry or skip.")
     ) }
 
+    private static var reactorCounters: (deliveries: MetricNameDescriptor, failures: MetricNameDescriptor, parked: MetricNameDescriptor, inFlight: MetricNameDescriptor, lagSeconds: MetricNameDescriptor) { (
+        deliveries: MetricNameDescriptor(namespace: "chronicle", metricName: "reactor_deliveries", unitName: "total", helpText: "Events a reactor handled successfully on this node."),
+        failures: MetricNameDescriptor(namespace: "chronicle", metricName: "reactor_failures", unitName: "total", helpText: "Failed delivery attempts of a reactor on this node (each failed retry counts)."),
+        parked: MetricNameDescriptor(namespace: "chronicle", metricName: "reactor_parked", unitName: "total", helpText: "Events a reactor parked on this node."),
+        inFlight: MetricNameDescriptor(namespace: "chronicle", metricName: "reactor_in_flight", unitName: "", helpText: "Deliveries of a reactor running now on this node."),
+        lagSeconds: MetricNameDescriptor(namespace: "chronicle", metricName: "reactor_lag", unitName: "seconds", helpText: "Age of the oldest event after a reactor's checkpoint.")
+    ) }
+
+    /// Serialises scrapes: counters are set from the runners' counts (reset, then increment).
+    private let reactorScrape = Mutex(())
+
     private static let durationBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
         .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
@@ -106,6 +117,15 @@ public final class ServerMetrics: Sendable {
         registry.makeGauge(descriptor: Self.reactorDescriptors.checkpoint, labels: labels).set(to: Double(status.checkpoint ?? 0))
         registry.makeGauge(descriptor: Self.reactorDescriptors.lag, labels: labels).set(to: Double(status.lag))
         registry.makeGauge(descriptor: Self.reactorDescriptors.parked, labels: labels).set(to: Double(status.parked))
+        registry.makeGauge(descriptor: Self.reactorCounters.inFlight, labels: labels).set(to: Double(status.statistics.inFlight))
+        registry.makeGauge(descriptor: Self.reactorCounters.lagSeconds, labels: labels).set(to: status.lagSeconds)
+        reactorScrape.withLock { _ in
+            for (descriptor, count) in [(Self.reactorCounters.deliveries, status.statistics.delivered), (Self.reactorCounters.failures, status.statistics.failures), (Self.reactorCounters.parked, status.statistics.parked)] {
+                let counter = registry.makeCounter(descriptor: descriptor, labels: labels)
+                counter.reset()
+                counter.increment(by: Int64(count))
+            }
+        }
     }
 
     /// The Prometheus text exposition.

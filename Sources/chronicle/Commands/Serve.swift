@@ -65,7 +65,7 @@ struct Serve: AsyncParsableCommand {
         let reactors = (projection?.schema.reactors ?? [:]).sorted { $0.key < $1.key }.map { name, definition in
             Reactor(
                 name: name, filter: LogFilter(types: Set(definition.types)), startsAtBeginning: definition.fromBeginning,
-                maximumAttempts: definition.attempts, backoff: definition.backoff,
+                maximumAttempts: definition.attempts, backoff: definition.backoff, concurrency: definition.concurrency,
                 handler: Webhook(url: definition.url, timeout: definition.timeout, secret: definition.secret).handler(client: http)
             )
         }

@@ -1,0 +1,84 @@
+import ChronicleCore
+
+/// The order in which finished deliveries are committed.
+///
+/// A reactor delivers the events of several streams at once, so they finish out of order;
+/// its checkpoint may only move past an event once every event before it is done. The
+/// frontier collects results and hands back, in log order, what can be committed: the
+/// outcome events of a run of delivered events with the checkpoint at its last one, and
+/// parked events one by one.
+package struct ReactionFrontier {
+    /// How one event's delivery ended.
+    package enum Result {
+        /// The handler succeeded; these outcome events (already correlated) are to be appended.
+        case delivered([ReactorOutcome])
+        /// The handler failed for good; the event is to be parked.
+        case parked(ParkedEvent, trigger: RecordedEvent)
+    }
+
+    /// One store write, in the order they must be made.
+    package enum Commit {
+        /// Append these outcomes and move the checkpoint to `through`.
+        case complete(through: Int64, outcomes: [ReactorOutcome])
+        /// Park this event and move the checkpoint to its position.
+        case park(ParkedEvent, trigger: RecordedEvent)
+    }
+
+    private let positions: [Int64]
+    private var results: [Int64: Result] = [:]
+    private var next = 0
+
+    /// Starts with the positions of the events being delivered, ascending.
+    package init(positions: [Int64]) {
+        self.positions = positions
+    }
+
+    /// Records how the delivery of the event at `position` ended.
+    package mutating func record(_ result: Result, at position: Int64) {
+        results[position] = result
+    }
+
+    /// Whether every event has been committed.
+    package var isDone: Bool { next == positions.count }
+
+    /// The commits that are ready (every event before them is done), and forgets them.
+    package mutating func takeReady() -> [Commit] {
+        var commits: [Commit] = []
+        var outcomes: [ReactorOutcome] = []
+        var through: Int64?
+        while next < positions.count, let result = results.removeValue(forKey: positions[next]) {
+            switch result {
+            case .delivered(let more):
+                outcomes += more
+                through = positions[next]
+            case .parked(let parked, let trigger):
+                if let done = through {
+                    commits.append(.complete(through: done, outcomes: outcomes))
+                    outcomes = []
+                    through = nil
+                }
+                commits.append(.park(parked, trigger: trigger))
+            }
+            next += 1
+        }
+        if let through { commits.append(.complete(through: through, outcomes: outcomes)) }
+        return commits
+    }
+
+    /// The events split into lanes delivered one after the other: one lane per stream (in
+    /// order of first appearance), or a single lane in log order when `concurrency` is 1.
+    package static func lanes(_ events: [RecordedEvent], concurrency: Int) -> [[RecordedEvent]] {
+        guard concurrency > 1 else { return events.isEmpty ? [] : [events] }
+        var lanes: [[RecordedEvent]] = []
+        var laneOfStream: [StreamName: Int] = [:]
+        for event in events {
+            if let lane = laneOfStream[event.stream] {
+                lanes[lane].append(event)
+            } else {
+                laneOfStream[event.stream] = lanes.count
+                lanes.append([event])
+            }
+        }
+        return lanes
+    }
+}

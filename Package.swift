@@ -112,10 +112,23 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ChronicleTestSupport",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/ChronicleTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -151,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "ChronicleReactorsTests",
             dependencies: [
-                "ChronicleCore", "ChronicleReactors", "ChronicleSQLite", "ChronicleTesting",
+                "ChronicleCore", "ChronicleReactors", "ChronicleSQLite", "ChronicleTesting", "ChronicleTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -163,7 +176,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChronicleCLITests",
-            dependencies: ["ChronicleCore", "ChronicleSQLite", "ChronicleProjections", "chronicle"],
+            dependencies: ["ChronicleCore", "ChronicleSQLite", "ChronicleProjections", "ChronicleTestSupport", "chronicle"],
             swiftSettings: swiftSettings
         ),
     ]

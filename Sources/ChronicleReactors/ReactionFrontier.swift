@@ -42,7 +42,24 @@ package struct ReactionFrontier {
     package var isDone: Bool { next == positions.count }
 
     /// The commits that are ready (every event before them is done), and forgets them.
-    package mutating func takeReady() -> [Commit] {
+    ///
+    /// Moving a checkpoint is a durable write, so a run of deliveries without outcome events
+    /// waits until it holds `batch` events (or `flush` is set, at the end of a page): after a
+    /// crash those are delivered again, which at-least-once allows. Outcomes and parked events
+    /// are committed at once, so that clients are told without delay.
+    package mutating func takeReady(batch: Int = 1, flush: Bool = false) -> [Commit] {
+        if !flush && batch > 1 {
+            var ready = 0, urgent = false
+            while next + ready < positions.count, let result = results[positions[next + ready]] {
+                if case .delivered(let outcomes) = result, outcomes.isEmpty {
+                    ready += 1
+                } else {
+                    urgent = true
+                    break
+                }
+            }
+            if !urgent && ready < batch { return [] }
+        }
         var commits: [Commit] = []
         var outcomes: [ReactorOutcome] = []
         var through: Int64?

@@ -42,6 +42,10 @@ public struct ReactorRunner: Service {
         }
     }
 
+    /// Deliveries without outcomes whose checkpoint move is written together (see
+    /// ``ReactionFrontier/takeReady(batch:flush:)``).
+    static let checkpointBatch = 32
+
     /// Delivers one page of the log after `start` and returns the new checkpoint.
     private func step(after start: Int64) async throws -> Int64 {
         let page = try await store.readLog(after: start, limit: max(256, reactor.concurrency * 16), filter: reactor.filter)
@@ -62,7 +66,7 @@ public struct ReactorRunner: Service {
             }
             while let done = try await group.next() {
                 frontier.record(done.result, at: lanes[done.lane][done.index].position)
-                checkpoint = try await commit(frontier.takeReady(), after: checkpoint)
+                checkpoint = try await commit(frontier.takeReady(batch: Self.checkpointBatch), after: checkpoint)
                 if done.index + 1 < lanes[done.lane].count {
                     launch(lane: done.lane, index: done.index + 1)
                 } else if started < lanes.count {
@@ -71,6 +75,7 @@ public struct ReactorRunner: Service {
                 }
             }
         }
+        checkpoint = try await commit(frontier.takeReady(flush: true), after: checkpoint)
         if page.scannedThrough > checkpoint {
             try await store.completeReaction(reactor.name, after: checkpoint, through: page.scannedThrough, outcomes: [])
             checkpoint = page.scannedThrough

@@ -49,6 +49,7 @@ struct EntitySchemaTests {
         ("entities:\n  ad:\n    events:\n      Posted: { create: true, merge: true }\n", "line 4", "exactly one operation"),
         ("entities:\n  user:\n    events:\n      A: create\nreactors:\n  mail:\n    on: [A]\n    webhook: { url: \"ftp://x\" }\n", "line 8", "needs an http(s)"),
         ("entities:\n  user:\n    events:\n      A: create\nreactors:\n  mail:\n    webhook: { url: \"http://x\" }\n", "line 7", "`on:` lists"),
+        ("entities:\n  user:\n    events:\n      A: create\nreactors:\n  mail:\n    on: [A]\n    webhook: { url: \"http://x\" }\n    concurrency: 0\n", "line 9", "`concurrency:` is a number of streams from 1 to 256"),
         ("entities: [\n", "", "not valid YAML"),
         ("- 1\n- 2\n", "", "must be a mapping"),
     ])
@@ -71,8 +72,11 @@ struct EntitySchemaTests {
                 webhook: { url: "http://127.0.0.1:9000/welcome", timeout: 2s, secret: "k" }
                 retry: { attempts: 3, backoff: exponential }
                 from: beginning
+                concurrency: 16
             """)
         let reactor = try #require(schema.reactors["welcome-email"])
+        #expect(reactor.concurrency == 16)
+        #expect(try EntitySchema(yaml: userSchema + "\nreactors:\n  m:\n    on: [A]\n    webhook: { url: \"http://x\" }\n").reactors["m"]?.concurrency == Reactor.defaultConcurrency)
         #expect(reactor.types == ["UserCreated"] && reactor.url == "http://127.0.0.1:9000/welcome" && reactor.secret == "k")
         #expect(reactor.timeout == .seconds(2) && reactor.attempts == 3 && reactor.fromBeginning)
     }

@@ -1,17 +1,9 @@
 import ChronicleCore
 import ChronicleReactors
+import ChronicleTestSupport
 import Foundation
 import Synchronization
 import Testing
-
-/// A latch the test opens; handlers wait on it.
-final class Gate: Sendable {
-    private let open = Mutex(false)
-    func release() { open.withLock { $0 = true } }
-    func wait() async throws {
-        while !open.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
-    }
-}
 
 /// Per-stream delivery order and the most deliveries seen running at once.
 final class OrderLog: Sendable {
@@ -128,6 +120,21 @@ struct ReactionFrontierTests {
         #expect(describe(frontier.takeReady()) == ["park 8", "complete 9 +2"])
         #expect(frontier.isDone)
         #expect(describe(frontier.takeReady()).isEmpty)
+    }
+
+    @Test("plain deliveries wait for a batch (or the end of the page); outcomes and parked events are committed at once")
+    func batching() throws {
+        var frontier = ReactionFrontier(positions: [1, 2, 3, 4, 5])
+        for position in [1, 2] as [Int64] { frontier.record(.delivered([]), at: position) }
+        #expect(describe(frontier.takeReady(batch: 3)).isEmpty, "2 of 3")
+        frontier.record(.delivered([]), at: 3)
+        #expect(describe(frontier.takeReady(batch: 3)) == ["complete 3 +0"])
+        frontier.record(.delivered([ReactorOutcome(stream: try StreamName("a-1"), events: [EventData(type: "Done")])]), at: 4)
+        #expect(describe(frontier.takeReady(batch: 3)) == ["complete 4 +1"], "an outcome goes out at once")
+        frontier.record(.delivered([]), at: 5)
+        #expect(describe(frontier.takeReady(batch: 3)).isEmpty)
+        #expect(describe(frontier.takeReady(flush: true)) == ["complete 5 +0"])
+        #expect(frontier.isDone)
     }
 
     @Test("lanes: one per stream in order of first appearance; a single lane in log order when the bound is 1")

@@ -3,6 +3,7 @@ import ChronicleCore
 import ChronicleReactors
 import ChronicleSQLite
 import ChronicleTesting
+import ChronicleTestSupport
 import Crypto
 import Foundation
 import HTTPTypes
@@ -11,58 +12,6 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
-
-/// A real HTTP receiver on loopback that records calls and answers from a script.
-final class Receiver: Sendable {
-    struct Call: Sendable {
-        var key: String
-        var signature: String?
-        var body: String
-    }
-
-    private let calls = Mutex<[Call]>([])
-    private let answers: Mutex<[(Int, String)]>
-    let fallback: (Int, String)
-
-    init(answers: [(Int, String)], then fallback: (Int, String)) {
-        self.answers = Mutex(answers)
-        self.fallback = fallback
-    }
-
-    var received: [Call] { calls.withLock { $0 } }
-
-    func answer(_ call: Call) -> (Int, String) {
-        calls.withLock { $0.append(call) }
-        return answers.withLock { $0.isEmpty ? fallback : $0.removeFirst() }
-    }
-
-    /// Runs the receiver for `body`, with its URL.
-    func run<T: Sendable>(_ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
-        let router = Router()
-        router.post("/hook") { request, _ -> Response in
-            let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
-            let (status, answer) = self.answer(Call(key: request.headers[HTTPField.Name("Idempotency-Key")!] ?? "", signature: request.headers[HTTPField.Name("X-Chronicle-Signature")!], body: text))
-            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
-        }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "receiver")
-        logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        return try await withThrowingTaskGroup(of: T?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            let port = await iterator.next() ?? 0
-            let value = try await body("http://127.0.0.1:\(port)/hook")
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return value
-        }!
-    }
-}
 
 @Suite("Webhooks")
 struct WebhookTests {

@@ -78,7 +78,12 @@ public struct Reactor: Sendable {
 
     /// The key handed to the handler for `event`: `name:event id`.
     public func idempotencyKey(for event: RecordedEvent) -> String {
-        "\(name):\(event.id.uuidString.lowercased())"
+        idempotencyKey(forEventID: event.id)
+    }
+
+    /// The key handed to the handler for the event with this id: `name:event id`.
+    public func idempotencyKey(forEventID id: UUID) -> String {
+        "\(name):\(id.uuidString.lowercased())"
     }
 
     /// The delay before attempt `attempt + 1`: `backoff × 2^(attempt−1)`, ±25% jitter, at most 5 minutes.

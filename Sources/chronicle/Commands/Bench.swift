@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChronicleCore
+import ChronicleReactors
 import ChronicleSQLite
 import Foundation
 import GRDB
@@ -38,6 +39,21 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Also measure read models: rebuilding a merge-style projection over --projection-events events, and entity GET latency.")
     var projections = false
 
+    @Flag(help: "Also measure reactors: webhook deliveries to a receiver on loopback (in log order, and --reactor-concurrency streams at once) against plain POSTs, and append-to-webhook latency at --reactor-rate events/s.")
+    var reactors = false
+
+    @Option(help: "Events delivered per run of --reactors.")
+    var reactorEvents: Int = 10_000
+
+    @Option(help: "Streams delivered at once by --reactors.")
+    var reactorConcurrency: Int = Reactor.defaultConcurrency
+
+    @Option(help: "Appends per second while measuring append-to-webhook latency (--reactors).")
+    var reactorRate: Int = 500
+
+    @Option(help: "Events sent while measuring append-to-webhook latency (--reactors).")
+    var reactorLatencyEvents: Int = 2_000
+
     @Option(help: "Events in the log rebuilt by --projections.")
     var projectionEvents: Int = 1_000_000
 
@@ -60,6 +76,9 @@ struct Bench: AsyncParsableCommand {
         if batchEvents < 100 { throw ValidationError("--batch-events must be at least 100.") }
         if connections < 1 || httpEvents < connections { throw ValidationError("--connections must be 1 or more, and --http-events at least --connections.") }
         if projectionEvents < 1000 { throw ValidationError("--projection-events must be at least 1000.") }
+        if reactorEvents < 100 || reactorConcurrency < 1 || reactorRate < 1 || reactorLatencyEvents < 1 {
+            throw ValidationError("--reactor-events must be at least 100; --reactor-concurrency, --reactor-rate and --reactor-latency-events 1 or more.")
+        }
         if pushRate < 1 || pushEvents < 1 { throw ValidationError("--push-rate and --push-events must be 1 or more.") }
         if SQLiteEventStore.Configuration.Durability(rawValue: durability) == nil {
             throw ValidationError("--durability must be full or lossy-on-power-failure.")
@@ -129,14 +148,33 @@ struct Bench: AsyncParsableCommand {
                 Output.progress("projections run \(run)/\(runs): rebuild \(Int(result.rebuildEventsPerSecond)) events/s; GET entity p50 \(Self.milliseconds(result.httpLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.httpLatencies.percentile(0.99))) ms")
             }
         }
+        var webhookLatencies: [Duration] = []
+        if reactors {
+            let serialIndex = figures.count
+            figures.append(Figure(name: "reactor-serial", description: "webhook deliveries in log order (concurrency 1)"))
+            figures.append(Figure(name: "reactor-concurrent", description: "webhook deliveries, \(reactorConcurrency) streams at once"))
+            figures.append(Figure(name: "baseline-http-post", description: "plain POSTs to the same receiver, \(reactorConcurrency) clients, no store"))
+            let bench = ReactorBench(events: reactorEvents, concurrency: reactorConcurrency, rate: reactorRate, latencyEvents: reactorLatencyEvents)
+            for run in 1...runs {
+                let result = try await withTemporaryDirectory { directory in
+                    try await bench.run(directory: directory + "/reactors", durability: configuration.durability, logger: StoreOptions.logger) { Output.progress($0) }
+                }
+                figures[serialIndex].samples.append(result.serialPerSecond)
+                figures[serialIndex + 1].samples.append(result.concurrentPerSecond)
+                figures[serialIndex + 2].samples.append(result.baselinePerSecond)
+                webhookLatencies += result.latencies
+                Output.progress("reactors run \(run)/\(runs): \(Int(result.serialPerSecond)) / \(Int(result.concurrentPerSecond)) deliveries/s (baseline \(Int(result.baselinePerSecond)) POSTs/s); append-to-webhook p50 \(Self.milliseconds(result.latencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.latencies.percentile(0.99))) ms")
+            }
+        }
         let baseline = figures[4].median
+        let webhook = reactors ? ",\"webhookLatency\":{\"rate\":\(reactorRate),\"events\":\(webhookLatencies.count),\"p50Milliseconds\":\(Self.milliseconds(webhookLatencies.percentile(0.5))),\"p99Milliseconds\":\(Self.milliseconds(webhookLatencies.percentile(0.99)))}" : ""
         let entityReads = projections ? ",\"entityRead\":{\"storeP50Milliseconds\":\(Self.milliseconds(storeReads.percentile(0.5))),\"storeP99Milliseconds\":\(Self.milliseconds(storeReads.percentile(0.99))),\"httpP50Milliseconds\":\(Self.milliseconds(httpReads.percentile(0.5))),\"httpP99Milliseconds\":\(Self.milliseconds(httpReads.percentile(0.99)))}" : ""
         let push = http ? ",\"pushLatency\":{\"rate\":\(pushRate),\"events\":\(latencies.count),\"p50Milliseconds\":\(Self.milliseconds(latencies.percentile(0.5))),\"p99Milliseconds\":\(Self.milliseconds(latencies.percentile(0.99)))}" : ""
         if json {
             let entries = figures.map { figure in
                 "{\"name\":\(figure.name.jsonQuoted),\"description\":\(figure.description.jsonQuoted),\"eventsPerSecond\":\(Int(figure.median)),\"ratioToBaseline\":\(String(format: "%.2f", figure.median / baseline)),\"samples\":[\(figure.samples.map { String(Int($0)) }.joined(separator: ","))]}"
             }
-            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)}")
+            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)\(webhook)}")
         } else {
             Output.line("SQLite, durability \(durability), median of \(runs) runs:")
             for figure in figures {
@@ -145,6 +183,9 @@ struct Bench: AsyncParsableCommand {
             }
             if projections {
                 Output.line("  entity read latency: store p50 \(Self.milliseconds(storeReads.percentile(0.5))) ms, p99 \(Self.milliseconds(storeReads.percentile(0.99))) ms; HTTP GET p50 \(Self.milliseconds(httpReads.percentile(0.5))) ms, p99 \(Self.milliseconds(httpReads.percentile(0.99))) ms")
+            }
+            if reactors {
+                Output.line("  append-to-webhook latency at \(reactorRate) events/s: p50 \(Self.milliseconds(webhookLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(webhookLatencies.percentile(0.99))) ms (\(webhookLatencies.count) events)")
             }
             if http {
                 Output.line("  append-to-WebSocket push latency at \(pushRate) events/s: p50 \(Self.milliseconds(latencies.percentile(0.5))) ms, p99 \(Self.milliseconds(latencies.percentile(0.99))) ms (\(latencies.count) events)")

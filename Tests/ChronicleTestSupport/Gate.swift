@@ -1,0 +1,20 @@
+import Synchronization
+
+/// A latch a test opens; whoever waits on it (a handler, a receiver) resumes then.
+public final class Gate: Sendable {
+    private let open = Mutex(false)
+
+    /// A closed gate.
+    public init() {}
+
+    /// Opens the gate.
+    public func release() { open.withLock { $0 = true } }
+
+    /// Whether it is open.
+    public var isOpen: Bool { open.withLock { $0 } }
+
+    /// Returns once the gate is open (or throws when the task is cancelled).
+    public func wait() async throws {
+        while !isOpen { try await Task.sleep(for: .milliseconds(2)) }
+    }
+}

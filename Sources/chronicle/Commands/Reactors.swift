@@ -41,7 +41,7 @@ struct Reactors: AsyncParsableCommand {
             if connection.json { return Output.line(answer.canonicalText) }
             guard case .array(let reactors)? = answer["reactors"], !reactors.isEmpty else { return Output.line("no reactors") }
             for reactor in reactors {
-                Output.line("\(plain(reactor["name"]))\tcheckpoint \(plain(reactor["checkpoint"]))\tlag \(plain(reactor["lag"]?["events"])) events\tparked \(plain(reactor["parked"]))")
+                Output.line("\(plain(reactor["name"]))\tcheckpoint \(plain(reactor["checkpoint"]))\tlag \(plain(reactor["lag"]?["events"])) events (\(plain(reactor["lag"]?["seconds"])) s)\tin flight \(plain(reactor["inFlight"]))\tdelivered \(plain(reactor["delivered"]))\tfailures \(plain(reactor["failures"]))\tparked \(plain(reactor["parked"]))")
             }
         }
     }

@@ -120,7 +120,7 @@ public struct ChronicleServer: Service {
         "GET /v1/entities/{entity}", "GET /v1/entities/{entity}/{id}", "GET /v1/entities/{entity}/{id}/history", "GET /v1/entities/{entity}/{id}/diff",
         "GET /v1/projections", "GET /v1/projections/{name}", "POST /v1/projections/{name}/rebuild",
         "GET /v1/correlations/{id}", "POST /v1/events/{type}",
-        "GET /v1/reactors", "GET /v1/reactors/{name}/parked", "POST /v1/reactors/{name}/parked/{id}/skip",
+        "GET /v1/reactors", "GET /v1/reactors/{name}", "GET /v1/reactors/{name}/parked", "POST /v1/reactors/{name}/parked/{id}/skip",
         "POST /v1/reactors/{name}/parked/{id}/retry",
     ]
 

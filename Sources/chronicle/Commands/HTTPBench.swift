@@ -134,26 +134,11 @@ final class PushTimings: Sendable {
 func withBenchServer<T: Sendable>(_ server: ChronicleServer, logger: Logger, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> T {
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     let listening = ChronicleServer(copying: server) { portContinuation.yield($0) }
-    let group = ServiceGroup(configuration: .init(services: [listening], gracefulShutdownSignals: [], logger: logger))
-    return try await withThrowingTaskGroup(of: T?.self) { tasks in
-        tasks.addTask {
-            try await group.run()
-            portContinuation.finish()
-            return nil
-        }
+    return try await withServices([listening], logger: logger) {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CommandFailure(message: "bench: the server did not start") }
-        do {
-            let value = try await body(port)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return value
-        } catch {
-            await group.triggerGracefulShutdown()
-            try? await tasks.waitForAll()
-            throw error
-        }
-    }!
+        return try await body(port)
+    }
 }
 
 extension Array where Element == Duration {

@@ -17,18 +17,26 @@ public struct ProjectionRunner: Service {
     let store: any AsyncProjectionStore
     let logger: Logger
     let pageSize: Int
+    let lease: LeaseOptions
 
-    /// Creates a runner for `store`'s projection.
-    public init(store: any AsyncProjectionStore, logger: Logger, pageSize: Int = 500) {
+    /// The lease the runner holds while it runs, on a store several nodes share.
+    public static let leaseName = "projection:async"
+
+    /// Creates a runner for `store`'s projection. On a store shared by several nodes (a
+    /// ``LeaseStore``), it runs on one node at a time: the one holding ``leaseName``.
+    public init(store: any AsyncProjectionStore, logger: Logger, pageSize: Int = 500, lease: LeaseOptions = LeaseOptions()) {
         self.store = store
         self.logger = logger
         self.pageSize = max(1, pageSize)
+        self.lease = lease
     }
 
     /// Runs until graceful shutdown or cancellation.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            await self.follow()
+            await LeasedWork.run(store as? any LeaseStore, name: Self.leaseName, options: lease, logger: logger) {
+                await self.follow()
+            }
         }
     }
 

@@ -18,27 +18,35 @@ public struct ReactorRunner: Service {
     let store: any ReactorStore
     let reactor: Reactor
     let logger: Logger
+    let lease: LeaseOptions
 
     /// What the runner has done (the reactor's own statistics).
     public var statistics: ReactorStatistics { reactor.statistics }
 
-    /// Creates a runner.
-    public init(store: any ReactorStore, reactor: Reactor, logger: Logger) {
+    /// Creates a runner. On a store shared by several nodes (a ``LeaseStore``), the reactor
+    /// runs on one node at a time: the one holding the lease `reactor:<name>`.
+    public init(store: any ReactorStore, reactor: Reactor, logger: Logger, lease: LeaseOptions = LeaseOptions()) {
         self.store = store
         self.reactor = reactor
         self.logger = logger
+        self.lease = lease
     }
+
+    /// The lease a reactor's runner holds while it runs.
+    public static func leaseName(_ reactor: String) -> String { "reactor:\(reactor)" }
 
     /// Runs until graceful shutdown or cancellation.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            await LogFollower.run(start: {
-                try await store.reactorCheckpoint(reactor.name, fromBeginning: reactor.startsAtBeginning)
-            }, step: { start in
-                try await self.step(after: start)
-            }, failed: { error, _ in
-                logger.error("Reactor failed; retrying", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.error": "\(error)"])
-            })
+            await LeasedWork.run(store as? any LeaseStore, name: Self.leaseName(reactor.name), options: lease, logger: logger) {
+                await LogFollower.run(start: {
+                    try await store.reactorCheckpoint(reactor.name, fromBeginning: reactor.startsAtBeginning)
+                }, step: { start in
+                    try await self.step(after: start)
+                }, failed: { error, _ in
+                    logger.error("Reactor failed; retrying", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.error": "\(error)"])
+                })
+            }
         }
     }
 

@@ -34,7 +34,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
     public let path: String
     /// The configuration it was opened with.
     public let configuration: Configuration
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let notifier = CommitNotifier()
     private let committer: GroupCommitter<WriteOperation, WriteOutcome, Database>
     private let logger: Logger

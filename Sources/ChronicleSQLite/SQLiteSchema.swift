@@ -90,6 +90,15 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v5-leases") { db in
+            try db.execute(sql: """
+                CREATE TABLE leases (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    owner TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

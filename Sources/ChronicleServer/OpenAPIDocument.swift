@@ -2066,6 +2066,13 @@ enum OpenAPIDocument {
        "null"
       ],
       "format": "date-time"
+     },
+     "runningOn": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "The node (host:pid:id) whose runner holds the reactor's lease; null if none does."
      }
     }
    }

@@ -48,3 +48,11 @@ struct InMemoryLiveProjectionTests {
         await #expect(throws: ChronicleError.self) { try await store.rebuildDocuments() }
     }
 }
+
+@Suite("In-memory store: leases")
+struct InMemoryLeaseTests {
+    @Test("one owner at a time, renewal, expiry and release")
+    func conformance() async throws {
+        try await LeaseConformance.run(InMemoryEventStore())
+    }
+}

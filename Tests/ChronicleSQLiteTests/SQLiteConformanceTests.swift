@@ -23,6 +23,16 @@ struct SQLiteConformanceTests {
     }
 }
 
+@Suite("SQLite store: leases")
+struct SQLiteLeaseTests {
+    @Test("one owner at a time, renewal, expiry and release")
+    func conformance() async throws {
+        try await withSQLiteStore { store, _ in
+            try await LeaseConformance.run(store)
+        }
+    }
+}
+
 @Suite("SQLite store: inline documents")
 struct SQLiteProjectionConformanceTests {
     @Test(arguments: ProjectionConformance.cases)

@@ -218,6 +218,7 @@ struct ReactorEndpointTests {
             #expect(one.json["name"] == "hook" && one.json["checkpoint"] == 4 && one.json["lag"] == ["events": 0, "seconds": 0.0] && one.json["parked"] == 1, "\(one.body)")
             #expect(one.json["delivered"] == 2 && one.json["failures"] == 2 && one.json["inFlight"] == 0 && one.json["concurrency"] == 8, "\(one.body)")
             #expect(one.json["lastDeliveredAt"] != nil && one.json["lastDeliveredAt"] != .null)
+            #expect(one.json["runningOn"] == .string(LeaseOwner.current), "this node holds the lease")
             #expect(try await server.get("/v1/reactors/nothing").status == 404)
             let metrics = try await server.get("/metrics").body
             #expect(metrics.contains(#"chronicle_reactor_deliveries_total{reactor="hook"} 2"#), "\(metrics)")

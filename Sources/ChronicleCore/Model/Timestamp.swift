@@ -110,3 +110,10 @@ public enum Timestamp {
         return era * 146_097 + doe - 719_468
     }
 }
+
+extension Duration {
+    /// The duration in whole microseconds (rounded down).
+    package var microseconds: Int64 {
+        components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000
+    }
+}

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// It follows every rule of the durable backends (it passes the same conformance suite) but
 /// keeps nothing when the process ends. Don't use it in production.
-public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore {
+public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore, LeaseStore {
     struct Storage {
         var events: [Int64: RecordedEvent] = [:]
         var eventsByID: [UUID: Int64] = [:]
@@ -23,6 +23,25 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
     private var checkpoint: Int64 = 0
     private var reactorCheckpoints: [String: Int64] = [:]
     private var parked: [String: [ParkedEvent]] = [:]
+    private var leases: [String: (owner: String, expiresAt: Int64)] = [:]
+
+    /// Takes or renews a lease; see ``LeaseStore/acquireLease(_:owner:duration:)``.
+    public func acquireLease(_ name: String, owner: String, duration: Duration) -> Bool {
+        let now = Timestamp.now()
+        if let lease = leases[name], lease.owner != owner, lease.expiresAt > now { return false }
+        leases[name] = (owner, now + duration.microseconds)
+        return true
+    }
+
+    /// Gives a lease up; see ``LeaseStore/releaseLease(_:owner:)``.
+    public func releaseLease(_ name: String, owner: String) {
+        if leases[name]?.owner == owner { leases[name] = nil }
+    }
+
+    /// The holder of an unexpired lease; see ``LeaseStore/leaseHolder(_:)``.
+    public func leaseHolder(_ name: String) -> String? {
+        leases[name].flatMap { $0.expiresAt > Timestamp.now() ? $0.owner : nil }
+    }
 
     /// A reactor's checkpoint; see ``ReactorStore/reactorCheckpoint(_:fromBeginning:)``.
     public func reactorCheckpoint(_ reactor: String, fromBeginning: Bool) -> Int64 {

@@ -15,12 +15,14 @@ struct ReactorStatus {
     var concurrency: Int
     /// This node's runner since it started.
     var statistics: ReactorStatistics.Snapshot
+    /// The node whose runner holds the reactor's lease, if the store has leases and one does.
+    var runningOn: String?
 
     var json: String {
         let last = statistics.lastDeliveredAtMicroseconds.map { "\"\(Timestamp.iso8601(microseconds: $0))\"" } ?? "null"
         return "{\"name\":\(name.jsonQuoted),\"checkpoint\":\(checkpoint.map(String.init) ?? "null"),\"lag\":{\"events\":\(lag),\"seconds\":\(lagSeconds)},"
             + "\"concurrency\":\(concurrency),\"inFlight\":\(statistics.inFlight),\"delivered\":\(statistics.delivered),\"failures\":\(statistics.failures),"
-            + "\"parked\":\(parked),\"lastDeliveredAt\":\(last)}"
+            + "\"parked\":\(parked),\"lastDeliveredAt\":\(last),\"runningOn\":\(runningOn?.jsonQuoted ?? "null")}"
     }
 }
 
@@ -45,7 +47,8 @@ extension ChronicleServer {
         }
         return ReactorStatus(
             name: reactor.name, checkpoint: position, lag: lag, lagSeconds: lagSeconds, parked: try await store.parkedEvents(reactor.name).count,
-            concurrency: reactor.concurrency, statistics: reactor.statistics.snapshot
+            concurrency: reactor.concurrency, statistics: reactor.statistics.snapshot,
+            runningOn: try await (store as? any LeaseStore)?.leaseHolder(ReactorRunner.leaseName(reactor.name))
         )
     }
 

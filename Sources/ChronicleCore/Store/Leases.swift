@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+
+/// Leases on background work, for stores that several nodes share: each asynchronous
+/// projection and each reactor runs on exactly one node at a time.
+///
+/// A lease has a name (`reactor:welcome-email`), an owner (a node, see ``LeaseOwner``) and an
+/// expiry. The holder renews it well before it expires; a node that stops renewing (killed,
+/// cut off from the database) loses it when it expires, and another node takes the work over
+/// from the durable checkpoint. The store's own clock decides expiry, so nodes' clocks need
+/// not agree.
+public protocol LeaseStore: Sendable {
+    /// Takes the lease for `owner` (or renews it, if `owner` holds it) until `duration` from
+    /// now. Returns whether `owner` holds it afterwards: `false` if another owner's lease has
+    /// not expired.
+    func acquireLease(_ name: String, owner: String, duration: Duration) async throws -> Bool
+    /// Gives the lease up, if `owner` holds it, so another node can take it at once.
+    func releaseLease(_ name: String, owner: String) async throws
+    /// The owner of an unexpired lease, if any (for status pages).
+    func leaseHolder(_ name: String) async throws -> String?
+}
+
+/// This process's name as a lease owner: host, process id and a random suffix, so that a
+/// restarted process is a new owner.
+public enum LeaseOwner {
+    /// The owner name of this process.
+    public static let current: String = {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
+    }()
+}
+
+/// How a runner holds its lease.
+public struct LeaseOptions: Sendable, Hashable {
+    /// How long a lease lasts without renewal; another node takes the work over at most this
+    /// long (plus ``retryInterval``) after the holder dies.
+    public var duration: Duration
+    /// Who this runner is.
+    public var owner: String
+
+    /// The lease is renewed every third of its duration; a node waiting for it asks as often.
+    public var retryInterval: Duration { duration / 3 }
+
+    /// Creates options; the default lease lasts 6 s, so work moves within 10 s of a node's death.
+    public init(duration: Duration = .seconds(6), owner: String = LeaseOwner.current) {
+        self.duration = duration
+        self.owner = owner
+    }
+}
+
+/// Runs work only while holding a lease (the loop the background runners share).
+package enum LeasedWork {
+    /// Until the task is cancelled: waits for the lease, runs `work` while it is held
+    /// (renewing it), and stops `work` as soon as the lease cannot be confirmed — before it
+    /// could expire and pass to another node. With no lease store, just runs `work`.
+    package static func run(
+        _ store: (any LeaseStore)?, name: String, options: LeaseOptions, logger: Logger,
+        work: @escaping @Sendable () async -> Void
+    ) async {
+        guard let store else { return await work() }
+        let metadata: Logger.Metadata = ["chronicle.lease": "\(name)", "chronicle.owner": "\(options.owner)"]
+        var waiting = false
+        while !Task.isCancelled {
+            let held: Bool
+            do {
+                held = try await store.acquireLease(name, owner: options.owner, duration: options.duration)
+            } catch {
+                logger.warning("Could not take a lease; trying again", metadata: metadata.merging(["chronicle.error": "\(error)"]) { $1 })
+                held = false
+            }
+            guard held else {
+                if !waiting { logger.info("Another node holds the lease; standing by", metadata: metadata) }
+                waiting = true
+                try? await Task.sleep(for: options.retryInterval)
+                continue
+            }
+            waiting = false
+            logger.info("Took the lease", metadata: metadata)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await work() }
+                group.addTask { await renew(store, name: name, options: options, logger: logger, metadata: metadata) }
+                await group.next()
+                group.cancelAll()
+            }
+            if Task.isCancelled {
+                try? await store.releaseLease(name, owner: options.owner)
+                return
+            }
+            logger.warning("Lost the lease; work stopped", metadata: metadata)
+        }
+    }
+
+    /// Renews the lease until it is lost, or cannot be confirmed for two thirds of its duration.
+    private static func renew(_ store: any LeaseStore, name: String, options: LeaseOptions, logger: Logger, metadata: Logger.Metadata) async {
+        var confirmed = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: options.retryInterval)
+            if Task.isCancelled { return }
+            do {
+                guard try await store.acquireLease(name, owner: options.owner, duration: options.duration) else { return }
+                confirmed = .now
+            } catch {
+                logger.warning("Could not renew a lease", metadata: metadata.merging(["chronicle.error": "\(error)"]) { $1 })
+                if ContinuousClock.now - confirmed >= options.duration * 2 / 3 { return }
+            }
+        }
+    }
+}

@@ -112,6 +112,17 @@ public struct ReactorRunner: Service {
         return checkpoint
     }
 
+    /// Why the store would refuse `outcomes` (a reserved type, an oversized event…), if it would.
+    static func refusal(of outcomes: [ReactorOutcome]) -> String? {
+        guard !outcomes.isEmpty else { return nil }
+        do {
+            _ = try AppendRequest(outcomes.map { .init(stream: $0.stream, events: $0.events) }).prepared(limits: EventStoreLimits())
+            return nil
+        } catch {
+            return "The handler succeeded, but its outcome events cannot be stored: \(error)"
+        }
+    }
+
     /// Calls the handler until it succeeds or the attempts are spent.
     private func deliver(_ event: RecordedEvent) async throws -> ReactionFrontier.Result {
         let statistics = reactor.statistics
@@ -123,9 +134,15 @@ public struct ReactorRunner: Service {
             attempt += 1
             try Task.checkCancellation()
             do {
-                let outcomes = try await reactor.handler(ReactorDelivery(event: event, idempotencyKey: key, attempt: attempt))
+                let outcomes = Reactor.correlated(try await reactor.handler(ReactorDelivery(event: event, idempotencyKey: key, attempt: attempt)), trigger: event)
+                if let refusal = Self.refusal(of: outcomes) {
+                    // The side effect happened, but its outcome can never be stored: retrying
+                    // would repeat the effect forever, so the event is parked with the reason.
+                    let parked = ParkedEvent(reactor: reactor.name, position: event.position, eventID: event.id, attempts: attempt, error: refusal, parkedAtMicroseconds: Timestamp.now())
+                    return .parked(parked, trigger: event)
+                }
                 statistics.record(delivered: true)
-                return .delivered(Reactor.correlated(outcomes, trigger: event))
+                return .delivered(outcomes)
             } catch {
                 try Task.checkCancellation()
                 statistics.record(delivered: false)

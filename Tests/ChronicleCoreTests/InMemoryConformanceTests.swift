@@ -56,3 +56,11 @@ struct InMemoryLeaseTests {
         try await LeaseConformance.run(InMemoryEventStore())
     }
 }
+
+@Suite("In-memory store: reactor checkpoints and parking")
+struct InMemoryReactorStoreTests {
+    @Test("checkpoints, outcomes with the checkpoint, parking and the parked list")
+    func conformance() async throws {
+        try await ReactorStoreConformance.run(InMemoryEventStore())
+    }
+}

@@ -124,4 +124,27 @@ struct ReactorRunnerTests {
         #expect(try await store.unpark("webhook", eventID: parked[0].eventID)?.position == 2, "skip: the operator removes it")
         #expect(try await store.parkedEvents("webhook").isEmpty)
     }
+
+    @Test("outcome events the store would refuse park the event (no endless redelivery); the reactor moves on", arguments: ["memory", "sqlite"])
+    func refusedOutcomes(backend: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try makeStore(backend, directory)
+        let deliveries = Deliveries()
+        let reactor = Reactor(name: "forger", filter: LogFilter(types: ["UserCreated"]), startsAtBeginning: true) { delivery in
+            deliveries.add(delivery)
+            let type = delivery.event.stream.rawValue == "user-1" ? "$forged" : "WelcomeEmailSent"
+            return [ReactorOutcome(stream: try StreamName("email-\(delivery.event.stream.entityID ?? "")"), events: [EventData(type: type)])]
+        }
+        try await store.append(to: StreamName("user-1"), [EventData(type: "UserCreated")])
+        try await store.append(to: StreamName("user-2"), [EventData(type: "UserCreated")])
+        try await withReactor(store, reactor) { _ in
+            try await eventually("both handled") { try await store.reactorPosition("forger") ?? 0 >= 2 }
+        }
+        #expect(deliveries.all.count == 2, "called once each")
+        let parked = try await store.parkedEvents("forger")
+        #expect(parked.count == 1 && parked.first?.position == 1 && parked.first?.error.contains("cannot be stored") == true, "\(parked)")
+        #expect(try await store.info(StreamName("email-1")) == nil)
+        #expect(try await store.read(StreamName("email-2")).map(\.type) == ["WelcomeEmailSent"])
+    }
 }

@@ -33,6 +33,16 @@ struct SQLiteLeaseTests {
     }
 }
 
+@Suite("SQLite store: reactor checkpoints and parking")
+struct SQLiteReactorStoreTests {
+    @Test("checkpoints, outcomes with the checkpoint, parking and the parked list")
+    func conformance() async throws {
+        try await withSQLiteStore { store, _ in
+            try await ReactorStoreConformance.run(store)
+        }
+    }
+}
+
 @Suite("SQLite store: inline documents")
 struct SQLiteProjectionConformanceTests {
     @Test(arguments: ProjectionConformance.cases)

@@ -75,6 +75,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
         }
         parked[event.reactor, default: []].removeAll { $0.eventID == event.eventID }
         parked[event.reactor, default: []].append(event)
+        parked[event.reactor]?.sort { $0.position < $1.position }
         let record = event.systemEvent(trigger: trigger)
         _ = try write { writer, transaction in
             try writer.appendSystemEvent("$reactorParked", to: .reactors, data: record.data, metadata: record.metadata, in: &transaction, now: Timestamp.now())

@@ -39,7 +39,7 @@ struct SQLiteEventStoreTests {
                 )
             }
             #expect(applicationID == 0x4348_524E)
-            #expect(migrations == ["v1-events", "v2-documents", "v3-correlations", "v4-reactors"])
+            #expect(migrations == ["v1-events", "v2-documents", "v3-correlations", "v4-reactors", "v5-leases"])
             #expect(journalMode == "wal")
         }
     }

@@ -73,4 +73,36 @@ struct WebhookTests {
         let parked = try await store.parkedEvents("hook")
         #expect(parked.count == 1 && parked[0].attempts == 1 && parked[0].error.contains("400"))
     }
+
+    @Test("an unreachable receiver (connections cut) is retried; once it is back, the event is delivered")
+    func unreachable() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-webhook-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteEventStore(directory: directory, logger: Logger(label: "test"))
+        let receiver = Receiver(then: (204, ""))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await receiver.run { url in
+                let target = try #require(URL(string: url))
+                let proxy = try await TCPProxy(to: "127.0.0.1", port: target.port ?? 0)
+                proxy.cut()
+                let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 1000, backoff: .milliseconds(5),
+                                      handler: Webhook(url: "http://127.0.0.1:\(proxy.port)/hook", timeout: .seconds(2)).handler(client: http))
+                try await store.append(to: StreamName("job-1"), [EventData(type: "A")])
+                try await withReactor(store, reactor) { runner in
+                    try await eventually("failed attempts") { runner.statistics.snapshot.failures >= 3 }
+                    #expect(receiver.received.isEmpty)
+                    proxy.restore()
+                    try await eventually("delivered") { try await store.reactorPosition("hook") == 1 }
+                }
+                await proxy.stop()
+            }
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        #expect(receiver.received.count == 1)
+        #expect(try await store.parkedEvents("hook").isEmpty)
+    }
 }

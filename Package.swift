@@ -178,7 +178,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ChronicleCLITests",
-            dependencies: ["ChronicleCore", "ChronicleSQLite", "ChronicleProjections", "ChronicleTestSupport", "chronicle"],
+            dependencies: [
+                "ChronicleCore", "ChronicleSQLite", "ChronicleProjections", "ChronicleTestSupport", "chronicle",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,224 @@
+import AsyncHTTPClient
+import ChronicleCore
+import ChronicleTestSupport
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+
+/// The PostgreSQL server for the multi-node tests, from the environment `.ci/run` sets.
+enum TestDatabase {
+    static let environment = ProcessInfo.processInfo.environment
+
+    /// `CHRONICLE_TEST_POSTGRES_URL`, or one made of `CHRONICLE_TEST_POSTGRES_HOST`, `_PORT`, `_USER`, `_PASSWORD`, `_DATABASE`.
+    static let url: String? = {
+        if let url = environment["CHRONICLE_TEST_POSTGRES_URL"], !url.isEmpty { return url }
+        guard let host = environment["CHRONICLE_TEST_POSTGRES_HOST"], !host.isEmpty else { return nil }
+        let user = environment["CHRONICLE_TEST_POSTGRES_USER"] ?? "postgres"
+        let password = environment["CHRONICLE_TEST_POSTGRES_PASSWORD"].map { ":" + $0 } ?? ""
+        return "postgres://\(user)\(password)@\(host):\(environment["CHRONICLE_TEST_POSTGRES_PORT"] ?? "5432")/\(environment["CHRONICLE_TEST_POSTGRES_DATABASE"] ?? user)?sslmode=disable"
+    }()
+
+    static let skipReason: Comment = "no PostgreSQL server: set CHRONICLE_TEST_POSTGRES_URL (or CHRONICLE_TEST_POSTGRES_HOST/PORT/USER/PASSWORD/DATABASE) to run these tests; .ci/run starts one"
+
+    /// A schema name of its own for one test.
+    static func freshSchema() -> String {
+        "chronicle_cli_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    }
+
+    /// The URL with its host and port replaced (to go through a proxy).
+    static func url(throughPort port: Int) throws -> String {
+        guard let url, var components = URLComponents(string: url) else { throw CLIError(message: "no database URL") }
+        components.host = "127.0.0.1"
+        components.port = port
+        return components.string!
+    }
+
+    static var hostAndPort: (String, Int)? {
+        guard let url, let components = URLComponents(string: url) else { return nil }
+        return (components.host ?? "127.0.0.1", components.port ?? 5432)
+    }
+}
+
+/// Lines a process wrote to a file so far.
+func lines(of file: URL) -> [String] {
+    ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+}
+
+func temporaryFile(_ name: String) -> URL {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-\(name)-\(UUID().uuidString)")
+    _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+    return file
+}
+
+@Suite("chronicle serve --postgres: several nodes, faults", .enabled(if: TestDatabase.url != nil, TestDatabase.skipReason))
+struct PostgresNodesCLITests {
+    func schema(_ url: String) -> String {
+        """
+        entities:
+          user:
+            events:
+              UserCreated: create
+        reactors:
+          mail:
+            on: [UserCreated]
+            webhook: { url: "\(url)", timeout: 10s }
+            retry: { attempts: 20, backoff: 10ms }
+            from: beginning
+            concurrency: 4
+        """
+    }
+
+    /// The stream names in the bodies the receiver got.
+    func streams(_ calls: [Receiver.Call]) -> Set<String> {
+        Set(calls.compactMap { call in
+            (try? JSONValue(parsing: call.body))?["stream"].flatMap { if case .string(let stream) = $0 { stream } else { nil } }
+        })
+    }
+
+    /// The `runningOn` of the reactor `mail`, as a node answers it.
+    func runningOn(_ remote: CLI, _ url: String) async throws -> String? {
+        let list = try await remote.run(arguments: ["reactors", "list", "--server", url, "--json"])
+        guard case .array(let reactors)? = (try? JSONValue(parsing: list.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))?["reactors"],
+              case .string(let node)? = reactors.first?["runningOn"] else { return nil }
+        return node
+    }
+
+    @Test("two nodes on one database: subscribers on each see every event; the reactor runs on one node, and the other takes over within 10 s of a kill -9")
+    func failover() async throws {
+        try await withCLI { cli in
+            let receiver = Receiver(then: (200, "{}"))
+            try await receiver.run { hook in
+                let schemaFile = cli.data + "-schema.yaml"
+                try schema(hook).write(toFile: schemaFile, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+                let arguments = ["--postgres", TestDatabase.url!, "--postgres-schema", TestDatabase.freshSchema(), "--schema", schemaFile, "--lease-duration", "3s"]
+                let serve = ServeCLITests()
+                let (urlA, a, _) = try await serve.startServer(cli, arguments)
+                defer { if a.isRunning { a.terminate() } }
+                let (urlB, b, _) = try await serve.startServer(cli, arguments)
+                defer { if b.isRunning { b.terminate() } }
+                let remote = CLI(data: cli.data + "-unused")
+                let outA = temporaryFile("tail-a"), outB = temporaryFile("tail-b")
+                defer { try? FileManager.default.removeItem(at: outA); try? FileManager.default.removeItem(at: outB) }
+                let tailA = try remote.process(["tail", "--after", "0", "--type", "UserCreated", "--server", urlA, "--json"], stdout: try FileHandle(forWritingTo: outA), stderr: FileHandle.nullDevice)
+                defer { if tailA.isRunning { tailA.terminate() } }
+                let tailB = try remote.process(["tail", "--after", "0", "--type", "UserCreated", "--server", urlB, "--json"], stdout: try FileHandle(forWritingTo: outB), stderr: FileHandle.nullDevice)
+                defer { if tailB.isRunning { tailB.terminate() } }
+
+                // Writes through both nodes; each node's subscriber sees all of them.
+                for index in 0..<10 {
+                    #expect(try await remote.run(arguments: ["append", "user-a\(index)", "UserCreated", "{}", "--server", urlA]).status == 0)
+                    #expect(try await remote.run(arguments: ["append", "user-b\(index)", "UserCreated", "{}", "--server", urlB]).status == 0)
+                }
+                try await pollUntil("both subscribers to see the 20 events") { lines(of: outA).count == 20 && lines(of: outB).count == 20 }
+                #expect(Set(lines(of: outA)) == Set(lines(of: outB)), "the same events, in the same order")
+                #expect(lines(of: outA) == lines(of: outB))
+                try await pollUntil("the 20 deliveries") { streams(receiver.received).count == 20 }
+
+                // Exactly one node runs the reactor; kill it.
+                let holder = try #require(try await runningOn(remote, urlA))
+                #expect(try await runningOn(remote, urlB) == holder, "both nodes agree who runs it")
+                let (victim, survivor, survivorURL) = holder.contains(":\(a.processIdentifier):") ? (a, b, urlB) : (b, a, urlA)
+                #expect(holder.contains(":\(victim.processIdentifier):"))
+                kill(victim.processIdentifier, SIGKILL)
+                let killed = ContinuousClock.now
+                try await waitForExit(victim, seconds: 60)
+                var takenOver: Duration?
+                let deadline = ContinuousClock.now + .seconds(60)
+                while takenOver == nil {
+                    if let node = try await runningOn(remote, survivorURL), node.contains(":\(survivor.processIdentifier):") { takenOver = ContinuousClock.now - killed }
+                    if ContinuousClock.now > deadline { throw CLIError(message: "the surviving node never took the reactor over") }
+                    if takenOver == nil { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                print("reactor taken over \(takenOver!) after kill -9 (lease 3 s)")
+                #expect(takenOver! < .seconds(10), "taken over within 10 s")
+                for index in 10..<15 {
+                    #expect(try await remote.run(arguments: ["append", "user-a\(index)", "UserCreated", "{}", "--server", survivorURL]).status == 0)
+                }
+                try await pollUntil("the survivor delivers the new events") { streams(receiver.received).count == 25 }
+                let survivorOut = survivor === a ? outA : outB
+                try await pollUntil("the survivor's subscriber sees them") { lines(of: survivorOut).count == 25 }
+                survivor.terminate()
+                try await waitForExit(survivor, seconds: 60)
+            }
+        }
+    }
+
+    @Test("the database unreachable for a while: appends answer 503 with Retry-After (never a false 201), the node reconnects by itself, the subscriber resumes, no acknowledged event is lost")
+    func databaseOutage() async throws {
+        let (host, port) = try #require(TestDatabase.hostAndPort)
+        let proxy = try await TCPProxy(to: host, port: port)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await withCLI { cli in
+                let (url, node, _) = try await ServeCLITests().startServer(cli, ["--postgres", try TestDatabase.url(throughPort: proxy.port), "--postgres-schema", TestDatabase.freshSchema()])
+                defer { if node.isRunning { node.terminate() } }
+                let remote = CLI(data: cli.data + "-unused")
+                let out = temporaryFile("tail")
+                defer { try? FileManager.default.removeItem(at: out) }
+                let tail = try remote.process(["tail", "--after", "0", "--server", url, "--json"], stdout: try FileHandle(forWritingTo: out), stderr: FileHandle.nullDevice)
+                defer { if tail.isRunning { tail.terminate() } }
+
+                var acknowledged: [String] = []
+                var unavailable = 0
+                /// One append; records what the node said.
+                func append(_ index: Int) async throws -> Int {
+                    var request = HTTPClientRequest(url: "\(url)/v1/streams/order-\(index)")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    let id = UUID().uuidString.lowercased()
+                    request.body = .bytes(ByteBuffer(string: #"[{"id":"\#(id)","type":"OrderPlaced","data":{"n":\#(index)}}]"#))
+                    let response = try await http.execute(request, timeout: .seconds(60))
+                    let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                    switch response.status.code {
+                    case 201: acknowledged.append(id)
+                    case 503:
+                        unavailable += 1
+                        #expect(response.headers.first(name: "Retry-After") != nil, "a retry hint")
+                        #expect(response.headers.first(name: "Content-Type")?.contains("problem+json") == true, "\(body)")
+                    default: Issue.record("unexpected \(response.status.code): \(body)")
+                    }
+                    return Int(response.status.code)
+                }
+                for index in 0..<5 { #expect(try await append(index) == 201) }
+                try await pollUntil("the subscriber to see the first events") { lines(of: out).count == 5 }
+
+                proxy.cut()
+                var index = 5
+                let outage = ContinuousClock.now + .seconds(60)
+                while unavailable < 5 {
+                    _ = try await append(index)
+                    index += 1
+                    if ContinuousClock.now > outage { throw CLIError(message: "appends never failed while the database was unreachable") }
+                }
+                proxy.restore()
+                let recovery = ContinuousClock.now + .seconds(60)
+                while try await append(index) != 201 {
+                    index += 1
+                    if ContinuousClock.now > recovery { throw CLIError(message: "the node did not reconnect") }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                for more in 1...5 { #expect(try await append(index + more) == 201) }
+
+                // Every acknowledged event is stored, once, and the subscriber saw it.
+                let log = try await remote.run(arguments: ["log", "--server", url, "--json", "--limit", "10000"])
+                let stored = log.lines.compactMap { (try? JSONValue(parsing: $0))?["id"] }.compactMap { if case .string(let id) = $0 { id } else { nil } }
+                #expect(Set(acknowledged).isSubset(of: Set(stored)), "no acknowledged event lost")
+                #expect(stored.count == Set(stored).count, "none stored twice")
+                try await pollUntil("the subscriber to resume and see every acknowledged event") {
+                    let seen = Set(lines(of: out).compactMap { (try? JSONValue(parsing: $0))?["id"] }.compactMap { if case .string(let id) = $0 { id } else { nil } })
+                    return Set(acknowledged).isSubset(of: seen)
+                }
+                node.terminate()
+                try await waitForExit(node, seconds: 60)
+            }
+            await proxy.stop()
+            try await http.shutdown()
+        } catch {
+            await proxy.stop()
+            try? await http.shutdown()
+            throw error
+        }
+    }
+}

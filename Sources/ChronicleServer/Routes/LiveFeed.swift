@@ -18,16 +18,29 @@ struct LiveFeed: Sendable {
         case shutdown(position: Int64)
     }
 
-    /// Runs until the task is cancelled (client gone) or the server shuts down.
+    /// Runs until the task is cancelled (client gone) or the server shuts down. While the
+    /// storage is unavailable it sends heartbeats and retries, with backoff up to 5 s.
     func run(
         after start: Int64,
         event: (RecordedEvent) async throws -> Void,
         heartbeat beat: (Int64) async throws -> Void
     ) async throws -> Stop? {
         var position = start
+        var backoff = Duration.milliseconds(100)
         while !Task.isCancelled {
             if shutdown.head > 0 { return .shutdown(position: position) }
-            let page = try await store.readLog(after: position, limit: pageSize, filter: filter)
+            let page: LogPage
+            do {
+                page = try await store.readLog(after: position, limit: pageSize, filter: filter)
+                backoff = .milliseconds(100)
+            } catch let error as ChronicleError where error.code == .storageFailure {
+                // The storage is unreachable for now (a database restart): keep the subscriber,
+                // tell it where it is, and read again once the storage is back.
+                try await beat(position)
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+                continue
+            }
             for next in page.events {
                 try await event(next)
             }

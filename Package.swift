@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "ChronicleCore", targets: ["ChronicleCore"]),
         .library(name: "ChronicleSQLite", targets: ["ChronicleSQLite"]),
+        .library(name: "ChroniclePostgres", targets: ["ChroniclePostgres"]),
         .library(name: "ChronicleTesting", targets: ["ChronicleTesting"]),
         .library(name: "ChronicleServer", targets: ["ChronicleServer"]),
         .library(name: "ChronicleProjections", targets: ["ChronicleProjections"]),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", .upToNextMinor(from: "1.8.0")),
         .package(url: "https://github.com/apple/swift-nio.git", .upToNextMinor(from: "2.101.0")),
         .package(url: "https://github.com/jpsim/Yams.git", .upToNextMinor(from: "6.2.0")),
+        .package(url: "https://github.com/vapor/postgres-nio.git", .upToNextMinor(from: "1.33.0")),
     ],
     targets: [
         .target(
@@ -48,6 +50,16 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ChroniclePostgres",
+            dependencies: [
+                "ChronicleCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -141,6 +153,16 @@ let package = Package(
         .testTarget(
             name: "ChronicleSQLiteTests",
             dependencies: ["ChronicleCore", "ChronicleSQLite", "ChronicleTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChroniclePostgresTests",
+            dependencies: [
+                "ChronicleCore", "ChroniclePostgres", "ChronicleTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,174 @@
+import ChronicleCore
+import Foundation
+import PostgresNIO
+
+extension PostgresEventStore {
+    /// How a ``PostgresEventStore`` connects to its database.
+    ///
+    /// ```swift
+    /// let configuration = try PostgresEventStore.Configuration(url: "postgres://chronicle@127.0.0.1:5432/chronicle")
+    /// ```
+    public struct Configuration: Sendable {
+        /// The host name or IP address of the server.
+        public var host: String
+        /// The server's TCP port. Default 5432.
+        public var port: Int
+        /// The user to connect as.
+        public var username: String
+        /// The user's password; `nil` for none (trust or peer authentication).
+        public var password: String?
+        /// The database; `nil` for the user's default database (named like the user).
+        public var database: String?
+        /// The schema that holds Chronicle's tables, created on start if missing; `nil` for the
+        /// user's default `search_path` (normally `public`). Several Chronicle stores can share
+        /// one database in separate schemas: each has its own log and its own write lock.
+        public var schema: String?
+        /// Whether to use TLS. Default ``TLSMode/prefer``: TLS when the server offers it.
+        public var tls: TLSMode
+        /// Limits on appends.
+        public var limits: EventStoreLimits
+        /// The most appends committed together in one transaction.
+        public var maximumBatchSize: Int
+        /// The most connections in the store's pool (one writes, the rest read); the store
+        /// opens one more, for `LISTEN`.
+        public var maximumConnections: Int
+        /// How long to wait for a TCP connection to the server before giving up.
+        public var connectTimeout: Duration
+        /// How often a caught-up subscriber reads the head position even without a
+        /// notification: the bound on how late a commit is seen if a notification is lost
+        /// (for example while the `LISTEN` connection reconnects).
+        public var pollInterval: Duration
+
+        /// TLS use.
+        public enum TLSMode: String, Sendable, CaseIterable {
+            /// Never use TLS (`sslmode=disable`).
+            case disable
+            /// Use TLS if the server offers it (`sslmode=prefer`, the default).
+            case prefer
+            /// Refuse to connect without TLS (`sslmode=require`); the certificate is verified.
+            case require
+        }
+
+        /// Creates a configuration; only the connection settings have no default.
+        public init(
+            host: String,
+            port: Int = 5432,
+            username: String,
+            password: String? = nil,
+            database: String? = nil,
+            schema: String? = nil,
+            tls: TLSMode = .prefer,
+            limits: EventStoreLimits = EventStoreLimits(),
+            maximumBatchSize: Int = 512,
+            maximumConnections: Int = 10,
+            connectTimeout: Duration = .seconds(10),
+            pollInterval: Duration = .milliseconds(500)
+        ) {
+            self.host = host
+            self.port = port
+            self.username = username
+            self.password = password
+            self.database = database
+            self.schema = schema
+            self.tls = tls
+            self.limits = limits
+            self.maximumBatchSize = max(1, maximumBatchSize)
+            self.maximumConnections = max(2, maximumConnections)
+            self.connectTimeout = connectTimeout
+            self.pollInterval = pollInterval
+        }
+
+        /// Parses a connection URL: `postgres://USER[:PASSWORD]@HOST[:PORT][/DATABASE][?sslmode=disable|prefer|require&schema=NAME]`
+        /// (`postgresql://` works too). User and password may be percent-encoded.
+        ///
+        /// - Throws: ``ChronicleError/Code/invalidInput`` naming what is wrong with the URL.
+        public init(url text: String) throws {
+            func invalid(_ why: String) -> ChronicleError {
+                ChronicleError(.invalidInput, "The PostgreSQL URL \(Self.redacted(text).debugDescription) is not valid: \(why). Use postgres://USER:PASSWORD@HOST:PORT/DATABASE.")
+            }
+            guard let components = URLComponents(string: text) else { throw invalid("it is not a URL") }
+            guard let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql" else {
+                throw invalid("the scheme must be postgres:// or postgresql://")
+            }
+            guard let host = components.host, !host.isEmpty else { throw invalid("it names no host") }
+            guard let user = components.user?.removingPercentEncoding, !user.isEmpty else { throw invalid("it names no user") }
+            if let port = components.port, !(1...65535).contains(port) { throw invalid("port \(port) is out of range") }
+            let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+            if path.contains("/") { throw invalid("the path must be only a database name") }
+            self.init(
+                host: host, port: components.port ?? 5432, username: user,
+                password: components.password?.removingPercentEncoding,
+                database: path.isEmpty ? nil : path.removingPercentEncoding
+            )
+            for item in components.queryItems ?? [] {
+                switch item.name {
+                case "sslmode":
+                    switch item.value {
+                    case "disable": tls = .disable
+                    case "allow", "prefer": tls = .prefer
+                    case "require", "verify-ca", "verify-full": tls = .require
+                    default: throw invalid("sslmode must be disable, prefer or require")
+                    }
+                case "schema":
+                    guard let value = item.value, !value.isEmpty else { throw invalid("schema is empty") }
+                    schema = value
+                default:
+                    throw invalid("unknown parameter \(item.name.debugDescription) (known: sslmode, schema)")
+                }
+            }
+        }
+
+        /// The URL with its password replaced by `***`, for messages and logs.
+        static func redacted(_ url: String) -> String {
+            guard var components = URLComponents(string: url), components.password != nil else { return url }
+            components.password = "***"
+            return components.string ?? url
+        }
+
+        var clientConfiguration: PostgresClient.Configuration {
+            var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: clientTLS)
+            configuration.options.maximumConnections = maximumConnections
+            configuration.options.connectTimeout = connectTimeout
+            configuration.options.additionalStartupParameters = startupParameters
+            return configuration
+        }
+
+        func connectionConfiguration() throws -> PostgresConnection.Configuration {
+            var configuration = PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: try connectionTLS())
+            configuration.options.connectTimeout = .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000 + connectTimeout.components.attoseconds / 1_000_000_000)
+            configuration.options.additionalStartupParameters = startupParameters
+            return configuration
+        }
+
+        private var startupParameters: [(String, String)] {
+            guard let schema else { return [("application_name", "chronicle")] }
+            return [("application_name", "chronicle"), ("search_path", Self.quoted(schema))]
+        }
+
+        private var clientTLS: PostgresClient.Configuration.TLS {
+            switch tls {
+            case .disable: .disable
+            case .prefer: .prefer(.makeClientConfiguration())
+            case .require: .require(.makeClientConfiguration())
+            }
+        }
+
+        private func connectionTLS() throws -> PostgresConnection.Configuration.TLS {
+            switch tls {
+            case .disable: return .disable
+            case .prefer: return .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        }
+
+        /// A SQL identifier, quoted.
+        static func quoted(_ identifier: String) -> String {
+            "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+
+        /// Where the store connects, without the password, for messages.
+        var displayName: String {
+            "\(username)@\(host):\(port)/\(database ?? username)\(schema.map { " (schema \($0))" } ?? "")"
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ChronicleCore
+import PostgresNIO
+
+extension PostgresEventStore {
+    /// Maps PostgresNIO errors to ``ChronicleError``s that say what to do.
+    ///
+    /// A lost or refused connection is ``ChronicleError/Code/storageFailure``, which the HTTP
+    /// layer answers with `503 Service Unavailable` and `Retry-After`: the client retries, and
+    /// since appends are idempotent by event id, a retry never stores an event twice.
+    static func storageError(_ error: any Error, doing what: String, configuration: Configuration) -> ChronicleError {
+        if let error = error as? ChronicleError { return error }
+        if let transaction = error as? PostgresTransactionError {
+            if let inner = transaction.beginError ?? transaction.closureError ?? transaction.commitError {
+                return storageError(inner, doing: what, configuration: configuration)
+            }
+        }
+        let server = configuration.displayName
+        guard let psql = error as? PSQLError else {
+            return ChronicleError(.storageFailure, "Could not \(what): cannot use PostgreSQL at \(server) (\(String(reflecting: error))). Check that the server is running and reachable.", cause: error)
+        }
+        guard let info = psql.serverInfo else {
+            let detail = psql.underlying.map { String(describing: $0) } ?? psql.code.description
+            switch psql.code {
+            case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .poolClosed:
+                return ChronicleError(.storageFailure, "Could not \(what): the connection to PostgreSQL at \(server) failed or was lost (\(detail)). Check that the server is running and reachable, then retry.", cause: error)
+            case .sslUnsupported:
+                return ChronicleError(.storageFailure, "Could not \(what): PostgreSQL at \(server) does not offer TLS, and the configuration requires it. Enable TLS on the server or use sslmode=prefer.", cause: error)
+            case .authMechanismRequiresPassword, .unsupportedAuthMechanism, .saslError:
+                return ChronicleError(.storageFailure, "Could not \(what): PostgreSQL at \(server) refused the login (\(psql.code)). Check the user and password in the URL.", cause: error)
+            default:
+                return ChronicleError(.storageFailure, "Could not \(what): PostgreSQL client error \(psql.code) (\(detail)).", cause: error)
+            }
+        }
+        let state = info[.sqlState] ?? ""
+        let message = info[.message] ?? ""
+        switch state {
+        case "53100":
+            return ChronicleError(.storageFull, "The PostgreSQL server's disk is full, so nothing was written (\(what)). Free space on the server; everything stored before is intact.", cause: error)
+        case "28P01", "28000":
+            return ChronicleError(.storageFailure, "Could not \(what): PostgreSQL at \(server) refused the login (\(message)). Check the user and password in the URL.", cause: error)
+        case "3D000":
+            return ChronicleError(.storageFailure, "Could not \(what): \(message) on \(server). Create it first (createdb), or name an existing database in the URL.", cause: error)
+        case "42P07":
+            return ChronicleError(.incompatibleStorage, "Could not \(what): the schema already has a table Chronicle needs (\(message)), not made by Chronicle. Use an empty database or another schema (?schema=chronicle).", cause: error)
+        case "42501":
+            return ChronicleError(.storageFailure, "Could not \(what): the PostgreSQL user lacks a privilege (\(message)). Grant it, or connect as the owner of the database.", cause: error)
+        case let state where state.hasPrefix("08") || state.hasPrefix("57P"):
+            return ChronicleError(.storageFailure, "Could not \(what): the connection to PostgreSQL at \(server) was lost (\(message)). Retry when the server is back.", cause: error)
+        default:
+            return ChronicleError(.storageFailure, "Could not \(what): PostgreSQL error \(state): \(message).", cause: error)
+        }
+    }
+}

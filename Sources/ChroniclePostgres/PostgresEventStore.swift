@@ -1,0 +1,552 @@
+import ChronicleCore
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The PostgreSQL event store: several Chronicle processes (nodes) can share one database,
+/// each writing and reading.
+///
+/// It is a `Service`: its ``run()`` runs the PostgreSQL connection pool, the in-process
+/// group commit and the `LISTEN` loop that wakes subscribers. Run it in the same
+/// `ServiceGroup` as the code that uses it, or scope it with ``withStore(configuration:logger:_:)``:
+///
+/// ```swift
+/// let configuration = try PostgresEventStore.Configuration(url: "postgres://chronicle@127.0.0.1/chronicle")
+/// try await PostgresEventStore.withStore(configuration: configuration, logger: logger) { store in
+///     try await store.append(to: StreamName("user-1"), [EventData(type: "UserCreated", data: ["email": "ada@example.com"])])
+/// }
+/// ```
+///
+/// ## A gap-free global log
+///
+/// Positions are allocated by the writers, not by a sequence: each write transaction first
+/// takes a transaction-scoped advisory lock (`pg_advisory_xact_lock`, one key per events
+/// table), then reads the head position, last hash and last recording time under it, and
+/// writes positions right after the head. The lock is released only after the commit is
+/// visible, so the next writer, in this process or any other, reads a head that includes
+/// it. Commits are therefore made in position order, one at a time, and every snapshot a
+/// reader takes holds a prefix of the log: once a reader has seen position N, no event
+/// below N can be committed later. (A sequence or an identity column would hand out
+/// positions at insert time, and a transaction that got 11 could commit after one that
+/// got 12: a reader that had seen 12 would skip 11 for ever.)
+///
+/// The cost is that writes are serialised across all nodes; within a node, concurrent
+/// appends are grouped into one transaction (group commit), so the lock is taken once per
+/// batch, not once per append.
+///
+/// `LISTEN`/`NOTIFY` only wakes subscribers: events are always read from the tables, and a
+/// subscriber that missed a notification still reads the head every
+/// ``Configuration-swift.struct/pollInterval``.
+public final class PostgresEventStore: EventStore, Service {
+    enum WriteOperation: Sendable {
+        case append(PreparedAppend)
+        case delete(StreamName, DeleteMode, ExpectedRevision)
+    }
+
+    enum WriteOutcome: Sendable {
+        case appended(AppendResult)
+        case deleted(DeleteResult)
+    }
+
+    /// The configuration it was opened with.
+    public let configuration: Configuration
+    private let client: PostgresClient
+    private let queue: PostgresWriteQueue<WriteOperation, WriteOutcome>
+    private let notifier = CommitNotifier()
+    private let logger: Logger
+    /// The `NOTIFY` channel of this schema's log.
+    let channel: String
+
+    /// Connects once to check the server and apply the migrations, then makes the store.
+    /// The store serves only while its ``run()`` runs.
+    ///
+    /// - Throws: ``ChronicleError`` with ``ChronicleError/Code/storageFailure`` when the
+    ///   server cannot be reached or refuses the login, or
+    ///   ``ChronicleError/Code/incompatibleStorage`` when a newer Chronicle wrote the database.
+    public init(configuration: Configuration, logger: Logger) async throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.channel = Self.channel(schema: configuration.schema)
+        self.queue = PostgresWriteQueue(maximumBatchSize: configuration.maximumBatchSize)
+        let head: Int64
+        do {
+            let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
+            do {
+                try await PostgresSchema.migrate(connection, schema: configuration.schema, logger: logger)
+                head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
+                try? await connection.close()
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+        } catch {
+            throw Self.storageError(error, doing: "open the event store at \(configuration.displayName)", configuration: configuration)
+        }
+        self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        notifier.advance(to: head)
+        logger.info("Opened event store", metadata: ["chronicle.postgres": "\(configuration.displayName)", "chronicle.position": "\(head)"])
+    }
+
+    /// The `NOTIFY` channel of a schema: channel names are limited to 63 bytes, so a long
+    /// schema name is replaced by its FNV-1a hash.
+    static func channel(schema: String?) -> String {
+        guard let schema else { return "chronicle_events" }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in schema.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return "chronicle_events_" + String(hash, radix: 16)
+    }
+
+    /// Opens a store, runs it for the duration of `body`, then stops it.
+    public static func withStore<T: Sendable>(configuration: Configuration, logger: Logger, _ body: (PostgresEventStore) async throws -> T) async throws -> T {
+        let store = try await PostgresEventStore(configuration: configuration, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            defer { group.cancelAll() }
+            return try await body(store)
+        }
+    }
+
+    /// Runs the connection pool, group commit and the `LISTEN` loop until the task is
+    /// cancelled or the service group shuts down. Appends submitted after it ends fail with
+    /// ``ChronicleError/Code/storageFailure``.
+    public func run() async throws {
+        let closing = ChronicleError(.storageFailure, "The PostgreSQL event store is shut down; nothing more can be written through it.")
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.client.run() }
+                group.addTask { await self.queue.run(closing: closing) { batch in await self.commit(batch) } }
+                group.addTask { await self.listen() }
+                await group.waitForAll()
+            }
+        }
+    }
+
+    /// How many commits carried how many writes (their ratio is the mean batch size).
+    public var groupCommitStatistics: (commits: Int, operations: Int) { queue.statistics }
+
+    // MARK: Writing
+
+    /// Appends events; see ``EventStore/append(_:)``.
+    @discardableResult
+    public func append(_ request: AppendRequest) async throws -> AppendResult {
+        let prepared = try request.prepared(limits: configuration.limits)
+        if !prepared.rules.isEmpty {
+            throw PostgresSnapshotTransaction.rulesUnsupported
+        }
+        guard case .appended(let result) = try await queue.submit(.append(prepared)) else { preconditionFailure() }
+        return result
+    }
+
+    /// Deletes a stream; see ``EventStore/delete(_:mode:expected:)``.
+    public func delete(_ stream: StreamName, mode: DeleteMode, expected: ExpectedRevision) async throws -> DeleteResult {
+        guard case .deleted(let result) = try await queue.submit(.delete(stream, mode, expected)) else { preconditionFailure() }
+        return result
+    }
+
+    /// Commits a batch in one transaction, each operation with its own outcome.
+    private func commit(_ batch: [WriteOperation]) async -> [Result<WriteOutcome, any Error>] {
+        let stage = CommitStage()
+        do {
+            let channel = self.channel, logger = self.logger
+            let (outcomes, head) = try await client.withConnection { connection in
+                try await Self.commit(batch, on: connection, channel: channel, stage: stage, logger: logger)
+            }
+            notifier.advance(to: head)
+            return outcomes
+        } catch {
+            var failure = Self.storageError(error, doing: "commit \(batch.count == 1 ? "a write" : "\(batch.count) writes")", configuration: configuration)
+            if failure.code == .storageFailure {
+                failure.message += stage.committing
+                    ? " The connection was lost while committing, so the write may or may not be stored: retry it with the same event ids (retries are idempotent), or read the stream to find out."
+                    : " Nothing was stored."
+            }
+            logger.error("Write failed", metadata: ["chronicle.error": "\(failure)"])
+            return Array(repeating: .failure(failure), count: batch.count)
+        }
+    }
+
+    /// Whether a commit got as far as sending `COMMIT`.
+    private final class CommitStage: @unchecked Sendable {
+        // Written and read by the one task that runs the commit.
+        var committing = false
+    }
+
+    private static func commit(_ batch: [WriteOperation], on connection: PostgresConnection, channel: String, stage: CommitStage, logger: Logger) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            // The write lock: see the type's documentation. The head is read in a later
+            // statement, so its snapshot is taken after the lock is granted.
+            try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock((x'4348524E'::bigint << 32) | 'events'::regclass::oid::bigint)"), logger: logger)
+            let last = try await lastEvent(connection, logger: logger)
+            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
+            var snapshot = PostgresSnapshotTransaction()
+            var need = NeedsData()
+            for operation in batch {
+                switch operation {
+                case .append(let request):
+                    for part in request.streams {
+                        need.streams.insert(part.stream)
+                        for event in part.events { need.events.insert(event.id) }
+                    }
+                case .delete(let stream, _, _):
+                    need.streams.insert(stream)
+                    need.streams.insert(.deletions)
+                }
+            }
+            try await read(need, into: &snapshot, on: connection, logger: logger)
+            let now = Timestamp.now()
+            var outcomes: [Result<WriteOutcome, any Error>] = []
+            outcomes.reserveCapacity(batch.count)
+            for operation in batch {
+                for round in 0... {
+                    if round == 8 {
+                        throw ChronicleError(.storageFailure, "internal error: a write kept asking for more data")
+                    }
+                    let saved = writer
+                    var transaction = snapshot
+                    do {
+                        let outcome: WriteOutcome = switch operation {
+                        case .append(let request):
+                            .appended(try writer.append(request, in: &transaction, now: now))
+                        case .delete(let stream, let mode, let expected):
+                            .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
+                        }
+                        snapshot = transaction
+                        outcomes.append(.success(outcome))
+                        break
+                    } catch let missing as NeedsData {
+                        writer = saved
+                        let unknown = snapshot.unknown(missing)
+                        guard !unknown.streams.isEmpty || !unknown.events.isEmpty else {
+                            throw ChronicleError(.storageFailure, "internal error: the write asked again for data it was given")
+                        }
+                        try await read(unknown, into: &snapshot, on: connection, logger: logger)
+                    } catch let error as ChronicleError {
+                        writer = saved
+                        outcomes.append(.failure(error))
+                        break
+                    }
+                }
+            }
+            if snapshot.hasWrites {
+                try await flush(snapshot, on: connection, logger: logger)
+            }
+            let head = writer.head
+            if head > (last?.position ?? 0) {
+                try await connection.query("SELECT pg_notify(\(channel), \(String(head)))", logger: logger)
+            }
+            stage.committing = true
+            try await connection.query("COMMIT", logger: logger)
+            return (outcomes, head)
+        } catch {
+            if !stage.committing {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+            }
+            throw error
+        }
+    }
+
+    /// Reads the stream states and events `need` names into the snapshot.
+    private static func read(_ need: NeedsData, into snapshot: inout PostgresSnapshotTransaction, on connection: PostgresConnection, logger: Logger) async throws {
+        var streams: [StreamName: StreamInfo?] = [:]
+        if !need.streams.isEmpty {
+            let names = need.streams.map(\.rawValue)
+            for name in names { streams[StreamName(stored: name)] = .some(nil) }
+            for info in try await streamInfos(names, on: connection, logger: logger) {
+                streams[info.stream] = info
+            }
+        }
+        var events: [UUID: RecordedEvent?] = [:]
+        if !need.events.isEmpty {
+            let ids = Array(need.events)
+            for id in ids { events[id] = .some(nil) }
+            let rows = try await connection.query("SELECT \(unescaped: eventColumns) FROM events WHERE id = ANY(\(ids))", logger: logger)
+            for try await row in rows {
+                let event = try decodeEvent(row)
+                events[event.id] = event
+            }
+        }
+        snapshot.learn(streams: streams, events: events)
+    }
+
+    /// Sends the batch's writes: consecutive inserts as one multi-row insert, purges in
+    /// their place, then the stream deletion rows.
+    private static func flush(_ snapshot: PostgresSnapshotTransaction, on connection: PostgresConnection, logger: Logger) async throws {
+        var run: [RecordedEvent] = []
+        for write in snapshot.writes {
+            switch write {
+            case .insert(let event):
+                run.append(event)
+            case .purge(let stream):
+                try await insert(run, on: connection, logger: logger)
+                run.removeAll()
+                try await connection.query("""
+                    WITH gone AS (DELETE FROM events WHERE stream = \(stream.rawValue) RETURNING position, hash)
+                    INSERT INTO purged_events (position, hash) SELECT position, hash FROM gone
+                    """, logger: logger)
+            }
+        }
+        try await insert(run, on: connection, logger: logger)
+        let (upserts, removals) = snapshot.deletionChanges
+        if !removals.isEmpty {
+            try await connection.query("DELETE FROM stream_deletions WHERE name = ANY(\(removals.map(\.rawValue)))", logger: logger)
+        }
+        if !upserts.isEmpty {
+            let names = upserts.map(\.stream.rawValue)
+            let revisions = upserts.map { $0.revision ?? -1 }
+            let statuses = upserts.map { Int16($0.status == .tombstoned ? 2 : 1) }
+            try await connection.query("""
+                INSERT INTO stream_deletions (name, revision, status)
+                SELECT * FROM unnest(\(names)::text[], \(revisions)::int8[], \(statuses)::int2[])
+                ON CONFLICT (name) DO UPDATE SET revision = excluded.revision, status = excluded.status
+                """, logger: logger)
+        }
+    }
+
+    /// Inserts events with one statement: each column is bound as one array.
+    private static func insert(_ events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !events.isEmpty else { return }
+        var positions: [Int64] = [], ids: [UUID] = [], streams: [String] = [], revisions: [Int64] = [], types: [String] = []
+        var categories: [String] = [], recordedAts: [Int64] = [], datas: [String] = [], metadatas: [String] = [], hashes: [ByteBuffer] = []
+        positions.reserveCapacity(events.count); ids.reserveCapacity(events.count); streams.reserveCapacity(events.count)
+        revisions.reserveCapacity(events.count); types.reserveCapacity(events.count); categories.reserveCapacity(events.count)
+        recordedAts.reserveCapacity(events.count); datas.reserveCapacity(events.count); metadatas.reserveCapacity(events.count)
+        hashes.reserveCapacity(events.count)
+        for event in events {
+            positions.append(event.position)
+            ids.append(event.id)
+            streams.append(event.stream.rawValue)
+            revisions.append(event.revision)
+            types.append(event.type)
+            categories.append(event.stream.category)
+            recordedAts.append(event.recordedAtMicroseconds)
+            datas.append(event.dataJSON)
+            metadatas.append(event.metadataJSON)
+            hashes.append(event.hash.withUnsafeBytes { ByteBuffer(bytes: $0) })
+        }
+        try await connection.query("""
+            INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash)
+            SELECT * FROM unnest(\(positions)::int8[], \(ids)::uuid[], \(streams)::text[], \(revisions)::int8[], \(types)::text[],
+                                 \(categories)::text[], \(recordedAts)::int8[], \(datas)::text[], \(metadatas)::text[], \(hashes)::bytea[])
+            """, logger: logger)
+    }
+
+    // MARK: Notifications
+
+    /// Listens for commits of other processes on a connection of its own (outside the
+    /// pool), reconnecting with a bounded backoff, until cancelled.
+    private func listen() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
+                let channel = self.channel, notifier = self.notifier, logger = self.logger
+                // A notification sequence does not end when its task is cancelled; closing
+                // the connection ends it.
+                do {
+                    try await withTaskCancellationHandler {
+                        try await connection.listen(on: channel) { notifications in
+                            // Commits made before LISTEN took effect sent no notification here.
+                            notifier.advance(to: try await Self.lastEvent(connection, logger: logger)?.position ?? 0)
+                            failures = 0
+                            for try await notification in notifications {
+                                if let position = Int64(notification.payload) {
+                                    notifier.advance(to: position)
+                                }
+                            }
+                        }
+                    } onCancel: {
+                        let _: EventLoopFuture<Void> = connection.close()
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                try? await connection.close()
+            } catch {
+                if Task.isCancelled { return }
+                failures += 1
+                logger.warning("LISTEN connection failed; subscribers poll until it is back", metadata: ["chronicle.error": "\(Self.storageError(error, doing: "listen for commits", configuration: configuration))"])
+            }
+            try? await Task.sleep(for: .milliseconds(100 * (1 << min(failures, 6))))
+        }
+    }
+
+    // MARK: Reading
+
+    static let eventColumns = "position, id, stream, revision, type, recorded_at, data, metadata, hash"
+
+    static func decodeEvent(_ row: PostgresRow) throws -> RecordedEvent {
+        let (position, id, stream, revision, type, recordedAt, data, metadata, hashBytes) = try row.decode((Int64, UUID, String, Int64, String, Int64, String, String, ByteBuffer).self)
+        guard let hash = hashBytes.withUnsafeReadableBytes({ EventHash(bytes: $0) }) else {
+            throw ChronicleError(.storageFailure, "The event at position \(position) has a malformed hash; the database was changed outside Chronicle. Restore it from a backup.")
+        }
+        return RecordedEvent(
+            id: id, stream: StreamName(stored: stream), type: type, revision: revision, position: position,
+            recordedAtMicroseconds: recordedAt, dataJSON: data, metadataJSON: metadata, hash: hash
+        )
+    }
+
+    private static func lastEvent(_ connection: PostgresConnection, logger: Logger) async throws -> (position: Int64, hash: EventHash, recordedAt: Int64)? {
+        let rows = try await connection.query("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1", logger: logger)
+        for try await (position, hashBytes, recordedAt) in rows.decode((Int64, ByteBuffer, Int64).self) {
+            return (position, hashBytes.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero, recordedAt)
+        }
+        return nil
+    }
+
+    private static func streamInfos(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws -> [StreamInfo] {
+        let rows = try await connection.query("""
+            SELECT s.name, d.revision, d.status,
+                   (SELECT e.revision FROM events e WHERE e.stream = s.name ORDER BY e.revision DESC LIMIT 1)
+            FROM unnest(\(names)::text[]) AS s(name) LEFT JOIN stream_deletions d ON d.name = s.name
+            """, logger: logger)
+        var infos: [StreamInfo] = []
+        for try await (name, deletedRevision, status, lastRevision) in rows.decode((String, Int64?, Int16?, Int64?).self) {
+            let stream = StreamName(stored: name)
+            if let status, let deletedRevision {
+                infos.append(StreamInfo(stream: stream, revision: deletedRevision, status: status == 2 ? .tombstoned : .softDeleted))
+            } else if let lastRevision {
+                infos.append(StreamInfo(stream: stream, revision: lastRevision, status: .active))
+            }
+        }
+        return infos
+    }
+
+    private func reading<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch {
+            throw Self.storageError(error, doing: what, configuration: configuration)
+        }
+    }
+
+    /// Reads a stream; see ``EventStore/read(_:from:direction:limit:)``.
+    public func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
+        let logger = self.logger
+        return try await reading("read \(stream)") { connection in
+            let info = try StreamReadCheck.readable(try await Self.streamInfos([stream.rawValue], on: connection, logger: logger).first, stream: stream)
+            guard limit > 0, let last = info.revision else { return [] }
+            let from: Int64 = switch (start, direction) {
+            case (.start, .forwards): 0
+            case (.start, .backwards), (.end, _): last
+            case (.revision(let revision), _): revision
+            }
+            let rows = direction == .forwards
+                ? try await connection.query("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND revision >= \(from) ORDER BY revision ASC LIMIT \(Int64(limit))", logger: logger)
+                : try await connection.query("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND revision <= \(from) ORDER BY revision DESC LIMIT \(Int64(limit))", logger: logger)
+            var events: [RecordedEvent] = []
+            for try await row in rows { events.append(try Self.decodeEvent(row)) }
+            return events
+        }
+    }
+
+    /// Reads the global log; see ``EventStore/readLog(after:limit:filter:)``.
+    ///
+    /// The head is read first and the events after, up to it: every event at or below a
+    /// committed head is committed (see the type's documentation), so the page is a gap-free
+    /// prefix even though the two reads see different snapshots.
+    public func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage {
+        let logger = self.logger
+        return try await reading("read the log") { connection in
+            let head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
+            guard limit > 0, head > position else { return LogPage(events: [], scannedThrough: position) }
+            var binds = PostgresBindings()
+            binds.append(position)
+            binds.append(head)
+            var conditions = ["position > $1", "position <= $2"]
+            if !filter.types.isEmpty {
+                binds.append(filter.types.sorted())
+                conditions.append("type = ANY($\(binds.count)::text[])")
+            }
+            if !filter.categories.isEmpty {
+                binds.append(filter.categories.sorted())
+                conditions.append("category = ANY($\(binds.count)::text[])")
+            }
+            if let correlation = filter.correlation {
+                binds.append(correlation)
+                conditions.append("((metadata::jsonb) ->> 'correlationId') = $\(binds.count)")
+            }
+            binds.append(Int64(limit))
+            let sql = "SELECT \(Self.eventColumns) FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY position ASC LIMIT $\(binds.count)"
+            var events: [RecordedEvent] = []
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+                events.append(try Self.decodeEvent(row))
+            }
+            let scanned = events.count < limit ? head : events[events.count - 1].position
+            return LogPage(events: events, scannedThrough: scanned)
+        }
+    }
+
+    /// The state of a stream; see ``EventStore/info(_:)``.
+    public func info(_ stream: StreamName) async throws -> StreamInfo? {
+        let logger = self.logger
+        return try await reading("read \(stream)") { connection in
+            try await Self.streamInfos([stream.rawValue], on: connection, logger: logger).first
+        }
+    }
+
+    /// The last position; see ``EventStore/headPosition()``.
+    public func headPosition() async throws -> Int64 {
+        let logger = self.logger
+        let head = try await reading("read the head position") { connection in
+            try await Self.lastEvent(connection, logger: logger)?.position ?? 0
+        }
+        notifier.advance(to: head)
+        return head
+    }
+
+    /// Waits for a commit, from this process or another; see ``EventStore/waitForEvents(after:)``.
+    public func waitForEvents(after position: Int64) async throws {
+        while !Task.isCancelled {
+            if notifier.head > position { return }
+            await notifier.wait(after: position, timeout: configuration.pollInterval)
+            if notifier.head > position { return }
+            if try await headPosition() > position { return }
+        }
+    }
+
+    /// Checks the hash chain; see ``EventStore/verify()``.
+    public func verify() async throws -> VerificationReport {
+        let logger = self.logger
+        return try await reading("verify") { connection in
+            // One snapshot for the head, the purged events and the events.
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                let report = try await Self.verify(on: connection, logger: logger)
+                try await connection.query("COMMIT", logger: logger)
+                return report
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    private static func verify(on connection: PostgresConnection, logger: Logger) async throws -> VerificationReport {
+            let head = try await lastEvent(connection, logger: logger)?.position ?? 0
+            var purged: [(position: Int64, hash: EventHash)] = []
+            for try await (position, hashBytes) in try await connection.query("SELECT position, hash FROM purged_events ORDER BY position", logger: logger).decode((Int64, ByteBuffer).self) {
+                purged.append((position, hashBytes.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero))
+            }
+            var verifier = HashChainVerifier()
+            var nextPurged = 0
+            for try await row in try await connection.query("SELECT \(unescaped: eventColumns) FROM events ORDER BY position", logger: logger) {
+                if verifier.isBroken { continue }
+                let event = try decodeEvent(row)
+                while nextPurged < purged.count, purged[nextPurged].position < event.position {
+                    verifier.skipPurged(position: purged[nextPurged].position, hash: purged[nextPurged].hash)
+                    nextPurged += 1
+                }
+                verifier.check(event)
+            }
+            while nextPurged < purged.count, !verifier.isBroken {
+                verifier.skipPurged(position: purged[nextPurged].position, hash: purged[nextPurged].hash)
+                nextPurged += 1
+            }
+            return verifier.report(headPosition: head)
+    }
+}

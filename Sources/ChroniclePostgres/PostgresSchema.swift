@@ -1,0 +1,95 @@
+import ChronicleCore
+import Logging
+import PostgresNIO
+
+/// The named, versioned migrations of Chronicle's PostgreSQL tables, run in order when a
+/// store starts. Never edit a shipped migration: add a new one, so that databases made by
+/// this version open in later ones.
+///
+/// Migrations run in one transaction under an advisory lock, so several nodes starting at
+/// once apply each migration exactly once; the others wait, then find nothing to do.
+enum PostgresSchema {
+    static let migrationsTable = "chronicle_migrations"
+
+    /// `(name, SQL)`, in order.
+    static let migrations: [(name: String, sql: [String])] = [
+        ("v1-events", [
+            """
+            CREATE TABLE events (
+                position BIGINT PRIMARY KEY,
+                id UUID NOT NULL UNIQUE,
+                stream TEXT NOT NULL,
+                revision BIGINT NOT NULL,
+                type TEXT NOT NULL,
+                category TEXT NOT NULL,
+                recorded_at BIGINT NOT NULL,
+                data TEXT NOT NULL,
+                metadata TEXT NOT NULL,
+                hash BYTEA NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX events_by_stream ON events (stream, revision)",
+            "CREATE INDEX events_by_type ON events (type, position)",
+            "CREATE INDEX events_by_category ON events (category, position)",
+            """
+            CREATE INDEX events_by_correlation ON events (((metadata::jsonb) ->> 'correlationId'), position)
+                WHERE ((metadata::jsonb) ->> 'correlationId') IS NOT NULL
+            """,
+            """
+            CREATE TABLE stream_deletions (
+                name TEXT PRIMARY KEY,
+                revision BIGINT NOT NULL,
+                status SMALLINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE purged_events (
+                position BIGINT PRIMARY KEY,
+                hash BYTEA NOT NULL
+            )
+            """,
+        ]),
+    ]
+
+    /// The lock that serialises migrations of one schema: "CHRM" in the high half, a hash
+    /// of the schema's name in the low half.
+    static let migrationLock = "SELECT pg_advisory_xact_lock((x'4348524D'::bigint << 32) | (hashtext(current_schema())::bigint & x'FFFFFFFF'::bigint))"
+
+    /// Creates the schema if the configuration names one, then applies the missing migrations.
+    ///
+    /// - Throws: ``ChronicleError/Code/incompatibleStorage`` if the database has migrations
+    ///   this version does not know (a newer Chronicle wrote it).
+    static func migrate(_ connection: PostgresConnection, schema: String?, logger: Logger) async throws {
+        if let schema {
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(PostgresEventStore.Configuration.quoted(schema))"), logger: logger)
+        }
+        let current = try await connection.query("SELECT current_schema()", logger: logger).collect().first?.decode(String?.self) ?? nil
+        guard current != nil else {
+            throw ChronicleError(.storageFailure, "PostgreSQL has no current schema to create Chronicle's tables in (the search_path names no existing schema). Set a schema in the URL (?schema=chronicle) or create one.")
+        }
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: migrationLock), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(migrationsTable) (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"), logger: logger)
+            var applied = Set<String>()
+            for try await name in try await connection.query(PostgresQuery(unsafeSQL: "SELECT name FROM \(migrationsTable)"), logger: logger).decode(String.self) {
+                applied.insert(name)
+            }
+            let unknown = applied.subtracting(migrations.map(\.name))
+            if !unknown.isEmpty {
+                throw ChronicleError(.incompatibleStorage, "This database was written by a newer version of Chronicle (it has migrations \(unknown.sorted().joined(separator: ", ")) that this version does not know). Upgrade Chronicle to open it.")
+            }
+            for migration in migrations where !applied.contains(migration.name) {
+                for statement in migration.sql {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO chronicle_migrations (name) VALUES (\(migration.name))", logger: logger)
+                logger.info("Applied migration", metadata: ["chronicle.migration": "\(migration.name)"])
+            }
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+}

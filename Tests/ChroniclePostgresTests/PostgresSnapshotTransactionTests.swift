@@ -1,0 +1,74 @@
+import ChronicleCore
+@testable import ChroniclePostgres
+import Foundation
+import Testing
+
+/// The in-memory transaction a write batch runs ``LogWriter`` against: no database needed.
+@Suite("PostgreSQL store: the write batch's snapshot")
+struct PostgresSnapshotTransactionTests {
+    let stream = try! StreamName("user-1")
+
+    func append(_ events: [EventData], expected: ExpectedRevision = .any) throws -> PreparedAppend {
+        try AppendRequest([.init(stream: stream, expected: expected, events: events)]).prepared(limits: EventStoreLimits())
+    }
+
+    @Test("what was not read ahead is asked for, and a second run over it succeeds")
+    func asksForMissingData() throws {
+        let request = try append([EventData(type: "UserCreated")], expected: .noStream)
+        var writer = LogWriter()
+        var snapshot = PostgresSnapshotTransaction()
+        var transaction = snapshot
+        do {
+            _ = try writer.append(request, in: &transaction, now: 1)
+            Issue.record("an empty snapshot answered for a stream it never read")
+        } catch let need as NeedsData {
+            #expect(need.streams == [stream])
+        }
+        snapshot.learn(streams: [stream: StreamInfo?.none], events: [request.streams[0].events[0].id: RecordedEvent?.none])
+        writer = LogWriter()
+        transaction = snapshot
+        let result = try writer.append(request, in: &transaction, now: 1)
+        #expect(result.streams[0].firstPosition == 1)
+        #expect(transaction.writes.count == 1)
+        #expect(snapshot.writes.isEmpty, "the copy kept by the batch is untouched until the operation succeeds")
+    }
+
+    @Test("a retry is answered from the stored events it read; a stored id with other content is a conflict")
+    func idempotency() throws {
+        let created = EventData(type: "UserCreated", data: ["n": 1])
+        let request = try append([created], expected: .noStream)
+        var writer = LogWriter()
+        var first = PostgresSnapshotTransaction()
+        first.learn(streams: [stream: StreamInfo?.none], events: [created.id: RecordedEvent?.none])
+        let original = try writer.append(request, in: &first, now: 5)
+        guard case .insert(let stored) = first.writes[0] else { Issue.record("no insert"); return }
+
+        var retry = PostgresSnapshotTransaction()
+        retry.learn(streams: [stream: StreamInfo(stream: stream, revision: 0, status: .active)], events: [created.id: stored])
+        var later = writer
+        #expect(try later.append(request, in: &retry, now: 6) == original)
+        #expect(retry.writes.isEmpty)
+
+        let changed = try append([EventData(id: created.id, type: "UserCreated", data: ["n": 2])])
+        var conflict = retry
+        #expect(throws: ChronicleError.self) { try later.append(changed, in: &conflict, now: 7) }
+    }
+
+    @Test("a hard delete records the purge and the tombstone; reviving a soft-deleted stream removes its row")
+    func deletions() throws {
+        var writer = LogWriter()
+        var snapshot = PostgresSnapshotTransaction()
+        snapshot.learn(streams: [stream: StreamInfo(stream: stream, revision: 3, status: .active), .deletions: StreamInfo?.none], events: [:])
+        _ = try writer.delete(stream, mode: .hard, expected: .exact(3), in: &snapshot, now: 1)
+        guard case .purge(let purged) = snapshot.writes[0] else { Issue.record("no purge first"); return }
+        #expect(purged == stream)
+        #expect(snapshot.deletionChanges.upserts.map(\.status) == [.tombstoned])
+
+        var revived = PostgresSnapshotTransaction()
+        let request = try append([EventData(type: "UserCreated")], expected: .noStream)
+        revived.learn(streams: [stream: StreamInfo(stream: stream, revision: 3, status: .softDeleted)], events: [request.streams[0].events[0].id: RecordedEvent?.none])
+        var other = LogWriter()
+        #expect(try other.append(request, in: &revived, now: 1).streams[0].firstRevision == 4)
+        #expect(revived.deletionChanges.removals == [stream])
+    }
+}

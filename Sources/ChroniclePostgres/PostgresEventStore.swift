@@ -42,19 +42,21 @@ public final class PostgresEventStore: EventStore, Service {
     enum WriteOperation: Sendable {
         case append(PreparedAppend)
         case delete(StreamName, DeleteMode, ExpectedRevision)
+        case reactor(ReactorWrite)
     }
 
     enum WriteOutcome: Sendable {
         case appended(AppendResult)
         case deleted(DeleteResult)
+        case reacted
     }
 
     /// The configuration it was opened with.
     public let configuration: Configuration
-    private let client: PostgresClient
-    private let queue: PostgresWriteQueue<WriteOperation, WriteOutcome>
+    let client: PostgresClient
+    let queue: PostgresWriteQueue<WriteOperation, WriteOutcome>
     private let notifier = CommitNotifier()
-    private let logger: Logger
+    let logger: Logger
     /// The `NOTIFY` channel of this schema's log.
     let channel: String
 
@@ -194,9 +196,12 @@ public final class PostgresEventStore: EventStore, Service {
                 case .delete(let stream, _, _):
                     need.streams.insert(stream)
                     need.streams.insert(.deletions)
+                case .reactor(let write):
+                    need.streams.formUnion(write.streams)
                 }
             }
             try await read(need, into: &snapshot, on: connection, logger: logger)
+            var reactors = try await ReactorBatch.read(batch, on: connection, logger: logger)
             let now = Timestamp.now()
             var outcomes: [Result<WriteOutcome, any Error>] = []
             outcomes.reserveCapacity(batch.count)
@@ -205,7 +210,7 @@ public final class PostgresEventStore: EventStore, Service {
                     if round == 8 {
                         throw ChronicleError(.storageFailure, "internal error: a write kept asking for more data")
                     }
-                    let saved = writer
+                    let saved = writer, savedReactors = reactors
                     var transaction = snapshot
                     do {
                         let outcome: WriteOutcome = switch operation {
@@ -213,12 +218,15 @@ public final class PostgresEventStore: EventStore, Service {
                             .appended(try writer.append(request, in: &transaction, now: now))
                         case .delete(let stream, let mode, let expected):
                             .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
+                        case .reactor(let write):
+                            try reactors.apply(write, writer: &writer, transaction: &transaction, now: now)
                         }
                         snapshot = transaction
                         outcomes.append(.success(outcome))
                         break
                     } catch let missing as NeedsData {
                         writer = saved
+                        reactors = savedReactors
                         let unknown = snapshot.unknown(missing)
                         guard !unknown.streams.isEmpty || !unknown.events.isEmpty else {
                             throw ChronicleError(.storageFailure, "internal error: the write asked again for data it was given")
@@ -226,6 +234,7 @@ public final class PostgresEventStore: EventStore, Service {
                         try await read(unknown, into: &snapshot, on: connection, logger: logger)
                     } catch let error as ChronicleError {
                         writer = saved
+                        reactors = savedReactors
                         outcomes.append(.failure(error))
                         break
                     }
@@ -234,6 +243,7 @@ public final class PostgresEventStore: EventStore, Service {
             if snapshot.hasWrites {
                 try await flush(snapshot, on: connection, logger: logger)
             }
+            try await reactors.flush(on: connection, logger: logger)
             let head = writer.head
             if head > (last?.position ?? 0) {
                 try await connection.query("SELECT pg_notify(\(channel), \(String(head)))", logger: logger)
@@ -390,7 +400,7 @@ public final class PostgresEventStore: EventStore, Service {
         )
     }
 
-    private static func lastEvent(_ connection: PostgresConnection, logger: Logger) async throws -> (position: Int64, hash: EventHash, recordedAt: Int64)? {
+    static func lastEvent(_ connection: PostgresConnection, logger: Logger) async throws -> (position: Int64, hash: EventHash, recordedAt: Int64)? {
         let rows = try await connection.query("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1", logger: logger)
         for try await (position, hashBytes, recordedAt) in rows.decode((Int64, ByteBuffer, Int64).self) {
             return (position, hashBytes.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero, recordedAt)
@@ -416,7 +426,7 @@ public final class PostgresEventStore: EventStore, Service {
         return infos
     }
 
-    private func reading<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func reading<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await client.withConnection { connection in try await body(connection) }
         } catch {

@@ -49,6 +49,21 @@ enum PostgresSchema {
             )
             """,
         ]),
+        ("v2-reactors-and-leases", [
+            "CREATE TABLE reactors (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+            """
+            CREATE TABLE parked_events (
+                reactor TEXT NOT NULL,
+                position BIGINT NOT NULL,
+                event_id UUID NOT NULL,
+                attempts INTEGER NOT NULL,
+                error TEXT NOT NULL,
+                parked_at BIGINT NOT NULL,
+                PRIMARY KEY (reactor, position)
+            )
+            """,
+            "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)",
+        ]),
     ]
 
     /// The lock that serialises migrations of one schema: "CHRM" in the high half, a hash

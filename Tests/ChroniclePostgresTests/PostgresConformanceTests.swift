@@ -220,3 +220,20 @@ struct PostgresConfigurationTests {
         }
     }
 }
+
+@Suite("PostgreSQL store: reactor checkpoints and parking, leases", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+struct PostgresReactorStoreTests {
+    @Test("checkpoints, outcomes with the checkpoint, parking and the parked list")
+    func reactorStore() async throws {
+        try await withPostgresStore { store in
+            try await ReactorStoreConformance.run(store)
+        }
+    }
+
+    @Test("one owner at a time, renewal, expiry and release")
+    func leases() async throws {
+        try await withPostgresStore { store in
+            try await LeaseConformance.run(store)
+        }
+    }
+}

@@ -167,7 +167,7 @@ extension PostgresEventStore {
         }
 
         /// Where the store connects, without the password, for messages.
-        var displayName: String {
+        public var displayName: String {
             "\(username)@\(host):\(port)/\(database ?? username)\(schema.map { " (schema \($0))" } ?? "")"
         }
     }

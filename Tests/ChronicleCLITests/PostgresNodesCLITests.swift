@@ -21,16 +21,16 @@ enum TestDatabase {
 
     static let skipReason: Comment = "no PostgreSQL server: set CHRONICLE_TEST_POSTGRES_URL (or CHRONICLE_TEST_POSTGRES_HOST/PORT/USER/PASSWORD/DATABASE) to run these tests; .ci/run starts one"
 
-    /// A schema name of its own for one test.
-    static func freshSchema() -> String {
-        "chronicle_cli_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-    }
-
-    /// The URL with its host and port replaced (to go through a proxy).
-    static func url(throughPort port: Int) throws -> String {
+    /// The URL with a fresh schema of its own (one per test), and its port replaced to go
+    /// through a proxy.
+    static func freshURL(throughPort port: Int? = nil) throws -> String {
         guard let url, var components = URLComponents(string: url) else { throw CLIError(message: "no database URL") }
-        components.host = "127.0.0.1"
-        components.port = port
+        if let port {
+            components.host = "127.0.0.1"
+            components.port = port
+        }
+        let schema = "chronicle_cli_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        components.queryItems = (components.queryItems ?? []).filter { $0.name != "schema" } + [URLQueryItem(name: "schema", value: schema)]
         return components.string!
     }
 
@@ -55,10 +55,7 @@ func temporaryFile(_ name: String) -> URL {
 struct PostgresNodesCLITests {
     func schema(_ url: String) -> String {
         """
-        entities:
-          user:
-            events:
-              UserCreated: create
+        entities: {}
         reactors:
           mail:
             on: [UserCreated]
@@ -92,7 +89,7 @@ struct PostgresNodesCLITests {
                 let schemaFile = cli.data + "-schema.yaml"
                 try schema(hook).write(toFile: schemaFile, atomically: true, encoding: .utf8)
                 defer { try? FileManager.default.removeItem(atPath: schemaFile) }
-                let arguments = ["--postgres", TestDatabase.url!, "--postgres-schema", TestDatabase.freshSchema(), "--schema", schemaFile, "--lease-duration", "3s"]
+                let arguments = ["--postgres", try TestDatabase.freshURL(), "--schema", schemaFile, "--lease-duration", "3s"]
                 let serve = ServeCLITests()
                 let (urlA, a, _) = try await serve.startServer(cli, arguments)
                 defer { if a.isRunning { a.terminate() } }
@@ -152,7 +149,7 @@ struct PostgresNodesCLITests {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await withCLI { cli in
-                let (url, node, _) = try await ServeCLITests().startServer(cli, ["--postgres", try TestDatabase.url(throughPort: proxy.port), "--postgres-schema", TestDatabase.freshSchema()])
+                let (url, node, _) = try await ServeCLITests().startServer(cli, ["--postgres", try TestDatabase.freshURL(throughPort: proxy.port)])
                 defer { if node.isRunning { node.terminate() } }
                 let remote = CLI(data: cli.data + "-unused")
                 let out = temporaryFile("tail")

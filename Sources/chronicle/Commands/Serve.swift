@@ -3,6 +3,7 @@ import ChronicleCore
 import AsyncHTTPClient
 import ChronicleProjections
 import ChronicleReactors
+import ChroniclePostgres
 import ChronicleServer
 import ChronicleSQLite
 import Foundation
@@ -37,6 +38,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "full (fsync every commit, default) or lossy-on-power-failure.")
     var durability: String = "full"
 
+    @Option(help: ArgumentHelp("A PostgreSQL database to use instead of a data directory, shared by any number of nodes (or set CHRONICLE_POSTGRES_URL): postgres://USER:PASSWORD@HOST:PORT/DATABASE?schema=NAME&sslmode=disable.", valueName: "url"))
+    var postgres: String?
+
+    @Option(help: "How long a node's lease on a reactor or an asynchronous projection lasts unless renewed, such as 6s: when a node dies, another takes its work over within about this long.")
+    var leaseDuration: String = "6s"
+
     @Option(help: "When the schema's documents are updated: inline (in the append's transaction, default), async (in the background), or live (never stored: folded on each read).")
     var lifecycle: String = "inline"
 
@@ -55,14 +62,38 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = ProcessInfo.processInfo.environment["CHRONICLE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let directory = data ?? ProcessInfo.processInfo.environment["CHRONICLE_DATA"] ?? "./chronicle-data"
         let projection = try schema.map { DeclarativeProjection(schema: try EntitySchema.load(file: $0)) }
+        guard let lease = Self.duration(leaseDuration), lease >= .milliseconds(300) else {
+            throw CommandFailure(message: "--lease-duration must be a duration of at least 300ms, such as 6s or 1500ms; got \(leaseDuration.debugDescription).", exitCode: 64)
+        }
+        let leaseOptions = LeaseOptions(duration: lease)
+        if let url = postgres ?? ProcessInfo.processInfo.environment["CHRONICLE_POSTGRES_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            if data != nil { throw CommandFailure(message: "--data and --postgres name two stores; give one.", exitCode: 64) }
+            if let projection, !projection.schema.entities.isEmpty {
+                throw CommandFailure(message: "read models (the schema's entities:) are not available on PostgreSQL yet; serve them from a data directory (--data), or keep only reactors: in this schema (entities: {}).", exitCode: 64)
+            }
+            let configuration = try PostgresEventStore.Configuration(url: url)
+            let store = try await PostgresEventStore(configuration: configuration, logger: logger)
+            try await serve(store: store, description: configuration.displayName, settings: settings, projection: nil, lifecycle: lifecycle, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [store], storeSize: { nil })
+            return
+        }
         if let projection, lifecycle != .inline,
            projection.schema.entities.values.contains(where: { !$0.unique.isEmpty || !$0.requirements.isEmpty }) {
             throw CommandFailure(message: "the schema has require: or unique: rules, which are checked against documents kept inline; use --lifecycle inline.", exitCode: 64)
         }
         let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection, lifecycle: lifecycle), logger: logger)
         let path = store.path
+        try await serve(store: store, description: directory, settings: settings, projection: projection, lifecycle: lifecycle, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [], storeSize: { Self.fileSize(path) })
+    }
+
+    /// Serves `store` with the schema's read models (`projection`, if the store keeps
+    /// documents) and reactors, until SIGINT or SIGTERM.
+    private func serve(
+        store: some ReactorStore & AsyncProjectionStoreIfAny, description: String, settings: ChronicleServer.Configuration, projection: DeclarativeProjection?,
+        lifecycle: ProjectionLifecycle, reactorSchema: EntitySchema?, lease: LeaseOptions, logger: Logger,
+        storeServices: [any Service], storeSize: @escaping @Sendable () -> Int64?
+    ) async throws {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        let reactors = (projection?.schema.reactors ?? [:]).sorted { $0.key < $1.key }.map { name, definition in
+        let reactors = (reactorSchema?.reactors ?? [:]).sorted { $0.key < $1.key }.map { name, definition in
             Reactor(
                 name: name, filter: LogFilter(types: Set(definition.types)), startsAtBeginning: definition.fromBeginning,
                 maximumAttempts: definition.attempts, backoff: definition.backoff, concurrency: definition.concurrency,
@@ -70,21 +101,23 @@ struct Serve: AsyncParsableCommand {
             )
         }
         let host = settings.host
+        let documents = projection == nil ? nil : store.documentStore
         let server = ChronicleServer(
             store: store, configuration: settings, logger: logger,
-            documents: projection == nil ? nil : store, projection: projection, lifecycle: lifecycle,
+            documents: documents, projection: documents == nil ? nil : projection, lifecycle: lifecycle,
             reactors: reactors,
-            storeSize: { Self.fileSize(path) },
+            storeSize: storeSize,
             onListening: { port in
-                Output.progress("Chronicle is serving http://\(host):\(port) on \(directory) (press Ctrl-C to stop)")
+                Output.progress("Chronicle is serving http://\(host):\(port) on \(description) (press Ctrl-C to stop)")
             }
         )
-        var services: [any Service] = [server]
-        if projection != nil && lifecycle == .async {
-            services.append(ProjectionRunner(store: store, logger: logger))
+        // The store's own services first: the group stops services in reverse order.
+        var services: [any Service] = storeServices + [server]
+        if projection != nil && lifecycle == .async, let asynchronous = store.asyncProjectionStore {
+            services.append(ProjectionRunner(store: asynchronous, logger: logger, lease: lease))
         }
         for reactor in reactors {
-            services.append(ReactorRunner(store: store, reactor: reactor, logger: logger))
+            services.append(ReactorRunner(store: store, reactor: reactor, logger: logger, lease: lease))
         }
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = settings.shutdownGracePeriod
@@ -98,10 +131,36 @@ struct Serve: AsyncParsableCommand {
         Output.progress("Chronicle stopped.")
     }
 
+    /// `6s`, `1500ms`, `0.5s`.
+    static func duration(_ text: String) -> Duration? {
+        var text = text.trimmingCharacters(in: .whitespaces)
+        var scale = 1000.0
+        if text.hasSuffix("ms") { text.removeLast(2); scale = 1 } else if text.hasSuffix("s") { text.removeLast() } else { return nil }
+        guard let value = Double(text), value > 0, value < 86_400_000 else { return nil }
+        return .milliseconds(Int64(value * scale))
+    }
+
     static func fileSize(_ path: String) -> Int64? {
         let sizes = ["", "-wal", "-shm"].compactMap { suffix in
             (try? FileManager.default.attributesOfItem(atPath: path + suffix))?[.size] as? Int64
         }
         return sizes.isEmpty ? nil : sizes.reduce(0, +)
     }
+}
+
+/// What `serve` needs of a store beyond reactors: its documents and asynchronous projection,
+/// if it keeps them (SQLite does; PostgreSQL does not yet).
+protocol AsyncProjectionStoreIfAny {
+    var documentStore: (any DocumentStore)? { get }
+    var asyncProjectionStore: (any AsyncProjectionStore)? { get }
+}
+
+extension SQLiteEventStore: AsyncProjectionStoreIfAny {
+    var documentStore: (any DocumentStore)? { self }
+    var asyncProjectionStore: (any AsyncProjectionStore)? { self }
+}
+
+extension PostgresEventStore: AsyncProjectionStoreIfAny {
+    var documentStore: (any DocumentStore)? { nil }
+    var asyncProjectionStore: (any AsyncProjectionStore)? { nil }
 }

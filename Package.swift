@@ -116,6 +116,7 @@ let package = Package(
             dependencies: [
                 "ChronicleCore",
                 "ChronicleSQLite",
+                "ChroniclePostgres",
                 "ChronicleServer",
                 "ChronicleProjections",
                 "ChronicleReactors",

@@ -124,6 +124,29 @@ public final class PostgresEventStore: EventStore, Service {
         }
     }
 
+    /// Drops the configuration's schema and everything in it: Chronicle's tables and any
+    /// other. For tests and benchmarks that work in a throw-away schema.
+    ///
+    /// - Throws: ``ChronicleError/Code/invalidInput`` if the configuration names no schema
+    ///   (the default schema is never dropped).
+    public static func dropSchema(configuration: Configuration, logger: Logger) async throws {
+        guard let schema = configuration.schema else {
+            throw ChronicleError(.invalidInput, "The configuration names no schema; dropSchema only drops a schema named in it.")
+        }
+        do {
+            let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
+            do {
+                try await connection.run(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(Configuration.quoted(schema)) CASCADE"), logger: logger)
+                try await connection.close()
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+        } catch {
+            throw storageError(error, doing: "drop schema \(schema)", configuration: configuration)
+        }
+    }
+
     /// How many commits carried how many writes (their ratio is the mean batch size).
     public var groupCommitStatistics: (commits: Int, operations: Int) { queue.statistics }
 

@@ -1,7 +1,26 @@
 import ChronicleCore
+import Logging
 import PostgresNIO
 
 extension PostgresEventStore {
+    /// Whether the connection can still take a `ROLLBACK` after `error`: not after the
+    /// server ended the session (a `FATAL` error, such as `pg_terminate_backend`) or the
+    /// connection broke. A query sent then may never be answered.
+    static func connectionSurvives(_ error: any Error) -> Bool {
+        if error is ConnectionClosed { return false }
+        guard let psql = error as? PSQLError else { return true }
+        if let info = psql.serverInfo {
+            let severity = info[.severity] ?? info[.localizedSeverity] ?? ""
+            return severity != "FATAL" && severity != "PANIC"
+        }
+        switch psql.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .poolClosed:
+            return false
+        default:
+            return true
+        }
+    }
+
     /// Maps PostgresNIO errors to ``ChronicleError``s that say what to do.
     ///
     /// A lost or refused connection is ``ChronicleError/Code/storageFailure``, which the HTTP
@@ -9,6 +28,9 @@ extension PostgresEventStore {
     /// since appends are idempotent by event id, a retry never stores an event twice.
     static func storageError(_ error: any Error, doing what: String, configuration: Configuration) -> ChronicleError {
         if let error = error as? ChronicleError { return error }
+        if error is ConnectionClosed {
+            return ChronicleError(.storageFailure, "Could not \(what): the connection to PostgreSQL at \(configuration.displayName) was closed (the server ended it, or restarted). Retry.", cause: error)
+        }
         if let transaction = error as? PostgresTransactionError {
             if let inner = transaction.beginError ?? transaction.closureError ?? transaction.commitError {
                 return storageError(inner, doing: what, configuration: configuration)
@@ -49,5 +71,20 @@ extension PostgresEventStore {
         default:
             return ChronicleError(.storageFailure, "Could not \(what): PostgreSQL error \(state): \(message).", cause: error)
         }
+    }
+}
+
+/// Thrown instead of sending a query on a connection that is already closed.
+struct ConnectionClosed: Error {}
+
+extension PostgresConnection {
+    /// Runs a query, refusing at once on a closed connection: PostgresNIO drops a query
+    /// written to a closed channel without answering it, and the caller would wait for ever.
+    /// (The pool can hand out a connection the server has just terminated, before it learns
+    /// that it closed.)
+    @discardableResult
+    func run(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
+        if isClosed { throw ConnectionClosed() }
+        return try await self.query(query, logger: logger, file: file, line: line)
     }
 }

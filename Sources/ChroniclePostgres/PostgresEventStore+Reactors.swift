@@ -39,7 +39,7 @@ struct ReactorBatch {
         for case .reactor(let write) in batch { names.insert(write.reactor) }
         var reactors = ReactorBatch()
         guard !names.isEmpty else { return reactors }
-        for try await (name, position) in try await connection.query("SELECT name, position FROM reactors WHERE name = ANY(\(Array(names)))", logger: logger).decode((String, Int64).self) {
+        for try await (name, position) in try await connection.run("SELECT name, position FROM reactors WHERE name = ANY(\(Array(names)))", logger: logger).decode((String, Int64).self) {
             reactors.positions[name] = position
         }
         return reactors
@@ -71,14 +71,14 @@ struct ReactorBatch {
     func flush(on connection: PostgresConnection, logger: Logger) async throws {
         if !checkpoints.isEmpty {
             let names = Array(checkpoints.keys)
-            try await connection.query("""
+            try await connection.run("""
                 UPDATE reactors SET position = u.position
                 FROM unnest(\(names)::text[], \(names.map { checkpoints[$0]! })::int8[]) AS u(name, position)
                 WHERE reactors.name = u.name
                 """, logger: logger)
         }
         if !parked.isEmpty {
-            try await connection.query("""
+            try await connection.run("""
                 INSERT INTO parked_events (reactor, position, event_id, attempts, error, parked_at)
                 SELECT * FROM unnest(\(parked.map(\.reactor))::text[], \(parked.map(\.position))::int8[], \(parked.map(\.eventID))::uuid[],
                                      \(parked.map { Int32($0.attempts) })::int4[], \(parked.map(\.error))::text[], \(parked.map(\.parkedAtMicroseconds))::int8[])
@@ -95,7 +95,7 @@ extension PostgresEventStore: ReactorStore {
         let logger = self.logger
         return try await reading("read the checkpoint of reactor \(reactor)") { connection in
             let start = fromBeginning ? 0 : try await Self.lastEvent(connection, logger: logger)?.position ?? 0
-            let rows = try await connection.query("""
+            let rows = try await connection.run("""
                 WITH created AS (INSERT INTO reactors (name, position) VALUES (\(reactor), \(start)) ON CONFLICT (name) DO NOTHING RETURNING position)
                 SELECT position FROM created UNION ALL SELECT position FROM reactors WHERE name = \(reactor)
                 """, logger: logger)
@@ -108,7 +108,7 @@ extension PostgresEventStore: ReactorStore {
     public func reactorPosition(_ reactor: String) async throws -> Int64? {
         let logger = self.logger
         return try await reading("read the checkpoint of reactor \(reactor)") { connection in
-            for try await position in try await connection.query("SELECT position FROM reactors WHERE name = \(reactor)", logger: logger).decode(Int64.self) {
+            for try await position in try await connection.run("SELECT position FROM reactors WHERE name = \(reactor)", logger: logger).decode(Int64.self) {
                 return position
             }
             return nil
@@ -133,7 +133,7 @@ extension PostgresEventStore: ReactorStore {
         let logger = self.logger
         return try await reading("list the parked events of \(reactor)") { connection in
             var events: [ParkedEvent] = []
-            let rows = try await connection.query("SELECT position, event_id, attempts, error, parked_at FROM parked_events WHERE reactor = \(reactor) ORDER BY position", logger: logger)
+            let rows = try await connection.run("SELECT position, event_id, attempts, error, parked_at FROM parked_events WHERE reactor = \(reactor) ORDER BY position", logger: logger)
             for try await (position, id, attempts, error, parkedAt) in rows.decode((Int64, UUID, Int32, String, Int64).self) {
                 events.append(ParkedEvent(reactor: reactor, position: position, eventID: id, attempts: Int(attempts), error: error, parkedAtMicroseconds: parkedAt))
             }
@@ -145,7 +145,7 @@ extension PostgresEventStore: ReactorStore {
     public func unpark(_ reactor: String, eventID: UUID) async throws -> ParkedEvent? {
         let logger = self.logger
         return try await reading("unpark an event of \(reactor)") { connection in
-            let rows = try await connection.query("DELETE FROM parked_events WHERE reactor = \(reactor) AND event_id = \(eventID) RETURNING position, attempts, error, parked_at", logger: logger)
+            let rows = try await connection.run("DELETE FROM parked_events WHERE reactor = \(reactor) AND event_id = \(eventID) RETURNING position, attempts, error, parked_at", logger: logger)
             for try await (position, attempts, error, parkedAt) in rows.decode((Int64, Int32, String, Int64).self) {
                 return ParkedEvent(reactor: reactor, position: position, eventID: eventID, attempts: Int(attempts), error: error, parkedAtMicroseconds: parkedAt)
             }
@@ -160,7 +160,7 @@ extension PostgresEventStore: LeaseStore {
         let logger = self.logger
         let microseconds = duration.microseconds
         return try await reading("take the lease \(name)") { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.run("""
                 INSERT INTO leases (name, owner, expires_at) VALUES (\(name), \(owner), clock_timestamp() + \(microseconds) * interval '1 microsecond')
                 ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
                 WHERE leases.owner = excluded.owner OR leases.expires_at <= clock_timestamp()
@@ -175,7 +175,7 @@ extension PostgresEventStore: LeaseStore {
     public func releaseLease(_ name: String, owner: String) async throws {
         let logger = self.logger
         try await reading("release the lease \(name)") { connection -> Void in
-            _ = try await connection.query("DELETE FROM leases WHERE name = \(name) AND owner = \(owner)", logger: logger)
+            _ = try await connection.run("DELETE FROM leases WHERE name = \(name) AND owner = \(owner)", logger: logger)
         }
     }
 
@@ -183,7 +183,7 @@ extension PostgresEventStore: LeaseStore {
     public func leaseHolder(_ name: String) async throws -> String? {
         let logger = self.logger
         return try await reading("read the lease \(name)") { connection in
-            for try await owner in try await connection.query("SELECT owner FROM leases WHERE name = \(name) AND expires_at > clock_timestamp()", logger: logger).decode(String.self) {
+            for try await owner in try await connection.run("SELECT owner FROM leases WHERE name = \(name) AND expires_at > clock_timestamp()", logger: logger).decode(String.self) {
                 return owner
             }
             return nil

@@ -126,6 +126,29 @@ public final class PostgresEventStore: EventStore, Service {
         }
     }
 
+    /// Drops the configuration's schema and everything in it: Chronicle's tables and any
+    /// other. For tests and benchmarks that work in a throw-away schema.
+    ///
+    /// - Throws: ``ChronicleError/Code/invalidInput`` if the configuration names no schema
+    ///   (the default schema is never dropped).
+    public static func dropSchema(configuration: Configuration, logger: Logger) async throws {
+        guard let schema = configuration.schema else {
+            throw ChronicleError(.invalidInput, "The configuration names no schema; dropSchema only drops a schema named in it.")
+        }
+        do {
+            let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
+            do {
+                try await connection.run(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(Configuration.quoted(schema)) CASCADE"), logger: logger)
+                try await connection.close()
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+        } catch {
+            throw storageError(error, doing: "drop schema \(schema)", configuration: configuration)
+        }
+    }
+
     /// How many commits carried how many writes (their ratio is the mean batch size).
     public var groupCommitStatistics: (commits: Int, operations: Int) { queue.statistics }
 
@@ -177,11 +200,11 @@ public final class PostgresEventStore: EventStore, Service {
     }
 
     private static func commit(_ batch: [WriteOperation], on connection: PostgresConnection, channel: String, stage: CommitStage, logger: Logger) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
-        try await connection.query("BEGIN", logger: logger)
+        try await connection.run("BEGIN", logger: logger)
         do {
             // The write lock: see the type's documentation. The head is read in a later
             // statement, so its snapshot is taken after the lock is granted.
-            try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock((x'4348524E'::bigint << 32) | 'events'::regclass::oid::bigint)"), logger: logger)
+            try await connection.run(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock((x'4348524E'::bigint << 32) | 'events'::regclass::oid::bigint)"), logger: logger)
             let last = try await lastEvent(connection, logger: logger)
             var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
             var snapshot = PostgresSnapshotTransaction()
@@ -246,14 +269,14 @@ public final class PostgresEventStore: EventStore, Service {
             try await reactors.flush(on: connection, logger: logger)
             let head = writer.head
             if head > (last?.position ?? 0) {
-                try await connection.query("SELECT pg_notify(\(channel), \(String(head)))", logger: logger)
+                try await connection.run("SELECT pg_notify(\(channel), \(String(head)))", logger: logger)
             }
             stage.committing = true
-            try await connection.query("COMMIT", logger: logger)
+            try await connection.run("COMMIT", logger: logger)
             return (outcomes, head)
         } catch {
-            if !stage.committing {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+            if !stage.committing, Self.connectionSurvives(error) {
+                _ = try? await connection.run("ROLLBACK", logger: logger)
             }
             throw error
         }
@@ -273,7 +296,7 @@ public final class PostgresEventStore: EventStore, Service {
         if !need.events.isEmpty {
             let ids = Array(need.events)
             for id in ids { events[id] = .some(nil) }
-            let rows = try await connection.query("SELECT \(unescaped: eventColumns) FROM events WHERE id = ANY(\(ids))", logger: logger)
+            let rows = try await connection.run("SELECT \(unescaped: eventColumns) FROM events WHERE id = ANY(\(ids))", logger: logger)
             for try await row in rows {
                 let event = try decodeEvent(row)
                 events[event.id] = event
@@ -293,7 +316,7 @@ public final class PostgresEventStore: EventStore, Service {
             case .purge(let stream):
                 try await insert(run, on: connection, logger: logger)
                 run.removeAll()
-                try await connection.query("""
+                try await connection.run("""
                     WITH gone AS (DELETE FROM events WHERE stream = \(stream.rawValue) RETURNING position, hash)
                     INSERT INTO purged_events (position, hash) SELECT position, hash FROM gone
                     """, logger: logger)
@@ -302,13 +325,13 @@ public final class PostgresEventStore: EventStore, Service {
         try await insert(run, on: connection, logger: logger)
         let (upserts, removals) = snapshot.deletionChanges
         if !removals.isEmpty {
-            try await connection.query("DELETE FROM stream_deletions WHERE name = ANY(\(removals.map(\.rawValue)))", logger: logger)
+            try await connection.run("DELETE FROM stream_deletions WHERE name = ANY(\(removals.map(\.rawValue)))", logger: logger)
         }
         if !upserts.isEmpty {
             let names = upserts.map(\.stream.rawValue)
             let revisions = upserts.map { $0.revision ?? -1 }
             let statuses = upserts.map { Int16($0.status == .tombstoned ? 2 : 1) }
-            try await connection.query("""
+            try await connection.run("""
                 INSERT INTO stream_deletions (name, revision, status)
                 SELECT * FROM unnest(\(names)::text[], \(revisions)::int8[], \(statuses)::int2[])
                 ON CONFLICT (name) DO UPDATE SET revision = excluded.revision, status = excluded.status
@@ -337,7 +360,7 @@ public final class PostgresEventStore: EventStore, Service {
             metadatas.append(event.metadataJSON)
             hashes.append(event.hash.withUnsafeBytes { ByteBuffer(bytes: $0) })
         }
-        try await connection.query("""
+        try await connection.run("""
             INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash)
             SELECT * FROM unnest(\(positions)::int8[], \(ids)::uuid[], \(streams)::text[], \(revisions)::int8[], \(types)::text[],
                                  \(categories)::text[], \(recordedAts)::int8[], \(datas)::text[], \(metadatas)::text[], \(hashes)::bytea[])
@@ -353,14 +376,16 @@ public final class PostgresEventStore: EventStore, Service {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
-                let channel = self.channel, notifier = self.notifier, logger = self.logger
+                let channel = self.channel, notifier = self.notifier
                 // A notification sequence does not end when its task is cancelled; closing
                 // the connection ends it.
                 do {
                     try await withTaskCancellationHandler {
                         try await connection.listen(on: channel) { notifications in
-                            // Commits made before LISTEN took effect sent no notification here.
-                            notifier.advance(to: try await Self.lastEvent(connection, logger: logger)?.position ?? 0)
+                            // Commits made before LISTEN took effect sent no notification
+                            // here. Read through the pool: this connection may be closing (a
+                            // query on a closed PostgresNIO connection is never answered).
+                            _ = try await self.headPosition()
                             failures = 0
                             for try await notification in notifications {
                                 if let position = Int64(notification.payload) {
@@ -401,7 +426,7 @@ public final class PostgresEventStore: EventStore, Service {
     }
 
     static func lastEvent(_ connection: PostgresConnection, logger: Logger) async throws -> (position: Int64, hash: EventHash, recordedAt: Int64)? {
-        let rows = try await connection.query("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1", logger: logger)
+        let rows = try await connection.run("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1", logger: logger)
         for try await (position, hashBytes, recordedAt) in rows.decode((Int64, ByteBuffer, Int64).self) {
             return (position, hashBytes.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero, recordedAt)
         }
@@ -409,7 +434,7 @@ public final class PostgresEventStore: EventStore, Service {
     }
 
     private static func streamInfos(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws -> [StreamInfo] {
-        let rows = try await connection.query("""
+        let rows = try await connection.run("""
             SELECT s.name, d.revision, d.status,
                    (SELECT e.revision FROM events e WHERE e.stream = s.name ORDER BY e.revision DESC LIMIT 1)
             FROM unnest(\(names)::text[]) AS s(name) LEFT JOIN stream_deletions d ON d.name = s.name
@@ -426,9 +451,15 @@ public final class PostgresEventStore: EventStore, Service {
         return infos
     }
 
+    /// Runs a read on a pooled connection. A read that got a connection the server had
+    /// just closed is tried once more on another.
     func reading<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            do {
+                return try await client.withConnection { connection in try await body(connection) }
+            } catch is ConnectionClosed {
+                return try await client.withConnection { connection in try await body(connection) }
+            }
         } catch {
             throw Self.storageError(error, doing: what, configuration: configuration)
         }
@@ -446,8 +477,8 @@ public final class PostgresEventStore: EventStore, Service {
             case (.revision(let revision), _): revision
             }
             let rows = direction == .forwards
-                ? try await connection.query("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND revision >= \(from) ORDER BY revision ASC LIMIT \(Int64(limit))", logger: logger)
-                : try await connection.query("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND revision <= \(from) ORDER BY revision DESC LIMIT \(Int64(limit))", logger: logger)
+                ? try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND revision >= \(from) ORDER BY revision ASC LIMIT \(Int64(limit))", logger: logger)
+                : try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND revision <= \(from) ORDER BY revision DESC LIMIT \(Int64(limit))", logger: logger)
             var events: [RecordedEvent] = []
             for try await row in rows { events.append(try Self.decodeEvent(row)) }
             return events
@@ -483,7 +514,7 @@ public final class PostgresEventStore: EventStore, Service {
             binds.append(Int64(limit))
             let sql = "SELECT \(Self.eventColumns) FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY position ASC LIMIT $\(binds.count)"
             var events: [RecordedEvent] = []
-            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+            for try await row in try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
                 events.append(try Self.decodeEvent(row))
             }
             let scanned = events.count < limit ? head : events[events.count - 1].position
@@ -524,13 +555,15 @@ public final class PostgresEventStore: EventStore, Service {
         let logger = self.logger
         return try await reading("verify") { connection in
             // One snapshot for the head, the purged events and the events.
-            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
                 let report = try await Self.verify(on: connection, logger: logger)
-                try await connection.query("COMMIT", logger: logger)
+                try await connection.run("COMMIT", logger: logger)
                 return report
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                if Self.connectionSurvives(error) {
+                    _ = try? await connection.run("ROLLBACK", logger: logger)
+                }
                 throw error
             }
         }
@@ -539,12 +572,12 @@ public final class PostgresEventStore: EventStore, Service {
     private static func verify(on connection: PostgresConnection, logger: Logger) async throws -> VerificationReport {
             let head = try await lastEvent(connection, logger: logger)?.position ?? 0
             var purged: [(position: Int64, hash: EventHash)] = []
-            for try await (position, hashBytes) in try await connection.query("SELECT position, hash FROM purged_events ORDER BY position", logger: logger).decode((Int64, ByteBuffer).self) {
+            for try await (position, hashBytes) in try await connection.run("SELECT position, hash FROM purged_events ORDER BY position", logger: logger).decode((Int64, ByteBuffer).self) {
                 purged.append((position, hashBytes.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero))
             }
             var verifier = HashChainVerifier()
             var nextPurged = 0
-            for try await row in try await connection.query("SELECT \(unescaped: eventColumns) FROM events ORDER BY position", logger: logger) {
+            for try await row in try await connection.run("SELECT \(unescaped: eventColumns) FROM events ORDER BY position", logger: logger) {
                 if verifier.isBroken { continue }
                 let event = try decodeEvent(row)
                 while nextPurged < purged.count, purged[nextPurged].position < event.position {

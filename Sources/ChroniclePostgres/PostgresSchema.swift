@@ -76,18 +76,18 @@ enum PostgresSchema {
     ///   this version does not know (a newer Chronicle wrote it).
     static func migrate(_ connection: PostgresConnection, schema: String?, logger: Logger) async throws {
         if let schema {
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(PostgresEventStore.Configuration.quoted(schema))"), logger: logger)
+            try await connection.run(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(PostgresEventStore.Configuration.quoted(schema))"), logger: logger)
         }
-        let current = try await connection.query("SELECT current_schema()", logger: logger).collect().first?.decode(String?.self) ?? nil
+        let current = try await connection.run("SELECT current_schema()", logger: logger).collect().first?.decode(String?.self) ?? nil
         guard current != nil else {
             throw ChronicleError(.storageFailure, "PostgreSQL has no current schema to create Chronicle's tables in (the search_path names no existing schema). Set a schema in the URL (?schema=chronicle) or create one.")
         }
-        try await connection.query("BEGIN", logger: logger)
+        try await connection.run("BEGIN", logger: logger)
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: migrationLock), logger: logger)
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(migrationsTable) (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"), logger: logger)
+            try await connection.run(PostgresQuery(unsafeSQL: migrationLock), logger: logger)
+            try await connection.run(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(migrationsTable) (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"), logger: logger)
             var applied = Set<String>()
-            for try await name in try await connection.query(PostgresQuery(unsafeSQL: "SELECT name FROM \(migrationsTable)"), logger: logger).decode(String.self) {
+            for try await name in try await connection.run(PostgresQuery(unsafeSQL: "SELECT name FROM \(migrationsTable)"), logger: logger).decode(String.self) {
                 applied.insert(name)
             }
             let unknown = applied.subtracting(migrations.map(\.name))
@@ -96,14 +96,16 @@ enum PostgresSchema {
             }
             for migration in migrations where !applied.contains(migration.name) {
                 for statement in migration.sql {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                try await connection.query("INSERT INTO chronicle_migrations (name) VALUES (\(migration.name))", logger: logger)
+                try await connection.run("INSERT INTO chronicle_migrations (name) VALUES (\(migration.name))", logger: logger)
                 logger.info("Applied migration", metadata: ["chronicle.migration": "\(migration.name)"])
             }
-            try await connection.query("COMMIT", logger: logger)
+            try await connection.run("COMMIT", logger: logger)
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
+            if PostgresEventStore.connectionSurvives(error) {
+                _ = try? await connection.run("ROLLBACK", logger: logger)
+            }
             throw error
         }
     }

@@ -129,24 +129,33 @@ struct PostgresFailureTests {
                 // Hold the store's write lock so that the append waits inside its transaction.
                 try await blocker.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_lock((x'4348524E'::bigint << 32) | 'events'::regclass::oid::bigint)"), logger: testLogger)
                 async let append: AppendResult.StreamResult = store.append(to: StreamName("order-1"), [event], expected: .exact(0))
-                let terminated = try await withDeadline(seconds: 30, "the append to wait for the lock") {
-                    while true {
-                        let rows = try await blocker.query("""
-                            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                            WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND pid <> pg_backend_pid()
-                            """, logger: testLogger)
-                        var count = 0
-                        for try await _ in rows { count += 1 }
-                        if count > 0 { return count }
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
-                }
-                #expect(terminated == 1)
                 do {
-                    _ = try await append
-                    Issue.record("an append whose connection was killed reported success")
-                } catch let error as ChronicleError {
-                    #expect(error.code == .storageFailure, "\(error)")
+                    let terminated = try await withDeadline(seconds: 30, "the append to wait for the lock") {
+                        while true {
+                            let rows = try await blocker.query("""
+                                SELECT pg_terminate_backend(pid) FROM pg_locks
+                                WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                  AND classid::bigint = x'4348524E'::bigint AND objid::bigint = 'events'::regclass::oid::bigint
+                                """, logger: testLogger)
+                            var count = 0
+                            for try await _ in rows { count += 1 }
+                            if count > 0 { return count }
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                    }
+                    #expect(terminated == 1)
+                    do {
+                        _ = try await append
+                        Issue.record("an append whose connection was killed reported success")
+                    } catch let error as ChronicleError {
+                        #expect(error.code == .storageFailure, "\(error)")
+                        #expect(error.message.contains("Nothing was stored"), "\(error.message)")
+                    }
+                } catch {
+                    // Let the append finish before leaving the scope, which awaits it.
+                    _ = try? await blocker.query("SELECT pg_advisory_unlock_all()", logger: testLogger)
+                    _ = try? await append
+                    throw error
                 }
                 try await blocker.query("SELECT pg_advisory_unlock_all()", logger: testLogger)
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChronicleCore
+import ChroniclePostgres
 import ChronicleReactors
 import ChronicleSQLite
 import Foundation
@@ -32,6 +33,9 @@ struct Bench: AsyncParsableCommand {
 
     @Flag(help: "Print one JSON object.")
     var json = false
+
+    @Option(help: ArgumentHelp("Measure the PostgreSQL store at this URL instead (postgres://USER:PASSWORD@HOST:PORT/DATABASE); each run uses a fresh schema, dropped after.", valueName: "url"))
+    var postgres: String?
 
     @Flag(help: "Also measure the HTTP server: single-event POSTs from --connections clients, and append-to-WebSocket push latency at --push-rate events/s.")
     var http = false
@@ -80,6 +84,14 @@ struct Bench: AsyncParsableCommand {
             throw ValidationError("--reactor-events must be at least 100; --reactor-concurrency, --reactor-rate and --reactor-latency-events 1 or more.")
         }
         if pushRate < 1 || pushEvents < 1 { throw ValidationError("--push-rate and --push-events must be 1 or more.") }
+        if let postgres {
+            do {
+                _ = try PostgresEventStore.Configuration(url: postgres)
+            } catch let error as ChronicleError {
+                throw ValidationError(error.message)
+            }
+            if http || projections { throw ValidationError("--http and --projections are not available with --postgres yet.") }
+        }
         if SQLiteEventStore.Configuration.Durability(rawValue: durability) == nil {
             throw ValidationError("--durability must be full or lossy-on-power-failure.")
         }
@@ -97,6 +109,9 @@ struct Bench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let postgres {
+            return try await runPostgres(url: postgres)
+        }
         let configuration = SQLiteEventStore.Configuration(durability: .init(rawValue: durability)!)
         var figures = [
             Figure(name: "append-single", description: "single-event appends to distinct streams, \(writers) writers"),
@@ -201,7 +216,7 @@ struct Bench: AsyncParsableCommand {
         EventData(type: "BenchmarkEvent", data: ["index": .integer(Int64(index)), "text": "a short payload of about forty bytes...."])
     }
 
-    func appendSingle(_ store: SQLiteEventStore) async throws -> Double {
+    func appendSingle(_ store: some EventStore) async throws -> Double {
         let perWriter = singleEvents / writers
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -217,7 +232,7 @@ struct Bench: AsyncParsableCommand {
         return Double(perWriter * writers) / (ContinuousClock.now - start).seconds
     }
 
-    func appendBatch(_ store: SQLiteEventStore) async throws -> Double {
+    func appendBatch(_ store: some EventStore) async throws -> Double {
         let calls = batchEvents / 100
         let perWriter = max(1, calls / writers)
         let activeWriters = min(writers, calls)
@@ -236,7 +251,7 @@ struct Bench: AsyncParsableCommand {
         return Double(perWriter * activeWriters * 100) / (ContinuousClock.now - start).seconds
     }
 
-    func readStream(_ store: SQLiteEventStore) async throws -> Double {
+    func readStream(_ store: some EventStore) async throws -> Double {
         let stream = try StreamName("read-1")
         for chunk in 0..<10 {
             try await store.append(to: stream, (0..<100).map { Self.event(chunk * 100 + $0) })
@@ -253,7 +268,7 @@ struct Bench: AsyncParsableCommand {
         return Double(total) / (ContinuousClock.now - start).seconds
     }
 
-    func scanLog(_ store: SQLiteEventStore) async throws -> Double {
+    func scanLog(_ store: some EventStore) async throws -> Double {
         let head = try await store.headPosition()
         let start = ContinuousClock.now
         var position: Int64 = 0

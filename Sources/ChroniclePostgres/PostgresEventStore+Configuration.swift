@@ -32,7 +32,10 @@ extension PostgresEventStore {
         /// The most connections in the store's pool (one writes, the rest read); the store
         /// opens one more, for `LISTEN`.
         public var maximumConnections: Int
-        /// How long to wait for a TCP connection to the server before giving up.
+        /// How long to wait for a connection to the server (a new one, or one of the pool's)
+        /// before giving up: when the server is down or unreachable, writes and reads fail
+        /// after this long with ``ChronicleError/Code/storageFailure`` (HTTP `503`) instead of
+        /// waiting for it to come back. `connect_timeout` (seconds) in the URL.
         public var connectTimeout: Duration
         /// How often a caught-up subscriber reads the head position even without a
         /// notification: the bound on how late a commit is seen if a notification is lost
@@ -112,8 +115,11 @@ extension PostgresEventStore {
                 case "schema":
                     guard let value = item.value, !value.isEmpty else { throw invalid("schema is empty") }
                     schema = value
+                case "connect_timeout":
+                    guard let value = item.value.flatMap(Double.init), value > 0 else { throw invalid("connect_timeout must be a number of seconds above 0") }
+                    connectTimeout = .milliseconds(Int64(value * 1000))
                 default:
-                    throw invalid("unknown parameter \(item.name.debugDescription) (known: sslmode, schema)")
+                    throw invalid("unknown parameter \(item.name.debugDescription) (known: sslmode, schema, connect_timeout)")
                 }
             }
         }

@@ -176,7 +176,7 @@ public final class PostgresEventStore: EventStore, Service {
         let stage = CommitStage()
         do {
             let channel = self.channel, logger = self.logger
-            let (outcomes, head) = try await client.withConnection { connection in
+            let (outcomes, head) = try await withPooledConnection { connection in
                 try await Self.commit(batch, on: connection, channel: channel, stage: stage, logger: logger)
             }
             notifier.advance(to: head)
@@ -456,9 +456,9 @@ public final class PostgresEventStore: EventStore, Service {
     func reading<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
             do {
-                return try await client.withConnection { connection in try await body(connection) }
+                return try await withPooledConnection(body)
             } catch is ConnectionClosed {
-                return try await client.withConnection { connection in try await body(connection) }
+                return try await withPooledConnection(body)
             }
         } catch {
             throw Self.storageError(error, doing: what, configuration: configuration)

@@ -213,8 +213,8 @@ public struct EntitySchema: Sendable, Hashable {
             }
             entities[name] = entity
         }
-        if entities.isEmpty {
-            throw fail(entitiesNode, "`entities:` is empty; define at least one entity.")
+        if entities.isEmpty && (top["reactors"]?.mapping ?? [:]).isEmpty {
+            throw fail(entitiesNode, "`entities:` is empty; define at least one entity (or only reactors, with `entities: {}`).")
         }
         self.init(entities: entities)
         if let reactorsNode = top["reactors"] {

@@ -30,7 +30,8 @@ enum TestDatabase {
             components.port = port
         }
         let schema = "chronicle_cli_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        components.queryItems = (components.queryItems ?? []).filter { $0.name != "schema" } + [URLQueryItem(name: "schema", value: schema)]
+        components.queryItems = (components.queryItems ?? []).filter { !["schema", "connect_timeout"].contains($0.name) }
+            + [URLQueryItem(name: "schema", value: schema), URLQueryItem(name: "connect_timeout", value: "2")]
         return components.string!
     }
 

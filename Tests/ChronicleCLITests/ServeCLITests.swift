@@ -68,6 +68,11 @@ struct ServeCLITests {
         (["serve", "--config", "/nonexistent/chronicle.yaml"], "Cannot read the configuration file", 1),
         (["read", "user-1", "--server", "ftp://example"], "not an http(s) URL", 64),
         (["read", "user-1", "--server", "http://127.0.0.1:9"], "cannot reach the server", 1),
+        (["serve", "--postgres", "mysql://u@127.0.0.1/db"], "postgres://", 1),
+        (["serve", "--postgres", "postgres://u@127.0.0.1:1/db?sslmode=disable&connect_timeout=2"], "127.0.0.1:1", 1),
+        (["serve", "--data", "d", "--postgres", "postgres://u@127.0.0.1/db"], "give one", 64),
+        (["serve", "--lease-duration", "0s"], "--lease-duration", 64),
+        (["serve", "--schema", "/nonexistent/schema.yaml", "--postgres", "postgres://u@127.0.0.1/db"], "schema.yaml", 1),
     ])
     func refusals(arguments: [String], fragment: String, status: Int32) async throws {
         try await withCLI { cli in

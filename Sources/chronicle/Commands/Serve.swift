@@ -12,7 +12,7 @@ import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the HTTP server on the embedded store.",
+        abstract: "Run the HTTP server on the embedded store (or on PostgreSQL with --postgres).",
         discussion: """
             Serves the API on http://127.0.0.1:8080 by default, on the store in ./chronicle-data. \
             Settings (API keys, limits) come from --config FILE (YAML) and CHRONICLE_API_KEYS=role:key,…; \

@@ -53,17 +53,19 @@ struct ReactorLeaseTests {
 }
 
 /// Runs one runner for the duration of `body`, then stops it gracefully.
-func withReactorRunner(_ runner: ReactorRunner, logger: Logger, _ body: () async throws -> Void) async throws {
+func withReactorRunner<T: Sendable>(_ runner: ReactorRunner, logger: Logger, _ body: () async throws -> T) async throws -> T {
     let group = ServiceGroup(configuration: .init(services: [runner], gracefulShutdownSignals: [], logger: logger))
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         do {
-            try await body()
+            let value = try await body()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return value
         } catch {
             await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
             throw error
         }
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
     }
 }

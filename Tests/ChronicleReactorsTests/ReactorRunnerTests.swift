@@ -23,17 +23,7 @@ func withReactor<T: Sendable>(_ store: any ReactorStore, _ reactor: Reactor, _ b
     var logger = Logger(label: "chronicle.tests")
     logger.logLevel = .critical
     let runner = ReactorRunner(store: store, reactor: reactor, logger: logger)
-    let group = ServiceGroup(configuration: .init(services: [runner], gracefulShutdownSignals: [], logger: logger))
-    return try await withThrowingTaskGroup(of: T?.self) { tasks in
-        tasks.addTask {
-            try await group.run()
-            return nil
-        }
-        let value = try await body(runner)
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-        return value
-    }!
+    return try await withReactorRunner(runner, logger: logger) { try await body(runner) }
 }
 
 func eventually(_ what: String, _ condition: @escaping @Sendable () async throws -> Bool) async throws {

@@ -143,6 +143,65 @@ struct PostgresNodesCLITests {
         }
     }
 
+    @Test("gap-free across processes: two nodes take concurrent appends while a third node's subscriber sees positions 1, 2, 3… with no gap, every acknowledged event once")
+    func gapFreeAcrossProcesses() async throws {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await withCLI { cli in
+                let arguments = ["--postgres", try TestDatabase.freshURL()]
+                let serve = ServeCLITests()
+                let (urlA, a, _) = try await serve.startServer(cli, arguments)
+                defer { if a.isRunning { a.terminate() } }
+                let (urlB, b, _) = try await serve.startServer(cli, arguments)
+                defer { if b.isRunning { b.terminate() } }
+                let (urlC, c, _) = try await serve.startServer(cli, arguments)
+                defer { if c.isRunning { c.terminate() } }
+                let remote = CLI(data: cli.data + "-unused")
+                let out = temporaryFile("tail-c")
+                defer { try? FileManager.default.removeItem(at: out) }
+                let tail = try remote.process(["tail", "--after", "0", "--server", urlC, "--json"], stdout: try FileHandle(forWritingTo: out), stderr: FileHandle.nullDevice)
+                defer { if tail.isRunning { tail.terminate() } }
+
+                // 8 writers, 4 per node, appending 1 to 3 events at a time.
+                let acknowledged = try await withThrowingTaskGroup(of: [String].self) { group in
+                    for writer in 0..<8 {
+                        let base = writer % 2 == 0 ? urlA : urlB
+                        group.addTask {
+                            var ids: [String] = []
+                            for index in 0..<25 {
+                                let batch = (0...(index % 3)).map { _ in UUID().uuidString.lowercased() }
+                                var request = HTTPClientRequest(url: "\(base)/v1/streams/writer-\(writer)")
+                                request.method = .POST
+                                request.headers.add(name: "Content-Type", value: "application/json")
+                                request.body = .bytes(ByteBuffer(string: "[" + batch.map { #"{"id":"\#($0)","type":"Wrote"}"# }.joined(separator: ",") + "]"))
+                                let response = try await http.execute(request, timeout: .seconds(60))
+                                _ = try await response.body.collect(upTo: 1 << 20)
+                                if response.status.code == 201 { ids += batch } else { Issue.record("append answered \(response.status.code)") }
+                            }
+                            return ids
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+                let expected: Int = 8 * (0..<25).map { 1 + $0 % 3 }.reduce(0, +)
+                #expect(acknowledged.count == expected)
+                try await pollUntil("the third node's subscriber to see every event") { lines(of: out).count >= acknowledged.count }
+                let seen = lines(of: out).compactMap { try? JSONValue(parsing: $0) }
+                let positions = seen.compactMap { if case .integer(let position)? = $0["position"] { position } else { nil } }
+                let everyPosition: [Int64] = Array(1...Int64(acknowledged.count))
+                #expect(positions == everyPosition, "positions 1, 2, 3… in order, none skipped")
+                let ids = seen.compactMap { if case .string(let id)? = $0["id"] { id } else { nil } }
+                #expect(Set(ids) == Set(acknowledged) && ids.count == acknowledged.count, "every acknowledged event, once")
+                for node in [a, b, c] { node.terminate() }
+                for node in [a, b, c] { try await waitForExit(node, seconds: 60) }
+            }
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
+
     @Test("the database unreachable for a while: appends answer 503 with Retry-After (never a false 201), the node reconnects by itself, the subscriber resumes, no acknowledged event is lost")
     func databaseOutage() async throws {
         let (host, port) = try #require(TestDatabase.hostAndPort)

@@ -24,8 +24,8 @@ struct ReactorLeaseTests {
         }
         var logger = Logger(label: "chronicle.tests")
         logger.logLevel = .critical
-        let a = ReactorRunner(store: store, reactor: reactor("a"), logger: logger, lease: LeaseOptions(duration: .milliseconds(600), owner: "a"))
-        let b = ReactorRunner(store: store, reactor: reactor("b"), logger: logger, lease: LeaseOptions(duration: .milliseconds(600), owner: "b"))
+        let a = ReactorRunner(store: store, reactor: reactor("a"), logger: logger, lease: LeaseOptions(duration: .seconds(3), owner: "a"))
+        let b = ReactorRunner(store: store, reactor: reactor("b"), logger: logger, lease: LeaseOptions(duration: .seconds(3), owner: "b"))
         let groupB = ServiceGroup(configuration: .init(services: [b], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             try await withReactorRunner(a, logger: logger) {

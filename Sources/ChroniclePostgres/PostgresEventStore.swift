@@ -38,7 +38,7 @@ import ServiceLifecycle
 /// `LISTEN`/`NOTIFY` only wakes subscribers: events are always read from the tables, and a
 /// subscriber that missed a notification still reads the head every
 /// ``Configuration-swift.struct/pollInterval``.
-public final class PostgresEventStore: EventStore, Service {
+public final class PostgresEventStore: EventStore, DocumentStore, Service {
     enum WriteOperation: Sendable {
         case append(PreparedAppend)
         case delete(StreamName, DeleteMode, ExpectedRevision)
@@ -65,8 +65,13 @@ public final class PostgresEventStore: EventStore, Service {
     ///
     /// - Throws: ``ChronicleError`` with ``ChronicleError/Code/storageFailure`` when the
     ///   server cannot be reached or refuses the login, or
-    ///   ``ChronicleError/Code/incompatibleStorage`` when a newer Chronicle wrote the database.
+    ///   ``ChronicleError/Code/incompatibleStorage`` when a newer Chronicle wrote the database,
+    ///   or ``ChronicleError/Code/invalidInput`` for a projection with a lifecycle other than
+    ///   inline (the only one PostgreSQL supports so far).
     public init(configuration: Configuration, logger: Logger) async throws {
+        if configuration.projection != nil && configuration.lifecycle != .inline {
+            throw ChronicleError(.invalidInput, "The PostgreSQL store keeps documents only inline so far; the \(configuration.lifecycle.rawValue) lifecycle is not available on it. Use the inline lifecycle, or the SQLite store.")
+        }
         self.configuration = configuration
         self.logger = logger
         self.channel = Self.channel(schema: configuration.schema)
@@ -76,6 +81,9 @@ public final class PostgresEventStore: EventStore, Service {
             let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
             do {
                 try await PostgresSchema.migrate(connection, schema: configuration.schema, logger: logger)
+                if let projection = configuration.projection {
+                    try await Self.ensureCurrent(projection, on: connection, logger: logger)
+                }
                 head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
                 try? await connection.close()
             } catch {
@@ -158,8 +166,8 @@ public final class PostgresEventStore: EventStore, Service {
     @discardableResult
     public func append(_ request: AppendRequest) async throws -> AppendResult {
         let prepared = try request.prepared(limits: configuration.limits)
-        if !prepared.rules.isEmpty {
-            throw PostgresSnapshotTransaction.rulesUnsupported
+        if !prepared.rules.isEmpty && configuration.projection == nil {
+            throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction. Open the store with one (Configuration.projection).")
         }
         guard case .appended(let result) = try await queue.submit(.append(prepared)) else { preconditionFailure() }
         return result
@@ -176,8 +184,9 @@ public final class PostgresEventStore: EventStore, Service {
         let stage = CommitStage()
         do {
             let channel = self.channel, logger = self.logger
+            let projection = configuration.projection, snapshotInterval = configuration.snapshotInterval
             let (outcomes, head) = try await withPooledConnection { connection in
-                try await Self.commit(batch, on: connection, channel: channel, stage: stage, logger: logger)
+                try await Self.commit(batch, on: connection, channel: channel, projection: projection, snapshotInterval: snapshotInterval, stage: stage, logger: logger)
             }
             notifier.advance(to: head)
             return outcomes
@@ -199,15 +208,18 @@ public final class PostgresEventStore: EventStore, Service {
         var committing = false
     }
 
-    private static func commit(_ batch: [WriteOperation], on connection: PostgresConnection, channel: String, stage: CommitStage, logger: Logger) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
+    private static func commit(
+        _ batch: [WriteOperation], on connection: PostgresConnection, channel: String, projection: (any Projection)?, snapshotInterval: Int,
+        stage: CommitStage, logger: Logger
+    ) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
         try await connection.run("BEGIN", logger: logger)
         do {
             // The write lock: see the type's documentation. The head is read in a later
             // statement, so its snapshot is taken after the lock is granted.
-            try await connection.run(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock((x'4348524E'::bigint << 32) | 'events'::regclass::oid::bigint)"), logger: logger)
+            try await connection.run(PostgresQuery(unsafeSQL: writeLock), logger: logger)
             let last = try await lastEvent(connection, logger: logger)
             var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
-            var snapshot = PostgresSnapshotTransaction()
+            var snapshot = PostgresSnapshotTransaction(projection: projection, snapshotInterval: snapshotInterval)
             var need = NeedsData()
             for operation in batch {
                 switch operation {
@@ -221,6 +233,9 @@ public final class PostgresEventStore: EventStore, Service {
                     need.streams.insert(.deletions)
                 case .reactor(let write):
                     need.streams.formUnion(write.streams)
+                }
+                if let projection {
+                    need.prefetchDocuments(for: operation, projection: projection)
                 }
             }
             try await read(need, into: &snapshot, on: connection, logger: logger)
@@ -238,7 +253,7 @@ public final class PostgresEventStore: EventStore, Service {
                     do {
                         let outcome: WriteOutcome = switch operation {
                         case .append(let request):
-                            .appended(try writer.append(request, in: &transaction, now: now))
+                            .appended(try writer.append(request, in: &transaction, now: now, erasing: projection))
                         case .delete(let stream, let mode, let expected):
                             .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
                         case .reactor(let write):
@@ -251,7 +266,7 @@ public final class PostgresEventStore: EventStore, Service {
                         writer = saved
                         reactors = savedReactors
                         let unknown = snapshot.unknown(missing)
-                        guard !unknown.streams.isEmpty || !unknown.events.isEmpty else {
+                        guard !unknown.isEmpty else {
                             throw ChronicleError(.storageFailure, "internal error: the write asked again for data it was given")
                         }
                         try await read(unknown, into: &snapshot, on: connection, logger: logger)
@@ -265,6 +280,7 @@ public final class PostgresEventStore: EventStore, Service {
             }
             if snapshot.hasWrites {
                 try await flush(snapshot, on: connection, logger: logger)
+                try await flushDocuments(snapshot, on: connection, logger: logger)
             }
             try await reactors.flush(on: connection, logger: logger)
             let head = writer.head
@@ -302,7 +318,15 @@ public final class PostgresEventStore: EventStore, Service {
                 events[event.id] = event
             }
         }
-        snapshot.learn(streams: streams, events: events)
+        let documents = try await readDocuments(need.documents, on: connection, logger: logger)
+        var holders: [HolderKey: [String]] = [:]
+        var holderDocuments: [DocumentKey: Document?] = [:]
+        for key in need.holders {
+            let found = try await readHolders(key, on: connection, logger: logger)
+            holders[key] = found.map(\.id)
+            for document in found { holderDocuments[DocumentKey(entity: document.entity, id: document.id)] = document }
+        }
+        snapshot.learn(streams: streams, events: events, documents: documents.merging(holderDocuments) { old, _ in old }, holders: holders)
     }
 
     /// Sends the batch's writes: consecutive inserts as one multi-row insert, purges in

@@ -68,12 +68,15 @@ struct Serve: AsyncParsableCommand {
         let leaseOptions = LeaseOptions(duration: lease)
         if let url = postgres ?? ProcessInfo.processInfo.environment["CHRONICLE_POSTGRES_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
             if data != nil { throw CommandFailure(message: "--data and --postgres name two stores; give one.", exitCode: 64) }
-            if let projection, !projection.schema.entities.isEmpty {
-                throw CommandFailure(message: "read models (the schema's entities:) are not available on PostgreSQL yet; serve them from a data directory (--data), or keep only reactors: in this schema (entities: {}).", exitCode: 64)
+            // A schema with only reactors (entities: {}) keeps no documents.
+            let documents = projection.flatMap { $0.schema.entities.isEmpty ? nil : $0 }
+            if documents != nil && lifecycle != .inline {
+                throw CommandFailure(message: "read models on PostgreSQL are kept inline only so far; use --lifecycle inline (the default), or serve \(lifecycle.rawValue) read models from a data directory (--data).", exitCode: 64)
             }
-            let configuration = try PostgresEventStore.Configuration(url: url)
+            var configuration = try PostgresEventStore.Configuration(url: url)
+            configuration.projection = documents
             let store = try await PostgresEventStore(configuration: configuration, logger: logger)
-            try await serve(store: store, description: configuration.displayName, settings: settings, projection: nil, lifecycle: lifecycle, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [store], storeSize: { nil })
+            try await serve(store: store, description: configuration.displayName, settings: settings, projection: documents, lifecycle: .inline, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [store], storeSize: { nil })
             return
         }
         if let projection, lifecycle != .inline,
@@ -149,7 +152,7 @@ struct Serve: AsyncParsableCommand {
 }
 
 /// What `serve` needs of a store beyond reactors: its documents and asynchronous projection,
-/// if it keeps them (SQLite does; PostgreSQL does not yet).
+/// if it keeps them (SQLite does both; PostgreSQL keeps inline documents only).
 protocol AsyncProjectionStoreIfAny {
     var documentStore: (any DocumentStore)? { get }
     var asyncProjectionStore: (any AsyncProjectionStore)? { get }
@@ -161,6 +164,6 @@ extension SQLiteEventStore: AsyncProjectionStoreIfAny {
 }
 
 extension PostgresEventStore: AsyncProjectionStoreIfAny {
-    var documentStore: (any DocumentStore)? { nil }
+    var documentStore: (any DocumentStore)? { configuration.projection == nil ? nil : self }
     var asyncProjectionStore: (any AsyncProjectionStore)? { nil }
 }

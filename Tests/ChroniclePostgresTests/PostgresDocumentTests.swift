@@ -123,6 +123,52 @@ struct PostgresDocumentTests {
         }
     }
 
+    @Test("listing orders, filters and pages mixed values exactly as the in-memory reference (SQLite's order)")
+    func listingMatchesReference() async throws {
+        let values: [JSONValue?] = [
+            nil, .null, true, false, 0, 1, -2.5, 10, 1e3, "", "a", "B", "b", "é", "z", "Zoë", "10", "ä", "ab",
+        ]
+        try await withPostgresStore(configuration(UserProjection())) { store in
+            for (index, value) in values.enumerated() {
+                var data: [String: JSONValue] = ["n": .integer(Int64(index % 3))]
+                if let value { data["v"] = value }
+                try await store.append(to: user(String(format: "%02d", index)), [EventData(type: "UserCreated", data: .object(data))])
+            }
+            try await store.append(to: user("Ä"), [EventData(type: "UserCreated", data: ["v": "a", "n": 1])])
+            _ = try await store.delete(user("05"), mode: .soft, expected: .any)
+            var all: [Document] = []
+            var query = DocumentQuery(entity: "user", limit: 1000, includeDeleted: true)
+            all = try await store.documents(query).documents
+            #expect(all.count == values.count + 1)
+            var queries: [DocumentQuery] = []
+            for sortField in [nil, "v", "n"] as [String?] {
+                for descending in [false, true] {
+                    for filters in [[], [DocumentQuery.Filter(field: "v", .gte, "a")], [.init(field: "v", .lt, 5)], [.init(field: "v", .ne, "a"), .init(field: "n", .eq, 1)], [.init(field: "v", .eq, true)]] {
+                        query = DocumentQuery(entity: "user", filters: filters, sortField: sortField, descending: descending, limit: 4, includeDeleted: descending)
+                        queries.append(query)
+                    }
+                }
+            }
+            for query in queries {
+                var stored: [[String]] = [], expected: [[String]] = []
+                var page = query, reference = query
+                for _ in 0..<20 {
+                    let got = try await store.documents(page)
+                    stored.append(got.documents.map(\.id))
+                    guard let next = got.next else { break }
+                    page.cursor = next
+                }
+                for _ in 0..<20 {
+                    let got = reference.page(of: all)
+                    expected.append(got.documents.map(\.id))
+                    guard let next = got.next else { break }
+                    reference.cursor = next
+                }
+                #expect(stored == expected, "\(query)")
+            }
+        }
+    }
+
     @Test("only the inline lifecycle opens")
     func inlineOnly() async throws {
         var configuration = configuration(CounterProjection())

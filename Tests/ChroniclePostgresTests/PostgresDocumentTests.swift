@@ -89,6 +89,33 @@ struct PostgresDocumentTests {
         }
     }
 
+    @Test("unique holds across two nodes (two stores, two pools): of 20 creates split between them exactly one succeeds")
+    func uniqueAcrossNodes() async throws {
+        let shared = configuration(UserProjection())
+        try await withPostgresStore(shared) { first in
+            try await PostgresEventStore.withStore(configuration: shared, logger: testLogger) { second in
+                let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for index in 0..<20 {
+                        let store = index.isMultiple(of: 2) ? first : second
+                        group.addTask {
+                            do {
+                                try await store.append(create("n\(index)", email: "node@x.org"))
+                                return true
+                            } catch let error as ChronicleError where error.code == .ruleViolated {
+                                return false
+                            }
+                        }
+                    }
+                    var all: [Bool] = []
+                    for try await succeeded in group { all.append(succeeded) }
+                    return all
+                }
+                #expect(outcomes.filter { $0 }.count == 1, "\(outcomes)")
+                #expect(try await second.documents(DocumentQuery(entity: "user")).documents.count == 1)
+            }
+        }
+    }
+
     @Test("unique: a value held by a stored document is refused; freed by a delete, it can be taken again")
     func uniqueFreed() async throws {
         try await withPostgresStore(configuration(UserProjection())) { store in

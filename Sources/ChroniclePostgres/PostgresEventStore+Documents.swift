@@ -188,6 +188,8 @@ extension PostgresEventStore {
     /// the write lock): readers see the old documents until it commits. Returns the number
     /// of events replayed.
     private static func rebuild(_ projection: any Projection, on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void) async throws -> Int {
+        // Waits for an asynchronous projection's page being applied, and keeps the next out.
+        try await connection.run("SELECT 1 FROM projections WHERE name = \(projection.name) FOR UPDATE", logger: logger)
         let head = try await lastEvent(connection, logger: logger)?.position ?? 0
         var documents = DocumentSet()
         var replayed = 0
@@ -221,10 +223,10 @@ extension PostgresEventStore {
         }
     }
 
-    /// The position the documents are current to: the head, since they are kept inline; see
-    /// ``DocumentStore/documentsPosition()``.
+    /// The position the documents are current to: the head for an inline projection, the
+    /// checkpoint for an asynchronous one; see ``DocumentStore/documentsPosition()``.
     public func documentsPosition() async throws -> Int64 {
-        try await headPosition()
+        configuration.lifecycle == .async ? try await projectionCheckpoint() : try await headPosition()
     }
 
     /// The latest snapshot at or before a point; see ``DocumentStore/snapshot(entity:id:before:)``.
@@ -360,5 +362,60 @@ extension PostgresEventStore {
         }
         let limit = bind(Int64(max(0, query.limit) + 1))
         return ("SELECT \(documentColumns) FROM documents WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)", binds)
+    }
+}
+
+extension PostgresEventStore: AsyncProjectionStore {
+    /// The asynchronous projection's checkpoint; see ``AsyncProjectionStore/projectionCheckpoint()``.
+    public func projectionCheckpoint() async throws -> Int64 {
+        guard let projection = configuration.projection else { return 0 }
+        let logger = self.logger
+        return try await reading("read the projection checkpoint") { connection in
+            for try await position in try await connection.run("SELECT position FROM projections WHERE name = \(projection.name)", logger: logger).decode(Int64.self) {
+                return position
+            }
+            return 0
+        }
+    }
+
+    /// Applies a page of events and moves the checkpoint, in one transaction; see
+    /// ``AsyncProjectionStore/applyProjection(_:after:through:)``.
+    ///
+    /// The checkpoint row is locked (`FOR UPDATE`) for the transaction, so two nodes applying
+    /// the same page (say, around a lease change) apply it once: the second finds the
+    /// checkpoint moved and applies nothing.
+    public func applyProjection(_ events: [RecordedEvent], after checkpoint: Int64, through: Int64) async throws -> Int64 {
+        guard let projection = configuration.projection, configuration.lifecycle == .async else {
+            throw ChronicleError(.invalidInput, "This store has no asynchronous projection; open it with one (Configuration.projection, lifecycle .async).")
+        }
+        let logger = self.logger, snapshotInterval = configuration.snapshotInterval
+        return try await reading("apply the projection") { connection in
+            try await connection.run("BEGIN", logger: logger)
+            do {
+                var stored: Int64 = 0
+                for try await position in try await connection.run("SELECT position FROM projections WHERE name = \(projection.name) FOR UPDATE", logger: logger).decode(Int64.self) {
+                    stored = position
+                }
+                guard stored == checkpoint else {
+                    try await connection.run("COMMIT", logger: logger)
+                    return stored
+                }
+                var transaction = PostgresSnapshotTransaction(projection: projection, snapshotInterval: snapshotInterval)
+                let keys = Set(events.compactMap { projection.entity(of: $0).map { DocumentKey(entity: $0.entity, id: $0.id) } })
+                transaction.learn(streams: [:], events: [:], documents: try await Self.readDocuments(keys, on: connection, logger: logger))
+                for event in events {
+                    try transaction.project(event, with: projection)
+                }
+                try await Self.flushDocuments(transaction, on: connection, logger: logger)
+                try await connection.run("UPDATE projections SET position = \(through) WHERE name = \(projection.name)", logger: logger)
+                try await connection.run("COMMIT", logger: logger)
+                return through
+            } catch {
+                if Self.connectionSurvives(error) {
+                    _ = try? await connection.run("ROLLBACK", logger: logger)
+                }
+                throw error
+            }
+        }
     }
 }

@@ -66,11 +66,11 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
     /// - Throws: ``ChronicleError`` with ``ChronicleError/Code/storageFailure`` when the
     ///   server cannot be reached or refuses the login, or
     ///   ``ChronicleError/Code/incompatibleStorage`` when a newer Chronicle wrote the database,
-    ///   or ``ChronicleError/Code/invalidInput`` for a projection with a lifecycle other than
-    ///   inline (the only one PostgreSQL supports so far).
+    ///   or ``ChronicleError/Code/invalidInput`` for a projection with the live lifecycle
+    ///   (not supported on PostgreSQL so far).
     public init(configuration: Configuration, logger: Logger) async throws {
-        if configuration.projection != nil && configuration.lifecycle != .inline {
-            throw ChronicleError(.invalidInput, "The PostgreSQL store keeps documents only inline so far; the \(configuration.lifecycle.rawValue) lifecycle is not available on it. Use the inline lifecycle, or the SQLite store.")
+        if configuration.projection != nil && configuration.lifecycle == .live {
+            throw ChronicleError(.invalidInput, "The live lifecycle is not available on the PostgreSQL store yet; use the inline or async lifecycle, or the SQLite store.")
         }
         self.configuration = configuration
         self.logger = logger
@@ -166,7 +166,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
     @discardableResult
     public func append(_ request: AppendRequest) async throws -> AppendResult {
         let prepared = try request.prepared(limits: configuration.limits)
-        if !prepared.rules.isEmpty && configuration.projection == nil {
+        if !prepared.rules.isEmpty && (configuration.projection == nil || configuration.lifecycle != .inline) {
             throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction. Open the store with one (Configuration.projection).")
         }
         guard case .appended(let result) = try await queue.submit(.append(prepared)) else { preconditionFailure() }
@@ -184,9 +184,12 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
         let stage = CommitStage()
         do {
             let channel = self.channel, logger = self.logger
-            let projection = configuration.projection, snapshotInterval = configuration.snapshotInterval
+            let eraser = configuration.projection, snapshotInterval = configuration.snapshotInterval
+            let projection = configuration.lifecycle == .inline ? eraser : nil
             let (outcomes, head) = try await withPooledConnection { connection in
-                try await Self.commit(batch, on: connection, channel: channel, projection: projection, snapshotInterval: snapshotInterval, stage: stage, logger: logger)
+                try await Self.commit(
+                    batch, on: connection, channel: channel, projection: projection, eraser: eraser, snapshotInterval: snapshotInterval, stage: stage, logger: logger
+                )
             }
             notifier.advance(to: head)
             return outcomes
@@ -209,7 +212,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
     }
 
     private static func commit(
-        _ batch: [WriteOperation], on connection: PostgresConnection, channel: String, projection: (any Projection)?, snapshotInterval: Int,
+        _ batch: [WriteOperation], on connection: PostgresConnection, channel: String, projection: (any Projection)?, eraser: (any Projection)?, snapshotInterval: Int,
         stage: CommitStage, logger: Logger
     ) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
         try await connection.run("BEGIN", logger: logger)
@@ -236,6 +239,9 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
                 }
                 if let projection {
                     need.prefetchDocuments(for: operation, projection: projection)
+                } else if let eraser, case .append(let request) = operation,
+                          request.streams.contains(where: { part in part.events.contains { eraser.erases(eventType: $0.type, in: part.stream) } }) {
+                    need.streams.insert(.deletions)
                 }
             }
             try await read(need, into: &snapshot, on: connection, logger: logger)
@@ -253,7 +259,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
                     do {
                         let outcome: WriteOutcome = switch operation {
                         case .append(let request):
-                            .appended(try writer.append(request, in: &transaction, now: now, erasing: projection))
+                            .appended(try writer.append(request, in: &transaction, now: now, erasing: eraser))
                         case .delete(let stream, let mode, let expected):
                             .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
                         case .reactor(let write):

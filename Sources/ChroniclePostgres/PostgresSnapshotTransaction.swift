@@ -130,7 +130,7 @@ struct PostgresSnapshotTransaction: EventStoreTransaction {
 
     /// Applies the inline projection to an event: Core's `evolve`, on the document as the
     /// batch left it. A document not read yet throws ``NeedsData``.
-    private mutating func project(_ event: RecordedEvent, with projection: any Projection) throws {
+    mutating func project(_ event: RecordedEvent, with projection: any Projection) throws {
         guard let (entity, id) = projection.entity(of: event) else { return }
         let current = try document(entity: entity, id: id)
         switch try projection.evolve(current, with: event) {

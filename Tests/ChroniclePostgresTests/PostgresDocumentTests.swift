@@ -196,14 +196,23 @@ struct PostgresDocumentTests {
         }
     }
 
-    @Test("only the inline lifecycle opens")
-    func inlineOnly() async throws {
+    @Test("the live lifecycle is refused with a clear error")
+    func liveRefused() async throws {
         var configuration = configuration(CounterProjection())
-        configuration.lifecycle = .async
+        configuration.lifecycle = .live
         let error = await #expect(throws: ChronicleError.self) {
-            try await withPostgresStore(configuration) { _ in Issue.record("an async projection should be refused") }
+            try await withPostgresStore(configuration) { _ in Issue.record("a live projection should be refused") }
         }
         #expect(error?.code == .invalidInput)
+    }
+
+    @Test("async lifecycle: pages apply once, with the checkpoint, in one transaction (AsyncProjectionConformance)")
+    func asyncProjection() async throws {
+        var configuration = configuration(CounterProjection())
+        configuration.lifecycle = .async
+        try await withPostgresStore(configuration) { store in
+            try await AsyncProjectionConformance.run(store)
+        }
     }
 
     @Test("a changed projection definition rebuilds the documents on open; rebuildDocuments replays the log")

@@ -66,22 +66,23 @@ struct Serve: AsyncParsableCommand {
             throw CommandFailure(message: "--lease-duration must be a duration of at least 300ms, such as 6s or 1500ms; got \(leaseDuration.debugDescription).", exitCode: 64)
         }
         let leaseOptions = LeaseOptions(duration: lease)
+        if let projection, lifecycle != .inline,
+           projection.schema.entities.values.contains(where: { !$0.unique.isEmpty || !$0.requirements.isEmpty }) {
+            throw CommandFailure(message: "the schema has require: or unique: rules, which are checked against documents kept inline; use --lifecycle inline.", exitCode: 64)
+        }
         if let url = postgres ?? ProcessInfo.processInfo.environment["CHRONICLE_POSTGRES_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
             if data != nil { throw CommandFailure(message: "--data and --postgres name two stores; give one.", exitCode: 64) }
             // A schema with only reactors (entities: {}) keeps no documents.
             let documents = projection.flatMap { $0.schema.entities.isEmpty ? nil : $0 }
-            if documents != nil && lifecycle != .inline {
-                throw CommandFailure(message: "read models on PostgreSQL are kept inline only so far; use --lifecycle inline (the default), or serve \(lifecycle.rawValue) read models from a data directory (--data).", exitCode: 64)
+            if documents != nil && lifecycle == .live {
+                throw CommandFailure(message: "live read models are not available on PostgreSQL yet; use --lifecycle inline (the default) or async, or serve them from a data directory (--data).", exitCode: 64)
             }
             var configuration = try PostgresEventStore.Configuration(url: url)
             configuration.projection = documents
+            configuration.lifecycle = lifecycle
             let store = try await PostgresEventStore(configuration: configuration, logger: logger)
-            try await serve(store: store, description: configuration.displayName, settings: settings, projection: documents, lifecycle: .inline, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [store], storeSize: { nil })
+            try await serve(store: store, description: configuration.displayName, settings: settings, projection: documents, lifecycle: lifecycle, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [store], storeSize: { nil })
             return
-        }
-        if let projection, lifecycle != .inline,
-           projection.schema.entities.values.contains(where: { !$0.unique.isEmpty || !$0.requirements.isEmpty }) {
-            throw CommandFailure(message: "the schema has require: or unique: rules, which are checked against documents kept inline; use --lifecycle inline.", exitCode: 64)
         }
         let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection, lifecycle: lifecycle), logger: logger)
         let path = store.path
@@ -152,7 +153,7 @@ struct Serve: AsyncParsableCommand {
 }
 
 /// What `serve` needs of a store beyond reactors: its documents and asynchronous projection,
-/// if it keeps them (SQLite does both; PostgreSQL keeps inline documents only).
+/// if it keeps them (SQLite keeps every lifecycle; PostgreSQL inline and async).
 protocol AsyncProjectionStoreIfAny {
     var documentStore: (any DocumentStore)? { get }
     var asyncProjectionStore: (any AsyncProjectionStore)? { get }
@@ -165,5 +166,5 @@ extension SQLiteEventStore: AsyncProjectionStoreIfAny {
 
 extension PostgresEventStore: AsyncProjectionStoreIfAny {
     var documentStore: (any DocumentStore)? { configuration.projection == nil ? nil : self }
-    var asyncProjectionStore: (any AsyncProjectionStore)? { nil }
+    var asyncProjectionStore: (any AsyncProjectionStore)? { configuration.projection != nil && configuration.lifecycle == .async ? self : nil }
 }

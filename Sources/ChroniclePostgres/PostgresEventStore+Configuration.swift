@@ -46,10 +46,10 @@ extension PostgresEventStore {
         /// append rules (`require`, `unique`) are checked against current documents. Changing
         /// its definition rebuilds its documents when the store opens.
         public var projection: (any Projection)?
-        /// When the projection is applied: in the append's transaction (default), or in the
-        /// background by a `ProjectionRunner` from a checkpoint (``ProjectionLifecycle/async``).
-        /// ``ProjectionLifecycle/live`` is not supported on PostgreSQL so far: the store refuses
-        /// to open with it.
+        /// When the projection is applied: in the append's transaction (default), in the
+        /// background by a `ProjectionRunner` from a checkpoint (``ProjectionLifecycle/async``),
+        /// or never stored but folded from the entity's stream on each read
+        /// (``ProjectionLifecycle/live``).
         public var lifecycle: ProjectionLifecycle
         /// Every how many versions of an entity its document is also kept as a snapshot, so
         /// that time travel folds at most this many events; 0 keeps none. Default 100.

@@ -217,6 +217,27 @@ extension PostgresEventStore {
     /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
     public func document(entity: String, id: String) async throws -> Document? {
         let logger = self.logger
+        if configuration.lifecycle == .live, let projection = configuration.projection {
+            guard let stream = projection.stream(entity: entity, id: id) else { return nil }
+            return try await reading("fold \(entity)/\(id)") { connection in
+                // The stream's state and its events from one snapshot.
+                try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                do {
+                    let status = try await Self.streamInfos([stream.rawValue], on: connection, logger: logger).first?.status
+                    var events: [RecordedEvent] = []
+                    for try await row in try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) ORDER BY revision", logger: logger) {
+                        events.append(try Self.decodeEvent(row))
+                    }
+                    try await connection.run("COMMIT", logger: logger)
+                    return try projection.liveDocument(events: events, status: status)
+                } catch {
+                    if Self.connectionSurvives(error) {
+                        _ = try? await connection.run("ROLLBACK", logger: logger)
+                    }
+                    throw error
+                }
+            }
+        }
         let key = DocumentKey(entity: entity, id: id)
         return try await reading("read document \(entity)/\(id)") { connection in
             try await Self.readDocuments([key], on: connection, logger: logger)[key] ?? nil
@@ -258,6 +279,7 @@ extension PostgresEventStore {
     /// log run it when a pause in writes is acceptable.
     @discardableResult
     public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
+        try refuseLive("rebuild documents")
         guard let projection = configuration.projection else {
             throw ChronicleError(.invalidInput, "This store has no projection to rebuild; open it with one (Configuration.projection).")
         }
@@ -289,6 +311,7 @@ extension PostgresEventStore {
 
     /// A page of documents, in the same order as on SQLite; see ``DocumentStore/documents(_:)``.
     public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
+        try refuseLive("list documents")
         let logger = self.logger
         let (sql, binds) = Self.pageQuery(query)
         var documents = try await reading("list \(query.entity) documents") { connection in
@@ -304,6 +327,12 @@ extension PostgresEventStore {
             next = documents.last.map { DocumentCursor(key: query.sortKey(of: $0), id: $0.id) }
         }
         return DocumentPage(documents: documents, next: next)
+    }
+
+    private func refuseLive(_ what: String) throws {
+        if configuration.lifecycle == .live {
+            throw ChronicleError(.invalidInput, "A live projection keeps no documents, so it cannot \(what); use the inline or async lifecycle for that.")
+        }
     }
 
     /// The SQL of a page (one more row than the limit, to know whether a next page exists).

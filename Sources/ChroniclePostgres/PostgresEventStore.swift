@@ -66,12 +66,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
     /// - Throws: ``ChronicleError`` with ``ChronicleError/Code/storageFailure`` when the
     ///   server cannot be reached or refuses the login, or
     ///   ``ChronicleError/Code/incompatibleStorage`` when a newer Chronicle wrote the database,
-    ///   or ``ChronicleError/Code/invalidInput`` for a projection with the live lifecycle
-    ///   (not supported on PostgreSQL so far).
     public init(configuration: Configuration, logger: Logger) async throws {
-        if configuration.projection != nil && configuration.lifecycle == .live {
-            throw ChronicleError(.invalidInput, "The live lifecycle is not available on the PostgreSQL store yet; use the inline or async lifecycle, or the SQLite store.")
-        }
         self.configuration = configuration
         self.logger = logger
         self.channel = Self.channel(schema: configuration.schema)
@@ -81,7 +76,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
             let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
             do {
                 try await PostgresSchema.migrate(connection, schema: configuration.schema, logger: logger)
-                if let projection = configuration.projection {
+                if let projection = configuration.projection, configuration.lifecycle != .live {
                     try await Self.ensureCurrent(projection, on: connection, logger: logger)
                 }
                 head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
@@ -463,7 +458,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
         return nil
     }
 
-    private static func streamInfos(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws -> [StreamInfo] {
+    static func streamInfos(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws -> [StreamInfo] {
         let rows = try await connection.run("""
             SELECT s.name, d.revision, d.status,
                    (SELECT e.revision FROM events e WHERE e.stream = s.name ORDER BY e.revision DESC LIMIT 1)

@@ -13,6 +13,28 @@ private func configuration(_ projection: any Projection, snapshotInterval: Int =
     return configuration
 }
 
+@Suite("PostgreSQL store: live projection conformance", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+struct PostgresLiveProjectionTests {
+    @Test(arguments: ProjectionConformance.liveCases)
+    func conformance(_ check: ProjectionConformanceCase) async throws {
+        var configuration = configuration(CounterProjection())
+        configuration.lifecycle = .live
+        try await withPostgresStore(configuration) { store in
+            try await check.run(store)
+        }
+    }
+
+    @Test("a live projection keeps no documents to list or rebuild")
+    func nothingToList() async throws {
+        var configuration = configuration(CounterProjection())
+        configuration.lifecycle = .live
+        try await withPostgresStore(configuration) { store -> Void in
+            await #expect(throws: ChronicleError.self) { try await store.documents(DocumentQuery(entity: "counter")) }
+            await #expect(throws: ChronicleError.self) { try await store.rebuildDocuments() }
+        }
+    }
+}
+
 @Suite("PostgreSQL store: inline documents conformance", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
 struct PostgresProjectionConformanceTests {
     @Test(arguments: ProjectionConformance.cases)
@@ -194,16 +216,6 @@ struct PostgresDocumentTests {
                 #expect(stored == expected, "\(query)")
             }
         }
-    }
-
-    @Test("the live lifecycle is refused with a clear error")
-    func liveRefused() async throws {
-        var configuration = configuration(CounterProjection())
-        configuration.lifecycle = .live
-        let error = await #expect(throws: ChronicleError.self) {
-            try await withPostgresStore(configuration) { _ in Issue.record("a live projection should be refused") }
-        }
-        #expect(error?.code == .invalidInput)
     }
 
     @Test("async lifecycle: pages apply once, with the checkpoint, in one transaction (AsyncProjectionConformance)")

@@ -74,9 +74,6 @@ struct Serve: AsyncParsableCommand {
             if data != nil { throw CommandFailure(message: "--data and --postgres name two stores; give one.", exitCode: 64) }
             // A schema with only reactors (entities: {}) keeps no documents.
             let documents = projection.flatMap { $0.schema.entities.isEmpty ? nil : $0 }
-            if documents != nil && lifecycle == .live {
-                throw CommandFailure(message: "live read models are not available on PostgreSQL yet; use --lifecycle inline (the default) or async, or serve them from a data directory (--data).", exitCode: 64)
-            }
             var configuration = try PostgresEventStore.Configuration(url: url)
             configuration.projection = documents
             configuration.lifecycle = lifecycle
@@ -153,7 +150,7 @@ struct Serve: AsyncParsableCommand {
 }
 
 /// What `serve` needs of a store beyond reactors: its documents and asynchronous projection,
-/// if it keeps them (SQLite keeps every lifecycle; PostgreSQL inline and async).
+/// if it keeps them.
 protocol AsyncProjectionStoreIfAny {
     var documentStore: (any DocumentStore)? { get }
     var asyncProjectionStore: (any AsyncProjectionStore)? { get }

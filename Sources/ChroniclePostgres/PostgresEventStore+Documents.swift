@@ -188,17 +188,38 @@ extension PostgresEventStore {
     /// the write lock): readers see the old documents until it commits. Returns the number
     /// of events replayed.
     private static func rebuild(_ projection: any Projection, on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void) async throws -> Int {
-        // Waits for an asynchronous projection's page being applied, and keeps the next out.
-        try await connection.run("SELECT 1 FROM projections WHERE name = \(projection.name) FOR UPDATE", logger: logger)
-        let head = try await lastEvent(connection, logger: logger)?.position ?? 0
         var documents = DocumentSet()
+        return try await finishRebuild(projection, folded: &documents, through: 0, on: connection, logger: logger, progress: progress)
+    }
+
+    /// Folds the events after `position` (up to `head`, if given) into `documents`; returns
+    /// how many and the last position folded.
+    private static func fold(
+        _ projection: any Projection, into documents: inout DocumentSet, after position: Int64, head: Int64,
+        on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void
+    ) async throws -> Int {
         var replayed = 0
-        for try await row in try await connection.run("SELECT \(unescaped: eventColumns) FROM events ORDER BY position", logger: logger) {
+        let rows = try await connection.run("SELECT \(unescaped: eventColumns) FROM events WHERE position > \(position) AND position <= \(head) ORDER BY position", logger: logger)
+        for try await row in rows {
             let event = try decodeEvent(row)
             try documents.apply(event, projection)
             replayed += 1
             if replayed % 10_000 == 0 { progress(event.position, head) }
         }
+        return replayed
+    }
+
+    /// Under the write lock (held by the caller's transaction): folds the events after
+    /// `through` onto `documents`, which hold the log up to there, and replaces the stored
+    /// documents with them. Returns the number of events folded here.
+    private static func finishRebuild(
+        _ projection: any Projection, folded documents: inout DocumentSet, through: Int64,
+        on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void
+    ) async throws -> Int {
+        // Waits for an asynchronous projection's page being applied, and keeps the next out.
+        try await connection.run("SELECT 1 FROM projections WHERE name = \(projection.name) FOR UPDATE", logger: logger)
+        let head = try await lastEvent(connection, logger: logger)?.position ?? 0
+        let replayed = try await fold(projection, into: &documents, after: through, head: head, on: connection, logger: logger, progress: progress)
         try await connection.run("DELETE FROM documents", logger: logger)
         try await connection.run("DELETE FROM document_snapshots", logger: logger)
         try await upsert(documents.all, on: connection, logger: logger)
@@ -274,9 +295,11 @@ extension PostgresEventStore {
 
     /// Rebuilds the documents from the events alone; see ``DocumentStore/rebuildDocuments(progress:)``.
     ///
-    /// The rebuild runs in one transaction under the write lock: readers see the old
-    /// documents until it commits, but appends (on every node) wait for it, so on a large
-    /// log run it when a pause in writes is acceptable.
+    /// The log up to the current head is folded in memory from a read-only snapshot while
+    /// appends go on; then one transaction under the write lock folds the events appended
+    /// meanwhile and replaces the documents. Readers see the old documents until it commits;
+    /// appends (on every node) wait only for that last transaction, which writes every
+    /// document, so it is the part that grows with the number of documents.
     @discardableResult
     public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
         try refuseLive("rebuild documents")
@@ -294,12 +317,26 @@ extension PostgresEventStore {
         defer { continuation.finish() }
         let logger = self.logger
         return try await reading("rebuild the documents") { connection in
+            let progress: @Sendable (Int64, Int64) -> Void = { continuation.yield(($0, $1)) }
+            var documents = DocumentSet()
+            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            let head: Int64, folded: Int
+            do {
+                head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
+                folded = try await Self.fold(projection, into: &documents, after: 0, head: head, on: connection, logger: logger, progress: progress)
+                try await connection.run("COMMIT", logger: logger)
+            } catch {
+                if Self.connectionSurvives(error) {
+                    _ = try? await connection.run("ROLLBACK", logger: logger)
+                }
+                throw error
+            }
             try await connection.run("BEGIN", logger: logger)
             do {
                 try await connection.run(PostgresQuery(unsafeSQL: Self.writeLock), logger: logger)
-                let count = try await Self.rebuild(projection, on: connection, logger: logger) { continuation.yield(($0, $1)) }
+                let count = try await Self.finishRebuild(projection, folded: &documents, through: head, on: connection, logger: logger, progress: progress)
                 try await connection.run("COMMIT", logger: logger)
-                return count
+                return folded + count
             } catch {
                 if Self.connectionSurvives(error) {
                     _ = try? await connection.run("ROLLBACK", logger: logger)

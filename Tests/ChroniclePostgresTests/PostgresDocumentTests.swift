@@ -247,6 +247,31 @@ struct PostgresDocumentTests {
         }
     }
 
+    @Test("a rebuild while appends go on ends with the documents of the whole log")
+    func rebuildWhileAppending() async throws {
+        try await withPostgresStore(configuration(CounterProjection())) { store in
+            for index in 0..<200 {
+                try await store.append(to: StreamName("counter-\(index % 7)"), [EventData(type: "Incremented", data: ["by": .integer(Int64(index))])])
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for index in 200..<300 {
+                        try await store.append(to: StreamName("counter-\(index % 7)"), [EventData(type: "Incremented", data: ["by": .integer(Int64(index))])])
+                    }
+                }
+                group.addTask { _ = try await store.rebuildDocuments() }
+                try await group.waitForAll()
+            }
+            var reference = DocumentSet()
+            for event in try await store.readLog(after: 0, limit: 1000).events {
+                try reference.apply(event, CounterProjection())
+            }
+            for id in 0..<7 {
+                #expect(try await store.document(entity: "counter", id: String(id)) == reference.documents["counter"]?[String(id)], "counter \(id)")
+            }
+        }
+    }
+
     @Test("documents are kept as snapshots every snapshotInterval versions, for time travel")
     func snapshots() async throws {
         try await withPostgresStore(configuration(CounterProjection(), snapshotInterval: 2)) { store in

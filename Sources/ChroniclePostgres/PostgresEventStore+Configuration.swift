@@ -41,6 +41,19 @@ extension PostgresEventStore {
         /// notification: the bound on how late a commit is seen if a notification is lost
         /// (for example while the `LISTEN` connection reconnects).
         public var pollInterval: Duration
+        /// A projection whose documents are kept inline: written in the same transaction as
+        /// the events (under the write lock), so a read right after an append sees it, and
+        /// append rules (`require`, `unique`) are checked against current documents. Changing
+        /// its definition rebuilds its documents when the store opens.
+        public var projection: (any Projection)?
+        /// When the projection is applied: in the append's transaction (default), in the
+        /// background by a `ProjectionRunner` from a checkpoint (``ProjectionLifecycle/async``),
+        /// or never stored but folded from the entity's stream on each read
+        /// (``ProjectionLifecycle/live``).
+        public var lifecycle: ProjectionLifecycle
+        /// Every how many versions of an entity its document is also kept as a snapshot, so
+        /// that time travel folds at most this many events; 0 keeps none. Default 100.
+        public var snapshotInterval: Int
 
         /// TLS use.
         public enum TLSMode: String, Sendable, CaseIterable {
@@ -65,7 +78,10 @@ extension PostgresEventStore {
             maximumBatchSize: Int = 512,
             maximumConnections: Int = 10,
             connectTimeout: Duration = .seconds(10),
-            pollInterval: Duration = .milliseconds(500)
+            pollInterval: Duration = .milliseconds(500),
+            projection: (any Projection)? = nil,
+            lifecycle: ProjectionLifecycle = .inline,
+            snapshotInterval: Int = 100
         ) {
             self.host = host
             self.port = port
@@ -79,6 +95,9 @@ extension PostgresEventStore {
             self.maximumConnections = max(2, maximumConnections)
             self.connectTimeout = connectTimeout
             self.pollInterval = pollInterval
+            self.projection = projection
+            self.lifecycle = lifecycle
+            self.snapshotInterval = max(0, snapshotInterval)
         }
 
         /// Parses a connection URL: `postgres://USER[:PASSWORD]@HOST[:PORT][/DATABASE][?sslmode=disable|prefer|require&schema=NAME]`

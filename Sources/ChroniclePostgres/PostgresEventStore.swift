@@ -38,7 +38,7 @@ import ServiceLifecycle
 /// `LISTEN`/`NOTIFY` only wakes subscribers: events are always read from the tables, and a
 /// subscriber that missed a notification still reads the head every
 /// ``Configuration-swift.struct/pollInterval``.
-public final class PostgresEventStore: EventStore, Service {
+public final class PostgresEventStore: EventStore, DocumentStore, Service {
     enum WriteOperation: Sendable {
         case append(PreparedAppend)
         case delete(StreamName, DeleteMode, ExpectedRevision)
@@ -65,7 +65,7 @@ public final class PostgresEventStore: EventStore, Service {
     ///
     /// - Throws: ``ChronicleError`` with ``ChronicleError/Code/storageFailure`` when the
     ///   server cannot be reached or refuses the login, or
-    ///   ``ChronicleError/Code/incompatibleStorage`` when a newer Chronicle wrote the database.
+    ///   ``ChronicleError/Code/incompatibleStorage`` when a newer Chronicle wrote the database,
     public init(configuration: Configuration, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
@@ -76,6 +76,9 @@ public final class PostgresEventStore: EventStore, Service {
             let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
             do {
                 try await PostgresSchema.migrate(connection, schema: configuration.schema, logger: logger)
+                if let projection = configuration.projection, configuration.lifecycle != .live {
+                    try await Self.ensureCurrent(projection, on: connection, logger: logger)
+                }
                 head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
                 try? await connection.close()
             } catch {
@@ -158,8 +161,8 @@ public final class PostgresEventStore: EventStore, Service {
     @discardableResult
     public func append(_ request: AppendRequest) async throws -> AppendResult {
         let prepared = try request.prepared(limits: configuration.limits)
-        if !prepared.rules.isEmpty {
-            throw PostgresSnapshotTransaction.rulesUnsupported
+        if !prepared.rules.isEmpty && (configuration.projection == nil || configuration.lifecycle != .inline) {
+            throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction. Open the store with one (Configuration.projection).")
         }
         guard case .appended(let result) = try await queue.submit(.append(prepared)) else { preconditionFailure() }
         return result
@@ -176,8 +179,12 @@ public final class PostgresEventStore: EventStore, Service {
         let stage = CommitStage()
         do {
             let channel = self.channel, logger = self.logger
+            let eraser = configuration.projection, snapshotInterval = configuration.snapshotInterval
+            let projection = configuration.lifecycle == .inline ? eraser : nil
             let (outcomes, head) = try await withPooledConnection { connection in
-                try await Self.commit(batch, on: connection, channel: channel, stage: stage, logger: logger)
+                try await Self.commit(
+                    batch, on: connection, channel: channel, projection: projection, eraser: eraser, snapshotInterval: snapshotInterval, stage: stage, logger: logger
+                )
             }
             notifier.advance(to: head)
             return outcomes
@@ -199,15 +206,18 @@ public final class PostgresEventStore: EventStore, Service {
         var committing = false
     }
 
-    private static func commit(_ batch: [WriteOperation], on connection: PostgresConnection, channel: String, stage: CommitStage, logger: Logger) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
+    private static func commit(
+        _ batch: [WriteOperation], on connection: PostgresConnection, channel: String, projection: (any Projection)?, eraser: (any Projection)?, snapshotInterval: Int,
+        stage: CommitStage, logger: Logger
+    ) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
         try await connection.run("BEGIN", logger: logger)
         do {
             // The write lock: see the type's documentation. The head is read in a later
             // statement, so its snapshot is taken after the lock is granted.
-            try await connection.run(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock((x'4348524E'::bigint << 32) | 'events'::regclass::oid::bigint)"), logger: logger)
+            try await connection.run(PostgresQuery(unsafeSQL: writeLock), logger: logger)
             let last = try await lastEvent(connection, logger: logger)
             var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
-            var snapshot = PostgresSnapshotTransaction()
+            var snapshot = PostgresSnapshotTransaction(projection: projection, snapshotInterval: snapshotInterval)
             var need = NeedsData()
             for operation in batch {
                 switch operation {
@@ -221,6 +231,12 @@ public final class PostgresEventStore: EventStore, Service {
                     need.streams.insert(.deletions)
                 case .reactor(let write):
                     need.streams.formUnion(write.streams)
+                }
+                if let projection {
+                    need.prefetchDocuments(for: operation, projection: projection)
+                } else if let eraser, case .append(let request) = operation,
+                          request.streams.contains(where: { part in part.events.contains { eraser.erases(eventType: $0.type, in: part.stream) } }) {
+                    need.streams.insert(.deletions)
                 }
             }
             try await read(need, into: &snapshot, on: connection, logger: logger)
@@ -238,7 +254,7 @@ public final class PostgresEventStore: EventStore, Service {
                     do {
                         let outcome: WriteOutcome = switch operation {
                         case .append(let request):
-                            .appended(try writer.append(request, in: &transaction, now: now))
+                            .appended(try writer.append(request, in: &transaction, now: now, erasing: eraser))
                         case .delete(let stream, let mode, let expected):
                             .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
                         case .reactor(let write):
@@ -251,7 +267,7 @@ public final class PostgresEventStore: EventStore, Service {
                         writer = saved
                         reactors = savedReactors
                         let unknown = snapshot.unknown(missing)
-                        guard !unknown.streams.isEmpty || !unknown.events.isEmpty else {
+                        guard !unknown.isEmpty else {
                             throw ChronicleError(.storageFailure, "internal error: the write asked again for data it was given")
                         }
                         try await read(unknown, into: &snapshot, on: connection, logger: logger)
@@ -265,6 +281,7 @@ public final class PostgresEventStore: EventStore, Service {
             }
             if snapshot.hasWrites {
                 try await flush(snapshot, on: connection, logger: logger)
+                try await flushDocuments(snapshot, on: connection, logger: logger)
             }
             try await reactors.flush(on: connection, logger: logger)
             let head = writer.head
@@ -302,7 +319,15 @@ public final class PostgresEventStore: EventStore, Service {
                 events[event.id] = event
             }
         }
-        snapshot.learn(streams: streams, events: events)
+        let documents = try await readDocuments(need.documents, on: connection, logger: logger)
+        var holders: [HolderKey: [String]] = [:]
+        var holderDocuments: [DocumentKey: Document?] = [:]
+        for key in need.holders {
+            let found = try await readHolders(key, on: connection, logger: logger)
+            holders[key] = found.map(\.id)
+            for document in found { holderDocuments[DocumentKey(entity: document.entity, id: document.id)] = document }
+        }
+        snapshot.learn(streams: streams, events: events, documents: documents.merging(holderDocuments) { old, _ in old }, holders: holders)
     }
 
     /// Sends the batch's writes: consecutive inserts as one multi-row insert, purges in
@@ -433,7 +458,7 @@ public final class PostgresEventStore: EventStore, Service {
         return nil
     }
 
-    private static func streamInfos(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws -> [StreamInfo] {
+    static func streamInfos(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws -> [StreamInfo] {
         let rows = try await connection.run("""
             SELECT s.name, d.revision, d.status,
                    (SELECT e.revision FROM events e WHERE e.stream = s.name ORDER BY e.revision DESC LIMIT 1)

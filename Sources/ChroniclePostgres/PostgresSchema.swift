@@ -64,6 +64,36 @@ enum PostgresSchema {
             """,
             "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)",
         ]),
+        // Entity and id compare by their bytes (COLLATE "C"), as SQLite does, so pages come
+        // in the same order on both backends.
+        ("v3-documents", [
+            """
+            CREATE TABLE documents (
+                entity TEXT COLLATE "C" NOT NULL,
+                id TEXT COLLATE "C" NOT NULL,
+                state JSONB NOT NULL,
+                version BIGINT NOT NULL,
+                position BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                deleted BOOLEAN NOT NULL,
+                PRIMARY KEY (entity, id)
+            )
+            """,
+            "CREATE INDEX documents_by_state ON documents USING gin (state jsonb_path_ops)",
+            """
+            CREATE TABLE document_snapshots (
+                entity TEXT COLLATE "C" NOT NULL,
+                id TEXT COLLATE "C" NOT NULL,
+                version BIGINT NOT NULL,
+                state JSONB NOT NULL,
+                position BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                deleted BOOLEAN NOT NULL,
+                PRIMARY KEY (entity, id, version)
+            )
+            """,
+            "CREATE TABLE projections (name TEXT PRIMARY KEY, definition_hash TEXT NOT NULL, position BIGINT NOT NULL)",
+        ]),
     ]
 
     /// The lock that serialises migrations of one schema: "CHRM" in the high half, a hash

@@ -7,6 +7,25 @@ import Foundation
 struct NeedsData: Error {
     var streams: Set<StreamName> = []
     var events: Set<UUID> = []
+    /// Documents of the inline projection, by entity and id.
+    var documents: Set<DocumentKey> = []
+    /// Holders of a value in a field, for `unique` rules.
+    var holders: Set<HolderKey> = []
+
+    var isEmpty: Bool { streams.isEmpty && events.isEmpty && documents.isEmpty && holders.isEmpty }
+}
+
+/// A document's key.
+struct DocumentKey: Hashable, Sendable {
+    var entity: String
+    var id: String
+}
+
+/// What a `unique` rule asks: which live entity of a kind has `value` in `field`.
+struct HolderKey: Hashable, Sendable {
+    var entity: String
+    var field: String
+    var value: JSONValue
 }
 
 /// The ``EventStoreTransaction`` of the PostgreSQL store: a synchronous, in-memory view of
@@ -38,20 +57,45 @@ struct PostgresSnapshotTransaction: EventStoreTransaction {
     private var insertedEvents: [UUID: RecordedEvent] = [:]
     private var purgedStreams: Set<StreamName> = []
 
+    /// The inline projection, applied to each event as it is inserted (as SQLite does).
+    let projection: (any Projection)?
+    /// Every how many versions a document is also kept as a snapshot; 0 for never.
+    let snapshotInterval: Int
+    /// Documents as stored before the batch (`nil`: none).
+    private(set) var storedDocuments: [DocumentKey: Document?] = [:]
+    /// The ids of the live documents that held a value before the batch (a superset: each
+    /// is checked again against its document).
+    private(set) var storedHolders: [HolderKey: [String]] = [:]
+    /// Documents changed by the batch (`nil`: removed).
+    private(set) var pendingDocuments: [DocumentKey: Document?] = [:]
+    /// Snapshots to store, and the entities whose snapshots go (removed documents).
+    private(set) var pendingSnapshots: [Document] = []
+    private(set) var removedSnapshots: Set<DocumentKey> = []
+
+    init(projection: (any Projection)? = nil, snapshotInterval: Int = 0) {
+        self.projection = projection
+        self.snapshotInterval = snapshotInterval
+    }
+
     /// Records what was read from the database. Keys that were asked for and not found
     /// must be passed as `nil` so that they count as read.
-    mutating func learn(streams: [StreamName: StreamInfo?], events: [UUID: RecordedEvent?]) {
+    mutating func learn(streams: [StreamName: StreamInfo?], events: [UUID: RecordedEvent?], documents: [DocumentKey: Document?] = [:], holders: [HolderKey: [String]] = [:]) {
         storedStreams.merge(streams) { old, _ in old }
         storedEvents.merge(events) { old, _ in old }
+        storedDocuments.merge(documents) { old, _ in old }
+        storedHolders.merge(holders) { old, _ in old }
     }
 
     /// What of `need` is not read yet.
     func unknown(_ need: NeedsData) -> NeedsData {
-        NeedsData(streams: need.streams.filter { storedStreams[$0] == nil }, events: need.events.filter { storedEvents[$0] == nil })
+        NeedsData(
+            streams: need.streams.filter { storedStreams[$0] == nil }, events: need.events.filter { storedEvents[$0] == nil },
+            documents: need.documents.filter { storedDocuments[$0] == nil }, holders: need.holders.filter { storedHolders[$0] == nil }
+        )
     }
 
     /// Whether the batch wrote anything.
-    var hasWrites: Bool { !writes.isEmpty || !pendingStreams.isEmpty }
+    var hasWrites: Bool { !writes.isEmpty || !pendingStreams.isEmpty || !pendingDocuments.isEmpty }
 
     func stream(_ name: StreamName) throws -> StreamInfo? {
         if let pending = pendingStreams[name] { return pending }
@@ -76,9 +120,33 @@ struct PostgresSnapshotTransaction: EventStoreTransaction {
         if storedEvents[event.id] != nil || insertedEvents[event.id] != nil, try self.event(id: event.id) != nil {
             throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)
         }
+        if let projection {
+            try project(event, with: projection)
+        }
         insertedEvents[event.id] = event
         writes.append(.insert(event))
         pendingStreams[stream.stream] = stream
+    }
+
+    /// Applies the inline projection to an event: Core's `evolve`, on the document as the
+    /// batch left it. A document not read yet throws ``NeedsData``.
+    mutating func project(_ event: RecordedEvent, with projection: any Projection) throws {
+        guard let (entity, id) = projection.entity(of: event) else { return }
+        let current = try document(entity: entity, id: id)
+        switch try projection.evolve(current, with: event) {
+        case .none:
+            break
+        case .save(let document):
+            pendingDocuments[DocumentKey(entity: document.entity, id: document.id)] = .some(document)
+            if snapshotInterval > 0, (document.version + 1) % Int64(snapshotInterval) == 0, document.version != current?.version {
+                pendingSnapshots.append(document)
+            }
+        case .remove(let entity, let id):
+            let key = DocumentKey(entity: entity, id: id)
+            pendingDocuments[key] = .some(nil)
+            pendingSnapshots.removeAll { $0.entity == entity && $0.id == id }
+            removedSnapshots.insert(key)
+        }
     }
 
     mutating func save(_ stream: StreamInfo) throws {
@@ -91,14 +159,37 @@ struct PostgresSnapshotTransaction: EventStoreTransaction {
     }
 
     func document(entity: String, id: String) throws -> Document? {
-        throw Self.rulesUnsupported
+        let key = DocumentKey(entity: entity, id: id)
+        if let pending = pendingDocuments[key] { return pending }
+        if let stored = storedDocuments[key] { return stored }
+        throw NeedsData(documents: [key])
     }
 
+    /// The live holder of a value: among those stored before the batch and the documents the
+    /// batch changed, checked against each one's current document, the first by id.
     func holder(entity: String, field: String, value: JSONValue) throws -> String? {
-        throw Self.rulesUnsupported
+        let key = HolderKey(entity: entity, field: field, value: value)
+        guard let stored = storedHolders[key] else { throw NeedsData(holders: [key]) }
+        let wanted = SortKey(value)
+        guard wanted != .missing else { return nil }
+        var candidates = Set(stored)
+        for pending in pendingDocuments.keys where pending.entity == entity { candidates.insert(pending.id) }
+        for id in candidates.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            if let document = try document(entity: entity, id: id), !document.deleted, SortKey(document.state[field]) == wanted {
+                return id
+            }
+        }
+        return nil
     }
 
-    static let rulesUnsupported = ChronicleError(.invalidInput, "Rules and inline documents are not supported on the PostgreSQL store yet. Append without rules, or use the SQLite store for declarative rules.")
+    /// The document changes to send: upserts and removals, in key order.
+    var documentChanges: (upserts: [Document], removals: [DocumentKey]) {
+        var upserts: [Document] = [], removals: [DocumentKey] = []
+        for (key, document) in pendingDocuments {
+            if let document { upserts.append(document) } else { removals.append(key) }
+        }
+        return (upserts.sorted { ($0.entity, $0.id) < ($1.entity, $1.id) }, removals.sorted { ($0.entity, $0.id) < ($1.entity, $1.id) })
+    }
 
     /// The stream rows to change when the batch commits: deletions to record, and streams
     /// written again after a soft delete whose deletion row goes.

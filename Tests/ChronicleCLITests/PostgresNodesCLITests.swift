@@ -278,4 +278,92 @@ struct PostgresNodesCLITests {
             throw error
         }
     }
+
+    @Test("read models on PostgreSQL: the schema's entities are kept inline, a unique rule answers 409, GET serves and lists the documents")
+    func readModels() async throws {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await withCLI { cli in
+                let schemaFile = cli.data + "-schema.yaml"
+                try """
+                    entities:
+                      user:
+                        unique: [email]
+                        events:
+                          UserCreated: create
+                          UserEmailVerified: { set: { emailVerified: true } }
+                    """.write(toFile: schemaFile, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+                let (url, node, _) = try await ServeCLITests().startServer(cli, ["--postgres", try TestDatabase.freshURL(), "--schema", schemaFile])
+                defer { if node.isRunning { node.terminate() } }
+                /// A GET, or a POST of `body`.
+                func call(_ path: String, _ body: String? = nil) async throws -> (status: Int, body: String) {
+                    var request = HTTPClientRequest(url: url + path)
+                    if let body {
+                        request.method = .POST
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.body = .bytes(ByteBuffer(string: body))
+                    }
+                    let response = try await http.execute(request, timeout: .seconds(60))
+                    return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+                }
+                #expect(try await call("/v1/events/UserCreated", #"{"id":"ada","email":"ada@x.org"}"#).status == 201)
+                #expect(try await call("/v1/events/UserCreated", #"{"id":"bob","email":"ada@x.org"}"#).status == 409)
+                #expect(try await call("/v1/events/UserEmailVerified", #"{"id":"ada"}"#).status == 201)
+                let ada = try await call("/v1/entities/user/ada")
+                #expect(ada.status == 200, "\(ada.body)")
+                let state = (try? JSONValue(parsing: ada.body))?["state"]
+                #expect(state?["email"] == "ada@x.org" && state?["emailVerified"] == true, "\(ada.body)")
+                #expect(try await call("/v1/entities/user/bob").status == 404)
+                let list = try await call("/v1/entities/user")
+                #expect(list.status == 200 && list.body.contains("ada@x.org") && !list.body.contains("bob"), "\(list.body)")
+                node.terminate()
+                try await waitForExit(node, seconds: 60)
+            }
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
+
+    @Test("read models on PostgreSQL with --lifecycle async: the projection runner applies them in the background")
+    func asyncReadModels() async throws {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await withCLI { cli in
+                let schemaFile = cli.data + "-schema.yaml"
+                try """
+                    entities:
+                      user:
+                        events:
+                          UserCreated: create
+                    """.write(toFile: schemaFile, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+                let (url, node, _) = try await ServeCLITests().startServer(cli, ["--postgres", try TestDatabase.freshURL(), "--schema", schemaFile, "--lifecycle", "async"])
+                defer { if node.isRunning { node.terminate() } }
+                var post = HTTPClientRequest(url: url + "/v1/events/UserCreated")
+                post.method = .POST
+                post.headers.add(name: "Content-Type", value: "application/json")
+                post.body = .bytes(ByteBuffer(string: #"{"id":"ada","email":"ada@x.org"}"#))
+                #expect(try await http.execute(post, timeout: .seconds(60)).status.code == 201)
+                let deadline = ContinuousClock.now + .seconds(60)
+                var body = ""
+                while true {
+                    let response = try await http.execute(HTTPClientRequest(url: url + "/v1/entities/user/ada"), timeout: .seconds(60))
+                    body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                    if response.status.code == 200 { break }
+                    if ContinuousClock.now > deadline { throw CLIError(message: "the asynchronous projection never applied the event: \(body)") }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect((try? JSONValue(parsing: body))?["state"]?["email"] == "ada@x.org", "\(body)")
+                node.terminate()
+                try await waitForExit(node, seconds: 60)
+            }
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
 }

@@ -166,7 +166,7 @@ struct PostgresFailureTests {
         }
     }
 
-    @Test("rules are refused with a clear error until inline documents exist on PostgreSQL")
+    @Test("rules on a store without a projection are refused with a clear error and store nothing")
     func rulesRefused() async throws {
         try await withPostgresStore { store in
             let request = AppendRequest(
@@ -178,7 +178,7 @@ struct PostgresFailureTests {
                 Issue.record("an append with rules succeeded")
             } catch let error as ChronicleError {
                 #expect(error.code == .invalidInput)
-                #expect(error.message.contains("PostgreSQL"))
+                #expect(error.message.contains("inline projection"))
             }
             #expect(try await store.headPosition() == 0)
         }

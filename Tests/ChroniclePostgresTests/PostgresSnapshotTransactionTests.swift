@@ -1,5 +1,6 @@
 import ChronicleCore
 @testable import ChroniclePostgres
+import ChronicleTesting
 import Foundation
 import Testing
 
@@ -70,5 +71,35 @@ struct PostgresSnapshotTransactionTests {
         var other = LogWriter()
         #expect(try other.append(request, in: &revived, now: 1).streams[0].firstRevision == 4)
         #expect(revived.deletionChanges.removals == [stream])
+    }
+
+    @Test("documents: one not read ahead is asked for; the projection folds onto it; a unique value held in the batch is seen")
+    func documents() throws {
+        let counter = try StreamName("counter-1")
+        let increment = try AppendRequest([.init(stream: counter, events: [EventData(type: "Incremented", data: ["by": 2])])]).prepared(limits: EventStoreLimits())
+        let key = DocumentKey(entity: "counter", id: "1")
+        var writer = LogWriter()
+        var snapshot = PostgresSnapshotTransaction(projection: CounterProjection())
+        snapshot.learn(streams: [counter: StreamInfo?.none], events: [increment.streams[0].events[0].id: RecordedEvent?.none])
+        var transaction = snapshot
+        do {
+            _ = try writer.append(increment, in: &transaction, now: 1)
+            Issue.record("the document was never read")
+        } catch let need as NeedsData {
+            #expect(need.documents == [key])
+        }
+        let stored = Document(entity: "counter", id: "1", state: ["count": 5], version: 0, position: 1, updatedAtMicroseconds: 0)
+        snapshot.learn(streams: [:], events: [:], documents: [key: stored])
+        writer = LogWriter()
+        transaction = snapshot
+        _ = try writer.append(increment, in: &transaction, now: 1)
+        #expect(try transaction.document(entity: "counter", id: "1")?.state == ["count": 7])
+        #expect(transaction.documentChanges.upserts.map(\.state) == [["count": 7]])
+
+        #expect(throws: NeedsData.self) { try transaction.holder(entity: "counter", field: "count", value: 7) }
+        transaction.learn(streams: [:], events: [:], holders: [HolderKey(entity: "counter", field: "count", value: 7): []])
+        #expect(try transaction.holder(entity: "counter", field: "count", value: 7) == "1", "the batch's own change is seen")
+        transaction.learn(streams: [:], events: [:], holders: [HolderKey(entity: "counter", field: "count", value: 5): ["1"]])
+        #expect(try transaction.holder(entity: "counter", field: "count", value: 5) == nil, "a stored holder whose document changed no longer holds")
     }
 }

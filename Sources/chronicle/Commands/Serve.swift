@@ -66,19 +66,20 @@ struct Serve: AsyncParsableCommand {
             throw CommandFailure(message: "--lease-duration must be a duration of at least 300ms, such as 6s or 1500ms; got \(leaseDuration.debugDescription).", exitCode: 64)
         }
         let leaseOptions = LeaseOptions(duration: lease)
-        if let url = postgres ?? ProcessInfo.processInfo.environment["CHRONICLE_POSTGRES_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            if data != nil { throw CommandFailure(message: "--data and --postgres name two stores; give one.", exitCode: 64) }
-            if let projection, !projection.schema.entities.isEmpty {
-                throw CommandFailure(message: "read models (the schema's entities:) are not available on PostgreSQL yet; serve them from a data directory (--data), or keep only reactors: in this schema (entities: {}).", exitCode: 64)
-            }
-            let configuration = try PostgresEventStore.Configuration(url: url)
-            let store = try await PostgresEventStore(configuration: configuration, logger: logger)
-            try await serve(store: store, description: configuration.displayName, settings: settings, projection: nil, lifecycle: lifecycle, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [store], storeSize: { nil })
-            return
-        }
         if let projection, lifecycle != .inline,
            projection.schema.entities.values.contains(where: { !$0.unique.isEmpty || !$0.requirements.isEmpty }) {
             throw CommandFailure(message: "the schema has require: or unique: rules, which are checked against documents kept inline; use --lifecycle inline.", exitCode: 64)
+        }
+        if let url = postgres ?? ProcessInfo.processInfo.environment["CHRONICLE_POSTGRES_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            if data != nil { throw CommandFailure(message: "--data and --postgres name two stores; give one.", exitCode: 64) }
+            // A schema with only reactors (entities: {}) keeps no documents.
+            let documents = projection.flatMap { $0.schema.entities.isEmpty ? nil : $0 }
+            var configuration = try PostgresEventStore.Configuration(url: url)
+            configuration.projection = documents
+            configuration.lifecycle = lifecycle
+            let store = try await PostgresEventStore(configuration: configuration, logger: logger)
+            try await serve(store: store, description: configuration.displayName, settings: settings, projection: documents, lifecycle: lifecycle, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [store], storeSize: { nil })
+            return
         }
         let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection, lifecycle: lifecycle), logger: logger)
         let path = store.path
@@ -149,7 +150,7 @@ struct Serve: AsyncParsableCommand {
 }
 
 /// What `serve` needs of a store beyond reactors: its documents and asynchronous projection,
-/// if it keeps them (SQLite does; PostgreSQL does not yet).
+/// if it keeps them.
 protocol AsyncProjectionStoreIfAny {
     var documentStore: (any DocumentStore)? { get }
     var asyncProjectionStore: (any AsyncProjectionStore)? { get }
@@ -161,6 +162,6 @@ extension SQLiteEventStore: AsyncProjectionStoreIfAny {
 }
 
 extension PostgresEventStore: AsyncProjectionStoreIfAny {
-    var documentStore: (any DocumentStore)? { nil }
-    var asyncProjectionStore: (any AsyncProjectionStore)? { nil }
+    var documentStore: (any DocumentStore)? { configuration.projection == nil ? nil : self }
+    var asyncProjectionStore: (any AsyncProjectionStore)? { configuration.projection != nil && configuration.lifecycle == .async ? self : nil }
 }

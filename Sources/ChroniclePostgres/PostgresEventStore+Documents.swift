@@ -1,0 +1,487 @@
+import ChronicleCore
+import Foundation
+import Logging
+import PostgresNIO
+
+extension NeedsData {
+    /// Adds the documents (and holders) an operation will most likely ask for, so that a
+    /// batch reads them in one go: the entities of its events, as the projection maps them,
+    /// and those its rules name. Events are looked at before they are recorded (no position
+    /// or revision yet); what this misses is asked for by the operation itself.
+    mutating func prefetchDocuments(for operation: PostgresEventStore.WriteOperation, projection: any Projection) {
+        func events(of request: PreparedAppend) {
+            for part in request.streams {
+                for event in part.events {
+                    let recorded = RecordedEvent(
+                        id: event.id, stream: part.stream, type: event.type, revision: 0, position: 0,
+                        recordedAtMicroseconds: 0, dataJSON: event.data, metadataJSON: event.metadata, hash: .zero
+                    )
+                    if let (entity, id) = projection.entity(of: recorded) { documents.insert(DocumentKey(entity: entity, id: id)) }
+                    if projection.erases(eventType: event.type, in: part.stream) { streams.insert(.deletions) }
+                }
+            }
+            for rule in request.rules {
+                switch rule.check {
+                case .exists(let entity, let id), .absent(let entity, let id), .matches(let entity, let id, _):
+                    documents.insert(DocumentKey(entity: entity, id: id))
+                case .unique(let entity, let field, let value, _):
+                    holders.insert(HolderKey(entity: entity, field: field, value: value))
+                }
+            }
+        }
+        switch operation {
+        case .append(let request):
+            events(of: request)
+        case .delete(let stream, let mode, _):
+            let deletion = RecordedEvent(
+                id: UUID(), stream: .deletions, type: "$streamDeleted", revision: 0, position: 0, recordedAtMicroseconds: 0,
+                dataJSON: (["stream": .string(stream.rawValue), "mode": .string(mode.rawValue)] as JSONValue).canonicalText, metadataJSON: "{}", hash: .zero
+            )
+            if let (entity, id) = projection.entity(of: deletion) { documents.insert(DocumentKey(entity: entity, id: id)) }
+        case .reactor(.complete(_, _, _, let outcomes?)):
+            events(of: outcomes)
+        case .reactor:
+            break
+        }
+    }
+}
+
+extension PostgresEventStore {
+    /// The write lock every write transaction takes first; see the type's documentation.
+    static let writeLock = "SELECT pg_advisory_xact_lock((x'4348524E'::bigint << 32) | 'events'::regclass::oid::bigint)"
+
+    static let documentColumns = "entity, id, state::text, version, position, updated_at, deleted"
+
+    static func decodeDocument(_ row: PostgresRow) throws -> Document {
+        let (entity, id, state, version, position, updatedAt, deleted) = try row.decode((String, String, String, Int64, Int64, Int64, Bool).self)
+        return Document(entity: entity, id: id, state: try JSONValue(parsing: state), version: version, position: position, updatedAtMicroseconds: updatedAt, deleted: deleted)
+    }
+
+    /// Reads documents by key; keys without a document map to `nil`.
+    static func readDocuments(_ keys: Set<DocumentKey>, on connection: PostgresConnection, logger: Logger) async throws -> [DocumentKey: Document?] {
+        guard !keys.isEmpty else { return [:] }
+        var documents: [DocumentKey: Document?] = [:]
+        for key in keys { documents[key] = .some(nil) }
+        let ordered = Array(keys)
+        let rows = try await connection.run("""
+            SELECT d.entity, d.id, d.state::text, d.version, d.position, d.updated_at, d.deleted
+            FROM documents d JOIN unnest(\(ordered.map(\.entity))::text[], \(ordered.map(\.id))::text[]) AS k(entity, id)
+                ON d.entity = k.entity AND d.id = k.id
+            """, logger: logger)
+        for try await row in rows {
+            let document = try decodeDocument(row)
+            documents[DocumentKey(entity: document.entity, id: document.id)] = document
+        }
+        return documents
+    }
+
+    /// The live documents that may hold a value in a field: JSONB containment (served by the
+    /// GIN index) finds a superset, which ``PostgresSnapshotTransaction/holder(entity:field:value:)``
+    /// narrows to exact matches. A boolean and the number 1 or 0 count as equal, as in SQLite.
+    static func readHolders(_ key: HolderKey, on connection: PostgresConnection, logger: Logger) async throws -> [Document] {
+        var alternatives: [JSONValue] = [key.value]
+        switch key.value {
+        case .bool(let flag): alternatives.append(.integer(flag ? 1 : 0))
+        case .integer(1), .double(1): alternatives.append(.bool(true))
+        case .integer(0), .double(0): alternatives.append(.bool(false))
+        case .null: return []
+        default: break
+        }
+        var binds = PostgresBindings()
+        binds.append(key.entity)
+        var conditions: [String] = []
+        for alternative in alternatives {
+            binds.append(JSONValue.object([key.field: alternative]).canonicalText)
+            conditions.append("state @> $\(binds.count)::jsonb")
+        }
+        let sql = "SELECT \(documentColumns) FROM documents WHERE entity = $1 AND NOT deleted AND (\(conditions.joined(separator: " OR ")))"
+        var documents: [Document] = []
+        for try await row in try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+            documents.append(try decodeDocument(row))
+        }
+        return documents
+    }
+
+    /// Sends the batch's document changes (after its events): removals, upserts, snapshots.
+    static func flushDocuments(_ snapshot: PostgresSnapshotTransaction, on connection: PostgresConnection, logger: Logger) async throws {
+        let (upserts, removals) = snapshot.documentChanges
+        if !removals.isEmpty {
+            try await connection.run("""
+                DELETE FROM documents d USING unnest(\(removals.map(\.entity))::text[], \(removals.map(\.id))::text[]) AS k(entity, id)
+                WHERE d.entity = k.entity AND d.id = k.id
+                """, logger: logger)
+        }
+        try await upsert(upserts, on: connection, logger: logger)
+        let gone = Array(snapshot.removedSnapshots)
+        if !gone.isEmpty {
+            try await connection.run("""
+                DELETE FROM document_snapshots s USING unnest(\(gone.map(\.entity))::text[], \(gone.map(\.id))::text[]) AS k(entity, id)
+                WHERE s.entity = k.entity AND s.id = k.id
+                """, logger: logger)
+        }
+        let snapshots = snapshot.pendingSnapshots
+        if !snapshots.isEmpty {
+            try await connection.run("""
+                INSERT INTO document_snapshots (entity, id, version, state, position, updated_at, deleted)
+                SELECT entity, id, version, state::jsonb, position, updated_at, deleted
+                FROM unnest(\(snapshots.map(\.entity))::text[], \(snapshots.map(\.id))::text[], \(snapshots.map(\.version))::int8[],
+                            \(snapshots.map(\.state.canonicalText))::text[], \(snapshots.map(\.position))::int8[],
+                            \(snapshots.map(\.updatedAtMicroseconds))::int8[], \(snapshots.map(\.deleted))::bool[])
+                    AS u(entity, id, version, state, position, updated_at, deleted)
+                ON CONFLICT (entity, id, version) DO UPDATE SET state = excluded.state, position = excluded.position,
+                    updated_at = excluded.updated_at, deleted = excluded.deleted
+                """, logger: logger)
+        }
+    }
+
+    /// Stores documents with one statement per thousand.
+    static func upsert(_ documents: [Document], on connection: PostgresConnection, logger: Logger) async throws {
+        var start = 0
+        while start < documents.count {
+            let chunk = documents[start..<min(documents.count, start + 1000)]
+            start += chunk.count
+            try await connection.run("""
+                INSERT INTO documents (entity, id, state, version, position, updated_at, deleted)
+                SELECT entity, id, state::jsonb, version, position, updated_at, deleted
+                FROM unnest(\(chunk.map(\.entity))::text[], \(chunk.map(\.id))::text[], \(chunk.map(\.state.canonicalText))::text[],
+                            \(chunk.map(\.version))::int8[], \(chunk.map(\.position))::int8[], \(chunk.map(\.updatedAtMicroseconds))::int8[],
+                            \(chunk.map(\.deleted))::bool[])
+                    AS u(entity, id, state, version, position, updated_at, deleted)
+                ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state, version = excluded.version,
+                    position = excluded.position, updated_at = excluded.updated_at, deleted = excluded.deleted
+                """, logger: logger)
+        }
+    }
+
+    // MARK: Rebuilds
+
+    /// Rebuilds the documents if the projection is new or its definition changed (checked
+    /// again under the write lock, so that of several nodes starting at once one rebuilds).
+    static func ensureCurrent(_ projection: any Projection, on connection: PostgresConnection, logger: Logger) async throws {
+        guard try await storedDefinition(projection, on: connection, logger: logger) != projection.definitionHash else { return }
+        try await connection.run("BEGIN", logger: logger)
+        do {
+            try await connection.run(PostgresQuery(unsafeSQL: writeLock), logger: logger)
+            let stored = try await storedDefinition(projection, on: connection, logger: logger)
+            if stored != projection.definitionHash {
+                logger.notice("Rebuilding documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.reason": "\(stored == nil ? "new projection" : "definition changed")"])
+                let count = try await rebuild(projection, on: connection, logger: logger) { _, _ in }
+                logger.notice("Rebuilt documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.events": "\(count)"])
+            }
+            try await connection.run("COMMIT", logger: logger)
+        } catch {
+            if connectionSurvives(error) {
+                _ = try? await connection.run("ROLLBACK", logger: logger)
+            }
+            throw error
+        }
+    }
+
+    private static func storedDefinition(_ projection: any Projection, on connection: PostgresConnection, logger: Logger) async throws -> String? {
+        for try await hash in try await connection.run("SELECT definition_hash FROM projections WHERE name = \(projection.name)", logger: logger).decode(String.self) {
+            return hash
+        }
+        return nil
+    }
+
+    /// Replays the whole log into fresh documents, in the caller's transaction (which holds
+    /// the write lock): readers see the old documents until it commits. Returns the number
+    /// of events replayed.
+    private static func rebuild(_ projection: any Projection, on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void) async throws -> Int {
+        var documents = DocumentSet()
+        return try await finishRebuild(projection, folded: &documents, through: 0, on: connection, logger: logger, progress: progress)
+    }
+
+    /// Folds the events after `position` (up to `head`, if given) into `documents`; returns
+    /// how many and the last position folded.
+    private static func fold(
+        _ projection: any Projection, into documents: inout DocumentSet, after position: Int64, head: Int64,
+        on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void
+    ) async throws -> Int {
+        var replayed = 0
+        let rows = try await connection.run("SELECT \(unescaped: eventColumns) FROM events WHERE position > \(position) AND position <= \(head) ORDER BY position", logger: logger)
+        for try await row in rows {
+            let event = try decodeEvent(row)
+            try documents.apply(event, projection)
+            replayed += 1
+            if replayed % 10_000 == 0 { progress(event.position, head) }
+        }
+        return replayed
+    }
+
+    /// Under the write lock (held by the caller's transaction): folds the events after
+    /// `through` onto `documents`, which hold the log up to there, and replaces the stored
+    /// documents with them. Returns the number of events folded here.
+    private static func finishRebuild(
+        _ projection: any Projection, folded documents: inout DocumentSet, through: Int64,
+        on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void
+    ) async throws -> Int {
+        // Waits for an asynchronous projection's page being applied, and keeps the next out.
+        try await connection.run("SELECT 1 FROM projections WHERE name = \(projection.name) FOR UPDATE", logger: logger)
+        let head = try await lastEvent(connection, logger: logger)?.position ?? 0
+        let replayed = try await fold(projection, into: &documents, after: through, head: head, on: connection, logger: logger, progress: progress)
+        try await connection.run("DELETE FROM documents", logger: logger)
+        try await connection.run("DELETE FROM document_snapshots", logger: logger)
+        try await upsert(documents.all, on: connection, logger: logger)
+        try await connection.run("""
+            INSERT INTO projections (name, definition_hash, position) VALUES (\(projection.name), \(projection.definitionHash), \(head))
+            ON CONFLICT (name) DO UPDATE SET definition_hash = excluded.definition_hash, position = excluded.position
+            """, logger: logger)
+        progress(head, head)
+        return replayed
+    }
+}
+
+extension PostgresEventStore {
+    // MARK: Reading documents
+
+    /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
+    public func document(entity: String, id: String) async throws -> Document? {
+        let logger = self.logger
+        if configuration.lifecycle == .live, let projection = configuration.projection {
+            guard let stream = projection.stream(entity: entity, id: id) else { return nil }
+            return try await reading("fold \(entity)/\(id)") { connection in
+                // The stream's state and its events from one snapshot.
+                try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                do {
+                    let status = try await Self.streamInfos([stream.rawValue], on: connection, logger: logger).first?.status
+                    var events: [RecordedEvent] = []
+                    for try await row in try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) ORDER BY revision", logger: logger) {
+                        events.append(try Self.decodeEvent(row))
+                    }
+                    try await connection.run("COMMIT", logger: logger)
+                    return try projection.liveDocument(events: events, status: status)
+                } catch {
+                    if Self.connectionSurvives(error) {
+                        _ = try? await connection.run("ROLLBACK", logger: logger)
+                    }
+                    throw error
+                }
+            }
+        }
+        let key = DocumentKey(entity: entity, id: id)
+        return try await reading("read document \(entity)/\(id)") { connection in
+            try await Self.readDocuments([key], on: connection, logger: logger)[key] ?? nil
+        }
+    }
+
+    /// The position the documents are current to: the head for an inline projection, the
+    /// checkpoint for an asynchronous one; see ``DocumentStore/documentsPosition()``.
+    public func documentsPosition() async throws -> Int64 {
+        configuration.lifecycle == .async ? try await projectionCheckpoint() : try await headPosition()
+    }
+
+    /// The latest snapshot at or before a point; see ``DocumentStore/snapshot(entity:id:before:)``.
+    public func snapshot(entity: String, id: String, before point: EntityTimeline.Point) async throws -> Document? {
+        let logger = self.logger
+        return try await reading("read a snapshot of \(entity)/\(id)") { connection in
+            let rows: PostgresRowSequence
+            switch point {
+            case .version(let version):
+                rows = try await connection.run("""
+                    SELECT \(unescaped: Self.documentColumns) FROM document_snapshots
+                    WHERE entity = \(entity) AND id = \(id) AND version <= \(version) ORDER BY version DESC LIMIT 1
+                    """, logger: logger)
+            case .instant(let instant):
+                rows = try await connection.run("""
+                    SELECT \(unescaped: Self.documentColumns) FROM document_snapshots
+                    WHERE entity = \(entity) AND id = \(id) AND updated_at <= \(instant) ORDER BY version DESC LIMIT 1
+                    """, logger: logger)
+            }
+            for try await row in rows { return try Self.decodeDocument(row) }
+            return nil
+        }
+    }
+
+    /// Rebuilds the documents from the events alone; see ``DocumentStore/rebuildDocuments(progress:)``.
+    ///
+    /// The log up to the current head is folded in memory from a read-only snapshot while
+    /// appends go on; then one transaction under the write lock folds the events appended
+    /// meanwhile and replaces the documents. Readers see the old documents until it commits;
+    /// appends (on every node) wait only for that last transaction, which writes every
+    /// document, so it is the part that grows with the number of documents.
+    @discardableResult
+    public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
+        try refuseLive("rebuild documents")
+        guard let projection = configuration.projection else {
+            throw ChronicleError(.invalidInput, "This store has no projection to rebuild; open it with one (Configuration.projection).")
+        }
+        // The rebuild runs on a pooled connection's task; its progress comes back here.
+        let (reports, continuation) = AsyncStream.makeStream(of: (Int64, Int64).self)
+        async let replayed = rebuild(projection, reportingTo: continuation)
+        for await (done, total) in reports { progress(done, total) }
+        return try await replayed
+    }
+
+    private func rebuild(_ projection: any Projection, reportingTo continuation: AsyncStream<(Int64, Int64)>.Continuation) async throws -> Int {
+        defer { continuation.finish() }
+        let logger = self.logger
+        return try await reading("rebuild the documents") { connection in
+            let progress: @Sendable (Int64, Int64) -> Void = { continuation.yield(($0, $1)) }
+            var documents = DocumentSet()
+            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            let head: Int64, folded: Int
+            do {
+                head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
+                folded = try await Self.fold(projection, into: &documents, after: 0, head: head, on: connection, logger: logger, progress: progress)
+                try await connection.run("COMMIT", logger: logger)
+            } catch {
+                if Self.connectionSurvives(error) {
+                    _ = try? await connection.run("ROLLBACK", logger: logger)
+                }
+                throw error
+            }
+            try await connection.run("BEGIN", logger: logger)
+            do {
+                try await connection.run(PostgresQuery(unsafeSQL: Self.writeLock), logger: logger)
+                let count = try await Self.finishRebuild(projection, folded: &documents, through: head, on: connection, logger: logger, progress: progress)
+                try await connection.run("COMMIT", logger: logger)
+                return folded + count
+            } catch {
+                if Self.connectionSurvives(error) {
+                    _ = try? await connection.run("ROLLBACK", logger: logger)
+                }
+                throw error
+            }
+        }
+    }
+
+    /// A page of documents, in the same order as on SQLite; see ``DocumentStore/documents(_:)``.
+    public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
+        try refuseLive("list documents")
+        let logger = self.logger
+        let (sql, binds) = Self.pageQuery(query)
+        var documents = try await reading("list \(query.entity) documents") { connection in
+            var documents: [Document] = []
+            for try await row in try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+                documents.append(try Self.decodeDocument(row))
+            }
+            return documents
+        }
+        var next: DocumentCursor?
+        if documents.count > query.limit {
+            documents.removeLast()
+            next = documents.last.map { DocumentCursor(key: query.sortKey(of: $0), id: $0.id) }
+        }
+        return DocumentPage(documents: documents, next: next)
+    }
+
+    private func refuseLive(_ what: String) throws {
+        if configuration.lifecycle == .live {
+            throw ChronicleError(.invalidInput, "A live projection keeps no documents, so it cannot \(what); use the inline or async lifecycle for that.")
+        }
+    }
+
+    /// The SQL of a page (one more row than the limit, to know whether a next page exists).
+    ///
+    /// A field's value compares as the triple `(kind, number, text)`, which orders exactly as
+    /// ``SortKey``: kind 0 for missing or `null`, 1 for numbers and booleans (as 1 and 0), 2
+    /// for strings (compared by their bytes, `COLLATE "C"`) and for objects and arrays (by
+    /// their JSONB text, which is not Chronicle's canonical text: sorting or filtering on
+    /// object or array fields may order differently from SQLite).
+    static func pageQuery(_ query: DocumentQuery) -> (String, PostgresBindings) {
+        var binds = PostgresBindings()
+        func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        func key(_ field: String) -> (kind: String, number: String, text: String) {
+            let value = "(state -> \(bind(field))::text)"
+            return (
+                "(CASE jsonb_typeof(\(value)) WHEN 'number' THEN 1 WHEN 'boolean' THEN 1 WHEN 'string' THEN 2 WHEN 'object' THEN 2 WHEN 'array' THEN 2 ELSE 0 END)",
+                "(CASE jsonb_typeof(\(value)) WHEN 'number' THEN (\(value) #>> '{}')::float8 WHEN 'boolean' THEN (CASE WHEN \(value) = 'true'::jsonb THEN 1 ELSE 0 END)::float8 ELSE 0 END)",
+                "(CASE jsonb_typeof(\(value)) WHEN 'string' THEN \(value) #>> '{}' WHEN 'object' THEN \(value)::text WHEN 'array' THEN \(value)::text ELSE '' END COLLATE \"C\")"
+            )
+        }
+        func literal(_ sortKey: SortKey) -> String {
+            switch sortKey {
+            case .missing: "(0, 0::float8, ''::text COLLATE \"C\")"
+            case .number(let number): "(1, \(bind(number))::float8, ''::text COLLATE \"C\")"
+            case .text(let text): "(2, 0::float8, \(bind(text))::text COLLATE \"C\")"
+            }
+        }
+        var conditions = ["entity = \(bind(query.entity))"]
+        if !query.includeDeleted { conditions.append("NOT deleted") }
+        for filter in query.filters {
+            let operation = switch filter.comparison {
+            case .eq: "="
+            case .ne: "<>"
+            case .gt: ">"
+            case .gte: ">="
+            case .lt: "<"
+            case .lte: "<="
+            }
+            let field = key(filter.field)
+            conditions.append("\(field.kind) <> 0 AND (\(field.kind), \(field.number), \(field.text)) \(operation) \(literal(SortKey(filter.value)))")
+        }
+        let direction = query.descending ? "DESC" : "ASC"
+        var order = "id \(direction)"
+        if let sortField = query.sortField {
+            let field = key(sortField)
+            if let cursor = query.cursor {
+                let wanted = literal(cursor.key).dropLast()
+                conditions.append("(\(field.kind), \(field.number), \(field.text), id) \(query.descending ? "<" : ">") \(wanted), \(bind(cursor.id))::text COLLATE \"C\")")
+            }
+            order = "\(field.kind) \(direction), \(field.number) \(direction), \(field.text) \(direction), id \(direction)"
+        } else if let cursor = query.cursor {
+            conditions.append("id \(query.descending ? "<" : ">") \(bind(cursor.id))::text")
+        }
+        let limit = bind(Int64(max(0, query.limit) + 1))
+        return ("SELECT \(documentColumns) FROM documents WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)", binds)
+    }
+}
+
+extension PostgresEventStore: AsyncProjectionStore {
+    /// The asynchronous projection's checkpoint; see ``AsyncProjectionStore/projectionCheckpoint()``.
+    public func projectionCheckpoint() async throws -> Int64 {
+        guard let projection = configuration.projection else { return 0 }
+        let logger = self.logger
+        return try await reading("read the projection checkpoint") { connection in
+            for try await position in try await connection.run("SELECT position FROM projections WHERE name = \(projection.name)", logger: logger).decode(Int64.self) {
+                return position
+            }
+            return 0
+        }
+    }
+
+    /// Applies a page of events and moves the checkpoint, in one transaction; see
+    /// ``AsyncProjectionStore/applyProjection(_:after:through:)``.
+    ///
+    /// The checkpoint row is locked (`FOR UPDATE`) for the transaction, so two nodes applying
+    /// the same page (say, around a lease change) apply it once: the second finds the
+    /// checkpoint moved and applies nothing.
+    public func applyProjection(_ events: [RecordedEvent], after checkpoint: Int64, through: Int64) async throws -> Int64 {
+        guard let projection = configuration.projection, configuration.lifecycle == .async else {
+            throw ChronicleError(.invalidInput, "This store has no asynchronous projection; open it with one (Configuration.projection, lifecycle .async).")
+        }
+        let logger = self.logger, snapshotInterval = configuration.snapshotInterval
+        return try await reading("apply the projection") { connection in
+            try await connection.run("BEGIN", logger: logger)
+            do {
+                var stored: Int64 = 0
+                for try await position in try await connection.run("SELECT position FROM projections WHERE name = \(projection.name) FOR UPDATE", logger: logger).decode(Int64.self) {
+                    stored = position
+                }
+                guard stored == checkpoint else {
+                    try await connection.run("COMMIT", logger: logger)
+                    return stored
+                }
+                var transaction = PostgresSnapshotTransaction(projection: projection, snapshotInterval: snapshotInterval)
+                let keys = Set(events.compactMap { projection.entity(of: $0).map { DocumentKey(entity: $0.entity, id: $0.id) } })
+                transaction.learn(streams: [:], events: [:], documents: try await Self.readDocuments(keys, on: connection, logger: logger))
+                for event in events {
+                    try transaction.project(event, with: projection)
+                }
+                try await Self.flushDocuments(transaction, on: connection, logger: logger)
+                try await connection.run("UPDATE projections SET position = \(through) WHERE name = \(projection.name)", logger: logger)
+                try await connection.run("COMMIT", logger: logger)
+                return through
+            } catch {
+                if Self.connectionSurvives(error) {
+                    _ = try? await connection.run("ROLLBACK", logger: logger)
+                }
+                throw error
+            }
+        }
+    }
+}

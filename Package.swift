@@ -136,6 +136,8 @@ let package = Package(
         .target(
             name: "ChronicleTestSupport",
             dependencies: [
+                "ChronicleCore", "ChroniclePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -159,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "ChroniclePostgresTests",
             dependencies: [
-                "ChronicleCore", "ChroniclePostgres", "ChronicleTesting",
+                "ChronicleCore", "ChroniclePostgres", "ChronicleTesting", "ChronicleTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -169,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "ChronicleServerTests",
             dependencies: [
-                "ChronicleCore", "ChronicleSQLite", "ChronicleServer", "ChronicleTesting", "ChronicleProjections", "ChronicleReactors",
+                "ChronicleCore", "ChronicleSQLite", "ChroniclePostgres", "ChronicleServer", "ChronicleTesting", "ChronicleTestSupport", "ChronicleProjections", "ChronicleReactors",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

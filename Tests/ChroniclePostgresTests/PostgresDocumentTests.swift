@@ -1,6 +1,7 @@
 import ChronicleCore
 import ChroniclePostgres
 import ChronicleTesting
+import ChronicleTestSupport
 import Foundation
 import Synchronization
 import Testing

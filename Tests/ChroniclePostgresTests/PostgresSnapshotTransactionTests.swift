@@ -1,6 +1,7 @@
 import ChronicleCore
 @testable import ChroniclePostgres
 import ChronicleTesting
+import ChronicleTestSupport
 import Foundation
 import Testing
 

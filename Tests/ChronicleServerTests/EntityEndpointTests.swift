@@ -21,9 +21,9 @@ func seedProjection() throws -> DeclarativeProjection {
 
 @Suite("HTTP: entities (read models, time travel, history, diff)")
 struct EntityEndpointTests {
-    @Test("the seed's user story through HTTP: every write is readable at once, at every version, with its history")
-    func userStory() async throws {
-        try await withServer(projection: try seedProjection()) { server in
+    @Test("the seed's user story through HTTP: every write is readable at once, at every version, with its history", arguments: TestBackend.available)
+    func userStory(backend: TestBackend) async throws {
+        try await withServer(projection: try seedProjection(), backend: backend) { server in
             let created = try await server.post("/v1/streams/user-1234", #"{"type":"UserCreated","data":{"email":"ada@example.com","name":"Ada"}}"#)
             #expect(created.status == 201)
             let first = try await server.get("/v1/entities/user/1234")
@@ -78,9 +78,9 @@ struct EntityEndpointTests {
         }
     }
 
-    @Test("time travel from snapshots gives the same state as folding every event, at every version and instant")
-    func timeTravelWithSnapshots() async throws {
-        try await withServer(projection: try seedProjection(), snapshotInterval: 3) { server in
+    @Test("time travel from snapshots gives the same state as folding every event, at every version and instant", arguments: TestBackend.available)
+    func timeTravelWithSnapshots(backend: TestBackend) async throws {
+        try await withServer(projection: try seedProjection(), snapshotInterval: 3, backend: backend) { server in
             _ = try await server.post("/v1/streams/user-9", #"{"type":"UserCreated","data":{"n":0}}"#)
             for index in 1..<11 {
                 _ = try await server.post("/v1/streams/user-9", #"{"type":"UserUpdatedEmailAddress","data":{"n":\#(index),"k\#(index)":true}}"#)
@@ -100,9 +100,9 @@ struct EntityEndpointTests {
         }
     }
 
-    @Test("an erasing event over HTTP purges the stream and removes the entity")
-    func erase() async throws {
-        try await withServer(projection: try seedProjection()) { server in
+    @Test("an erasing event over HTTP purges the stream and removes the entity", arguments: TestBackend.available)
+    func erase(backend: TestBackend) async throws {
+        try await withServer(projection: try seedProjection(), backend: backend) { server in
             _ = try await server.post("/v1/streams/user-66", #"{"type":"UserCreated","data":{"email":"gone@x.org"}}"#)
             let erased = try await server.post("/v1/streams/user-66", #"{"type":"UserErased"}"#)
             #expect(erased.status == 201, "\(erased.body)")
@@ -131,9 +131,9 @@ struct EntityEndpointTests {
         }
     }
 
-    @Test("listing entities: filters, sort, cursor, deleted hidden unless asked")
-    func listing() async throws {
-        try await withServer(projection: try seedProjection()) { server in
+    @Test("listing entities: filters, sort, cursor, deleted hidden unless asked", arguments: TestBackend.available)
+    func listing(backend: TestBackend) async throws {
+        try await withServer(projection: try seedProjection(), backend: backend) { server in
             for (id, age, city) in [(1, 30, "Paris"), (2, 17, "Lyon"), (3, 45, "Paris"), (4, 30, "Nice"), (5, 62, "Paris")] {
                 _ = try await server.post("/v1/streams/user-\(id)", #"{"type":"UserCreated","data":{"age":\#(age),"city":"\#(city)"}}"#)
             }
@@ -161,9 +161,9 @@ struct EntityEndpointTests {
         }
     }
 
-    @Test("projection status, and a rebuild from the events alone gives the same documents")
-    func projectionsAndRebuild() async throws {
-        try await withServer(projection: try seedProjection()) { server in
+    @Test("projection status, and a rebuild from the events alone gives the same documents", arguments: TestBackend.available)
+    func projectionsAndRebuild(backend: TestBackend) async throws {
+        try await withServer(projection: try seedProjection(), backend: backend) { server in
             for id in 1...5 {
                 _ = try await server.post("/v1/streams/user-\(id)", #"[{"type":"UserCreated","data":{"n":\#(id)}},{"type":"UserEmailVerified"}]"#)
             }
@@ -184,9 +184,9 @@ struct EntityEndpointTests {
         }
     }
 
-    @Test("without a schema, entity routes say how to declare one")
-    func noSchema() async throws {
-        try await withServer { server in
+    @Test("without a schema, entity routes say how to declare one", arguments: TestBackend.available)
+    func noSchema(backend: TestBackend) async throws {
+        try await withServer(backend: backend) { server in
             let response = try await server.get("/v1/entities/user/1")
             #expect(response.status == 404 && response.json["code"] == "no-schema")
         }

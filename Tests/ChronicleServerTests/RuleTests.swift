@@ -43,9 +43,9 @@ func adProjection() throws -> DeclarativeProjection {
 
 @Suite("HTTP: rules (POST /v1/events)")
 struct RuleTests {
-    @Test("the seed's advertisement story: 403 until the email is verified, then 201")
-    func advertisementStory() async throws {
-        try await withServer(projection: try adProjection()) { server in
+    @Test("the seed's advertisement story: 403 until the email is verified, then 201", arguments: TestBackend.available)
+    func advertisementStory(backend: TestBackend) async throws {
+        try await withServer(projection: try adProjection(), backend: backend) { server in
             let created = try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com","age":36}"#)
             #expect(created.status == 201, "\(created.body)")
             #expect(created.json["entity"] == "user" && created.json["id"] == "ada" && created.json["stream"] == "user-ada")
@@ -63,7 +63,7 @@ struct RuleTests {
         }
     }
 
-    @Test("every rule kind, passing and failing", arguments: [
+    @Test("every rule kind, passing and failing", arguments: TestBackend.available, [
         ("/v1/events/UserCreated", #"{"id":"ada","email":"other@example.com"}"#, 409, "already exists"),
         ("/v1/events/UserCreated", #"{"id":"bob","email":"ada@example.com"}"#, 409, "email is unique"),
         ("/v1/events/UserCreated", #"{"id":"bob","email":"not-an-email"}"#, 422, "/email"),
@@ -75,8 +75,9 @@ struct RuleTests {
         ("/v1/events/Unheard", #"{}"#, 404, "no event type"),
         ("/v1/events/UserCreated", #"[1]"#, 422, "must be a JSON object"),
     ])
-    func rules(path: String, body: String, status: Int, fragment: String) async throws {
-        try await withServer(projection: try adProjection()) { server in
+    func rules(backend: TestBackend, rule: (path: String, body: String, status: Int, fragment: String)) async throws {
+        let (path, body, status, fragment) = rule
+        try await withServer(projection: try adProjection(), backend: backend) { server in
             #expect(try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com","age":36}"#).status == 201)
             #expect(try await server.post("/v1/events/UserCreated", #"{"id":"kid","email":"kid@example.com","age":15}"#).status == 201)
             #expect(try await server.post("/v1/events/UserEmailVerified", #"{"id":"kid"}"#).status == 201)
@@ -88,9 +89,9 @@ struct RuleTests {
         }
     }
 
-    @Test("a freed unique value (the holder deleted) can be taken again")
-    func uniqueFreed() async throws {
-        try await withServer(projection: try adProjection()) { server in
+    @Test("a freed unique value (the holder deleted) can be taken again", arguments: TestBackend.available)
+    func uniqueFreed(backend: TestBackend) async throws {
+        try await withServer(projection: try adProjection(), backend: backend) { server in
             let first = try await server.post("/v1/events/UserCreated", #"{"id":"a","email":"same@x.org"}"#)
             let taken = try await server.post("/v1/events/UserCreated", #"{"id":"b","email":"same@x.org"}"#)
             let deleted = try await server.post("/v1/events/UserDeleted", #"{"id":"a"}"#)
@@ -100,9 +101,9 @@ struct RuleTests {
         }
     }
 
-    @Test("uniqueness holds under 20 concurrent creates with the same email: exactly one succeeds")
-    func uniqueUnderConcurrency() async throws {
-        try await withServer(projection: try adProjection()) { server in
+    @Test("uniqueness holds under 20 concurrent creates with the same email: exactly one succeeds", arguments: TestBackend.available)
+    func uniqueUnderConcurrency(backend: TestBackend) async throws {
+        try await withServer(projection: try adProjection(), backend: backend) { server in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<20 {
                     group.addTask { try await server.post("/v1/events/UserCreated", #"{"id":"u\#(index)","email":"race@x.org"}"#).status }
@@ -116,9 +117,9 @@ struct RuleTests {
         }
     }
 
-    @Test("a precondition cannot interleave with a change to the entity it reads: no ad by an unverified user")
-    func preconditionRace() async throws {
-        try await withServer(projection: try adProjection()) { server in
+    @Test("a precondition cannot interleave with a change to the entity it reads: no ad by an unverified user", arguments: TestBackend.available)
+    func preconditionRace(backend: TestBackend) async throws {
+        try await withServer(projection: try adProjection(), backend: backend) { server in
             #expect(try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@x.org","age":40}"#).status == 201)
             for round in 0..<15 {
                 _ = try await server.post("/v1/events/UserEmailVerified", #"{"id":"ada"}"#)

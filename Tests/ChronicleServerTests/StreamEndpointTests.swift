@@ -197,13 +197,13 @@ struct CorrelationTests {
 struct ReactorEndpointTests {
     struct Broken: Error {}
 
-    @Test("reactor status, metrics, parked events, and skipping one")
-    func reactors() async throws {
+    @Test("reactor status, metrics, parked events, and skipping one", arguments: TestBackend.available)
+    func reactors(backend: TestBackend) async throws {
         let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 2, backoff: .milliseconds(1)) { delivery in
             if delivery.event.type == "Broken" { throw Broken() }
             return []
         }
-        try await withServer(reactors: [reactor]) { server in
+        try await withServer(reactors: [reactor], backend: backend) { server in
             _ = try await server.post("/v1/streams/job-1", #"[{"type":"Fine"},{"type":"Broken"},{"type":"Fine"}]"#, headers: [("X-Correlation-ID", "req-7")])
             // A client following the request's correlation is pushed the failure.
             let pushed = try await readEventStream(server, "/v1/subscribe?after=0&correlation=req-7") { events in

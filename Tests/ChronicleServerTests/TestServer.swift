@@ -1,14 +1,17 @@
 import AsyncHTTPClient
 import ChronicleCore
+import ChroniclePostgres
 import ChronicleReactors
 import ChronicleServer
 import ChronicleSQLite
 import ChronicleTesting
+import ChronicleTestSupport
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import Testing
 
 let serverTestLogger: Logger = {
     var logger = Logger(label: "chronicle.server-tests")
@@ -27,11 +30,23 @@ struct TestResponse {
     func header(_ name: String) -> String? { headers.first(name: name) }
 }
 
-/// A real Chronicle server on a loopback port, over a real SQLite store, with a real HTTP client.
+/// The stores the HTTP tests run on: SQLite always, PostgreSQL when a server is configured
+/// (`CHRONICLE_TEST_POSTGRES_*`, which `.ci/run` sets).
+enum TestBackend: String, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    static let available: [TestBackend] = TestPostgres.isConfigured ? [.sqlite, .postgres] : [.sqlite]
+
+    var testDescription: String { rawValue }
+}
+
+/// A real Chronicle server on a loopback port, over a real store (a SQLite file, or a fresh
+/// PostgreSQL schema), with a real HTTP client.
 struct TestServer: Sendable {
     let port: Int
     let http: HTTPClient
-    let store: SQLiteEventStore
+    let store: any EventStore
     let directory: String
     let group: ServiceGroup
 
@@ -70,11 +85,26 @@ func withServer<T: Sendable>(
     projection: (any Projection)? = nil,
     snapshotInterval: Int = 100,
     reactors: [Reactor] = [],
+    backend: TestBackend = .sqlite,
     _ body: @escaping @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
     defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
-    let store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection, snapshotInterval: snapshotInterval), logger: serverTestLogger)
+    let store: any ReactorStore & DocumentStore
+    var storeServices: [any Service] = []
+    var postgresSchema: String?
+    switch backend {
+    case .sqlite:
+        store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection, snapshotInterval: snapshotInterval), logger: serverTestLogger)
+    case .postgres:
+        var configuration = TestPostgres.freshConfiguration()
+        configuration.projection = projection
+        configuration.snapshotInterval = snapshotInterval
+        let postgres = try await PostgresEventStore(configuration: configuration, logger: serverTestLogger)
+        store = postgres
+        storeServices = [postgres]
+        postgresSchema = configuration.schema
+    }
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     var configuration = configuration
     configuration.port = 0
@@ -82,7 +112,7 @@ func withServer<T: Sendable>(
         portContinuation.yield(port)
     })
     let runners: [any Service] = reactors.map { ReactorRunner(store: store, reactor: $0, logger: serverTestLogger) }
-    let group = ServiceGroup(configuration: .init(services: [server] + runners, gracefulShutdownSignals: [], logger: serverTestLogger))
+    let group = ServiceGroup(configuration: .init(services: storeServices + [server] + runners, gracefulShutdownSignals: [], logger: serverTestLogger))
     let http = HTTPClient(eventLoopGroupProvider: .singleton)
     do {
         let result = try await withThrowingTaskGroup(of: T?.self) { tasks in
@@ -108,9 +138,11 @@ func withServer<T: Sendable>(
             }
         }
         try await http.shutdown()
+        if let postgresSchema { try? await TestPostgres.dropSchema(postgresSchema) }
         return result
     } catch {
         try? await http.shutdown()
+        if let postgresSchema { try? await TestPostgres.dropSchema(postgresSchema) }
         throw error
     }
 }

@@ -8,8 +8,8 @@ import Testing
 /// The PostgreSQL server the tests use, from the environment (as `.ci/run` sets it):
 /// `CHRONICLE_TEST_POSTGRES_URL`, or `CHRONICLE_TEST_POSTGRES_HOST`, `_PORT`, `_USER`,
 /// `_PASSWORD`, `_DATABASE`. Without them the PostgreSQL suites are skipped.
-enum TestPostgres {
-    static let configuration: PostgresEventStore.Configuration? = {
+public enum TestPostgres {
+    public static let configuration: PostgresEventStore.Configuration? = {
         let environment = ProcessInfo.processInfo.environment
         if let url = environment["CHRONICLE_TEST_POSTGRES_URL"], !url.isEmpty {
             return try? PostgresEventStore.Configuration(url: url)
@@ -25,12 +25,12 @@ enum TestPostgres {
         )
     }()
 
-    static var isConfigured: Bool { configuration != nil }
+    public static var isConfigured: Bool { configuration != nil }
 
-    static let skipReason: Comment = "no PostgreSQL server: set CHRONICLE_TEST_POSTGRES_URL (or CHRONICLE_TEST_POSTGRES_HOST/PORT/USER/PASSWORD/DATABASE) to run these tests; .ci/run starts one"
+    public static let skipReason: Comment = "no PostgreSQL server: set CHRONICLE_TEST_POSTGRES_URL (or CHRONICLE_TEST_POSTGRES_HOST/PORT/USER/PASSWORD/DATABASE) to run these tests; .ci/run starts one"
 
     /// A configuration for a fresh schema of its own, with few connections (tests run in parallel).
-    static func freshConfiguration(maximumConnections: Int = 4) -> PostgresEventStore.Configuration {
+    public static func freshConfiguration(maximumConnections: Int = 4) -> PostgresEventStore.Configuration {
         var configuration = configuration!
         configuration.schema = "chronicle_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         configuration.maximumConnections = maximumConnections
@@ -40,7 +40,7 @@ enum TestPostgres {
 
     /// Runs `body` on a connection of its own to the test server, with `search_path` set to `schema`.
     @discardableResult
-    static func withConnection<T>(schema: String? = nil, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    public static func withConnection<T>(schema: String? = nil, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         let base = configuration!
         let connection = try await PostgresConnection.connect(
             configuration: .init(host: base.host, port: base.port, username: base.username, password: base.password, database: base.database, tls: .disable),
@@ -59,21 +59,21 @@ enum TestPostgres {
         }
     }
 
-    static func dropSchema(_ schema: String) async throws {
+    public static func dropSchema(_ schema: String) async throws {
         try await withConnection { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE"), logger: testLogger)
         }
     }
 }
 
-let testLogger: Logger = {
+public let testLogger: Logger = {
     var logger = Logger(label: "chronicle.tests")
     logger.logLevel = .critical
     return logger
 }()
 
 /// A store on a fresh schema, running for the duration of `body`; the schema is dropped after.
-func withPostgresStore<T: Sendable>(
+public func withPostgresStore<T: Sendable>(
     _ configuration: PostgresEventStore.Configuration = TestPostgres.freshConfiguration(),
     _ body: (PostgresEventStore) async throws -> T
 ) async throws -> T {

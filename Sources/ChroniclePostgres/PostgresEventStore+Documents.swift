@@ -187,7 +187,7 @@ extension PostgresEventStore {
     /// Replays the whole log into fresh documents, in the caller's transaction (which holds
     /// the write lock): readers see the old documents until it commits. Returns the number
     /// of events replayed.
-    private static func rebuild(_ projection: any Projection, on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void) async throws -> Int {
+    static func rebuild(_ projection: any Projection, on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void) async throws -> Int {
         var documents = DocumentSet()
         return try await finishRebuild(projection, folded: &documents, through: 0, on: connection, logger: logger, progress: progress)
     }

@@ -55,7 +55,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
     public let configuration: Configuration
     let client: PostgresClient
     let queue: PostgresWriteQueue<WriteOperation, WriteOutcome>
-    private let notifier = CommitNotifier()
+    let notifier = CommitNotifier()
     let logger: Logger
     /// The `NOTIFY` channel of this schema's log.
     let channel: String
@@ -332,7 +332,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
 
     /// Sends the batch's writes: consecutive inserts as one multi-row insert, purges in
     /// their place, then the stream deletion rows.
-    private static func flush(_ snapshot: PostgresSnapshotTransaction, on connection: PostgresConnection, logger: Logger) async throws {
+    static func flush(_ snapshot: PostgresSnapshotTransaction, on connection: PostgresConnection, logger: Logger) async throws {
         var run: [RecordedEvent] = []
         for write in snapshot.writes {
             switch write {

@@ -247,3 +247,28 @@ struct PostgresReactorStoreTests {
         }
     }
 }
+
+@Suite("PostgreSQL store: backup and restore", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+struct PostgresArchiveTests {
+    @Test("an export imported into a fresh store gives the same log, stream states and documents; a damaged export stores nothing")
+    func archive() async throws {
+        var schemas: [String] = []
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                try await ArchiveConformance.run {
+                    var configuration = TestPostgres.freshConfiguration()
+                    configuration.projection = CounterProjection()
+                    schemas.append(configuration.schema!)
+                    let store = try await PostgresEventStore(configuration: configuration, logger: testLogger)
+                    group.addTask { try await store.run() }
+                    return store
+                }
+                group.cancelAll()
+            }
+        } catch {
+            for schema in schemas { try? await TestPostgres.dropSchema(schema) }
+            throw error
+        }
+        for schema in schemas { try? await TestPostgres.dropSchema(schema) }
+    }
+}

@@ -1,0 +1,99 @@
+import ChronicleCore
+import Foundation
+import Logging
+import PostgresNIO
+
+extension PostgresEventStore: LogArchive {
+    /// Entries after a position, events and purged positions in one snapshot; see
+    /// ``LogArchive/exportLog(after:limit:)``.
+    public func exportLog(after position: Int64, limit: Int) async throws -> [LogEntry] {
+        let logger = self.logger
+        return try await reading("export the log") { connection in
+            // One snapshot: a hard delete moves events to purged_events between two reads.
+            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                var entries: [LogEntry] = []
+                for try await row in try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE position > \(position) ORDER BY position LIMIT \(Int64(limit))", logger: logger) {
+                    entries.append(.event(try Self.decodeEvent(row)))
+                }
+                for try await (purged, hashBytes) in try await connection.run("SELECT position, hash FROM purged_events WHERE position > \(position) ORDER BY position LIMIT \(Int64(limit))", logger: logger).decode((Int64, ByteBuffer).self) {
+                    entries.append(.purged(position: purged, hash: hashBytes.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero))
+                }
+                try await connection.run("COMMIT", logger: logger)
+                return Array(entries.sorted { $0.position < $1.position }.prefix(limit))
+            } catch {
+                if Self.connectionSurvives(error) { _ = try? await connection.run("ROLLBACK", logger: logger) }
+                throw error
+            }
+        }
+    }
+
+    /// Loads a log into an empty store, all or nothing, under the write lock; see
+    /// ``LogArchive/importLog(_:progress:)``. With an inline projection, the documents are
+    /// rebuilt in the same transaction; an asynchronous one catches up from position 0.
+    public func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) async throws {
+        var snapshot = PostgresSnapshotTransaction()
+        var verifier = HashChainVerifier()
+        var revisions: [StreamName: Int64] = [:]
+        var purged: [(position: Int64, hash: EventHash)] = []
+        for (index, entry) in entries.enumerated() {
+            switch entry {
+            case .event(let event):
+                verifier.check(event)
+                if verifier.isBroken { break }
+                if !event.stream.isReserved, let previous = revisions[event.stream], previous + 1 != event.revision {
+                    throw ChronicleError(.invalidInput, "Entry \(index + 1): event \(event.id) has revision \(event.revision) in \(event.stream), after revision \(previous). Nothing was imported.")
+                }
+                revisions[event.stream] = event.revision
+                try snapshot.insert(event, stream: StreamInfo(stream: event.stream, revision: event.revision, status: .active))
+                if event.type == "$streamDeleted", case .string(let name)? = event.data["stream"], case .integer(let revision)? = event.data["revision"] {
+                    try snapshot.save(StreamInfo(stream: StreamName(stored: name), revision: revision, status: event.data["mode"] == "hard" ? .tombstoned : .softDeleted))
+                }
+            case .purged(let position, let hash):
+                verifier.skipPurged(position: position, hash: hash)
+                purged.append((position, hash))
+            }
+            if verifier.isBroken {
+                let report = verifier.report(headPosition: entry.position)
+                throw ChronicleError(.invalidInput, "Entry \(index + 1) breaks the hash chain: \(report.problem ?? "unknown problem"). Nothing was imported.")
+            }
+        }
+        let checked = snapshot, lost = purged, logger = self.logger, name = configuration.displayName
+        let projection = configuration.lifecycle == .inline ? configuration.projection : nil
+        do {
+            try await load(checked, purged: lost, projection: projection, storeName: name, logger: logger)
+        } catch {
+            throw Self.storageError(error, doing: "import the log", configuration: configuration)
+        }
+        progress(entries.count)
+        notifier.advance(to: entries.last?.position ?? 0)
+    }
+
+    /// Writes a checked import in one transaction, if the store is empty.
+    private func load(_ checked: PostgresSnapshotTransaction, purged lost: [(position: Int64, hash: EventHash)], projection: (any Projection)?, storeName name: String, logger: Logger) async throws {
+        try await withPooledConnection { connection in
+            try await connection.run("BEGIN", logger: logger)
+            do {
+                try await connection.run(PostgresQuery(unsafeSQL: Self.writeLock), logger: logger)
+                let count = try await connection.run("SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM purged_events)", logger: logger).collect().first?.decode(Int64.self) ?? 0
+                guard count == 0 else {
+                    throw ChronicleError(.invalidInput, "The store at \(name) is not empty; import into a new schema (?schema=NAME in the URL) or an empty database.")
+                }
+                try await Self.flush(checked, on: connection, logger: logger)
+                if !lost.isEmpty {
+                    try await connection.run("""
+                        INSERT INTO purged_events (position, hash)
+                        SELECT * FROM unnest(\(lost.map(\.position))::int8[], \(lost.map { $0.hash.withUnsafeBytes { ByteBuffer(bytes: $0) } })::bytea[])
+                        """, logger: logger)
+                }
+                if let projection {
+                    _ = try await Self.rebuild(projection, on: connection, logger: logger) { _, _ in }
+                }
+                try await connection.run("COMMIT", logger: logger)
+            } catch {
+                if Self.connectionSurvives(error) { _ = try? await connection.run("ROLLBACK", logger: logger) }
+                throw error
+            }
+        }
+    }
+}

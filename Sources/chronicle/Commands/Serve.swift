@@ -89,7 +89,7 @@ struct Serve: AsyncParsableCommand {
     /// Serves `store` with the schema's read models (`projection`, if the store keeps
     /// documents) and reactors, until SIGINT or SIGTERM.
     private func serve(
-        store: some ReactorStore & AsyncProjectionStoreIfAny, description: String, settings: ChronicleServer.Configuration, projection: DeclarativeProjection?,
+        store: some ReactorStore & AsyncProjectionStore, description: String, settings: ChronicleServer.Configuration, projection: DeclarativeProjection?,
         lifecycle: ProjectionLifecycle, reactorSchema: EntitySchema?, lease: LeaseOptions, logger: Logger,
         storeServices: [any Service], storeSize: @escaping @Sendable () -> Int64?
     ) async throws {
@@ -102,7 +102,7 @@ struct Serve: AsyncParsableCommand {
             )
         }
         let host = settings.host
-        let documents = projection == nil ? nil : store.documentStore
+        let documents: (any DocumentStore)? = projection == nil ? nil : store
         let server = ChronicleServer(
             store: store, configuration: settings, logger: logger,
             documents: documents, projection: documents == nil ? nil : projection, lifecycle: lifecycle,
@@ -114,8 +114,8 @@ struct Serve: AsyncParsableCommand {
         )
         // The store's own services first: the group stops services in reverse order.
         var services: [any Service] = storeServices + [server]
-        if projection != nil && lifecycle == .async, let asynchronous = store.asyncProjectionStore {
-            services.append(ProjectionRunner(store: asynchronous, logger: logger, lease: lease))
+        if projection != nil && lifecycle == .async {
+            services.append(ProjectionRunner(store: store, logger: logger, lease: lease))
         }
         for reactor in reactors {
             services.append(ReactorRunner(store: store, reactor: reactor, logger: logger, lease: lease))
@@ -147,21 +147,4 @@ struct Serve: AsyncParsableCommand {
         }
         return sizes.isEmpty ? nil : sizes.reduce(0, +)
     }
-}
-
-/// What `serve` needs of a store beyond reactors: its documents and asynchronous projection,
-/// if it keeps them.
-protocol AsyncProjectionStoreIfAny {
-    var documentStore: (any DocumentStore)? { get }
-    var asyncProjectionStore: (any AsyncProjectionStore)? { get }
-}
-
-extension SQLiteEventStore: AsyncProjectionStoreIfAny {
-    var documentStore: (any DocumentStore)? { self }
-    var asyncProjectionStore: (any AsyncProjectionStore)? { self }
-}
-
-extension PostgresEventStore: AsyncProjectionStoreIfAny {
-    var documentStore: (any DocumentStore)? { configuration.projection == nil ? nil : self }
-    var asyncProjectionStore: (any AsyncProjectionStore)? { configuration.projection != nil && configuration.lifecycle == .async ? self : nil }
 }

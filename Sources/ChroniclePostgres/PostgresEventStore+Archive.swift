@@ -33,29 +33,16 @@ extension PostgresEventStore: LogArchive {
     /// rebuilt in the same transaction; an asynchronous one catches up from position 0.
     public func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) async throws {
         var snapshot = PostgresSnapshotTransaction()
-        var verifier = HashChainVerifier()
-        var revisions: [StreamName: Int64] = [:]
+        var check = LogImportCheck()
         var purged: [(position: Int64, hash: EventHash)] = []
         for (index, entry) in entries.enumerated() {
+            let deletion = try check.check(entry, index: index)
             switch entry {
             case .event(let event):
-                verifier.check(event)
-                if verifier.isBroken { break }
-                if !event.stream.isReserved, let previous = revisions[event.stream], previous + 1 != event.revision {
-                    throw ChronicleError(.invalidInput, "Entry \(index + 1): event \(event.id) has revision \(event.revision) in \(event.stream), after revision \(previous). Nothing was imported.")
-                }
-                revisions[event.stream] = event.revision
                 try snapshot.insert(event, stream: StreamInfo(stream: event.stream, revision: event.revision, status: .active))
-                if event.type == "$streamDeleted", case .string(let name)? = event.data["stream"], case .integer(let revision)? = event.data["revision"] {
-                    try snapshot.save(StreamInfo(stream: StreamName(stored: name), revision: revision, status: event.data["mode"] == "hard" ? .tombstoned : .softDeleted))
-                }
+                if let deletion { try snapshot.save(deletion) }
             case .purged(let position, let hash):
-                verifier.skipPurged(position: position, hash: hash)
                 purged.append((position, hash))
-            }
-            if verifier.isBroken {
-                let report = verifier.report(headPosition: entry.position)
-                throw ChronicleError(.invalidInput, "Entry \(index + 1) breaks the hash chain: \(report.problem ?? "unknown problem"). Nothing was imported.")
             }
         }
         let checked = snapshot, lost = purged, logger = self.logger, name = configuration.displayName

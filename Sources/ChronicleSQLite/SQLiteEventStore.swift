@@ -271,30 +271,16 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
                 if try Self.lastEvent(db) != nil || (try Int.fetchOne(db, sql: "SELECT count(*) FROM purged_events") ?? 0) > 0 {
                     throw ChronicleError(.invalidInput, "The store at \(self.path) is not empty; import into a new data directory.")
                 }
-                var verifier = HashChainVerifier()
+                var check = LogImportCheck()
                 var transaction = SQLiteWriteTransaction(db: db, deletionsExist: true, projection: nil)
-                var revisions: [StreamName: Int64] = [:]
                 for (index, entry) in entries.enumerated() {
+                    let deletion = try check.check(entry, index: index)
                     switch entry {
                     case .event(let event):
-                        verifier.check(event)
-                        if verifier.isBroken { break }
-                        if !event.stream.isReserved, let previous = revisions[event.stream], previous + 1 != event.revision {
-                            throw ChronicleError(.invalidInput, "Entry \(index + 1): event \(event.id) has revision \(event.revision) in \(event.stream), after revision \(previous).")
-                        }
-                        revisions[event.stream] = event.revision
                         try transaction.insert(event, stream: StreamInfo(stream: event.stream, revision: event.revision, status: .active))
-                        if event.type == "$streamDeleted", case .string(let name)? = event.data["stream"], case .integer(let revision)? = event.data["revision"] {
-                            try transaction.save(StreamInfo(stream: StreamName(stored: name), revision: revision, status: event.data["mode"] == "hard" ? .tombstoned : .softDeleted))
-                        }
+                        if let deletion { try transaction.save(deletion) }
                     case .purged(let position, let hash):
-                        verifier.skipPurged(position: position, hash: hash)
-                        if verifier.isBroken { break }
                         try db.execute(sql: "INSERT INTO purged_events (position, hash) VALUES (?, ?)", arguments: [position, Data(hash.bytes)])
-                    }
-                    if verifier.isBroken {
-                        let report = verifier.report(headPosition: entry.position)
-                        throw ChronicleError(.invalidInput, "Entry \(index + 1) breaks the hash chain: \(report.problem ?? "unknown problem"). Nothing was imported.")
                     }
                     try transaction.flush()
                     if (index + 1) % 10_000 == 0 { progress(index + 1) }

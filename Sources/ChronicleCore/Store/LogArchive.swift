@@ -52,3 +52,38 @@ public protocol LogArchive: Sendable {
     ///   chain does not verify; nothing is stored then.
     func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) async throws
 }
+
+/// The checks every backend makes on an import, entry by entry, before it stores anything:
+/// the hash chain, and revisions that follow each other within each stream.
+package struct LogImportCheck {
+    private var verifier = HashChainVerifier()
+    private var revisions: [StreamName: Int64] = [:]
+
+    package init() {}
+
+    /// Checks the entry at `index` (0-based); returns the stream state a `$streamDeleted`
+    /// event records, for the backend to save.
+    ///
+    /// - Throws: ``ChronicleError/Code/invalidInput`` naming the entry.
+    package mutating func check(_ entry: LogEntry, index: Int) throws -> StreamInfo? {
+        switch entry {
+        case .event(let event):
+            verifier.check(event)
+            if !verifier.isBroken {
+                if !event.stream.isReserved, let previous = revisions[event.stream], previous + 1 != event.revision {
+                    throw ChronicleError(.invalidInput, "Entry \(index + 1): event \(event.id) has revision \(event.revision) in \(event.stream), after revision \(previous). Nothing was imported.")
+                }
+                revisions[event.stream] = event.revision
+            }
+        case .purged(let position, let hash):
+            verifier.skipPurged(position: position, hash: hash)
+        }
+        if verifier.isBroken {
+            let report = verifier.report(headPosition: entry.position)
+            throw ChronicleError(.invalidInput, "Entry \(index + 1) breaks the hash chain: \(report.problem ?? "unknown problem"). Nothing was imported.")
+        }
+        guard case .event(let event) = entry, event.type == "$streamDeleted",
+              case .string(let name)? = event.data["stream"], case .integer(let revision)? = event.data["revision"] else { return nil }
+        return StreamInfo(stream: StreamName(stored: name), revision: revision, status: event.data["mode"] == "hard" ? .tombstoned : .softDeleted)
+    }
+}

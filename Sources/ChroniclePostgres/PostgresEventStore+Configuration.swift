@@ -150,7 +150,9 @@ extension PostgresEventStore {
             return components.string ?? url
         }
 
-        var clientConfiguration: PostgresClient.Configuration {
+        /// The PostgresNIO client configuration this stands for (same server, login, schema), for
+        /// tools that talk to the same database directly.
+        public var clientConfiguration: PostgresClient.Configuration {
             var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: clientTLS)
             configuration.options.maximumConnections = maximumConnections
             configuration.options.connectTimeout = connectTimeout

@@ -1,11 +1,13 @@
 import ChronicleCore
 import ChroniclePostgres
 import Foundation
+import PostgresNIO
 
 extension Bench {
     /// `bench --postgres URL`: the append, read and scan figures on the PostgreSQL store,
-    /// each run in a fresh schema that is dropped afterwards. There is no baseline ratio:
-    /// the figures depend on the server as much as on Chronicle.
+    /// each run in a fresh schema that is dropped afterwards, against a baseline measured in
+    /// the same run on the same server: plain one-row `INSERT` transactions from as many
+    /// connections as writers, without Chronicle.
     func runPostgres(url: String) async throws {
         let base = try PostgresEventStore.Configuration(url: url)
         var figures = [
@@ -13,6 +15,7 @@ extension Bench {
             Figure(name: "append-batch", description: "appends of 100 events, \(writers) writers"),
             Figure(name: "read-stream", description: "reading one stream of 1,000 events"),
             Figure(name: "scan-log", description: "scanning the whole log in pages of 1,000"),
+            Figure(name: "baseline-postgres-insert", description: "plain PostgreSQL one-row INSERT transactions, \(writers) connections"),
         ]
         for run in 1...runs {
             var configuration = base
@@ -22,7 +25,8 @@ extension Bench {
                 samples = try await PostgresEventStore.withStore(configuration: configuration, logger: StoreOptions.logger) { store in
                     let single = try await appendSingle(store)
                     let statistics = store.groupCommitStatistics
-                    return ([single, try await appendBatch(store), try await readStream(store), try await scanLog(store)], statistics)
+                    let figures = [single, try await appendBatch(store), try await readStream(store), try await scanLog(store)]
+                    return (figures + [try await postgresBaseline(configuration)], statistics)
                 }
                 try await PostgresEventStore.dropSchema(configuration: configuration, logger: StoreOptions.logger)
             } catch {
@@ -34,17 +38,48 @@ extension Bench {
             }
             Output.progress("run \(run)/\(runs): " + figures.map { "\($0.name) \(Int($0.samples.last!)) events/s" }.joined(separator: ", ") + "; single-event appends: \(String(format: "%.1f", Double(samples.1.operations) / Double(max(1, samples.1.commits)))) per group commit")
         }
+        let baseline = figures[4].median
         if json {
             let entries = figures.map { figure in
-                "{\"name\":\(figure.name.jsonQuoted),\"description\":\(figure.description.jsonQuoted),\"eventsPerSecond\":\(Int(figure.median)),\"samples\":[\(figure.samples.map { String(Int($0)) }.joined(separator: ","))]}"
+                "{\"name\":\(figure.name.jsonQuoted),\"description\":\(figure.description.jsonQuoted),\"eventsPerSecond\":\(Int(figure.median)),\"ratioToBaseline\":\(String(format: "%.2f", figure.median / baseline)),\"samples\":[\(figure.samples.map { String(Int($0)) }.joined(separator: ","))]}"
             }
             Output.line("{\"backend\":\"postgres\",\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]}")
         } else {
             Output.line("PostgreSQL at \(base.host):\(base.port), median of \(runs) runs:")
             for figure in figures {
                 let padded = figure.name.padding(toLength: 24, withPad: " ", startingAt: 0)
-                Output.line("  \(padded) \(String(Int(figure.median)).leftPad(10)) events/s  \(figure.description)")
+                Output.line("  \(padded) \(String(Int(figure.median)).leftPad(10)) events/s  (\(String(format: "%6.2f", figure.median / baseline))x baseline)  \(figure.description)")
             }
+        }
+    }
+
+    /// Plain PostgreSQL on the same server and schema: one-row `INSERT` transactions (each
+    /// its own commit) from `writers` connections, as many rows as the single-event figure.
+    private func postgresBaseline(_ configuration: PostgresEventStore.Configuration) async throws -> Double {
+        var clientConfiguration = configuration.clientConfiguration
+        clientConfiguration.options.maximumConnections = writers
+        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: StoreOptions.logger)
+        let rows = singleEvents, writers = writers, logger = StoreOptions.logger
+        return try await withThrowingTaskGroup(of: Double?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            try await client.query("CREATE TABLE baseline (id BIGINT PRIMARY KEY, payload TEXT NOT NULL)", logger: logger)
+            let payload = #"{"index":1,"text":"a short payload of about forty bytes...."}"#
+            let started = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { inserts in
+                for writer in 0..<writers {
+                    inserts.addTask {
+                        for row in stride(from: writer, to: rows, by: writers) {
+                            try await client.query("INSERT INTO baseline (id, payload) VALUES (\(Int64(row)), \(payload))", logger: logger)
+                        }
+                    }
+                }
+                try await inserts.waitForAll()
+            }
+            return Double(rows) / (ContinuousClock.now - started).seconds
         }
     }
 }

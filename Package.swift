@@ -208,6 +208,7 @@ let package = Package(
                 "ChronicleCore", "ChronicleSQLite", "ChronicleProjections", "ChronicleTestSupport", "chronicle",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,6 +3,7 @@ import ChronicleCore
 import ChronicleTestSupport
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Synchronization
 import Testing
 
@@ -39,6 +40,25 @@ enum TestDatabase {
         guard let url, let components = URLComponents(string: url) else { return nil }
         return (components.host ?? "127.0.0.1", components.port ?? 5432)
     }
+}
+
+/// What a node answered.
+struct NodeAnswer {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: String
+}
+
+/// A GET of `url`, or a POST of the JSON `body` to it.
+func call(_ http: HTTPClient, _ url: String, _ body: String? = nil) async throws -> NodeAnswer {
+    var request = HTTPClientRequest(url: url)
+    if let body {
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+    }
+    let response = try await http.execute(request, timeout: .seconds(60))
+    return NodeAnswer(status: Int(response.status.code), headers: response.headers, body: String(buffer: try await response.body.collect(upTo: 1 << 20)))
 }
 
 /// Lines a process wrote to a file so far.
@@ -170,13 +190,8 @@ struct PostgresNodesCLITests {
                             var ids: [String] = []
                             for index in 0..<25 {
                                 let batch = (0...(index % 3)).map { _ in UUID().uuidString.lowercased() }
-                                var request = HTTPClientRequest(url: "\(base)/v1/streams/writer-\(writer)")
-                                request.method = .POST
-                                request.headers.add(name: "Content-Type", value: "application/json")
-                                request.body = .bytes(ByteBuffer(string: "[" + batch.map { #"{"id":"\#($0)","type":"Wrote"}"# }.joined(separator: ",") + "]"))
-                                let response = try await http.execute(request, timeout: .seconds(60))
-                                _ = try await response.body.collect(upTo: 1 << 20)
-                                if response.status.code == 201 { ids += batch } else { Issue.record("append answered \(response.status.code)") }
+                                let answer = try await call(http, "\(base)/v1/streams/writer-\(writer)", "[" + batch.map { #"{"id":"\#($0)","type":"Wrote"}"# }.joined(separator: ",") + "]")
+                                if answer.status == 201 { ids += batch } else { Issue.record("append answered \(answer.status)") }
                             }
                             return ids
                         }
@@ -221,22 +236,17 @@ struct PostgresNodesCLITests {
                 var unavailable = 0
                 /// One append; records what the node said.
                 func append(_ index: Int) async throws -> Int {
-                    var request = HTTPClientRequest(url: "\(url)/v1/streams/order-\(index)")
-                    request.method = .POST
-                    request.headers.add(name: "Content-Type", value: "application/json")
                     let id = UUID().uuidString.lowercased()
-                    request.body = .bytes(ByteBuffer(string: #"[{"id":"\#(id)","type":"OrderPlaced","data":{"n":\#(index)}}]"#))
-                    let response = try await http.execute(request, timeout: .seconds(60))
-                    let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
-                    switch response.status.code {
+                    let answer = try await call(http, "\(url)/v1/streams/order-\(index)", #"[{"id":"\#(id)","type":"OrderPlaced","data":{"n":\#(index)}}]"#)
+                    switch answer.status {
                     case 201: acknowledged.append(id)
                     case 503:
                         unavailable += 1
-                        #expect(response.headers.first(name: "Retry-After") != nil, "a retry hint")
-                        #expect(response.headers.first(name: "Content-Type")?.contains("problem+json") == true, "\(body)")
-                    default: Issue.record("unexpected \(response.status.code): \(body)")
+                        #expect(answer.headers.first(name: "Retry-After") != nil, "a retry hint")
+                        #expect(answer.headers.first(name: "Content-Type")?.contains("problem+json") == true, "\(answer.body)")
+                    default: Issue.record("unexpected \(answer.status): \(answer.body)")
                     }
-                    return Int(response.status.code)
+                    return answer.status
                 }
                 for index in 0..<5 { #expect(try await append(index) == 201) }
                 try await pollUntil("the subscriber to see the first events") { lines(of: out).count == 5 }
@@ -296,16 +306,8 @@ struct PostgresNodesCLITests {
                 defer { try? FileManager.default.removeItem(atPath: schemaFile) }
                 let (url, node, _) = try await ServeCLITests().startServer(cli, ["--postgres", try TestDatabase.freshURL(), "--schema", schemaFile])
                 defer { if node.isRunning { node.terminate() } }
-                /// A GET, or a POST of `body`.
-                func call(_ path: String, _ body: String? = nil) async throws -> (status: Int, body: String) {
-                    var request = HTTPClientRequest(url: url + path)
-                    if let body {
-                        request.method = .POST
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.body = .bytes(ByteBuffer(string: body))
-                    }
-                    let response = try await http.execute(request, timeout: .seconds(60))
-                    return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+                func call(_ path: String, _ body: String? = nil) async throws -> NodeAnswer {
+                    try await ChronicleCLITests.call(http, url + path, body)
                 }
                 #expect(try await call("/v1/events/UserCreated", #"{"id":"ada","email":"ada@x.org"}"#).status == 201)
                 #expect(try await call("/v1/events/UserCreated", #"{"id":"bob","email":"ada@x.org"}"#).status == 409)
@@ -342,17 +344,13 @@ struct PostgresNodesCLITests {
                 defer { try? FileManager.default.removeItem(atPath: schemaFile) }
                 let (url, node, _) = try await ServeCLITests().startServer(cli, ["--postgres", try TestDatabase.freshURL(), "--schema", schemaFile, "--lifecycle", "async"])
                 defer { if node.isRunning { node.terminate() } }
-                var post = HTTPClientRequest(url: url + "/v1/events/UserCreated")
-                post.method = .POST
-                post.headers.add(name: "Content-Type", value: "application/json")
-                post.body = .bytes(ByteBuffer(string: #"{"id":"ada","email":"ada@x.org"}"#))
-                #expect(try await http.execute(post, timeout: .seconds(60)).status.code == 201)
+                #expect(try await call(http, url + "/v1/events/UserCreated", #"{"id":"ada","email":"ada@x.org"}"#).status == 201)
                 let deadline = ContinuousClock.now + .seconds(60)
                 var body = ""
                 while true {
-                    let response = try await http.execute(HTTPClientRequest(url: url + "/v1/entities/user/ada"), timeout: .seconds(60))
-                    body = String(buffer: try await response.body.collect(upTo: 1 << 20))
-                    if response.status.code == 200 { break }
+                    let answer = try await call(http, url + "/v1/entities/user/ada")
+                    body = answer.body
+                    if answer.status == 200 { break }
                     if ContinuousClock.now > deadline { throw CLIError(message: "the asynchronous projection never applied the event: \(body)") }
                     try await Task.sleep(for: .milliseconds(100))
                 }

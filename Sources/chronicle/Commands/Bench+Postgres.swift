@@ -40,16 +40,11 @@ extension Bench {
         }
         let baseline = figures[4].median
         if json {
-            let entries = figures.map { figure in
-                "{\"name\":\(figure.name.jsonQuoted),\"description\":\(figure.description.jsonQuoted),\"eventsPerSecond\":\(Int(figure.median)),\"ratioToBaseline\":\(String(format: "%.2f", figure.median / baseline)),\"samples\":[\(figure.samples.map { String(Int($0)) }.joined(separator: ","))]}"
-            }
+            let entries = figures.map { $0.json(baseline: baseline) }
             Output.line("{\"backend\":\"postgres\",\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]}")
         } else {
             Output.line("PostgreSQL at \(base.host):\(base.port), median of \(runs) runs:")
-            for figure in figures {
-                let padded = figure.name.padding(toLength: 24, withPad: " ", startingAt: 0)
-                Output.line("  \(padded) \(String(Int(figure.median)).leftPad(10)) events/s  (\(String(format: "%6.2f", figure.median / baseline))x baseline)  \(figure.description)")
-            }
+            for figure in figures { Output.line(figure.line(baseline: baseline)) }
         }
     }
 

@@ -106,6 +106,21 @@ struct Bench: AsyncParsableCommand {
             guard !sorted.isEmpty else { return 0 }
             return sorted.count.isMultiple(of: 2) ? (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2 : sorted[sorted.count / 2]
         }
+
+        /// The figure as an object of the `--json` output.
+        func json(baseline: Double) -> String {
+            "{\"name\":\(name.jsonQuoted),\"description\":\(description.jsonQuoted),\"eventsPerSecond\":\(Int(median)),\"ratioToBaseline\":\(String(format: "%.2f", median / baseline)),\"samples\":[\(samples.map { String(Int($0)) }.joined(separator: ","))]}"
+        }
+
+        /// The figure as a row of the table.
+        func line(baseline: Double) -> String {
+            "  \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(Int(median)).leftPad(10)) events/s  (\(String(format: "%6.2f", median / baseline))x baseline)  \(description)"
+        }
+    }
+
+    /// A latency summary as a member of the `--json` output.
+    static func latencyJSON(_ name: String, rate: Int, _ latencies: [Duration]) -> String {
+        ",\"\(name)\":{\"rate\":\(rate),\"events\":\(latencies.count),\"p50Milliseconds\":\(milliseconds(latencies.percentile(0.5))),\"p99Milliseconds\":\(milliseconds(latencies.percentile(0.99)))}"
     }
 
     func run() async throws {
@@ -182,20 +197,15 @@ struct Bench: AsyncParsableCommand {
             }
         }
         let baseline = figures[4].median
-        let webhook = reactors ? ",\"webhookLatency\":{\"rate\":\(reactorRate),\"events\":\(webhookLatencies.count),\"p50Milliseconds\":\(Self.milliseconds(webhookLatencies.percentile(0.5))),\"p99Milliseconds\":\(Self.milliseconds(webhookLatencies.percentile(0.99)))}" : ""
+        let webhook = reactors ? Self.latencyJSON("webhookLatency", rate: reactorRate, webhookLatencies) : ""
         let entityReads = projections ? ",\"entityRead\":{\"storeP50Milliseconds\":\(Self.milliseconds(storeReads.percentile(0.5))),\"storeP99Milliseconds\":\(Self.milliseconds(storeReads.percentile(0.99))),\"httpP50Milliseconds\":\(Self.milliseconds(httpReads.percentile(0.5))),\"httpP99Milliseconds\":\(Self.milliseconds(httpReads.percentile(0.99)))}" : ""
-        let push = http ? ",\"pushLatency\":{\"rate\":\(pushRate),\"events\":\(latencies.count),\"p50Milliseconds\":\(Self.milliseconds(latencies.percentile(0.5))),\"p99Milliseconds\":\(Self.milliseconds(latencies.percentile(0.99)))}" : ""
+        let push = http ? Self.latencyJSON("pushLatency", rate: pushRate, latencies) : ""
         if json {
-            let entries = figures.map { figure in
-                "{\"name\":\(figure.name.jsonQuoted),\"description\":\(figure.description.jsonQuoted),\"eventsPerSecond\":\(Int(figure.median)),\"ratioToBaseline\":\(String(format: "%.2f", figure.median / baseline)),\"samples\":[\(figure.samples.map { String(Int($0)) }.joined(separator: ","))]}"
-            }
+            let entries = figures.map { $0.json(baseline: baseline) }
             Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)\(webhook)}")
         } else {
             Output.line("SQLite, durability \(durability), median of \(runs) runs:")
-            for figure in figures {
-                let padded = figure.name.padding(toLength: 24, withPad: " ", startingAt: 0)
-                Output.line("  \(padded) \(String(Int(figure.median)).leftPad(10)) events/s  (\(String(format: "%6.2f", figure.median / baseline))x baseline)  \(figure.description)")
-            }
+            for figure in figures { Output.line(figure.line(baseline: baseline)) }
             if projections {
                 Output.line("  entity read latency: store p50 \(Self.milliseconds(storeReads.percentile(0.5))) ms, p99 \(Self.milliseconds(storeReads.percentile(0.99))) ms; HTTP GET p50 \(Self.milliseconds(httpReads.percentile(0.5))) ms, p99 \(Self.milliseconds(httpReads.percentile(0.99))) ms")
             }

@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "ChronicleProjectionsTests",
             dependencies: [
-                "ChronicleCore", "ChronicleProjections", "ChronicleSQLite", "ChronicleTesting",
+                "ChronicleCore", "ChronicleProjections", "ChronicleSQLite", "ChroniclePostgres", "ChronicleTesting", "ChronicleTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -22,7 +22,7 @@ extension NeedsData {
             }
             for rule in request.rules {
                 switch rule.check {
-                case .exists(let entity, let id), .absent(let entity, let id), .matches(let entity, let id, _):
+                case .exists(let entity, let id), .absent(let entity, let id), .matches(let entity, let id, _), .version(let entity, let id, _):
                     documents.insert(DocumentKey(entity: entity, id: id))
                 case .unique(let entity, let field, let value, _):
                     holders.insert(HolderKey(entity: entity, field: field, value: value))

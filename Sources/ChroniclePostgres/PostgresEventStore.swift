@@ -254,11 +254,11 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
                     do {
                         let outcome: WriteOutcome = switch operation {
                         case .append(let request):
-                            .appended(try writer.append(request, in: &transaction, now: now, erasing: eraser))
+                            .appended(try writer.append(request, in: &transaction, now: now, projection: eraser, documentsCurrent: projection != nil))
                         case .delete(let stream, let mode, let expected):
                             .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
                         case .reactor(let write):
-                            try reactors.apply(write, writer: &writer, transaction: &transaction, now: now)
+                            try reactors.apply(write, writer: &writer, transaction: &transaction, now: now, projection: eraser)
                         }
                         snapshot = transaction
                         outcomes.append(.success(outcome))

@@ -3,13 +3,31 @@ import ChronicleCore
 /// The projection of an ``EntitySchema``: one document per entity, named `entities`.
 ///
 /// A soft delete of the entity's stream marks the document deleted; a hard delete removes it.
+/// The schema's rules (declared types, payload schemas, `require:`, `unique:`, and that
+/// `merge`, `set` and `delete` need an existing entity) are checked by every append to a
+/// store that holds this projection: see ``checkAppend(_:documents:)``.
 public struct DeclarativeProjection: Projection {
     /// The schema it follows.
     public let schema: EntitySchema
+    /// The entity each event type belongs to.
+    let owners: [String: String]
+    /// Compiled payload schemas, by event type.
+    let validators: [String: JSONSchema]
 
     /// Creates the projection of a schema.
     public init(schema: EntitySchema) {
         self.schema = schema
+        var owners: [String: String] = [:]
+        var validators: [String: JSONSchema] = [:]
+        for (name, entity) in schema.entities {
+            for type in entity.events.keys { owners[type] = name }
+            for (type, payload) in entity.payloadSchemas {
+                // The schema file's parser compiled each one already, so this cannot fail.
+                validators[type] = try? JSONSchema(payload)
+            }
+        }
+        self.owners = owners
+        self.validators = validators
     }
 
     /// `entities`.
@@ -43,7 +61,7 @@ public struct DeclarativeProjection: Projection {
         let state: JSONValue
         switch operation {
         case .create: state = event.data
-        case .merge: state = current.merging(event.data)
+        case .merge, .upsert: state = current.merging(event.data)
         case .set(let fields): state = current.merging(fields)
         case .delete:
             guard document != nil else { return .none }

@@ -22,11 +22,13 @@ public struct EntitySchema: Sendable, Hashable {
     public enum Operation: Sendable, Hashable {
         /// The state becomes the event's data.
         case create
-        /// The event's data is merged onto the state (RFC 7386).
+        /// The event's data is merged onto the state (RFC 7386). The entity must exist.
         case merge
-        /// These fields are merged onto the state.
+        /// Like ``merge``, but creates the entity when it does not exist.
+        case upsert
+        /// These fields are merged onto the state. The entity must exist.
         case set(JSONValue)
-        /// The entity is soft-deleted (hidden, state kept).
+        /// The entity is soft-deleted (hidden, state kept). The entity must exist.
         case delete
         /// The entity is erased: its stream is hard-deleted (events purged, tombstoned) in the
         /// append's transaction and its document removed. For erasure requests.
@@ -59,8 +61,10 @@ public struct EntitySchema: Sendable, Hashable {
         public var check: Check
         /// The status when it does not (403, 409 or 422).
         public var status: Int
-        /// What to tell the client when it does not.
-        public var detail: String
+        /// What to tell the client when it does not; `nil` says what was found.
+        public var detail: String?
+        /// The rule's name in errors (`otherwise.code`); `nil` for `<type>.require[<index>]`.
+        public var code: String?
     }
 
     /// One entity kind and its events.
@@ -75,6 +79,9 @@ public struct EntitySchema: Sendable, Hashable {
         public var payloadSchemas: [String: JSONValue] = [:]
         /// Preconditions, by event type.
         public var requirements: [String: [Requirement]] = [:]
+        /// Event types that may be appended to the entity's streams without changing it
+        /// (`ignore:`); any other undeclared type is refused.
+        public var ignored: Set<String> = []
 
         /// Creates an entity definition.
         public init(events: [String: Operation]) {
@@ -121,6 +128,7 @@ public struct EntitySchema: Sendable, Hashable {
                 events[type] = switch operation {
                 case .create: "create"
                 case .merge: "merge"
+                case .upsert: "upsert"
                 case .delete: "delete"
                 case .erase: "erase"
                 case .set(let fields): ["set": fields]
@@ -177,8 +185,8 @@ public struct EntitySchema: Sendable, Hashable {
             guard let fields = entityNode.mapping else {
                 throw fail(entityNode, "entity \(name) must be a mapping with `events:`.")
             }
-            for (key, _) in fields where !["events", "id", "unique"].contains(key.string ?? "") {
-                throw fail(key, "unknown key \(key.string.map { $0.debugDescription } ?? "?") in entity \(name); an entity has `events:`, and may have `id:` and `unique:`.")
+            for (key, _) in fields where !["events", "id", "unique", "ignore"].contains(key.string ?? "") {
+                throw fail(key, "unknown key \(key.string.map { $0.debugDescription } ?? "?") in entity \(name); an entity has `events:`, and may have `id:`, `unique:` and `ignore:`.")
             }
             guard let eventsNode = fields["events"], let events = eventsNode.mapping, !events.isEmpty else {
                 throw fail(entityNode, "entity \(name) has no `events:` mapping; list the event types that change it.")
@@ -211,6 +219,15 @@ public struct EntitySchema: Sendable, Hashable {
                 }
                 entity.unique = list.compactMap(\.string)
             }
+            if let ignoreNode = fields["ignore"] {
+                guard let list = ignoreNode.sequence, list.allSatisfy({ $0.string.map { (try? StreamName($0)) != nil } ?? false }) else {
+                    throw fail(ignoreNode, "entity \(name): `ignore:` is a list of event types that may be appended to its streams without changing it, such as [UserLoggedIn].")
+                }
+                entity.ignored = Set(list.compactMap(\.string))
+                if let both = entity.ignored.first(where: { operations[$0] != nil }) {
+                    throw fail(ignoreNode, "entity \(name): \(both) is both declared under `events:` and listed under `ignore:`; keep one.")
+                }
+            }
             entities[name] = entity
         }
         if entities.isEmpty && (top["reactors"]?.mapping ?? [:]).isEmpty {
@@ -229,11 +246,12 @@ public struct EntitySchema: Sendable, Hashable {
     }
 
     private static func operation(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> (operation: Operation, schema: JSONValue?, requirements: [Requirement]) {
-        let hint = "use create, merge, delete, erase, or { set: { field: value } }"
+        let hint = "use create, merge, upsert, delete, erase, or { set: { field: value } }"
         if let word = node.scalar?.string {
             switch word {
             case "create": return (.create, nil, [])
             case "merge": return (.merge, nil, [])
+            case "upsert": return (.upsert, nil, [])
             case "delete": return (.delete, nil, [])
             case "erase": return (.erase, nil, [])
             default: throw fail(node, "\(type): unknown operation \(word.debugDescription); \(hint).")
@@ -247,9 +265,10 @@ public struct EntitySchema: Sendable, Hashable {
         var requirements: [Requirement] = []
         for (key, value) in mapping {
             switch key.string {
-            case "create", "merge", "delete", "erase":
+            case "create", "merge", "upsert", "delete", "erase":
                 guard value.bool == true else { throw fail(value, "\(type): `\(key.string!): ` takes true.") }
-                found.append(key.string == "create" ? .create : key.string == "merge" ? .merge : key.string == "delete" ? .delete : .erase)
+                let operations: [String: Operation] = ["create": .create, "merge": .merge, "upsert": .upsert, "delete": .delete, "erase": .erase]
+                found.append(operations[key.string!]!)
             case "set":
                 let fields = try json(value)
                 guard case .object = fields else { throw fail(value, "\(type): `set:` takes a mapping of fields, such as { emailVerified: true }.") }
@@ -278,21 +297,41 @@ public struct EntitySchema: Sendable, Hashable {
         for (key, _) in fields where !["entity", "id", "this", "where", "exists", "otherwise"].contains(key.string ?? "") {
             throw fail(key, "\(type): unknown key \(key.string.map { $0.debugDescription } ?? "?") in a requirement; use entity/id/where/exists, or this, and otherwise.")
         }
-        var status = 422
-        var detail = "A precondition of \(type) does not hold."
+        var status: Int?
+        var detail: String?
+        var code: String?
         if let otherwise = fields["otherwise"] {
-            guard let mapping = otherwise.mapping else { throw fail(otherwise, "\(type): `otherwise:` is { status: 403, detail: \"…\" }.") }
-            if let code = mapping["status"] {
-                guard let value = code.int, [403, 409, 422].contains(value) else { throw fail(code, "\(type): `otherwise.status` must be 403, 409 or 422.") }
+            guard let mapping = otherwise.mapping else { throw fail(otherwise, "\(type): `otherwise:` is { status: 403, code: email-unverified, detail: \"…\" }.") }
+            for (key, _) in mapping where !["status", "code", "detail"].contains(key.string ?? "") {
+                throw fail(key, "\(type): unknown key \(key.string.map { $0.debugDescription } ?? "?") in `otherwise:`; it has status, code and detail.")
+            }
+            if let node = mapping["status"] {
+                guard let value = node.int, [403, 409, 422].contains(value) else { throw fail(node, "\(type): `otherwise.status` must be 403, 409 or 422.") }
                 status = value
             }
-            if let text = mapping["detail"]?.string { detail = text }
+            if let node = mapping["code"] {
+                guard let text = node.string, !text.isEmpty, text.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                    throw fail(node, "\(type): `otherwise.code` is a name such as email-unverified (letters, digits, '-', '_', '.').")
+                }
+                code = text
+            }
+            if let node = mapping["detail"] {
+                guard let text = node.string, !text.isEmpty else { throw fail(node, "\(type): `otherwise.detail` is the text the client gets.") }
+                detail = text
+            }
         }
         if let this = fields["this"] {
+            guard fields["entity"] == nil, fields["id"] == nil, fields["exists"] == nil else {
+                throw fail(this, "\(type): a requirement names `this:` or `entity:` with `id:`, not both.")
+            }
             switch this.string {
-            case "exists": return Requirement(target: .this, check: .exists, status: status, detail: detail)
-            case "absent": return Requirement(target: .this, check: .absent, status: status == 422 && fields["otherwise"]?.mapping?["status"] == nil ? 409 : status, detail: detail)
-            default: throw fail(this, "\(type): `this:` is exists or absent.")
+            case "exists":
+                let check = try fields["where"].map { Requirement.Check.matches(try conditions($0, type: type, fail: fail)) } ?? .exists
+                return Requirement(target: .this, check: check, status: status ?? 422, detail: detail, code: code)
+            case "absent":
+                if let node = fields["where"] { throw fail(node, "\(type): `where:` needs `this: exists` (an absent entity has no fields).") }
+                return Requirement(target: .this, check: .absent, status: status ?? 409, detail: detail, code: code)
+            default: throw fail(this, "\(type): `this:` is exists (optionally with `where:`) or absent.")
             }
         }
         guard let entity = fields["entity"]?.string, let path = fields["id"]?.string else {
@@ -305,15 +344,19 @@ public struct EntitySchema: Sendable, Hashable {
         var check = Requirement.Check.exists
         if fields["exists"]?.bool == false { check = .absent }
         if let whereNode = fields["where"] {
-            guard let conditions = whereNode.mapping else { throw fail(whereNode, "\(type): `where:` is a mapping of fields to values or conditions.") }
-            var parsed: [String: AppendRule.FieldCondition] = [:]
-            for (fieldNode, conditionNode) in conditions {
-                guard let field = fieldNode.string else { continue }
-                parsed[field] = try condition(conditionNode, type: type, fail: fail)
-            }
-            check = .matches(parsed)
+            check = .matches(try conditions(whereNode, type: type, fail: fail))
         }
-        return Requirement(target: .entity(entity, idPath: tokens), check: check, status: status, detail: detail)
+        return Requirement(target: .entity(entity, idPath: tokens), check: check, status: status ?? 422, detail: detail, code: code)
+    }
+
+    private static func conditions(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> [String: AppendRule.FieldCondition] {
+        guard let conditions = node.mapping, !conditions.isEmpty else { throw fail(node, "\(type): `where:` is a mapping of fields to values or conditions.") }
+        var parsed: [String: AppendRule.FieldCondition] = [:]
+        for (fieldNode, conditionNode) in conditions {
+            guard let field = fieldNode.string else { throw fail(fieldNode, "\(type): a `where:` key is a field name.") }
+            parsed[field] = try condition(conditionNode, type: type, fail: fail)
+        }
+        return parsed
     }
 
     private static func condition(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> AppendRule.FieldCondition {

@@ -185,7 +185,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
                     let last = try Self.lastEvent(db)
                     var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
                     var transaction = SQLiteWriteTransaction(db: db, deletionsExist: try SQLiteWriteTransaction.deletionsExist(db), projection: projection, snapshotInterval: snapshotInterval)
-                    _ = try writer.append(prepared, in: &transaction, now: Timestamp.now(), erasing: eraser)
+                    _ = try writer.append(prepared, in: &transaction, now: Timestamp.now(), projection: eraser, documentsCurrent: projection != nil)
                     try transaction.flush()
                 }
                 try db.execute(sql: "UPDATE reactors SET position = ? WHERE name = ?", arguments: [through, reactor])
@@ -420,6 +420,12 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
             """, arguments: [projection.name, projection.definitionHash, head])
     }
 
+    /// The names of the projections whose documents the file keeps (recorded by the stores
+    /// that opened it with one), in name order.
+    public func projectionNames() async throws -> [String] {
+        try await reading("list the projections") { db in try String.fetchAll(db, sql: "SELECT name FROM projections ORDER BY name") }
+    }
+
     /// SQLite settings of the writer connection that decide durability and layout
     /// (`journal_mode`, `synchronous` — 2 is FULL, 1 is NORMAL —, `page_size`, `max_page_count`).
     public func storageSettings() async throws -> [String: String] {
@@ -479,7 +485,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
                 func apply() throws -> WriteOutcome {
                     let outcome: WriteOutcome = switch operation {
                     case .append(let request):
-                        .appended(try writer.append(request, in: &transaction, now: now, erasing: eraser))
+                        .appended(try writer.append(request, in: &transaction, now: now, projection: eraser, documentsCurrent: projection != nil))
                     case .delete(let stream, let mode, let expected):
                         .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
                     }

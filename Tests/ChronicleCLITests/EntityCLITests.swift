@@ -61,4 +61,30 @@ struct EntityCLITests {
             try await waitForExit(server, seconds: 60)
         }
     }
+
+    @Test("chronicle append keeps the schema's rules: refused with one line on stderr, and refused without --schema on a directory built with one")
+    func appendRules() async throws {
+        try await withCLI { cli in
+            let schemaFile = cli.data + "-rules.yaml"
+            try """
+                entities:
+                  user:
+                    unique: [email]
+                    events:
+                      UserCreated: create
+                      UserEmailVerified: { set: { emailVerified: true } }
+                """.write(toFile: schemaFile, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+            #expect(try await cli.run("append", "user-1", "UserCreated", #"{"email":"a@x.org"}"#, "--schema", schemaFile).status == 0)
+            let taken = try await cli.run("append", "user-2", "UserCreated", #"{"email":"a@x.org"}"#, "--schema", schemaFile)
+            #expect(taken.status != 0 && taken.lines.isEmpty && taken.stderr.contains("email is unique"), "\(taken.stderr)")
+            #expect(taken.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "one line: \(taken.stderr)")
+            let missing = try await cli.run("append", "user-3", "UserEmailVerified", "{}", "--schema", schemaFile)
+            #expect(missing.status != 0 && missing.stderr.contains("user 3 does not exist"), "\(missing.stderr)")
+            let bypass = try await cli.run("append", "user-2", "UserCreated", #"{"email":"a@x.org"}"#)
+            #expect(bypass.status == 64 && bypass.stderr.contains("--schema"), "\(bypass.stderr)")
+            let log = try await cli.run("log", "--json")
+            #expect(log.lines.count == 1, "only the first user is stored: \(log.stdout)")
+        }
+    }
 }

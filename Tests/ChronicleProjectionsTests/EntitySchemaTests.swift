@@ -36,7 +36,7 @@ struct EntitySchemaTests {
     }
 
     @Test("a bad schema names the line and what is wrong", arguments: [
-        ("entities:\n  user:\n    events:\n      UserCreated: upsert\n", "line 4", "unknown operation \"upsert\""),
+        ("entities:\n  user:\n    events:\n      UserCreated: replace\n", "line 4", "unknown operation \"replace\""),
         ("entities:\n  user-account:\n    events:\n      A: create\n", "line 2", "no '-'"),
         ("entities:\n  user:\n    evnts:\n      A: create\n", "line 3", "unknown key \"evnts\""),
         ("entities:\n  user:\n    events: {}\n", "line 3", "no `events:`"),

@@ -148,3 +148,80 @@ struct RuleTests {
         }
     }
 }
+
+/// The README's rules schema, as a new user pastes it.
+let readmeRulesSchema = """
+    entities:
+      user:
+        unique: [email]
+        events:
+          UserCreated:
+            create: true
+            schema: { type: object, required: [email], properties: { email: { type: string, format: email } } }
+            require:
+              - this: absent
+          UserEmailVerified: { set: { emailVerified: true } }
+      advertisement:
+        events:
+          AdvertisementPosted:
+            create: true
+            require:
+              - entity: user
+                id: $.data.userId
+                where: { emailVerified: true }
+                otherwise: { status: 403, detail: "Verify your email address before posting." }
+    """
+
+@Suite("HTTP: rules hold on every way in")
+struct RuleEveryWayTests {
+    @Test("the issue's five curl lines: 201, 403, 403, 409, and one user", arguments: TestBackend.available)
+    func fiveCurls(backend: TestBackend) async throws {
+        try await withServer(projection: DeclarativeProjection(schema: try EntitySchema(yaml: readmeRulesSchema)), backend: backend) { server in
+            let created = try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com"}"#)
+            let declarative = try await server.post("/v1/events/AdvertisementPosted", #"{"userId":"ada","title":"Bike"}"#)
+            let head = try await server.store.headPosition()
+            let raw = try await server.post("/v1/streams/advertisement-x", #"{"type":"AdvertisementPosted","data":{"userId":"ada","title":"Bike"}}"#)
+            let duplicate = try await server.post("/v1/streams/user-eve", #"{"type":"UserCreated","data":{"email":"ada@example.com"}}"#)
+            let statuses: [Int] = [created.status, declarative.status, raw.status, duplicate.status]
+            #expect(statuses == [201, 403, 403, 409], "\(raw.body) \(duplicate.body)")
+            #expect(try await server.store.headPosition() == head, "the refused raw appends wrote nothing")
+            #expect(raw.json["code"] == "rule-violated" && raw.json["rule"] == "AdvertisementPosted.require[0]" && raw.json["entity"] == "user" && raw.json["id"] == "ada", "\(raw.body)")
+            #expect(raw.header("Content-Type")?.hasPrefix("application/problem+json") == true)
+            #expect(duplicate.json["rule"] == "user.unique.email" && duplicate.json["id"] == "eve", "\(duplicate.body)")
+            let users = try await server.get("/v1/entities/user")
+            guard case .array(let documents)? = users.json["documents"] else { Issue.record("no documents: \(users.body)"); return }
+            #expect(documents.count == 1, "one user holds the unique email: \(users.body)")
+        }
+    }
+
+    @Test("/v1/append checks every part's rules, all or nothing", arguments: TestBackend.available)
+    func multiStream(backend: TestBackend) async throws {
+        try await withServer(projection: DeclarativeProjection(schema: try EntitySchema(yaml: readmeRulesSchema)), backend: backend) { server in
+            #expect(try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com"}"#).status == 201)
+            let head = try await server.store.headPosition()
+            let refused = try await server.post("/v1/append", #"{"streams":[{"stream":"user-bob","events":[{"type":"UserCreated","data":{"email":"bob@example.com"}}]},{"stream":"advertisement-1","events":[{"type":"AdvertisementPosted","data":{"userId":"bob"}}]}]}"#)
+            #expect(refused.status == 403 && refused.json["id"] == "bob", "\(refused.body)")
+            #expect(try await server.store.headPosition() == head)
+            let undeclared = try await server.post("/v1/streams/user-ada", #"{"type":"UserRenamed","data":{"name":"A"}}"#)
+            #expect(undeclared.status == 422 && undeclared.json["code"] == "undeclared-event-type" && undeclared.json["entity"] == "user", "\(undeclared.body)")
+            let missing = try await server.post("/v1/streams/user-nobody", #"{"type":"UserEmailVerified","data":{}}"#)
+            #expect(missing.status == 404 && missing.json["code"] == "entity-not-found" && missing.json["id"] == "nobody", "\(missing.body)")
+            let payload = try await server.post("/v1/streams/user-carl", #"{"type":"UserCreated","data":{"email":"nope"}}"#)
+            #expect(payload.status == 422 && payload.json["code"] == "invalid-payload" && payload.json["violations"] != nil, "\(payload.body)")
+            #expect(try await server.store.headPosition() == head)
+        }
+    }
+
+    @Test("If-Match on /v1/events compares with the entity's version as GET reports it", arguments: TestBackend.available)
+    func ifMatchVersion(backend: TestBackend) async throws {
+        try await withServer(projection: DeclarativeProjection(schema: try EntitySchema(yaml: readmeRulesSchema)), backend: backend) { server in
+            let created = try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com"}"#)
+            let tag = try #require(created.header("ETag"))
+            #expect(try await server.get("/v1/entities/user/ada").header("ETag") == tag)
+            let verified = try await server.post("/v1/events/UserEmailVerified", #"{"id":"ada"}"#, headers: [("If-Match", tag)])
+            #expect(verified.status == 201, "\(verified.body)")
+            let stale = try await server.post("/v1/events/UserEmailVerified", #"{"id":"ada"}"#, headers: [("If-Match", tag)])
+            #expect(stale.status == 409 && stale.json["code"] == "wrong-expected-revision" && stale.json["actualRevision"] == 1, "\(stale.body)")
+        }
+    }
+}

@@ -25,6 +25,9 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
             case storageFailure = "storage-failure"
             case incompatibleStorage = "incompatible-storage"
             case ruleViolated = "rule-violated"
+            case entityNotFound = "entity-not-found"
+            case undeclaredEventType = "undeclared-event-type"
+            case invalidPayload = "invalid-payload"
         }
 
         private let base: Base
@@ -58,6 +61,16 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
         /// A rule of the append (a precondition or a uniqueness constraint) does not hold;
         /// ``ChronicleError/status`` is the HTTP status the rule asks for. Nothing was written.
         public static let ruleViolated = Code(.ruleViolated)
+        /// An event changes an entity (`merge`, `set`, `delete`) that does not exist or was
+        /// deleted, and its type may not create it. ``ChronicleError/details`` names the
+        /// `entity` and `id`. Nothing was written.
+        public static let entityNotFound = Code(.entityNotFound)
+        /// An event's type is not one the schema declares for the entity of its stream (or
+        /// it belongs to another entity). Nothing was written.
+        public static let undeclaredEventType = Code(.undeclaredEventType)
+        /// An event's data breaks the JSON Schema its type declares; ``ChronicleError/details``
+        /// holds the `violations`. Nothing was written.
+        public static let invalidPayload = Code(.invalidPayload)
     }
 
     /// What kind of error this is.
@@ -74,6 +87,10 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
     public var cause: (any Error)?
     /// For ``Code/ruleViolated``: the HTTP status the rule asks for (403, 409 or 422).
     public var status: Int?
+    /// Extra facts a caller can act on, as JSON members: for rules, `rule` (the schema's code
+    /// or a generated name such as `AdvertisementPosted.require[0]`), `entity` and `id`; for
+    /// payloads, `violations`. The HTTP layer adds them to the problem body.
+    public var details: [String: JSONValue] = [:]
     /// Where the error was thrown.
     public var location: String
 

@@ -42,43 +42,82 @@ public struct AppendRule: Sendable, Hashable {
         case matches(entity: String, id: String, conditions: [String: FieldCondition])
         /// No other live entity of the kind has this value in the field.
         case unique(entity: String, field: String, value: JSONValue, id: String)
+        /// The entity's document is at this version (`-1`: there is none), as `GET` reports
+        /// it; a mismatch is a ``ChronicleError/Code/wrongExpectedRevision`` conflict.
+        case version(entity: String, id: String, expected: Int64)
     }
 
     /// What the rule checks.
     public var check: Check
-    /// The HTTP status when it fails (403, 409 or 422).
+    /// The HTTP status when it fails (403, 404, 409 or 422).
     public var status: Int
-    /// What to tell the client when it fails.
-    public var detail: String
+    /// What to tell the client when it fails; `nil` for a message that says what was found
+    /// ("user 9999 does not exist", "user ada has emailVerified = false").
+    public var detail: String?
+    /// The rule's name, returned as `rule` with the error: the schema's `otherwise.code`, or
+    /// a generated one such as `AdvertisementPosted.require[0]`.
+    public var name: String?
 
     /// Creates a rule.
-    public init(_ check: Check, status: Int, detail: String) {
+    public init(_ check: Check, status: Int, detail: String? = nil, name: String? = nil) {
         self.check = check
         self.status = status
         self.detail = detail
+        self.name = name
     }
 
     /// Checks the rule with the documents a transaction sees.
-    public func verify(document: (String, String) throws -> Document?, holder: (String, String, JSONValue) throws -> String?) throws {
-        let holds: Bool
+    ///
+    /// - Throws: ``ChronicleError/Code/ruleViolated`` with ``ChronicleError/status`` and
+    ///   `rule`, `entity` and `id` in ``ChronicleError/details``.
+    public func verify(in documents: some DocumentLookup) throws {
+        let found: String?
+        let target: (entity: String, id: String)
         switch check {
         case .exists(let entity, let id):
-            holds = try document(entity, id).map { !$0.deleted } ?? false
+            target = (entity, id)
+            found = try Self.live(documents.document(entity: entity, id: id)) == nil ? Self.missing(entity, id, documents) : nil
         case .absent(let entity, let id):
-            holds = try document(entity, id).map(\.deleted) ?? true
+            target = (entity, id)
+            found = try Self.live(documents.document(entity: entity, id: id)) != nil ? "\(entity) \(id) already exists" : nil
         case .matches(let entity, let id, let conditions):
-            if let found = try document(entity, id), !found.deleted {
-                holds = conditions.allSatisfy { field, condition in condition.holds(for: found.state[field]) }
+            target = (entity, id)
+            if let document = try Self.live(documents.document(entity: entity, id: id)) {
+                found = conditions.sorted { $0.key < $1.key }.first { !$0.value.holds(for: document.state[$0.key]) }.map { field, _ in
+                    document.state[field].map { "\(entity) \(id) has \(field) = \($0.canonicalText)" } ?? "\(entity) \(id) has no \(field)"
+                }
             } else {
-                holds = false
+                found = try Self.missing(entity, id, documents)
             }
         case .unique(let entity, let field, let value, let id):
-            holds = try holder(entity, field, value).map { $0 == id } ?? true
-        }
-        if !holds {
-            var error = ChronicleError(.ruleViolated, detail)
-            error.status = status
+            target = (entity, id)
+            found = try documents.holder(entity: entity, field: field, value: value).flatMap { holder in
+                holder == id ? nil : "\(entity) \(holder) already has \(field) = \(value.canonicalText); \(field) is unique"
+            }
+        case .version(let entity, let id, let expected):
+            let version = try Self.live(documents.document(entity: entity, id: id))?.version ?? -1
+            guard version != expected else { return }
+            let state = version < 0 ? "does not exist" : "is at version \(version)"
+            var error = ChronicleError(
+                .wrongExpectedRevision, "\(entity) \(id) \(state), but the request expected version \(expected). Read it again, decide again, and retry with the new ETag.",
+                expectedRevision: .exact(expected), actualRevision: version < 0 ? nil : version
+            )
+            error.details = ["entity": .string(entity), "id": .string(id)]
             throw error
         }
+        guard let found else { return }
+        var error = ChronicleError(.ruleViolated, detail ?? "\(found.prefix(1).uppercased())\(found.dropFirst()).")
+        error.status = status
+        error.details = ["entity": .string(target.entity), "id": .string(target.id)]
+        if let name { error.details["rule"] = .string(name) }
+        throw error
+    }
+
+    private static func live(_ document: Document?) -> Document? {
+        document.flatMap { $0.deleted ? nil : $0 }
+    }
+
+    private static func missing(_ entity: String, _ id: String, _ documents: some DocumentLookup) throws -> String {
+        try documents.document(entity: entity, id: id)?.deleted == true ? "\(entity) \(id) was deleted" : "\(entity) \(id) does not exist"
     }
 }

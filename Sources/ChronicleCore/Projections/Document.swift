@@ -59,11 +59,25 @@ public protocol Projection: Sendable {
     /// Whether appending an event of this type erases its stream: the store then hard-deletes
     /// the stream (events purged, tombstoned) in the same transaction. Default: never.
     func erases(eventType: String, in stream: StreamName) -> Bool
+    /// Checks an event about to be appended against the rules the projection gives its type
+    /// (a schema's payload schema, `require:`, `unique:`, declared types), in the write
+    /// transaction, just before the event is stored: `documents` holds what the append and
+    /// the batch wrote so far. Every way in runs it — stream appends, declarative writes, the
+    /// library, the CLI, reactor outcomes — so a rule holds whatever the way in; only imports
+    /// (history as it was) skip it.
+    ///
+    /// `documents` is `nil` when the projection's documents are not current in the write
+    /// transaction (async and live lifecycles): only the checks that need no documents run.
+    /// Default: no checks.
+    func checkAppend(_ event: RecordedEvent, documents: (any DocumentLookup)?) throws
 }
 
 extension Projection {
     /// Never erases.
     public func erases(eventType: String, in stream: StreamName) -> Bool { false }
+
+    /// No checks.
+    public func checkAppend(_ event: RecordedEvent, documents: (any DocumentLookup)?) throws {}
 
     /// The stream of an entity: `entity-id`, the inverse of the usual ``entity(of:)``.
     public func stream(entity: String, id: String) -> StreamName? {

@@ -61,7 +61,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
         if !outcomes.isEmpty {
             let prepared = try AppendRequest(outcomes.map { .init(stream: $0.stream, events: $0.events) }).prepared(limits: limits)
             _ = try write { writer, transaction in
-                try writer.append(prepared, in: &transaction, now: Timestamp.now(), erasing: projection)
+                try writer.append(prepared, in: &transaction, now: Timestamp.now(), projection: projection, documentsCurrent: lifecycle == .inline)
             }
         }
         reactorCheckpoints[reactor] = through
@@ -174,7 +174,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
             throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction.")
         }
         return try write { writer, transaction in
-            try writer.append(prepared, in: &transaction, now: Timestamp.now(), erasing: projection)
+            try writer.append(prepared, in: &transaction, now: Timestamp.now(), projection: projection, documentsCurrent: lifecycle == .inline)
         }
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// appends and deletes with the same rules on every backend.
 ///
 /// For backend authors; users of a store never see it.
-public protocol EventStoreTransaction {
+public protocol EventStoreTransaction: DocumentLookup {
     /// The stream's state, or `nil` if it was never written.
     func stream(_ name: StreamName) throws -> StreamInfo?
     /// The stored event with this id, if any.
@@ -16,10 +16,6 @@ public protocol EventStoreTransaction {
     mutating func save(_ stream: StreamInfo) throws
     /// Removes every event of the stream, keeping each one's position and hash for verification.
     mutating func purge(_ stream: StreamName) throws
-    /// The inline projection's document of an entity, for rules.
-    func document(entity: String, id: String) throws -> Document?
-    /// The id of a live entity of the kind whose state has `value` in `field`, for uniqueness.
-    func holder(entity: String, field: String, value: JSONValue) throws -> String?
 }
 
 /// The append and delete rules, as one value shared by every backend: expectations,
@@ -44,15 +40,18 @@ public struct LogWriter: Sendable {
         self.lastRecordedAt = lastRecordedAt
     }
 
-    /// Applies an append. An event that `projection` says erases its stream (a schema's
+    /// Applies an append. Each event is first checked by `projection`'s rules
+    /// (``Projection/checkAppend(_:documents:)``), with the documents as they stand just
+    /// before it when `documentsCurrent` (an inline projection), else with the checks that
+    /// need no documents. An event that `projection` says erases its stream (a schema's
     /// `erase`) hard-deletes the stream right after, in the same transaction.
     ///
     /// A retry (events whose ids are stored) is answered with the original result. To keep
     /// the usual path to one lookup per stream, stored ids are only looked up when the
-    /// append would otherwise fail: its expectation no longer holds, or its first event's id
-    /// is taken.
-    public mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64, erasing projection: (any Projection)? = nil) throws -> AppendResult {
-        let result = try append(request, in: &transaction, now: now)
+    /// append would otherwise fail: its expectation or a rule no longer holds, or its first
+    /// event's id is taken.
+    public mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64, projection: (any Projection)? = nil, documentsCurrent: Bool = true) throws -> AppendResult {
+        let result = try append(request, in: &transaction, now: now, checks: projection, documentsCurrent: documentsCurrent)
         guard let projection else { return result }
         for part in request.streams where part.events.contains(where: { projection.erases(eventType: $0.type, in: part.stream) }) {
             if try transaction.stream(part.stream)?.status != .tombstoned {
@@ -62,9 +61,10 @@ public struct LogWriter: Sendable {
         return result
     }
 
-    private mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64) throws -> AppendResult {
-        // Every check comes before the first write, so that a refused append writes nothing
-        // (backends can skip a savepoint when a failure wrote nothing).
+    private mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64, checks projection: (any Projection)?, documentsCurrent: Bool) throws -> AppendResult {
+        // The expectations and the request's own rules come before the first write, so that
+        // an append they refuse writes nothing (backends can skip a savepoint when a failure
+        // wrote nothing); a projection's rules run per event, after the events before it.
         var currentRevisions: [Int64?] = []
         currentRevisions.reserveCapacity(request.streams.count)
         for part in request.streams {
@@ -77,8 +77,11 @@ public struct LogWriter: Sendable {
             }
             currentRevisions.append(info?.revision)
         }
-        for rule in request.rules {
-            try rule.verify(document: transaction.document, holder: transaction.holder)
+        do {
+            for rule in request.rules { try rule.verify(in: transaction) }
+        } catch let error as ChronicleError {
+            if let original = try Self.originalResult(of: request, in: transaction) { return original }
+            throw error
         }
         let start = self
         let recordedAt = max(now, lastRecordedAt)
@@ -91,10 +94,13 @@ public struct LogWriter: Sendable {
             for event in part.events {
                 revision += 1
                 let stored = record(event, stream: part.stream, revision: revision, recordedAt: recordedAt)
+                let nothingWritten = stored.position == start.head + 1
                 do {
+                    try projection?.checkAppend(stored, documents: documentsCurrent ? transaction : nil)
                     try transaction.insert(stored, stream: StreamInfo(stream: part.stream, revision: revision, status: .active))
-                } catch let error as ChronicleError where error.code == .idempotencyConflict && stored.position == start.head + 1 {
-                    // Nothing is written yet: this may be a retry of a stored append.
+                } catch let error as ChronicleError where nothingWritten {
+                    // Nothing is written yet: this may be a retry of a stored append (whose
+                    // rules, checked again now, may no longer hold).
                     self = start
                     if let original = try Self.originalResult(of: request, in: transaction) { return original }
                     throw error

@@ -45,7 +45,7 @@ public struct Problem: Error, Sendable {
 
     /// The problem for a store error: one status and type per code.
     public init(_ error: ChronicleError) {
-        var extensions: [String: JSONValue] = [:]
+        var extensions = error.details
         if let stream = error.stream { extensions["stream"] = .string(stream.rawValue) }
         if let expected = error.expectedRevision { extensions["expectedRevision"] = .string(expected.description) }
         if error.code == .wrongExpectedRevision || error.actualRevision != nil {
@@ -66,6 +66,9 @@ public struct Problem: Error, Sendable {
             headers[.retryAfter] = "1"
         case .ruleViolated:
             (status, title) = (HTTPResponse.Status(code: error.status ?? 422), "Rule violated")
+        case .entityNotFound: (status, title) = (.notFound, "Entity not found")
+        case .undeclaredEventType: (status, title) = (.unprocessableContent, "Undeclared event type")
+        case .invalidPayload: (status, title) = (.unprocessableContent, "Invalid payload")
         default: (status, title) = (.internalServerError, "Incompatible storage")
         }
         self.init(status, code: error.code.description, title: title, detail: error.message, extensions: extensions, headers: headers)

@@ -5,9 +5,10 @@ import HTTPTypes
 import Hummingbird
 
 extension ChronicleServer {
-    /// `POST /v1/events/{type}`: declarative writes. The schema maps the type to its entity;
-    /// the payload is checked against the type's JSON Schema; preconditions and uniqueness are
-    /// checked with the append, in its transaction.
+    /// `POST /v1/events/{type}`: declarative writes. The schema maps the type to its entity
+    /// and the payload to the entity's id; everything else the type promises (payload
+    /// schema, preconditions, uniqueness, an existing entity for `merge`/`set`/`delete`) is
+    /// checked by the store's write path, as for every other append.
     func registerEventRoutes(on router: Router<ChronicleRequestContext>) {
         let entities = entities
         let store = store
@@ -26,14 +27,6 @@ extension ChronicleServer {
             guard case .object(var data) = body else {
                 throw Problem(.unprocessableContent, code: "invalid-payload", title: "Invalid payload", detail: "The payload of \(type) must be a JSON object; got a JSON \(body.kindName).")
             }
-            if let schema = entity.payloadSchemas[type] {
-                let violations = try JSONSchema(schema).validate(body)
-                if !violations.isEmpty {
-                    throw Problem(.unprocessableContent, code: "invalid-payload", title: "Invalid payload", detail: "The payload of \(type) breaks its schema: " + violations.map(\.description).joined(separator: "; ") + ".", extensions: [
-                        "violations": .array(violations.map { ["pointer": .string($0.pointer), "message": .string($0.message)] }),
-                    ])
-                }
-            }
             let id: String
             switch data[entity.idField] {
             case .string(let text)? where !text.isEmpty: id = text
@@ -45,33 +38,19 @@ extension ChronicleServer {
                 throw Problem(.unprocessableContent, code: "invalid-payload", title: "Invalid payload", detail: "The payload of \(type) needs the \(entityName) id in \(entity.idField.debugDescription) (a string or an integer).", extensions: ["pointer": .string("/" + entity.idField)])
             }
             let stream = try StreamName("\(entityName)-\(id)")
+            // If-Match is the entity's ETag, its version as GET reports it. With inline
+            // documents the version is checked in the append's transaction; otherwise the
+            // stream's revision stands in (they agree unless the entity ignores some types).
+            var expected = ExpectedRevision.any
             var rules: [AppendRule] = []
-            for requirement in entity.requirements[type] ?? [] {
-                var target = (entityName, id)
-                if case .entity(let other, let path) = requirement.target {
-                    var value: JSONValue? = .object(data)
-                    for token in path { value = value?[token] }
-                    switch value {
-                    case .string(let text)?: target = (other, text)
-                    case .integer(let number)?: target = (other, String(number))
-                    default:
-                        throw Problem(.unprocessableContent, code: "invalid-payload", title: "Invalid payload", detail: "The payload of \(type) needs \(path.joined(separator: ".")) (the \(other) it refers to).", extensions: ["pointer": .string("/" + path.joined(separator: "/"))])
-                    }
-                }
-                let check: AppendRule.Check = switch requirement.check {
-                case .exists: .exists(entity: target.0, id: target.1)
-                case .absent: .absent(entity: target.0, id: target.1)
-                case .matches(let conditions): .matches(entity: target.0, id: target.1, conditions: conditions)
-                }
-                rules.append(AppendRule(check, status: requirement.status, detail: requirement.detail))
-            }
-            if operation != .delete && operation != .erase {
-                for field in entity.unique {
-                    guard let value = data[field], value != .null else { continue }
-                    rules.append(AppendRule(.unique(entity: entityName, field: field, value: value, id: id), status: 409, detail: "Another \(entityName) already has this \(field); \(field) is unique."))
+            if let header = request.headers[.ifMatch] {
+                let wanted = try EventRequests.ifMatch(header)
+                if entities.lifecycle == .inline, case .exact(let version) = wanted {
+                    rules.append(AppendRule(.version(entity: entityName, id: id, expected: version), status: 409))
+                } else {
+                    expected = wanted
                 }
             }
-            let expected = try request.headers[.ifMatch].map(EventRequests.ifMatch) ?? .any
             let event = EventData(type: type, data: .object(data))
             let result = try await store.append(AppendRequest([.init(stream: stream, expected: expected, events: context.correlating([event]))], rules: rules))
             let part = result.streams[0]

@@ -98,8 +98,13 @@ struct LocalCLIStore: CLIStore {
         return try JSONValue(parsing: timeline.diffJSON(from: try document(timeline, try point(from, "from")), to: try document(timeline, try point(to, "to"))))
     }
 
+    /// Appends through the schema's rules: a data directory whose read models were built
+    /// with a schema is only written with that schema (`--schema`), so that its rules hold.
     func append(_ event: EventData, to stream: StreamName, expected: ExpectedRevision) async throws -> AppendResult.StreamResult {
-        try await store.append(to: stream, [event], expected: expected)
+        if projection == nil, let name = try await store.projectionNames().first {
+            throw CommandFailure(message: "this data directory keeps read models (projection \(name)) whose schema has rules; add --schema FILE (the one the server runs with) so the append is checked, or use --server URL.", exitCode: 64)
+        }
+        return try await store.append(to: stream, [event], expected: expected)
     }
 
     func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {

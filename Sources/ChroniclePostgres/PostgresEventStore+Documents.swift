@@ -34,8 +34,8 @@ extension NeedsData {
             events(of: request)
         case .delete(let stream, let mode, _):
             let deletion = RecordedEvent(
-                id: UUID(), stream: .deletions, type: "$streamDeleted", revision: 0, position: 0, recordedAtMicroseconds: 0,
-                dataJSON: (["stream": .string(stream.rawValue), "mode": .string(mode.rawValue)] as JSONValue).canonicalText, metadataJSON: "{}", hash: .zero
+                id: UUID(), stream: .deletions, type: StreamDeletion.eventType, revision: 0, position: 0, recordedAtMicroseconds: 0,
+                dataJSON: StreamDeletion.data(stream: stream, mode: mode, revision: 0).canonicalText, metadataJSON: "{}", hash: .zero
             )
             if let (entity, id) = projection.entity(of: deletion) { documents.insert(DocumentKey(entity: entity, id: id)) }
         case .reactor(.complete(_, _, _, let outcomes?)):
@@ -470,7 +470,7 @@ extension PostgresEventStore: AsyncProjectionStore {
                 let keys = Set(events.compactMap { projection.entity(of: $0).map { DocumentKey(entity: $0.entity, id: $0.id) } })
                 transaction.learn(streams: [:], events: [:], documents: try await Self.readDocuments(keys, on: connection, logger: logger))
                 for event in events {
-                    try transaction.project(event, with: projection)
+                    try projection.apply(event, to: &transaction, snapshotInterval: snapshotInterval)
                 }
                 try await Self.flushDocuments(transaction, on: connection, logger: logger)
                 try await connection.run("UPDATE projections SET position = \(through) WHERE name = \(projection.name)", logger: logger)

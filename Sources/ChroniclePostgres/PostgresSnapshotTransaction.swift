@@ -39,7 +39,7 @@ struct HolderKey: Hashable, Sendable {
 ///
 /// A value type: a batch copies it before each operation and keeps the copy only if the
 /// operation succeeds, so a refused append leaves no trace.
-struct PostgresSnapshotTransaction: EventStoreTransaction {
+struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// One recorded write, in the order the writer made it.
     enum Write {
         case insert(RecordedEvent)
@@ -121,32 +121,26 @@ struct PostgresSnapshotTransaction: EventStoreTransaction {
             throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)
         }
         if let projection {
-            try project(event, with: projection)
+            try projection.apply(event, to: &self, snapshotInterval: snapshotInterval)
         }
         insertedEvents[event.id] = event
         writes.append(.insert(event))
         pendingStreams[stream.stream] = stream
     }
 
-    /// Applies the inline projection to an event: Core's `evolve`, on the document as the
-    /// batch left it. A document not read yet throws ``NeedsData``.
-    mutating func project(_ event: RecordedEvent, with projection: any Projection) throws {
-        guard let (entity, id) = projection.entity(of: event) else { return }
-        let current = try document(entity: entity, id: id)
-        switch try projection.evolve(current, with: event) {
-        case .none:
-            break
-        case .save(let document):
-            pendingDocuments[DocumentKey(entity: document.entity, id: document.id)] = .some(document)
-            if snapshotInterval > 0, (document.version + 1) % Int64(snapshotInterval) == 0, document.version != current?.version {
-                pendingSnapshots.append(document)
-            }
-        case .remove(let entity, let id):
-            let key = DocumentKey(entity: entity, id: id)
-            pendingDocuments[key] = .some(nil)
-            pendingSnapshots.removeAll { $0.entity == entity && $0.id == id }
-            removedSnapshots.insert(key)
-        }
+    /// Records a document change of the projection engine (``Projection/apply(_:to:snapshotInterval:)``);
+    /// the batch sends it with its events.
+    mutating func saveDocument(_ document: Document, snapshot: Bool) throws {
+        pendingDocuments[DocumentKey(entity: document.entity, id: document.id)] = .some(document)
+        if snapshot { pendingSnapshots.append(document) }
+    }
+
+    /// Records a document's removal, and its snapshots'.
+    mutating func removeDocument(entity: String, id: String) throws {
+        let key = DocumentKey(entity: entity, id: id)
+        pendingDocuments[key] = .some(nil)
+        pendingSnapshots.removeAll { $0.entity == entity && $0.id == id }
+        removedSnapshots.insert(key)
     }
 
     mutating func save(_ stream: StreamInfo) throws {

@@ -116,3 +116,26 @@ extension SQLiteDocuments {
         }
     }
 }
+
+/// The documents table as the projection engine writes it, inside a write transaction.
+struct SQLiteDocumentWriter: DocumentWriting {
+    let db: Database
+
+    func document(entity: String, id: String) throws -> Document? {
+        try SQLiteDocuments.read(db, entity: entity, id: id)
+    }
+
+    func holder(entity: String, field: String, value: JSONValue) throws -> String? {
+        try SQLiteDocuments.holder(db, entity: entity, field: field, value: value)
+    }
+
+    func saveDocument(_ document: Document, snapshot: Bool) throws {
+        try SQLiteDocuments.write(db, document)
+        if snapshot { try SQLiteDocuments.writeSnapshot(db, document) }
+    }
+
+    func removeDocument(entity: String, id: String) throws {
+        try SQLiteDocuments.delete(db, entity: entity, id: id)
+        try db.cachedStatement(sql: "DELETE FROM snapshots WHERE entity = ? AND id = ?").execute(arguments: [entity, id])
+    }
+}

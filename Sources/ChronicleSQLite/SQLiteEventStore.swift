@@ -35,9 +35,9 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
     /// The configuration it was opened with.
     public let configuration: Configuration
     let pool: DatabasePool
-    private let notifier = CommitNotifier()
+    let notifier = CommitNotifier()
     private let committer: GroupCommitter<WriteOperation, WriteOutcome, Database>
-    private let logger: Logger
+    let logger: Logger
 
     /// Opens (creating if needed) the store in `directory`.
     ///
@@ -145,110 +145,6 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
         }
     }
 
-    // MARK: Reactors
-
-    /// A reactor's checkpoint; see ``ReactorStore/reactorCheckpoint(_:fromBeginning:)``.
-    public func reactorCheckpoint(_ reactor: String, fromBeginning: Bool) async throws -> Int64 {
-        do {
-            return try await pool.write { db in
-                if let position = try Int64.fetchOne(db, sql: "SELECT position FROM reactors WHERE name = ?", arguments: [reactor]) {
-                    return position
-                }
-                let start = fromBeginning ? 0 : try Self.lastEvent(db)?.position ?? 0
-                try db.execute(sql: "INSERT INTO reactors (name, position) VALUES (?, ?)", arguments: [reactor, start])
-                return start
-            }
-        } catch {
-            throw Self.storageError(error, doing: "read the checkpoint of reactor \(reactor)")
-        }
-    }
-
-    /// A reactor's checkpoint if it started; see ``ReactorStore/reactorPosition(_:)``.
-    public func reactorPosition(_ reactor: String) async throws -> Int64? {
-        try await reading("read the checkpoint of reactor \(reactor)") { db in
-            try Int64.fetchOne(db, sql: "SELECT position FROM reactors WHERE name = ?", arguments: [reactor])
-        }
-    }
-
-    /// Appends a reaction's outcomes and moves the checkpoint in one transaction; see
-    /// ``ReactorStore/completeReaction(_:after:through:outcomes:)``.
-    public func completeReaction(_ reactor: String, after checkpoint: Int64, through: Int64, outcomes: [ReactorOutcome]) async throws {
-        let prepared = outcomes.isEmpty ? nil : try AppendRequest(outcomes.map { .init(stream: $0.stream, events: $0.events) }).prepared(limits: configuration.limits)
-        let projection = configuration.lifecycle == .inline ? configuration.projection : nil
-        let eraser = configuration.projection, snapshotInterval = configuration.snapshotInterval
-        let head: Int64
-        do {
-            head = try await pool.write { db -> Int64 in
-                let stored = try Int64.fetchOne(db, sql: "SELECT position FROM reactors WHERE name = ?", arguments: [reactor])
-                guard stored == checkpoint else { return 0 }
-                if let prepared {
-                    let last = try Self.lastEvent(db)
-                    var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
-                    var transaction = SQLiteWriteTransaction(db: db, deletionsExist: try SQLiteWriteTransaction.deletionsExist(db), projection: projection, snapshotInterval: snapshotInterval)
-                    _ = try writer.append(prepared, in: &transaction, now: Timestamp.now(), projection: eraser, documentsCurrent: projection != nil)
-                    try transaction.flush()
-                }
-                try db.execute(sql: "UPDATE reactors SET position = ? WHERE name = ?", arguments: [through, reactor])
-                return try Self.lastEvent(db)?.position ?? 0
-            }
-        } catch {
-            throw Self.storageError(error, doing: "complete a reaction of \(reactor)")
-        }
-        notifier.advance(to: head)
-    }
-
-    /// Parks an event (recording `$reactorParked`) and moves the checkpoint; see ``ReactorStore/park(_:trigger:after:)``.
-    public func park(_ parked: ParkedEvent, trigger: RecordedEvent, after checkpoint: Int64?) async throws {
-        let projection = configuration.lifecycle == .inline ? configuration.projection : nil
-        let snapshotInterval = configuration.snapshotInterval
-        let head: Int64
-        do {
-            head = try await pool.write { db -> Int64 in
-                if let checkpoint {
-                    let stored = try Int64.fetchOne(db, sql: "SELECT position FROM reactors WHERE name = ?", arguments: [parked.reactor])
-                    guard stored == checkpoint else { return 0 }
-                    try db.execute(sql: "UPDATE reactors SET position = ? WHERE name = ?", arguments: [parked.position, parked.reactor])
-                }
-                try db.execute(sql: "INSERT OR REPLACE INTO parked_events (reactor, position, event_id, attempts, error, parked_at) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [parked.reactor, parked.position, SQLiteEventRow.blob(parked.eventID), parked.attempts, parked.error, parked.parkedAtMicroseconds])
-                let last = try Self.lastEvent(db)
-                var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
-                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: try SQLiteWriteTransaction.deletionsExist(db), projection: projection, snapshotInterval: snapshotInterval)
-                let record = parked.systemEvent(trigger: trigger)
-                _ = try writer.appendSystemEvent("$reactorParked", to: .reactors, data: record.data, metadata: record.metadata, in: &transaction, now: Timestamp.now())
-                try transaction.flush()
-                return writer.head
-            }
-        } catch {
-            throw Self.storageError(error, doing: "park an event of \(parked.reactor)")
-        }
-        notifier.advance(to: head)
-    }
-
-    /// A reactor's parked events; see ``ReactorStore/parkedEvents(_:)``.
-    public func parkedEvents(_ reactor: String) async throws -> [ParkedEvent] {
-        try await reading("list the parked events of \(reactor)") { db in
-            try Row.fetchAll(db, sql: "SELECT position, event_id, attempts, error, parked_at FROM parked_events WHERE reactor = ? ORDER BY position", arguments: [reactor]).map { row in
-                let id = (row[1] as Data).withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
-                return ParkedEvent(reactor: reactor, position: row[0], eventID: id, attempts: row[2], error: row[3], parkedAtMicroseconds: row[4])
-            }
-        }
-    }
-
-    /// Removes a parked event; see ``ReactorStore/unpark(_:eventID:)``.
-    public func unpark(_ reactor: String, eventID: UUID) async throws -> ParkedEvent? {
-        let parked = try await parkedEvents(reactor).first { $0.eventID == eventID }
-        guard let parked else { return nil }
-        do {
-            try await pool.write { db in
-                try db.execute(sql: "DELETE FROM parked_events WHERE reactor = ? AND position = ?", arguments: [reactor, parked.position])
-            }
-        } catch {
-            throw Self.storageError(error, doing: "unpark an event of \(reactor)")
-        }
-        return parked
-    }
-
     // MARK: Backup and restore
 
     /// Entries after a position; see ``LogArchive/exportLog(after:limit:)``.
@@ -294,130 +190,6 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
             throw Self.storageError(error, doing: "import the log")
         }
         notifier.advance(to: entries.last?.position ?? 0)
-    }
-
-    // MARK: Documents
-
-    /// Rebuilds the documents if the projection is new or its definition changed.
-    private static func ensureCurrent(_ projection: any Projection, in pool: DatabasePool, logger: Logger) throws {
-        let stored = try pool.read { db in
-            try String.fetchOne(db, sql: "SELECT definition_hash FROM projections WHERE name = ?", arguments: [projection.name])
-        }
-        guard stored != projection.definitionHash else { return }
-        logger.notice("Rebuilding documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.reason": "\(stored == nil ? "new projection" : "definition changed")"])
-        do {
-            let count = try pool.write { db in try rebuild(projection, in: db) }
-            logger.notice("Rebuilt documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.events": "\(count)"])
-        } catch {
-            throw storageError(error, doing: "rebuild the documents of projection \(projection.name)")
-        }
-    }
-
-    /// Replays the whole log into fresh documents, in one transaction: readers keep seeing the
-    /// old documents until it commits. Returns the number of events replayed.
-    static func rebuild(_ projection: any Projection, in db: Database) throws -> Int {
-        var documents = DocumentSet()
-        var replayed = 0
-        let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventRow.columns) FROM events ORDER BY position")
-        let cursor = try Row.fetchCursor(statement)
-        var names = SQLiteEventRow.RepeatedNames()
-        while try cursor.next() != nil {
-            let event = try SQLiteEventRow.decode(statement.sqliteStatement, names: &names)
-            replayed += 1
-            try documents.apply(event, projection)
-        }
-        try db.execute(sql: "DELETE FROM documents")
-        try db.execute(sql: "DELETE FROM snapshots")
-        for document in documents.all {
-            try SQLiteDocuments.write(db, document)
-        }
-        try recordDefinition(projection, in: db)
-        return replayed
-    }
-
-    /// Rebuilds the inline projection's documents from the events alone, without stopping
-    /// appends or reads for long; see ``DocumentStore/rebuildDocuments(progress:)``.
-    ///
-    /// The log up to the current head is folded from a reader, and the documents are written
-    /// to a fresh table in short transactions while appends go on (updating the old
-    /// documents inline). One last short transaction applies the events appended meanwhile and
-    /// swaps the tables. Readers see the old documents until that swap. If the process dies
-    /// midway, the old documents keep serving, and the half-built table is dropped on open.
-    @discardableResult
-    public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
-        try Self.refuseLive(configuration.lifecycle, "rebuild documents")
-        guard let projection = configuration.projection else {
-            throw ChronicleError(.invalidInput, "This store has no projection to rebuild; open it with one (Configuration.projection).")
-        }
-        let shadow = SQLiteDocuments.shadowTable
-        do {
-            try await pool.write { db in
-                try db.execute(sql: "DROP TABLE IF EXISTS \(shadow)")
-                // The same definition as the live table, whatever migrations made it.
-                guard let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'documents'"),
-                      let name = definition.range(of: "documents") else {
-                    throw ChronicleError(.storageFailure, "The documents table is missing; the data file is damaged.")
-                }
-                try db.execute(sql: definition.replacingCharacters(in: name, with: shadow))
-            }
-            let target = try await headPosition()
-            var documents = DocumentSet()
-            var position: Int64 = 0
-            var replayed = 0
-            while position < target {
-                let after = position
-                let page = try await pool.read { db in
-                    try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT 10000", arguments: [after, target])
-                }
-                guard let last = page.last else { break }
-                for event in page { try documents.apply(event, projection) }
-                replayed += page.count
-                position = last.position
-                progress(position, target)
-            }
-            let all = documents.all
-            for start in stride(from: 0, to: all.count, by: 5000) {
-                let chunk = Array(all[start..<min(all.count, start + 5000)])
-                try await pool.write { db in
-                    for document in chunk { try SQLiteDocuments.write(db, document, table: shadow) }
-                }
-            }
-            let settled = documents
-            replayed += try await pool.write { db -> Int in
-                // Catch up with the events appended since, then swap, in one short transaction.
-                var documents = settled
-                var touched: [(entity: String, id: String)] = []
-                let late = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? ORDER BY position", arguments: [target])
-                for event in late {
-                    if let key = projection.entity(of: event) { touched.append(key) }
-                    try documents.apply(event, projection)
-                }
-                for (entity, id) in touched {
-                    if let document = documents.documents[entity]?[id] {
-                        try SQLiteDocuments.write(db, document, table: shadow)
-                    } else {
-                        try SQLiteDocuments.delete(db, entity: entity, id: id, table: shadow)
-                    }
-                }
-                try db.execute(sql: "DELETE FROM snapshots")
-                try db.execute(sql: "DROP TABLE documents")
-                try db.execute(sql: "ALTER TABLE \(shadow) RENAME TO documents")
-                try Self.recordDefinition(projection, in: db)
-                return late.count
-            }
-            progress(target, target)
-            return replayed
-        } catch {
-            throw Self.storageError(error, doing: "rebuild the documents")
-        }
-    }
-
-    private static func recordDefinition(_ projection: any Projection, in db: Database) throws {
-        let head = try lastEvent(db)?.position ?? 0
-        try db.execute(sql: """
-            INSERT INTO projections (name, definition_hash, position) VALUES (?, ?, ?)
-            ON CONFLICT(name) DO UPDATE SET definition_hash = excluded.definition_hash, position = excluded.position
-            """, arguments: [projection.name, projection.definitionHash, head])
     }
 
     /// The names of the projections whose documents the file keeps (recorded by the stores
@@ -514,77 +286,13 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
         return outcomes
     }
 
-    private static func lastEvent(_ db: Database) throws -> (position: Int64, hash: EventHash, recordedAt: Int64)? {
+    static func lastEvent(_ db: Database) throws -> (position: Int64, hash: EventHash, recordedAt: Int64)? {
         let statement = try db.cachedStatement(sql: "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
         guard let row = try Row.fetchOne(statement) else { return nil }
         return (row[0], EventHash(bytes: [UInt8](row[1] as Data)) ?? .zero, row[2])
     }
 
     // MARK: Reading
-
-    /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
-    public func document(entity: String, id: String) async throws -> Document? {
-        if configuration.lifecycle == .live, let projection = configuration.projection {
-            guard let stream = projection.stream(entity: entity, id: id) else { return nil }
-            return try await reading("fold \(entity)/\(id)") { db in
-                let events = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? ORDER BY revision", arguments: [stream.rawValue])
-                return try projection.liveDocument(events: events, status: try SQLiteWriteTransaction.streamInfo(db, stream)?.status)
-            }
-        }
-        return try await reading("read document \(entity)/\(id)") { db in try SQLiteDocuments.read(db, entity: entity, id: id) }
-    }
-
-    /// The position the documents are current to; see ``DocumentStore/documentsPosition()``.
-    public func documentsPosition() async throws -> Int64 {
-        configuration.lifecycle == .async ? try await projectionCheckpoint() : try await headPosition()
-    }
-
-    static func refuseLive(_ lifecycle: ProjectionLifecycle, _ what: String) throws {
-        if lifecycle == .live {
-            throw ChronicleError(.invalidInput, "A live projection keeps no documents, so it cannot \(what); use the inline or async lifecycle for that.")
-        }
-    }
-
-    /// The asynchronous projection's checkpoint; see ``AsyncProjectionStore/projectionCheckpoint()``.
-    public func projectionCheckpoint() async throws -> Int64 {
-        guard let projection = configuration.projection else { return 0 }
-        return try await reading("read the projection checkpoint") { db in
-            try Int64.fetchOne(db, sql: "SELECT position FROM projections WHERE name = ?", arguments: [projection.name]) ?? 0
-        }
-    }
-
-    /// Applies a page of events and moves the checkpoint, in one transaction; see
-    /// ``AsyncProjectionStore/applyProjection(_:after:through:)``.
-    public func applyProjection(_ events: [RecordedEvent], after checkpoint: Int64, through: Int64) async throws -> Int64 {
-        guard let projection = configuration.projection, configuration.lifecycle == .async else {
-            throw ChronicleError(.invalidInput, "This store has no asynchronous projection; open it with one (Configuration.projection, lifecycle .async).")
-        }
-        let snapshotInterval = configuration.snapshotInterval
-        do {
-            return try await pool.write { db -> Int64 in
-                let stored = try Int64.fetchOne(db, sql: "SELECT position FROM projections WHERE name = ?", arguments: [projection.name]) ?? 0
-                guard stored == checkpoint, through > checkpoint else { return stored }
-                for event in events where event.position > checkpoint && event.position <= through {
-                    try SQLiteWriteTransaction.project(event, with: projection, snapshotInterval: snapshotInterval, in: db)
-                }
-                try db.execute(sql: "UPDATE projections SET position = ? WHERE name = ?", arguments: [through, projection.name])
-                return through
-            }
-        } catch {
-            throw Self.storageError(error, doing: "apply the projection")
-        }
-    }
-
-    /// The latest snapshot at or before a point; see ``DocumentStore/snapshot(entity:id:before:)``.
-    public func snapshot(entity: String, id: String, before point: EntityTimeline.Point) async throws -> Document? {
-        try await reading("read a snapshot of \(entity)/\(id)") { db in try SQLiteDocuments.snapshot(db, entity: entity, id: id, before: point) }
-    }
-
-    /// A page of documents; see ``DocumentStore/documents(_:)``.
-    public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
-        try Self.refuseLive(configuration.lifecycle, "list documents")
-        return try await reading("list \(query.entity) documents") { db in try SQLiteDocuments.page(db, query) }
-    }
 
     /// Reads a stream; see ``EventStore/read(_:from:direction:limit:)``.
     public func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
@@ -677,7 +385,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
         }
     }
 
-    private func reading<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func reading<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch {

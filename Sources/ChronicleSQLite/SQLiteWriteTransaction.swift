@@ -29,23 +29,6 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         self.snapshotInterval = snapshotInterval
     }
 
-    /// Applies the inline projection to a stored event, in the same transaction.
-    static func project(_ event: RecordedEvent, with projection: any Projection, snapshotInterval: Int, in db: Database) throws {
-        guard let (entity, id) = projection.entity(of: event) else { return }
-        let current = try SQLiteDocuments.read(db, entity: entity, id: id)
-        switch try projection.evolve(current, with: event) {
-        case .none: break
-        case .save(let document):
-            try SQLiteDocuments.write(db, document)
-            if snapshotInterval > 0, (document.version + 1) % Int64(snapshotInterval) == 0, document.version != current?.version {
-                try SQLiteDocuments.writeSnapshot(db, document)
-            }
-        case .remove(let entity, let id):
-            try SQLiteDocuments.delete(db, entity: entity, id: id)
-            try db.cachedStatement(sql: "DELETE FROM snapshots WHERE entity = ? AND id = ?").execute(arguments: [entity, id])
-        }
-    }
-
     static func deletionsExist(_ db: Database) throws -> Bool {
         try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM stream_deletions)")) ?? true
     }
@@ -67,11 +50,11 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     }
 
     func document(entity: String, id: String) throws -> Document? {
-        try SQLiteDocuments.read(db, entity: entity, id: id)
+        try SQLiteDocumentWriter(db: db).document(entity: entity, id: id)
     }
 
     func holder(entity: String, field: String, value: JSONValue) throws -> String? {
-        try SQLiteDocuments.holder(db, entity: entity, field: field, value: value)
+        try SQLiteDocumentWriter(db: db).holder(entity: entity, field: field, value: value)
     }
 
     func event(id: UUID) throws -> RecordedEvent? {
@@ -110,7 +93,8 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         didWrite = true
         pendingStreams[stream.stream] = stream
         if let projection {
-            try Self.project(event, with: projection, snapshotInterval: snapshotInterval, in: db)
+            var documents = SQLiteDocumentWriter(db: db)
+            try projection.apply(event, to: &documents, snapshotInterval: snapshotInterval)
         }
     }
 

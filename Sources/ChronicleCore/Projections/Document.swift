@@ -162,23 +162,3 @@ public struct DocumentSet: Sendable {
     /// Every document.
     public var all: [Document] { documents.values.flatMap(\.values) }
 }
-
-/// How projections handle the `$streamDeleted` events that record stream deletions.
-public enum StreamDeletion {
-    /// The deleted stream, if `event` records a deletion.
-    public static func stream(of event: RecordedEvent) -> StreamName? {
-        guard event.type == "$streamDeleted", event.stream == .deletions, case .string(let name)? = event.data["stream"] else { return nil }
-        return StreamName(stored: name)
-    }
-
-    /// The usual effect on the entity's document: a soft delete marks it deleted, a hard
-    /// delete removes it.
-    public static func change(for event: RecordedEvent, document: Document?, entity: String, id: String) -> DocumentChange {
-        if event.data["mode"] == "hard" { return .remove(entity: entity, id: id) }
-        guard var document else { return .none }
-        document.deleted = true
-        document.position = event.position
-        document.updatedAtMicroseconds = event.recordedAtMicroseconds
-        return .save(document)
-    }
-}

@@ -272,28 +272,21 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
         guard writer.head == 0 else {
             throw ChronicleError(.invalidInput, "The store is not empty; import into a new store.")
         }
-        var verifier = HashChainVerifier()
+        var check = LogImportCheck()
         var imported = Storage()
         var last: RecordedEvent?
         for (index, entry) in entries.enumerated() {
+            let deletion = try check.check(entry, index: index)
             switch entry {
             case .event(let event):
-                verifier.check(event)
                 imported.events[event.position] = event
                 imported.eventsByID[event.id] = event.position
                 imported.streamPositions[event.stream, default: []].append(event.position)
                 imported.streams[event.stream] = StreamInfo(stream: event.stream, revision: event.revision, status: .active)
-                if event.type == "$streamDeleted", case .string(let name)? = event.data["stream"], case .integer(let revision)? = event.data["revision"] {
-                    let stream = StreamName(stored: name)
-                    imported.streams[stream] = StreamInfo(stream: stream, revision: revision, status: event.data["mode"] == "hard" ? .tombstoned : .softDeleted)
-                }
+                if let deletion { imported.streams[deletion.stream] = deletion }
                 last = event
             case .purged(let position, let hash):
-                verifier.skipPurged(position: position, hash: hash)
                 imported.purged[position] = hash
-            }
-            if verifier.isBroken {
-                throw ChronicleError(.invalidInput, "Entry \(index + 1) breaks the hash chain: \(verifier.report(headPosition: entry.position).problem ?? "unknown problem"). Nothing was imported.")
             }
         }
         if let projection {
@@ -326,7 +319,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
     }
 
     /// Changes the storage in place and journals how to undo them.
-    struct Transaction: EventStoreTransaction {
+    struct Transaction: EventStoreTransaction, DocumentWriting {
         enum Undo {
             case insert(RecordedEvent, previousStream: StreamInfo?)
             case save(StreamName, previous: StreamInfo?)
@@ -347,8 +340,9 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
 
         func document(entity: String, id: String) -> Document? { base.documents[entity]?[id] }
 
+        /// The first live holder by id, as the other backends answer.
         func holder(entity: String, field: String, value: JSONValue) -> String? {
-            base.documents[entity]?.values.first { !$0.deleted && $0.state[field].map { JSONValue.equal($0, value) } == true }?.id
+            base.documents[entity]?.values.filter { !$0.deleted && $0.state[field].map { JSONValue.equal($0, value) } == true }.map(\.id).min()
         }
 
         func event(id: UUID) -> RecordedEvent? {
@@ -364,15 +358,19 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
             base.eventsByID[event.id] = event.position
             base.streamPositions[event.stream, default: []].append(event.position)
             base.streams[stream.stream] = stream
-            if let projection, let (entity, id) = projection.entity(of: event) {
-                let previous = base.documents[entity]?[id]
-                switch try projection.evolve(previous, with: event) {
-                case .none: return
-                case .save(let document): base.documents[entity, default: [:]][id] = document
-                case .remove: base.documents[entity]?[id] = nil
-                }
-                journal.append(.document(entity: entity, id: id, previous: previous))
+            if let projection {
+                try projection.apply(event, to: &self, snapshotInterval: 0)
             }
+        }
+
+        mutating func saveDocument(_ document: Document, snapshot: Bool) {
+            journal.append(.document(entity: document.entity, id: document.id, previous: base.documents[document.entity]?[document.id]))
+            base.documents[document.entity, default: [:]][document.id] = document
+        }
+
+        mutating func removeDocument(entity: String, id: String) {
+            journal.append(.document(entity: entity, id: id, previous: base.documents[entity]?[id]))
+            base.documents[entity]?[id] = nil
         }
 
         mutating func save(_ stream: StreamInfo) {

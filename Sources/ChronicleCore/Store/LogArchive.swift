@@ -82,8 +82,7 @@ package struct LogImportCheck {
             let report = verifier.report(headPosition: entry.position)
             throw ChronicleError(.invalidInput, "Entry \(index + 1) breaks the hash chain: \(report.problem ?? "unknown problem"). Nothing was imported.")
         }
-        guard case .event(let event) = entry, event.type == "$streamDeleted",
-              case .string(let name)? = event.data["stream"], case .integer(let revision)? = event.data["revision"] else { return nil }
-        return StreamInfo(stream: StreamName(stored: name), revision: revision, status: event.data["mode"] == "hard" ? .tombstoned : .softDeleted)
+        guard case .event(let event) = entry else { return nil }
+        return StreamDeletion.record(of: event)?.info
     }
 }

@@ -134,8 +134,7 @@ public struct LogWriter: Sendable {
             try transaction.purge(stream)
         }
         try transaction.save(StreamInfo(stream: stream, revision: revision, status: mode == .hard ? .tombstoned : .softDeleted))
-        let data: JSONValue = ["stream": .string(stream.rawValue), "mode": .string(mode.rawValue), "revision": .integer(revision)]
-        let stored = try appendSystemEvent("$streamDeleted", to: .deletions, data: data, in: &transaction, now: now)
+        let stored = try appendSystemEvent(StreamDeletion.eventType, to: .deletions, data: StreamDeletion.data(stream: stream, mode: mode, revision: revision), in: &transaction, now: now)
         return DeleteResult(stream: stream, revision: revision, position: stored.position)
     }
 

@@ -1,0 +1,30 @@
+/// Where the projection engine writes documents inside a driver's write transaction: the
+/// driver stores what it is told (SQL, or a batch's pending changes), the engine decides
+/// what that is (``Projection/apply(_:to:snapshotInterval:)``).
+public protocol DocumentWriting: DocumentLookup {
+    /// Stores a document (new or changed); with `snapshot`, also keeps it as a snapshot of
+    /// its version for time travel.
+    mutating func saveDocument(_ document: Document, snapshot: Bool) throws
+    /// Removes an entity's document and its snapshots (a hard delete or an erase).
+    mutating func removeDocument(entity: String, id: String) throws
+}
+
+extension Projection {
+    /// Applies one stored event to the documents — the inline and the asynchronous
+    /// lifecycles' step, written once for every backend: the event's entity, its current
+    /// document, ``evolve(_:with:)``, and a snapshot every `snapshotInterval` versions (0:
+    /// never).
+    public func apply(_ event: RecordedEvent, to documents: inout some DocumentWriting, snapshotInterval: Int) throws {
+        guard let (entity, id) = entity(of: event) else { return }
+        let current = try documents.document(entity: entity, id: id)
+        switch try evolve(current, with: event) {
+        case .none:
+            break
+        case .save(let document):
+            let snapshot = snapshotInterval > 0 && (document.version + 1) % Int64(snapshotInterval) == 0 && document.version != current?.version
+            try documents.saveDocument(document, snapshot: snapshot)
+        case .remove(let entity, let id):
+            try documents.removeDocument(entity: entity, id: id)
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import ChronicleCore
+import Foundation
+import Logging
+import PostgresNIO
+
+extension PostgresEventStore {
+
+    static let eventColumns = "position, id, stream, revision, type, recorded_at, data, metadata, hash"
+
+    static func decodeEvent(_ row: PostgresRow) throws -> RecordedEvent {
+        let (position, id, stream, revision, type, recordedAt, data, metadata, hashBytes) = try row.decode((Int64, UUID, String, Int64, String, Int64, String, String, ByteBuffer).self)
+        guard let hash = hashBytes.withUnsafeReadableBytes({ EventHash(bytes: $0) }) else {
+            throw ChronicleError(.storageFailure, "The event at position \(position) has a malformed hash; the database was changed outside Chronicle. Restore it from a backup.")
+        }
+        return RecordedEvent(
+            id: id, stream: StreamName(stored: stream), type: type, revision: revision, position: position,
+            recordedAtMicroseconds: recordedAt, dataJSON: data, metadataJSON: metadata, hash: hash
+        )
+    }
+
+    static func lastEvent(_ connection: PostgresConnection, logger: Logger) async throws -> (position: Int64, hash: EventHash, recordedAt: Int64)? {
+        let rows = try await connection.run("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1", logger: logger)
+        for try await (position, hashBytes, recordedAt) in rows.decode((Int64, ByteBuffer, Int64).self) {
+            return (position, hashBytes.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero, recordedAt)
+        }
+        return nil
+    }
+
+    static func streamInfos(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws -> [StreamInfo] {
+        let rows = try await connection.run("""
+            SELECT s.name, d.revision, d.status,
+                   (SELECT e.revision FROM events e WHERE e.stream = s.name ORDER BY e.revision DESC LIMIT 1)
+            FROM unnest(\(names)::text[]) AS s(name) LEFT JOIN stream_deletions d ON d.name = s.name
+            """, logger: logger)
+        var infos: [StreamInfo] = []
+        for try await (name, deletedRevision, status, lastRevision) in rows.decode((String, Int64?, Int16?, Int64?).self) {
+            let stream = StreamName(stored: name)
+            if let status, let deletedRevision {
+                infos.append(StreamInfo(stream: stream, revision: deletedRevision, status: status == 2 ? .tombstoned : .softDeleted))
+            } else if let lastRevision {
+                infos.append(StreamInfo(stream: stream, revision: lastRevision, status: .active))
+            }
+        }
+        return infos
+    }
+
+    /// Runs a read on a pooled connection. A read that got a connection the server had
+    /// just closed is tried once more on another.
+    func reading<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            do {
+                return try await withPooledConnection(body)
+            } catch is ConnectionClosed {
+                return try await withPooledConnection(body)
+            }
+        } catch {
+            throw Self.storageError(error, doing: what, configuration: configuration)
+        }
+    }
+
+    /// Reads a stream; see ``EventStore/read(_:from:direction:limit:)``.
+    public func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
+        let logger = self.logger
+        return try await reading("read \(stream)") { connection in
+            let info = try StreamReadCheck.readable(try await Self.streamInfos([stream.rawValue], on: connection, logger: logger).first, stream: stream)
+            guard limit > 0, let last = info.revision else { return [] }
+            let from: Int64 = switch (start, direction) {
+            case (.start, .forwards): 0
+            case (.start, .backwards), (.end, _): last
+            case (.revision(let revision), _): revision
+            }
+            let rows = direction == .forwards
+                ? try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND revision >= \(from) ORDER BY revision ASC LIMIT \(Int64(limit))", logger: logger)
+                : try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND revision <= \(from) ORDER BY revision DESC LIMIT \(Int64(limit))", logger: logger)
+            var events: [RecordedEvent] = []
+            for try await row in rows { events.append(try Self.decodeEvent(row)) }
+            return events
+        }
+    }
+
+    /// Reads the global log; see ``EventStore/readLog(after:limit:filter:)``.
+    ///
+    /// The head is read first and the events after, up to it: every event at or below a
+    /// committed head is committed (see the type's documentation), so the page is a gap-free
+    /// prefix even though the two reads see different snapshots.
+    public func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage {
+        let logger = self.logger
+        return try await reading("read the log") { connection in
+            let head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
+            guard limit > 0, head > position else { return LogPage(events: [], scannedThrough: position) }
+            var binds = PostgresBindings()
+            binds.append(position)
+            binds.append(head)
+            var conditions = ["position > $1", "position <= $2"]
+            if !filter.types.isEmpty {
+                binds.append(filter.types.sorted())
+                conditions.append("type = ANY($\(binds.count)::text[])")
+            }
+            if !filter.categories.isEmpty {
+                binds.append(filter.categories.sorted())
+                conditions.append("category = ANY($\(binds.count)::text[])")
+            }
+            if let correlation = filter.correlation {
+                binds.append(correlation)
+                conditions.append("((metadata::jsonb) ->> 'correlationId') = $\(binds.count)")
+            }
+            binds.append(Int64(limit))
+            let sql = "SELECT \(Self.eventColumns) FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY position ASC LIMIT $\(binds.count)"
+            var events: [RecordedEvent] = []
+            for try await row in try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+                events.append(try Self.decodeEvent(row))
+            }
+            let scanned = events.count < limit ? head : events[events.count - 1].position
+            return LogPage(events: events, scannedThrough: scanned)
+        }
+    }
+
+    /// The state of a stream; see ``EventStore/info(_:)``.
+    public func info(_ stream: StreamName) async throws -> StreamInfo? {
+        let logger = self.logger
+        return try await reading("read \(stream)") { connection in
+            try await Self.streamInfos([stream.rawValue], on: connection, logger: logger).first
+        }
+    }
+
+    /// The last position; see ``EventStore/headPosition()``.
+    public func headPosition() async throws -> Int64 {
+        let logger = self.logger
+        let head = try await reading("read the head position") { connection in
+            try await Self.lastEvent(connection, logger: logger)?.position ?? 0
+        }
+        notifier.advance(to: head)
+        return head
+    }
+
+    /// Waits for a commit, from this process or another; see ``EventStore/waitForEvents(after:)``.
+    public func waitForEvents(after position: Int64) async throws {
+        while !Task.isCancelled {
+            if notifier.head > position { return }
+            await notifier.wait(after: position, timeout: configuration.pollInterval)
+            if notifier.head > position { return }
+            if try await headPosition() > position { return }
+        }
+    }
+
+    /// Checks the hash chain; see ``EventStore/verify()``.
+    public func verify() async throws -> VerificationReport {
+        let logger = self.logger
+        return try await reading("verify") { connection in
+            // One snapshot for the head, the purged events and the events.
+            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                let report = try await Self.verify(on: connection, logger: logger)
+                try await connection.run("COMMIT", logger: logger)
+                return report
+            } catch {
+                if Self.connectionSurvives(error) {
+                    _ = try? await connection.run("ROLLBACK", logger: logger)
+                }
+                throw error
+            }
+        }
+    }
+
+    private static func verify(on connection: PostgresConnection, logger: Logger) async throws -> VerificationReport {
+            let head = try await lastEvent(connection, logger: logger)?.position ?? 0
+            var purged: [(position: Int64, hash: EventHash)] = []
+            for try await (position, hashBytes) in try await connection.run("SELECT position, hash FROM purged_events ORDER BY position", logger: logger).decode((Int64, ByteBuffer).self) {
+                purged.append((position, hashBytes.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero))
+            }
+            var verifier = HashChainVerifier()
+            var nextPurged = 0
+            for try await row in try await connection.run("SELECT \(unescaped: eventColumns) FROM events ORDER BY position", logger: logger) {
+                if verifier.isBroken { continue }
+                let event = try decodeEvent(row)
+                while nextPurged < purged.count, purged[nextPurged].position < event.position {
+                    verifier.skipPurged(position: purged[nextPurged].position, hash: purged[nextPurged].hash)
+                    nextPurged += 1
+                }
+                verifier.check(event)
+            }
+            while nextPurged < purged.count, !verifier.isBroken {
+                verifier.skipPurged(position: purged[nextPurged].position, hash: purged[nextPurged].hash)
+                nextPurged += 1
+            }
+            return verifier.report(headPosition: head)
+    }
+}

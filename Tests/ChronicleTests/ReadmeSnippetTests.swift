@@ -60,7 +60,9 @@ struct ReadmeSnippetTests {
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "the snippet failed: \(stderr)")
         #expect(try String(contentsOf: out, encoding: .utf8) == "1 UserCreated {\"email\":\"ada@example.com\"}\n")
 
-        let store = try SQLiteEventStore(directory: directory.appendingPathComponent("app-data").path, logger: Logger(label: "readme-test"))
+        var logger = Logger(label: "chronicle.readme-tests")
+        logger.logLevel = .critical
+        let store = try SQLiteEventStore(directory: directory.appendingPathComponent("app-data").path, logger: logger)
         let log = try await store.readLog(after: 0, limit: 10).events
         #expect(log.map { "\($0.position) \($0.stream) \($0.type)" } == ["1 user-1 UserCreated", "2 account-1 Debited", "3 account-2 Credited"])
     }

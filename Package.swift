@@ -9,6 +9,7 @@ let package = Package(
     name: "Chronicle",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "Chronicle", targets: ["Chronicle"]),
         .library(name: "ChronicleCore", targets: ["ChronicleCore"]),
         .library(name: "ChronicleSQLite", targets: ["ChronicleSQLite"]),
         .library(name: "ChroniclePostgres", targets: ["ChroniclePostgres"]),
@@ -109,6 +110,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            resources: [.copy("Resources/openapi.json")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Chronicle",
+            dependencies: [
+                "ChronicleCore", "ChronicleProjections", "ChronicleReactors", "ChronicleSQLite", "ChroniclePostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -200,6 +210,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The README's Swift snippet, as written (top-level code, so an executable); the
+        // ChronicleTests target runs it and checks it is still the README's text.
+        .executableTarget(
+            name: "ReadmeSnippet",
+            dependencies: ["Chronicle"],
+            path: "Tests/ReadmeSnippet",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChronicleTests",
+            dependencies: ["Chronicle", "ReadmeSnippet"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

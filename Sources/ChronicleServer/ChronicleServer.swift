@@ -111,19 +111,6 @@ public struct ChronicleServer: Service {
         }
     }
 
-    /// Every route the server registers, as `METHOD path` with `{name}` parameters: the
-    /// list `/openapi.json` is checked against.
-    public static let routes: [String] = [
-        "GET /", "GET /health/live", "GET /health/ready", "GET /openapi.json", "GET /metrics",
-        "POST /v1/streams/{stream}", "GET /v1/streams/{stream}", "DELETE /v1/streams/{stream}",
-        "POST /v1/append", "GET /v1/log", "GET /v1/subscribe", "GET /v1/ws",
-        "GET /v1/entities/{entity}", "GET /v1/entities/{entity}/{id}", "GET /v1/entities/{entity}/{id}/history", "GET /v1/entities/{entity}/{id}/diff",
-        "GET /v1/projections", "GET /v1/projections/{name}", "POST /v1/projections/{name}/rebuild",
-        "GET /v1/correlations/{id}", "POST /v1/events/{type}",
-        "GET /v1/reactors", "GET /v1/reactors/{name}", "GET /v1/reactors/{name}/parked", "POST /v1/reactors/{name}/parked/{id}/skip",
-        "POST /v1/reactors/{name}/parked/{id}/retry",
-    ]
-
     func registerRoutes(on router: Router<ChronicleRequestContext>) {
         router.add(middleware: CorrelationMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -143,7 +130,10 @@ public struct ChronicleServer: Service {
                 throw Problem(.serviceUnavailable, code: "not-ready", title: "Not ready", detail: "The store cannot be read: \(error)", headers: [.retryAfter: "1"])
             }
         }
-        router.get("/openapi.json") { _, _ in json(.ok, OpenAPIDocument.json) }
+        let openAPI = OpenAPIDocument.bytes
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))
+        }
 
         router.add(middleware: AuthMiddleware(keys: configuration.apiKeys))
         let metrics = metrics

@@ -1,0 +1,69 @@
+import Chronicle
+import Foundation
+import Testing
+
+/// The README's Swift snippet is the `ReadmeSnippet` target's `main.swift`, byte for byte, so
+/// it compiles as written (with `import Chronicle` alone); this suite checks the two are still
+/// the same text and runs the built snippet in a fresh directory.
+@Suite("README: the Swift snippet compiles as written and runs")
+struct ReadmeSnippetTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The first fenced ```swift block of `markdown` whose code starts with `prefix`.
+    static func swiftBlock(in markdown: String, startingWith prefix: String) -> String? {
+        let blocks = markdown.components(separatedBy: "```swift\n").dropFirst()
+        return blocks.lazy.compactMap { $0.components(separatedBy: "\n```").first.map { $0 + "\n" } }.first { $0.hasPrefix(prefix) }
+    }
+
+    /// The built `ReadmeSnippet` executable, next to the test bundle.
+    static let binary: URL? = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("ReadmeSnippet")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    @Test("the README's library snippet is Tests/ReadmeSnippet/main.swift")
+    func snippetIsTheReadmeText() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let code = try String(contentsOf: Self.root.appendingPathComponent("Tests/ReadmeSnippet/main.swift"), encoding: .utf8)
+        let snippet = try #require(Self.swiftBlock(in: readme, startingWith: "import Chronicle\n"), "README.md has no ```swift block starting with import Chronicle")
+        #expect(snippet == code, "README.md's snippet and Tests/ReadmeSnippet/main.swift differ: change both")
+    }
+
+    @Test("the snippet runs in an empty directory: it appends, reads, follows the log and stops")
+    func snippetRuns() async throws {
+        let binary = try #require(Self.binary, "ReadmeSnippet is not built next to the tests (swift build --build-tests builds it)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-readme-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+
+        let process = Process()
+        process.executableURL = binary
+        process.currentDirectoryURL = directory
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+
+        let stderr = try String(contentsOf: err, encoding: .utf8)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "the snippet failed: \(stderr)")
+        #expect(try String(contentsOf: out, encoding: .utf8) == "1 UserCreated {\"email\":\"ada@example.com\"}\n")
+
+        var logger = Logger(label: "chronicle.readme-tests")
+        logger.logLevel = .critical
+        let store = try SQLiteEventStore(directory: directory.appendingPathComponent("app-data").path, logger: logger)
+        let log = try await store.readLog(after: 0, limit: 10).events
+        #expect(log.map { "\($0.position) \($0.stream) \($0.type)" } == ["1 user-1 UserCreated", "2 account-1 Debited", "3 account-2 Credited"])
+    }
+}

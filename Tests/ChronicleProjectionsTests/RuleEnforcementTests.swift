@@ -40,7 +40,7 @@ let rulesSchema = """
     """
 
 /// A store holding the rules schema's projection inline, with what the checks need.
-typealias RuleStore = any EventStore & DocumentStore & ReactorStore
+typealias RuleStore = any EventStore & DocumentStore & ReactorStore & LogArchive
 
 /// The backends every rule check runs on: the in-memory store and a SQLite file here, a
 /// PostgreSQL schema in ``PostgresRuleEnforcementTests``.
@@ -196,6 +196,18 @@ enum RuleCases {
             #expect(stale.code == .wrongExpectedRevision && stale.actualRevision == 0, "the stream is at 1, the entity at version 0")
             let current = AppendRule(.version(entity: "user", id: "ada", expected: 0), status: 409)
             try await store.append(AppendRequest([.init(stream: stream("user-ada"), events: [event("UserEmailVerified", [:])])], rules: [current]))
+        },
+        .init(name: "an import restores history as it was, unchecked; the unique audit reports what breaks a rule") { store in
+            let history = InMemoryEventStore()
+            try await history.append(to: stream("user-ada"), [event("UserCreated", ["email": "same@example.com"])])
+            try await history.append(to: stream("user-eve"), [event("UserCreated", ["email": "same@example.com"])])
+            try await history.append(to: stream("user-bob"), [event("UserCreated", ["email": "bob@example.com"])])
+            try await store.importLog(await history.exportLog(after: 0, limit: 100)) { _ in }
+            let projection = DeclarativeProjection(schema: try EntitySchema(yaml: rulesSchema))
+            let violations = try await projection.uniqueViolations(in: store, pageSize: 1)
+            #expect(violations == [UniqueViolation(entity: "user", field: "email", value: "same@example.com", ids: ["ada", "eve"])], "\(violations)")
+            let error = try await refusal(store, "user-zed", [event("UserCreated", ["email": "same@example.com"])])
+            #expect(error.details["rule"] == "user.unique.email", "appends still keep the rule")
         },
         .init(name: "reactor outcomes are checked: a refused outcome writes nothing and keeps the checkpoint") { store in
             try await store.append(to: stream("user-ada"), [event("UserCreated", ["email": "ada@example.com"])])

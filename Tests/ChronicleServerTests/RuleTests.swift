@@ -224,4 +224,22 @@ struct RuleEveryWayTests {
             #expect(stale.status == 409 && stale.json["code"] == "wrong-expected-revision" && stale.json["actualRevision"] == 1, "\(stale.body)")
         }
     }
+
+    @Test("a rebuild reports documents that break a unique rule (history imported as it was), in its answer and in /v1/projections", arguments: TestBackend.available)
+    func rebuildReportsUnique(backend: TestBackend) async throws {
+        try await withServer(projection: DeclarativeProjection(schema: try EntitySchema(yaml: readmeRulesSchema)), backend: backend) { server in
+            let history = InMemoryEventStore()
+            for id in ["ada", "eve"] {
+                try await history.append(to: try StreamName("user-\(id)"), [EventData(type: "UserCreated", data: ["email": "same@example.com"])])
+            }
+            let archive = try #require(server.store as? any LogArchive)
+            try await archive.importLog(await history.exportLog(after: 0, limit: 10)) { _ in }
+            let before = try await server.get("/v1/projections/entities")
+            #expect(before.json["rebuild"]?["uniqueViolations"] == [], "\(before.body)")
+            let rebuilt = try await server.post("/v1/projections/entities/rebuild", "{}")
+            let expected: JSONValue = [["entity": "user", "field": "email", "value": "same@example.com", "ids": ["ada", "eve"]]]
+            #expect(rebuilt.status == 200 && rebuilt.json["uniqueViolations"] == expected, "\(rebuilt.body)")
+            #expect(try await server.get("/v1/projections/entities").json["rebuild"]?["uniqueViolations"] == expected)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ChronicleCore
+import ChronicleProjections
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -251,9 +252,15 @@ final class ProjectionRuns: Sendable {
         var lastReplayed: Int?
         var lastDuration: Duration?
         var lastFinished: Int64?
+        var violations: [JSONValue] = []
     }
 
     private let state = Mutex(State())
+
+    /// Records what the last rebuild found breaking a `unique:` rule.
+    func found(_ violations: [JSONValue]) {
+        state.withLock { $0.violations = violations }
+    }
 
     /// Records how far the running rebuild got.
     func progress(_ done: Int64, _ total: Int64) {
@@ -305,7 +312,7 @@ final class ProjectionRuns: Sendable {
                 rate = seconds > 0 ? Double(state.done) / seconds : 0
                 eta = rate > 0 ? Double(max(0, state.total - state.done)) / rate : 0
             }
-            return "{\"running\":\(state.running),\"progress\":{\"position\":\(state.done),\"target\":\(state.total),\"eventsPerSecond\":\(Int(rate)),\"etaSeconds\":\(String(format: "%.1f", eta))},\"lastReplayedEvents\":\(replayed),\"lastDurationSeconds\":\(seconds),\"lastFinishedAt\":\(finished)}"
+            return "{\"running\":\(state.running),\"progress\":{\"position\":\(state.done),\"target\":\(state.total),\"eventsPerSecond\":\(Int(rate)),\"etaSeconds\":\(String(format: "%.1f", eta))},\"lastReplayedEvents\":\(replayed),\"lastDurationSeconds\":\(seconds),\"lastFinishedAt\":\(finished),\"uniqueViolations\":\(JSONValue.array(state.violations).canonicalText)}"
         }
     }
 }
@@ -313,6 +320,7 @@ final class ProjectionRuns: Sendable {
 extension ChronicleServer {
     func registerProjectionRoutes(on router: Router<ChronicleRequestContext>) {
         let entities = entities
+        let logger = logger
         let store = store
         let runs = projectionRuns
 
@@ -348,8 +356,17 @@ extension ChronicleServer {
                 throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name). See /v1/projections.")
             }
             let (replayed, duration) = try await runs.rebuild { try await entities.documents.rebuildDocuments { runs.progress($0, $1) } }
+            var violations: [UniqueViolation] = []
+            if let schema = entities.projection as? DeclarativeProjection {
+                // Appends keep unique: rules, but an imported or older log may not have.
+                violations = try await schema.uniqueViolations(in: entities.documents)
+                for violation in violations {
+                    logger.warning("Rebuilt documents break a unique rule", metadata: ["chronicle.projection": "\(name)", "chronicle.violation": "\(violation)"])
+                }
+                runs.found(violations.map(\.json))
+            }
             let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-            return json(.ok, "{\"name\":\(name.jsonQuoted),\"replayedEvents\":\(replayed),\"durationSeconds\":\(String(format: "%.3f", seconds))}")
+            return json(.ok, "{\"name\":\(name.jsonQuoted),\"replayedEvents\":\(replayed),\"durationSeconds\":\(String(format: "%.3f", seconds)),\"uniqueViolations\":\(JSONValue.array(violations.map(\.json)).canonicalText)}")
         }
     }
 }

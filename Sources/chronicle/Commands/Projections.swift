@@ -42,6 +42,12 @@ struct Projections: AsyncParsableCommand {
         func run() async throws {
             Output.progress("rebuilding \(name)…")
             let answer = try await options.withStore { try await $0.rebuild(name) }
+            if case .array(let violations)? = answer["uniqueViolations"] {
+                for violation in violations {
+                    let ids = violation["ids"].flatMap { if case .array(let ids) = $0 { ids.map { plain($0) }.joined(separator: ", ") } else { nil } } ?? ""
+                    Output.progress("warning: \(plain(violation["entity"])).\(plain(violation["field"])) = \(violation["value"]?.canonicalText ?? "") is held by several live entities (\(ids)); the log was written before the unique rule, or imported")
+                }
+            }
             if options.json {
                 Output.line(answer.canonicalText)
             } else {

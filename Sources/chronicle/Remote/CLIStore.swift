@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ChronicleCore
+import ChronicleProjections
 import ChronicleSQLite
 import Foundation
 import NIOCore
@@ -90,7 +91,11 @@ struct LocalCLIStore: CLIStore {
         let bar = ProgressBar(label: "rebuild \(name)", total: Int(try await store.headPosition()))
         let replayed = try await store.rebuildDocuments { done, _ in bar.update(Int(done)) }
         bar.finish("rebuilt \(name)")
-        return ["name": .string(name), "replayedEvents": .integer(Int64(replayed)), "durationSeconds": .double((ContinuousClock.now - start).seconds)]
+        let violations = try await (projection as? DeclarativeProjection)?.uniqueViolations(in: store) ?? []
+        return [
+            "name": .string(name), "replayedEvents": .integer(Int64(replayed)), "durationSeconds": .double((ContinuousClock.now - start).seconds),
+            "uniqueViolations": .array(violations.map(\.json)),
+        ]
     }
 
     func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> JSONValue {

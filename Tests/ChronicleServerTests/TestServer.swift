@@ -113,7 +113,13 @@ func withServer<T: Sendable>(
     })
     let runners: [any Service] = reactors.map { ReactorRunner(store: store, reactor: $0, logger: serverTestLogger) }
     let group = ServiceGroup(configuration: .init(services: storeServices + [server] + runners, gracefulShutdownSignals: [], logger: serverTestLogger))
-    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    // Tests send up to a few dozen requests at once, and a loaded machine answers slowly: one
+    // connection per request, and time to get one (the default pool of 8 and its 10 s
+    // connect timeout made concurrent tests fail with getConnectionFromPoolTimeout).
+    var client = HTTPClient.Configuration()
+    client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+    client.timeout.connect = .seconds(60)
+    let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
     do {
         let result = try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {

@@ -1,7 +1,8 @@
 import Synchronization
 
 /// Group commit: operations submitted while a commit is in flight are committed together
-/// in the next one (one transaction, one fsync), each keeping its own outcome.
+/// in the next one (one transaction, one fsync), each keeping its own outcome. The state
+/// machine is ``GroupCommitState``, shared with the PostgreSQL writer.
 ///
 /// The backend supplies a serial executor (for SQLite, the database's own writer queue) and
 /// a synchronous batch commit. The first submission schedules a drain on the executor; the
@@ -22,16 +23,7 @@ public final class GroupCommitter<Operation: Sendable, Outcome: Sendable, Contex
     public typealias Commit = @Sendable (Context, [Operation]) -> [Result<Outcome, any Error>]
 
     private typealias Entry = (operation: Operation, continuation: CheckedContinuation<Outcome, any Error>)
-
-    private struct State {
-        var pending: [Entry] = []
-        var draining = false
-        var commits = 0
-        var operations = 0
-        var busy = Duration.zero
-    }
-
-    private let state = Mutex(State())
+    private let state: Mutex<GroupCommitState<Entry>>
     private let executor: Executor
     private let commit: Commit
     /// The most operations committed together.
@@ -40,6 +32,7 @@ public final class GroupCommitter<Operation: Sendable, Outcome: Sendable, Contex
     /// Creates a committer around a serial executor and a batch commit function.
     public init(maximumBatchSize: Int = 512, executor: @escaping Executor, commit: @escaping Commit) {
         self.maximumBatchSize = max(1, maximumBatchSize)
+        self.state = Mutex(GroupCommitState(maximumBatchSize: maximumBatchSize))
         self.executor = executor
         self.commit = commit
     }
@@ -52,50 +45,27 @@ public final class GroupCommitter<Operation: Sendable, Outcome: Sendable, Contex
 
     /// Operations waiting for the next commit (the write queue's depth).
     public var pendingCount: Int {
-        state.withLock { $0.pending.count }
+        state.withLock { $0.pendingCount }
     }
 
     /// Submits an operation and waits for its own outcome.
     public func submit(_ operation: Operation) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
-            let schedule = state.withLock { state -> Bool in
-                state.pending.append((operation, continuation))
-                if state.draining { return false }
-                state.draining = true
-                return true
-            }
-            if schedule {
-                executor { context in self.drain(context) }
+            switch state.withLock({ $0.submit((operation, continuation)) }) {
+            case .startDrain: executor { context in self.drain(context) }
+            case .none: break
+            case .refuse(let error): continuation.resume(throwing: error)
             }
         }
     }
 
     private func drain(_ context: Context) {
-        while true {
-            let batch = state.withLock { state -> [Entry]? in
-                if state.pending.isEmpty {
-                    state.draining = false
-                    return nil
-                }
-                let count = min(maximumBatchSize, state.pending.count)
-                let taken = Array(state.pending.prefix(count))
-                state.pending.removeFirst(count)
-                state.commits += 1
-                state.operations += count
-                return taken
-            }
-            guard let batch else { return }
+        while let batch = state.withLock({ $0.nextBatch() }) {
             let started = ContinuousClock.now
             let results = commit(context, batch.map(\.operation))
             let elapsed = ContinuousClock.now - started
-            state.withLock { $0.busy += elapsed }
-            for (index, entry) in batch.enumerated() {
-                if index < results.count {
-                    entry.continuation.resume(with: results[index])
-                } else {
-                    entry.continuation.resume(throwing: ChronicleError(.storageFailure, "internal error: a commit returned \(results.count) outcomes for \(batch.count) operations"))
-                }
-            }
+            state.withLock { $0.record(busy: elapsed) }
+            GroupCommitState<Entry>.deliver(results, to: batch)
         }
     }
 }

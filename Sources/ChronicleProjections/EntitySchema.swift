@@ -105,8 +105,12 @@ public struct EntitySchema: Sendable, Hashable {
         public var backoff: Duration
         /// Whether a new reactor starts at the beginning of the log (default: at its end).
         public var fromBeginning: Bool
-        /// How many streams' events are delivered at once (events of one stream stay in order).
-        public var concurrency: Int = Reactor.defaultConcurrency
+        /// How many streams' events are delivered at once (events of one stream stay in order);
+        /// the reactor runner's default, 8.
+        public var concurrency: Int = ReactorDefinition.defaultConcurrency
+
+        /// The reactor runner's default concurrency.
+        public static let defaultConcurrency = 8
     }
 
     /// The entities, by name (the stream category).
@@ -416,7 +420,7 @@ public struct EntitySchema: Sendable, Hashable {
             guard ["beginning", "end"].contains(from.string ?? "") else { throw fail(from, "reactor \(name): `from:` is beginning or end.") }
             fromBeginning = from.string == "beginning"
         }
-        var concurrency = Reactor.defaultConcurrency
+        var concurrency = ReactorDefinition.defaultConcurrency
         if let node = fields["concurrency"] {
             guard let value = node.int, (1...256).contains(value) else { throw fail(node, "reactor \(name): `concurrency:` is a number of streams from 1 to 256.") }
             concurrency = value

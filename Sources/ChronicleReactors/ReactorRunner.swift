@@ -134,7 +134,7 @@ public struct ReactorRunner: Service {
             attempt += 1
             try Task.checkCancellation()
             do {
-                let outcomes = Reactor.correlated(try await reactor.handler(ReactorDelivery(event: event, idempotencyKey: key, attempt: attempt)), trigger: event)
+                let outcomes = ReactorOutcome.correlated(try await reactor.handler(ReactorDelivery(event: event, idempotencyKey: key, attempt: attempt)), trigger: event)
                 if let refusal = Self.refusal(of: outcomes) {
                     // The side effect happened, but its outcome can never be stored: retrying
                     // would repeat the effect forever, so the event is parked with the reason.
@@ -168,7 +168,7 @@ extension Reactor {
         let attempt = parked.attempts + 1
         do {
             let outcomes = try await handler(ReactorDelivery(event: event, idempotencyKey: idempotencyKey(for: event), attempt: attempt))
-            for outcome in Reactor.correlated(outcomes, trigger: event) {
+            for outcome in ReactorOutcome.correlated(outcomes, trigger: event) {
                 try await store.append(to: outcome.stream, outcome.events)
             }
             statistics.record(delivered: true)

@@ -1,4 +1,5 @@
 import ChronicleCore
+import ChronicleReactors
 import Foundation
 import HTTPTypes
 import Hummingbird

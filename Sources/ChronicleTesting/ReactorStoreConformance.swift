@@ -20,7 +20,7 @@ public enum ReactorStoreConformance {
 
         // Completing a reaction appends its outcomes and moves the checkpoint, together.
         let trigger = try #require(try await store.read(StreamName("user-1")).first)
-        let outcomes = Reactor.correlated([ReactorOutcome(stream: try StreamName("email-1"), events: [EventData(type: "WelcomeEmailSent")])], trigger: trigger)
+        let outcomes = ReactorOutcome.correlated([ReactorOutcome(stream: try StreamName("email-1"), events: [EventData(type: "WelcomeEmailSent")])], trigger: trigger)
         try await store.completeReaction("mail", after: 0, through: 1, outcomes: outcomes)
         #expect(try await store.reactorPosition("mail") == 1)
         let sent = try await store.read(StreamName("email-1"))

@@ -79,7 +79,7 @@ struct EntitySchemaTests {
         let reactorsOnly = try EntitySchema(yaml: "entities: {}\nreactors:\n  m:\n    on: [A]\n    webhook: { url: \"http://x\" }\n")
         #expect(reactorsOnly.entities.isEmpty && reactorsOnly.reactors.count == 1, "a schema may declare only reactors")
         #expect(throws: ChronicleError.self) { try EntitySchema(yaml: "entities: {}\n") }
-        #expect(try EntitySchema(yaml: userSchema + "\nreactors:\n  m:\n    on: [A]\n    webhook: { url: \"http://x\" }\n").reactors["m"]?.concurrency == Reactor.defaultConcurrency)
+        #expect(try EntitySchema(yaml: userSchema + "\nreactors:\n  m:\n    on: [A]\n    webhook: { url: \"http://x\" }\n").reactors["m"]?.concurrency == EntitySchema.ReactorDefinition.defaultConcurrency)
         #expect(reactor.types == ["UserCreated"] && reactor.url == "http://127.0.0.1:9000/welcome" && reactor.secret == "k")
         #expect(reactor.timeout == .seconds(2) && reactor.attempts == 3 && reactor.fromBeginning)
     }

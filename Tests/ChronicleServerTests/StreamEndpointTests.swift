@@ -1,4 +1,5 @@
 import ChronicleCore
+import ChronicleReactors
 import ChronicleServer
 import Foundation
 import NIOHTTP1

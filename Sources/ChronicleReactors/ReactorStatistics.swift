@@ -1,3 +1,4 @@
+import ChronicleCore
 import Synchronization
 
 /// What a reactor's runner has done in this process: deliveries, failed attempts, parked

@@ -74,6 +74,16 @@ struct CLIError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
+/// A user entity whose email is unique, for the CLI tests of read models and rules.
+let uniqueEmailSchema = """
+    entities:
+      user:
+        unique: [email]
+        events:
+          UserCreated: create
+          UserEmailVerified: { set: { emailVerified: true } }
+    """
+
 func withCLI<T>(_ body: (CLI) async throws -> T) async throws -> T {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-cli-data-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: directory) }

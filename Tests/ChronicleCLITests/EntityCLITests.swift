@@ -66,14 +66,7 @@ struct EntityCLITests {
     func appendRules() async throws {
         try await withCLI { cli in
             let schemaFile = cli.data + "-rules.yaml"
-            try """
-                entities:
-                  user:
-                    unique: [email]
-                    events:
-                      UserCreated: create
-                      UserEmailVerified: { set: { emailVerified: true } }
-                """.write(toFile: schemaFile, atomically: true, encoding: .utf8)
+            try uniqueEmailSchema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: schemaFile) }
             #expect(try await cli.run("append", "user-1", "UserCreated", #"{"email":"a@x.org"}"#, "--schema", schemaFile).status == 0)
             let taken = try await cli.run("append", "user-2", "UserCreated", #"{"email":"a@x.org"}"#, "--schema", schemaFile)

@@ -303,14 +303,7 @@ struct PostgresNodesCLITests {
         do {
             try await withCLI { cli in
                 let schemaFile = cli.data + "-schema.yaml"
-                try """
-                    entities:
-                      user:
-                        unique: [email]
-                        events:
-                          UserCreated: create
-                          UserEmailVerified: { set: { emailVerified: true } }
-                    """.write(toFile: schemaFile, atomically: true, encoding: .utf8)
+                try uniqueEmailSchema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
                 defer { try? FileManager.default.removeItem(atPath: schemaFile) }
                 let (url, node, _) = try await ServeCLITests().startServer(cli, ["--postgres", try TestDatabase.freshURL(), "--schema", schemaFile])
                 defer { if node.isRunning { node.terminate() } }

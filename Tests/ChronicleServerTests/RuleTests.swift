@@ -149,28 +149,16 @@ struct RuleTests {
     }
 }
 
-/// The README's rules schema, as a new user pastes it.
-let readmeRulesSchema = """
-    entities:
-      user:
-        unique: [email]
-        events:
-          UserCreated:
-            create: true
-            schema: { type: object, required: [email], properties: { email: { type: string, format: email } } }
-            require:
-              - this: absent
-          UserEmailVerified: { set: { emailVerified: true } }
-      advertisement:
-        events:
-          AdvertisementPosted:
-            create: true
-            require:
-              - entity: user
-                id: $.data.userId
-                where: { emailVerified: true }
-                otherwise: { status: 403, detail: "Verify your email address before posting." }
-    """
+/// The README's rules schema, as a new user pastes it: the first `schema.yaml` heredoc of
+/// its "Rules" section, read from README.md so that the test follows the README.
+let readmeRulesSchema: String = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    guard let readme = try? String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8),
+          let section = readme.range(of: "### Rules:"),
+          let start = readme.range(of: "cat > schema.yaml <<'YAML'\n", range: section.upperBound..<readme.endIndex),
+          let end = readme.range(of: "\nYAML\n", range: start.upperBound..<readme.endIndex) else { return "README.md has no rules schema" }
+    return String(readme[start.upperBound..<end.lowerBound])
+}()
 
 @Suite("HTTP: rules hold on every way in")
 struct RuleEveryWayTests {

@@ -18,6 +18,12 @@ extension NeedsData {
                     )
                     if let (entity, id) = projection.entity(of: recorded) { documents.insert(DocumentKey(entity: entity, id: id)) }
                     if projection.erases(eventType: event.type, in: part.stream) { streams.insert(.deletions) }
+                    for read in projection.readsForCheck(of: recorded) {
+                        switch read {
+                        case .document(let entity, let id): documents.insert(DocumentKey(entity: entity, id: id))
+                        case .holder(let entity, let field, let value): holders.insert(HolderKey(entity: entity, field: field, value: value))
+                        }
+                    }
                 }
             }
             for rule in request.rules {

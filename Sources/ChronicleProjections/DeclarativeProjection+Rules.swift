@@ -61,6 +61,30 @@ extension DeclarativeProjection {
         }
     }
 
+    /// The documents other than the event's own that its `require:` items name, and the
+    /// holders of the unique values its data sets.
+    public func readsForCheck(of event: RecordedEvent) -> [AppendCheckRead] {
+        guard !event.stream.isReserved, let entity = schema.entities[event.stream.category], let operation = entity.events[event.type],
+              let id = event.stream.entityID else { return [] }
+        let data = event.data
+        var reads: [AppendCheckRead] = []
+        for (index, requirement) in (entity.requirements[event.type] ?? []).enumerated() {
+            if case .entity = requirement.target, let rule = try? rule(requirement, index: index, event: event, data: data, entity: event.stream.category, id: id) {
+                switch rule.check {
+                case .exists(let entity, let id), .absent(let entity, let id), .matches(let entity, let id, _), .version(let entity, let id, _):
+                    reads.append(.document(entity: entity, id: id))
+                case .unique:
+                    break
+                }
+            }
+        }
+        let fields: JSONValue = if case .set(let fields) = operation { fields } else { data }
+        for field in entity.unique {
+            if let value = fields[field], value != .null { reads.append(.holder(entity: event.stream.category, field: field, value: value)) }
+        }
+        return reads
+    }
+
     /// The append rule of one `require:` item for an event.
     func rule(_ requirement: EntitySchema.Requirement, index: Int, event: RecordedEvent, data: JSONValue, entity: String, id: String) throws -> AppendRule {
         let name = requirement.code ?? "\(event.type).require[\(index)]"

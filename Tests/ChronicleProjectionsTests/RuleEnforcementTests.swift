@@ -239,3 +239,19 @@ struct PostgresRuleEnforcementTests {
         try await RuleBackend.postgres.withStore { try await check.run($0) }
     }
 }
+
+@Suite("Rules: what a check reads ahead")
+struct RuleReadAheadTests {
+    private func recorded(_ stream: String, _ type: String, _ data: JSONValue) -> RecordedEvent {
+        RecordedEvent(id: UUID(), stream: try! StreamName(stream), type: type, revision: 0, position: 0, recordedAtMicroseconds: 0, dataJSON: data.canonicalText, metadataJSON: "{}", hash: .zero)
+    }
+
+    @Test("the documents a type's require: names, and the holders of the unique values it sets")
+    func reads() throws {
+        let projection = DeclarativeProjection(schema: try EntitySchema(yaml: rulesSchema))
+        #expect(projection.readsForCheck(of: recorded("advertisement-1", "AdvertisementPosted", ["userId": "ada"])) == [.document(entity: "user", id: "ada")])
+        #expect(projection.readsForCheck(of: recorded("user-ada", "UserCreated", ["email": "a@x.org"])) == [.holder(entity: "user", field: "email", value: "a@x.org")])
+        #expect(projection.readsForCheck(of: recorded("user-ada", "UserEmailVerified", [:])).isEmpty)
+        #expect(projection.readsForCheck(of: recorded("misc-1", "Anything", [:])).isEmpty)
+    }
+}

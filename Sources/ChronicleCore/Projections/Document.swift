@@ -70,6 +70,18 @@ public protocol Projection: Sendable {
     /// transaction (async and live lifecycles): only the checks that need no documents run.
     /// Default: no checks.
     func checkAppend(_ event: RecordedEvent, documents: (any DocumentLookup)?) throws
+    /// What ``checkAppend(_:documents:)`` will most likely read for an event, so that a
+    /// backend that reads ahead (PostgreSQL) fetches it with the rest of a batch. A hint:
+    /// what it misses is read when asked for. Default: nothing.
+    func readsForCheck(of event: RecordedEvent) -> [AppendCheckRead]
+}
+
+/// A read a projection's append check makes: a document, or the holder of a unique value.
+public enum AppendCheckRead: Sendable, Hashable {
+    /// An entity's document.
+    case document(entity: String, id: String)
+    /// The live entity holding `value` in `field`.
+    case holder(entity: String, field: String, value: JSONValue)
 }
 
 extension Projection {
@@ -78,6 +90,9 @@ extension Projection {
 
     /// No checks.
     public func checkAppend(_ event: RecordedEvent, documents: (any DocumentLookup)?) throws {}
+
+    /// Nothing to read.
+    public func readsForCheck(of event: RecordedEvent) -> [AppendCheckRead] { [] }
 
     /// The stream of an entity: `entity-id`, the inverse of the usual ``entity(of:)``.
     public func stream(entity: String, id: String) -> StreamName? {

@@ -147,7 +147,7 @@ let package = Package(
         .target(
             name: "ChronicleTestSupport",
             dependencies: [
-                "ChronicleCore", "ChroniclePostgres",
+                "ChronicleCore", "ChroniclePostgres", "ChronicleSQLite", "ChronicleTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -166,7 +166,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChronicleSQLiteTests",
-            dependencies: ["ChronicleCore", "ChronicleSQLite", "ChronicleTesting"],
+            dependencies: ["ChronicleCore", "ChronicleSQLite", "ChronicleTesting", "ChronicleTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -8,9 +8,9 @@ public enum ArchiveConformance {
     /// A store that can be exported, imported and read for documents.
     public typealias Store = any EventStore & LogArchive & DocumentStore
 
-    /// Runs the checks with fresh stores from `makeStore` (each with ``CounterProjection``).
-    public static func run(_ makeStore: () async throws -> Store) async throws {
-        let source = try await makeStore()
+    /// Runs the checks with three fresh, empty stores (each with ``CounterProjection``): one
+    /// to export, one to import into, and one that refuses a damaged export.
+    public static func run(source: Store, target: Store, damaged: Store) async throws {
         let counter = { (id: String) in try StreamName("counter-\(id)") }
         for index in 0..<30 {
             try await source.append(to: counter(String(index % 5)), [EventData(type: "Incremented", data: ["by": .integer(Int64(index))])])
@@ -32,7 +32,6 @@ public enum ArchiveConformance {
         #expect(entries.map(\.position) == Array(1...Int64(entries.count)), "the export holds every position, purged ones included")
         #expect(entries.filter { if case .purged = $0 { true } else { false } }.count == 6)
 
-        let target = try await makeStore()
         try await target.importLog(entries) { _ in }
         #expect(try await target.readLog(after: 0, limit: 1000) == (try await source.readLog(after: 0, limit: 1000)))
         let report = try await target.verify()
@@ -53,7 +52,6 @@ public enum ArchiveConformance {
             event.dataJSON = #"{"by":999}"#
             tampered[10] = .event(event)
         }
-        let damaged = try await makeStore()
         await #expect(throws: ChronicleError.self, "a changed event breaks the chain") {
             try await damaged.importLog(tampered) { _ in }
         }

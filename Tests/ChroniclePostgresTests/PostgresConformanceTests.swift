@@ -6,13 +6,11 @@ import Foundation
 import PostgresNIO
 import Testing
 
-@Suite("PostgreSQL store conformance", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+@Suite("PostgreSQL store: the conformance matrix", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
 struct PostgresConformanceTests {
-    @Test(arguments: EventStoreConformance.cases)
-    func conformance(_ check: ConformanceCase) async throws {
-        try await withPostgresStore { store in
-            try await check.run(store)
-        }
+    @Test(arguments: ConformanceMatrix.entries)
+    func conformance(_ entry: ConformanceEntry) async throws {
+        try await entry.run(on: PostgresBackend())
     }
 }
 
@@ -228,47 +226,5 @@ struct PostgresConfigurationTests {
         } catch {
             Issue.record("\(error)")
         }
-    }
-}
-
-@Suite("PostgreSQL store: reactor checkpoints and parking, leases", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
-struct PostgresReactorStoreTests {
-    @Test("checkpoints, outcomes with the checkpoint, parking and the parked list")
-    func reactorStore() async throws {
-        try await withPostgresStore { store in
-            try await ReactorStoreConformance.run(store)
-        }
-    }
-
-    @Test("one owner at a time, renewal, expiry and release")
-    func leases() async throws {
-        try await withPostgresStore { store in
-            try await LeaseConformance.run(store)
-        }
-    }
-}
-
-@Suite("PostgreSQL store: backup and restore", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
-struct PostgresArchiveTests {
-    @Test("an export imported into a fresh store gives the same log, stream states and documents; a damaged export stores nothing")
-    func archive() async throws {
-        var schemas: [String] = []
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                try await ArchiveConformance.run {
-                    var configuration = TestPostgres.freshConfiguration()
-                    configuration.projection = CounterProjection()
-                    schemas.append(configuration.schema!)
-                    let store = try await PostgresEventStore(configuration: configuration, logger: testLogger)
-                    group.addTask { try await store.run() }
-                    return store
-                }
-                group.cancelAll()
-            }
-        } catch {
-            for schema in schemas { try? await TestPostgres.dropSchema(schema) }
-            throw error
-        }
-        for schema in schemas { try? await TestPostgres.dropSchema(schema) }
     }
 }

@@ -14,38 +14,6 @@ private func configuration(_ projection: any Projection, snapshotInterval: Int =
     return configuration
 }
 
-@Suite("PostgreSQL store: live projection conformance", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
-struct PostgresLiveProjectionTests {
-    @Test(arguments: ProjectionConformance.liveCases)
-    func conformance(_ check: ProjectionConformanceCase) async throws {
-        var configuration = configuration(CounterProjection())
-        configuration.lifecycle = .live
-        try await withPostgresStore(configuration) { store in
-            try await check.run(store)
-        }
-    }
-
-    @Test("a live projection keeps no documents to list or rebuild")
-    func nothingToList() async throws {
-        var configuration = configuration(CounterProjection())
-        configuration.lifecycle = .live
-        try await withPostgresStore(configuration) { store -> Void in
-            await #expect(throws: ChronicleError.self) { try await store.documents(DocumentQuery(entity: "counter")) }
-            await #expect(throws: ChronicleError.self) { try await store.rebuildDocuments() }
-        }
-    }
-}
-
-@Suite("PostgreSQL store: inline documents conformance", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
-struct PostgresProjectionConformanceTests {
-    @Test(arguments: ProjectionConformance.cases)
-    func conformance(_ check: ProjectionConformanceCase) async throws {
-        try await withPostgresStore(configuration(CounterProjection())) { store in
-            try await check.run(store)
-        }
-    }
-}
-
 /// `user-<id>` streams: `UserCreated` sets the state to the event's data, `UserEmailVerified`
 /// sets `emailVerified`; deletions as usual.
 private struct UserProjection: Projection {
@@ -216,15 +184,6 @@ struct PostgresDocumentTests {
                 }
                 #expect(stored == expected, "\(query)")
             }
-        }
-    }
-
-    @Test("async lifecycle: pages apply once, with the checkpoint, in one transaction (AsyncProjectionConformance)")
-    func asyncProjection() async throws {
-        var configuration = configuration(CounterProjection())
-        configuration.lifecycle = .async
-        try await withPostgresStore(configuration) { store in
-            try await AsyncProjectionConformance.run(store)
         }
     }
 

@@ -3,6 +3,7 @@ import ChroniclePostgres
 import ChronicleProjections
 import ChronicleSQLite
 import ChronicleTestSupport
+import ChronicleTesting
 import Foundation
 import Testing
 
@@ -40,32 +41,11 @@ let rulesSchema = """
     """
 
 /// A store holding the rules schema's projection inline, with what the checks need.
-typealias RuleStore = any EventStore & DocumentStore & ReactorStore & LogArchive
+typealias RuleStore = ConformanceStore
 
-/// The backends every rule check runs on: the in-memory store and a SQLite file here, a
-/// PostgreSQL schema in ``PostgresRuleEnforcementTests``.
-enum RuleBackend: String, Sendable, CaseIterable, CustomTestStringConvertible {
-    case memory, sqlite, postgres
-
-    var testDescription: String { rawValue }
-
-    func withStore(_ body: (RuleStore) async throws -> Void) async throws {
-        let projection = DeclarativeProjection(schema: try EntitySchema(yaml: rulesSchema))
-        switch self {
-        case .memory:
-            try await body(InMemoryEventStore(projection: projection))
-        case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-rules-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            var configuration = SQLiteEventStore.Configuration()
-            configuration.projection = projection
-            try await body(try SQLiteEventStore(directory: directory, configuration: configuration, logger: testLogger))
-        case .postgres:
-            var configuration = TestPostgres.freshConfiguration()
-            configuration.projection = projection
-            try await withPostgresStore(configuration) { try await body($0) }
-        }
-    }
+/// A fresh store of `backend` holding the rules schema's projection inline.
+func withRuleStore(_ backend: any ConformanceBackend, _ body: (RuleStore) async throws -> Void) async throws {
+    try await backend.withStore(projection: DeclarativeProjection(schema: try EntitySchema(yaml: rulesSchema)), lifecycle: .inline) { try await body($0) }
 }
 
 /// One rule check, run on a fresh store per backend.
@@ -226,9 +206,9 @@ enum RuleCases {
 
 @Suite("Rules hold on every append (in-memory, SQLite)")
 struct RuleEnforcementTests {
-    @Test(arguments: [RuleBackend.memory, .sqlite], RuleCases.all)
-    func rule(backend: RuleBackend, check: RuleCase) async throws {
-        try await backend.withStore { try await check.run($0) }
+    @Test(arguments: [InMemoryBackend() as any ConformanceBackend, SQLiteBackend()], RuleCases.all)
+    func rule(backend: any ConformanceBackend, check: RuleCase) async throws {
+        try await withRuleStore(backend) { try await check.run($0) }
     }
 }
 
@@ -236,7 +216,7 @@ struct RuleEnforcementTests {
 struct PostgresRuleEnforcementTests {
     @Test(arguments: RuleCases.all)
     func rule(check: RuleCase) async throws {
-        try await RuleBackend.postgres.withStore { try await check.run($0) }
+        try await withRuleStore(PostgresBackend()) { try await check.run($0) }
     }
 }
 

@@ -102,7 +102,10 @@ struct WebhookTests {
             try? await http.shutdown()
             throw error
         }
-        #expect(receiver.received.count == 1)
+        // At least once: a call that reached the receiver but whose answer was lost (a loaded
+        // machine, the 2 s timeout) is made again, with the same idempotency key.
+        let keys = Set(receiver.received.map(\.key))
+        #expect(!receiver.received.isEmpty && keys.count == 1 && keys.first?.hasPrefix("hook:") == true, "one delivery per idempotency key: \(keys)")
         #expect(try await store.parkedEvents("hook").isEmpty)
     }
 }

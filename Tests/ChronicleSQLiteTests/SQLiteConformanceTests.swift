@@ -1,57 +1,22 @@
 import ChronicleCore
 import ChronicleSQLite
 import ChronicleTesting
+import ChronicleTestSupport
 import Foundation
 import GRDB
 import Synchronization
 import Testing
 
-@Suite("SQLite store conformance")
+@Suite("SQLite store: the conformance matrix")
 struct SQLiteConformanceTests {
-    @Test(arguments: EventStoreConformance.cases)
-    func conformance(_ check: ConformanceCase) async throws {
-        try await withSQLiteStore { store, _ in
-            try await check.run(store)
-        }
-    }
-
-    @Test(arguments: EventStoreConformance.cases)
-    func conformanceWithRelaxedDurability(_ check: ConformanceCase) async throws {
-        try await withSQLiteStore(.init(durability: .lossyOnPowerFailure)) { store, _ in
-            try await check.run(store)
-        }
+    @Test(arguments: [SQLiteBackend(), SQLiteBackend(durability: .lossyOnPowerFailure)], ConformanceMatrix.entries)
+    func conformance(_ backend: SQLiteBackend, _ entry: ConformanceEntry) async throws {
+        try await entry.run(on: backend)
     }
 }
 
-@Suite("SQLite store: leases")
-struct SQLiteLeaseTests {
-    @Test("one owner at a time, renewal, expiry and release")
-    func conformance() async throws {
-        try await withSQLiteStore { store, _ in
-            try await LeaseConformance.run(store)
-        }
-    }
-}
-
-@Suite("SQLite store: reactor checkpoints and parking")
-struct SQLiteReactorStoreTests {
-    @Test("checkpoints, outcomes with the checkpoint, parking and the parked list")
-    func conformance() async throws {
-        try await withSQLiteStore { store, _ in
-            try await ReactorStoreConformance.run(store)
-        }
-    }
-}
-
-@Suite("SQLite store: inline documents")
-struct SQLiteProjectionConformanceTests {
-    @Test(arguments: ProjectionConformance.cases)
-    func conformance(_ check: ProjectionConformanceCase) async throws {
-        try await withSQLiteStore(.init(projection: CounterProjection())) { store, _ in
-            try await check.run(store)
-        }
-    }
-
+@Suite("SQLite store: documents")
+struct SQLiteProjectionTests {
     @Test("a changed definition rebuilds the documents on open; dropping and rebuilding gives the same documents")
     func rebuilds() async throws {
         try await withTemporaryDirectory { directory in
@@ -81,18 +46,6 @@ extension Sequence where Element: Sendable {
         var results: [T] = []
         for element in self { results.append(try await transform(element)) }
         return results
-    }
-}
-
-@Suite("SQLite store: export and import")
-struct SQLiteArchiveTests {
-    @Test("an export imported into a fresh store is the same store")
-    func roundTrip() async throws {
-        try await withTemporaryDirectory { directory in
-            try await ArchiveConformance.run {
-                try SQLiteEventStore(directory: directory + "/\(UUID().uuidString)", configuration: .init(projection: CounterProjection()), logger: testLogger)
-            }
-        }
     }
 }
 
@@ -180,34 +133,6 @@ struct SQLiteSnapshotTests {
             #expect(try await store.snapshot(entity: "counter", id: "1", before: .version(100))?.version == 11)
             _ = try await store.delete(StreamName("counter-1"), mode: .hard, expected: .any)
             #expect(try await store.snapshot(entity: "counter", id: "1", before: .version(100)) == nil)
-        }
-    }
-}
-
-@Suite("SQLite store: asynchronous projection")
-struct SQLiteAsyncProjectionTests {
-    @Test("pages apply once, with the checkpoint, in one transaction")
-    func asyncProjection() async throws {
-        try await withSQLiteStore(.init(projection: CounterProjection(), lifecycle: .async)) { store, _ in
-            try await AsyncProjectionConformance.run(store)
-        }
-    }
-}
-
-@Suite("SQLite store: live projection")
-struct SQLiteLiveProjectionTests {
-    @Test(arguments: ProjectionConformance.liveCases)
-    func conformance(_ check: ProjectionConformanceCase) async throws {
-        try await withSQLiteStore(.init(projection: CounterProjection(), lifecycle: .live)) { store, _ in
-            try await check.run(store)
-        }
-    }
-
-    @Test("a live projection cannot be listed or rebuilt, and says why")
-    func refusals() async throws {
-        try await withSQLiteStore(.init(projection: CounterProjection(), lifecycle: .live)) { store, _ in
-            await #expect(throws: ChronicleError.self) { try await store.documents(DocumentQuery(entity: "counter")) }
-            await #expect(throws: ChronicleError.self) { try await store.rebuildDocuments() }
         }
     }
 }

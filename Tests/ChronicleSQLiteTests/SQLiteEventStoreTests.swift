@@ -1,5 +1,6 @@
 import ChronicleCore
 import ChronicleSQLite
+import ChronicleTestSupport
 import ChronicleTesting
 import Foundation
 import GRDB

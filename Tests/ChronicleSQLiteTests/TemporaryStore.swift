@@ -1,5 +1,6 @@
 import ChronicleCore
 import ChronicleSQLite
+import ChronicleTestSupport
 import Foundation
 import Logging
 
@@ -12,11 +13,7 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
     return try await body(directory)
 }
 
-let testLogger: Logger = {
-    var logger = Logger(label: "chronicle.tests")
-    logger.logLevel = .warning
-    return logger
-}()
+
 
 /// A fresh SQLite store in its own temporary directory.
 func withSQLiteStore<T>(

@@ -1,0 +1,101 @@
+import ChronicleCore
+import Testing
+
+/// Everything a backend offers the engine, as the conformance matrix uses it.
+public typealias ConformanceStore = any EventStore & DocumentStore & AsyncProjectionStore & LogArchive & ReactorStore & LeaseStore
+
+/// A backend under test: it makes fresh, empty stores, and removes them after.
+///
+/// ```swift
+/// @Test(arguments: ConformanceMatrix.entries)
+/// func conformance(_ entry: ConformanceEntry) async throws {
+///     try await entry.run(on: MyBackend())
+/// }
+/// ```
+public protocol ConformanceBackend: Sendable {
+    /// Runs `body` with a fresh, empty store that holds `projection` (none when `nil`) in
+    /// `lifecycle`.
+    func withStore(projection: (any Projection)?, lifecycle: ProjectionLifecycle, _ body: (ConformanceStore) async throws -> Void) async throws
+}
+
+/// One check of the matrix, run on any backend.
+public struct ConformanceEntry: Sendable, CustomTestStringConvertible {
+    /// The suite it comes from (`event store`, `inline documents`…).
+    public let suite: String
+    /// What the check is about.
+    public let name: String
+    private let body: @Sendable (any ConformanceBackend) async throws -> Void
+
+    init(_ suite: String, _ name: String, _ body: @escaping @Sendable (any ConformanceBackend) async throws -> Void) {
+        self.suite = suite
+        self.name = name
+        self.body = body
+    }
+
+    /// Runs the check on fresh stores of `backend`.
+    public func run(on backend: any ConformanceBackend) async throws {
+        try await body(backend)
+    }
+
+    /// `suite: name`, as shown in test output.
+    public var testDescription: String { "\(suite): \(name)" }
+}
+
+/// The conformance matrix: every check every backend passes (backend × entry), so a check
+/// added here runs on every backend, and no backend's list is kept by hand.
+public enum ConformanceMatrix {
+    /// Every check.
+    public static let entries: [ConformanceEntry] = {
+        var entries: [ConformanceEntry] = EventStoreConformance.cases.map { check in
+            ConformanceEntry("event store", check.name) { backend in
+                try await backend.withStore(projection: nil, lifecycle: .inline) { try await check.run($0) }
+            }
+        }
+        entries += ProjectionConformance.cases.map { check in
+            ConformanceEntry("inline documents", check.name) { backend in
+                try await backend.withStore(projection: CounterProjection(), lifecycle: .inline) { try await check.run($0) }
+            }
+        }
+        entries += ProjectionConformance.liveCases.map { check in
+            ConformanceEntry("live projection", check.name) { backend in
+                try await backend.withStore(projection: CounterProjection(), lifecycle: .live) { try await check.run($0) }
+            }
+        }
+        entries.append(ConformanceEntry("live projection", "cannot be listed or rebuilt, and says why") { backend in
+            try await backend.withStore(projection: CounterProjection(), lifecycle: .live) { store in
+                await #expect(throws: ChronicleError.self) { try await store.documents(DocumentQuery(entity: "counter")) }
+                await #expect(throws: ChronicleError.self) { try await store.rebuildDocuments() }
+            }
+        })
+        entries.append(ConformanceEntry("async projection", "pages apply once, with the checkpoint") { backend in
+            try await backend.withStore(projection: CounterProjection(), lifecycle: .async) { try await AsyncProjectionConformance.run($0) }
+        })
+        entries.append(ConformanceEntry("backup and restore", "an export imported into a fresh store is the same store; a damaged one stores nothing") { backend in
+            try await backend.withStore(projection: CounterProjection(), lifecycle: .inline) { source in
+                try await backend.withStore(projection: CounterProjection(), lifecycle: .inline) { target in
+                    try await backend.withStore(projection: CounterProjection(), lifecycle: .inline) { damaged in
+                        try await ArchiveConformance.run(source: source, target: target, damaged: damaged)
+                    }
+                }
+            }
+        })
+        entries.append(ConformanceEntry("leases", "one owner at a time, renewal, expiry and release") { backend in
+            try await backend.withStore(projection: nil, lifecycle: .inline) { try await LeaseConformance.run($0) }
+        })
+        entries.append(ConformanceEntry("reactors", "checkpoints, outcomes with the checkpoint, parking and the parked list") { backend in
+            try await backend.withStore(projection: nil, lifecycle: .inline) { try await ReactorStoreConformance.run($0) }
+        })
+        return entries
+    }()
+}
+
+/// The in-memory store as a conformance backend.
+public struct InMemoryBackend: ConformanceBackend {
+    /// Creates the backend.
+    public init() {}
+
+    /// A new in-memory store.
+    public func withStore(projection: (any Projection)?, lifecycle: ProjectionLifecycle, _ body: (ConformanceStore) async throws -> Void) async throws {
+        try await body(InMemoryEventStore(projection: projection, lifecycle: lifecycle))
+    }
+}

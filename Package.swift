@@ -202,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "ChronicleReactorsTests",
             dependencies: [
-                "ChronicleCore", "ChronicleReactors", "ChronicleSQLite", "ChronicleTesting", "ChronicleTestSupport",
+                "ChronicleCore", "ChronicleReactors", "ChronicleProjections", "ChronicleSQLite", "ChronicleTesting", "ChronicleTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -18,7 +18,8 @@ package struct ReactionFrontier {
 
     /// One store write, in the order they must be made.
     package enum Commit {
-        /// Append these outcomes and move the checkpoint to `through`.
+        /// Append these outcomes (those of the event at `through`, if any) and move the
+        /// checkpoint to `through`.
         case complete(through: Int64, outcomes: [ReactorOutcome])
         /// Park this event and move the checkpoint to its position.
         case park(ParkedEvent, trigger: RecordedEvent)
@@ -68,6 +69,13 @@ package struct ReactionFrontier {
             case .delivered(let more):
                 outcomes += more
                 through = positions[next]
+                if !more.isEmpty {
+                    // A commit carries one event's outcomes, and ends at that event: if the
+                    // write path refuses them, that event alone is parked.
+                    commits.append(.complete(through: positions[next], outcomes: outcomes))
+                    outcomes = []
+                    through = nil
+                }
             case .parked(let parked, let trigger):
                 if let done = through {
                     commits.append(.complete(through: done, outcomes: outcomes))

@@ -61,6 +61,7 @@ public struct ReactorRunner: Service {
         let events = page.events.filter { !$0.stream.isReserved || reactor.filter.types.contains($0.type) }
         var checkpoint = start
         var frontier = ReactionFrontier(positions: events.map(\.position))
+        let triggers = Dictionary(events.map { ($0.position, $0) }, uniquingKeysWith: { first, _ in first })
         let lanes = ReactionFrontier.lanes(events, concurrency: reactor.concurrency)
         try await withThrowingTaskGroup(of: (lane: Int, index: Int, result: ReactionFrontier.Result).self) { group in
             func launch(lane: Int, index: Int) {
@@ -74,7 +75,7 @@ public struct ReactorRunner: Service {
             }
             while let done = try await group.next() {
                 frontier.record(done.result, at: lanes[done.lane][done.index].position)
-                checkpoint = try await commit(frontier.takeReady(batch: Self.checkpointBatch), after: checkpoint)
+                checkpoint = try await commit(frontier.takeReady(batch: Self.checkpointBatch), after: checkpoint, triggers: triggers)
                 if done.index + 1 < lanes[done.lane].count {
                     launch(lane: done.lane, index: done.index + 1)
                 } else if started < lanes.count {
@@ -83,7 +84,7 @@ public struct ReactorRunner: Service {
                 }
             }
         }
-        checkpoint = try await commit(frontier.takeReady(flush: true), after: checkpoint)
+        checkpoint = try await commit(frontier.takeReady(flush: true), after: checkpoint, triggers: triggers)
         if page.scannedThrough > checkpoint {
             try await store.completeReaction(reactor.name, after: checkpoint, through: page.scannedThrough, outcomes: [])
             checkpoint = page.scannedThrough
@@ -94,13 +95,30 @@ public struct ReactorRunner: Service {
         return checkpoint
     }
 
-    /// Makes the frontier's commits in order; returns the checkpoint after them.
-    private func commit(_ commits: [ReactionFrontier.Commit], after start: Int64) async throws -> Int64 {
+    /// Whether a failed commit of outcomes is the write path refusing them (their content
+    /// breaks a rule), not the storage failing: retrying cannot help.
+    static func refusesOutcomes(_ error: ChronicleError) -> Bool {
+        [.ruleViolated, .entityNotFound, .undeclaredEventType, .invalidPayload, .invalidInput, .streamDeleted, .idempotencyConflict, .payloadTooLarge].contains(error.code)
+    }
+
+    /// Makes the frontier's commits in order; returns the checkpoint after them. `triggers`
+    /// are the page's events by position (to park one whose outcomes are refused).
+    private func commit(_ commits: [ReactionFrontier.Commit], after start: Int64, triggers: [Int64: RecordedEvent]) async throws -> Int64 {
         var checkpoint = start
         for commit in commits {
             switch commit {
             case .complete(let through, let outcomes):
-                try await store.completeReaction(reactor.name, after: checkpoint, through: through, outcomes: outcomes)
+                do {
+                    try await store.completeReaction(reactor.name, after: checkpoint, through: through, outcomes: outcomes)
+                } catch let error as ChronicleError where !outcomes.isEmpty && Self.refusesOutcomes(error) {
+                    // The write path refused the outcome events (a rule of their type): the
+                    // side effect happened, retrying would repeat it, so the event is parked.
+                    guard let trigger = triggers[through] else { throw error }
+                    let parked = ParkedEvent(reactor: reactor.name, position: through, eventID: trigger.id, attempts: 1, error: "The handler succeeded, but its outcome events were refused: \(error)", parkedAtMicroseconds: Timestamp.now())
+                    logger.warning("Parked an event", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.position": "\(through)", "chronicle.error": "\(parked.error)"])
+                    try await store.park(parked, trigger: trigger, after: checkpoint)
+                    reactor.statistics.recordParked()
+                }
                 checkpoint = through
             case .park(let parked, let trigger):
                 logger.warning("Parked an event", metadata: ["chronicle.reactor": "\(reactor.name)", "chronicle.position": "\(parked.position)", "chronicle.error": "\(parked.error)"])

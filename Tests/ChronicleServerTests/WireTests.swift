@@ -86,6 +86,9 @@ struct WireTests {
         #expect(try WireEncoder.text(FeedMessage.event(EventResponse(Self.event))) == #"{"type":"event","event":"# + Self.event.jsonText + "}")
         #expect(try WireEncoder.text(FeedMessage.heartbeat(position: 9)) == #"{"type":"heartbeat","position":9}"#)
         #expect(try WireEncoder.text(FeedMessage.shutdown(resumeAfter: 9)) == #"{"type":"shutdown","resumeAfter":9}"#)
+        for message in [FeedMessage.event(EventResponse(Self.event)), .heartbeat(position: 9), .shutdown(resumeAfter: 9)] {
+            #expect(try JSONDecoder().decode(FeedMessage.self, from: Data(WireEncoder.text(message).utf8)) == message)
+        }
         #expect(try WireEncoder.text(FeedShutdown(resumeAfter: 9)) == #"{"reason":"the server is shutting down","resumeAfter":9}"#)
     }
 }

@@ -1,6 +1,6 @@
 /// The messages of the WebSocket feed (`/v1/ws`), one JSON object per text message, told
 /// apart by `type`: `event`, `heartbeat`, `shutdown`.
-public enum FeedMessage: Encodable, Sendable, Hashable {
+public enum FeedMessage: Codable, Sendable, Hashable {
     /// An event of the log.
     case event(EventResponse)
     /// Nothing new; the subscriber has seen everything up to `position`.
@@ -9,6 +9,17 @@ public enum FeedMessage: Encodable, Sendable, Hashable {
     case shutdown(resumeAfter: Int64)
 
     enum CodingKeys: String, CodingKey { case type, event, position, resumeAfter }
+
+    /// Reads a message; an unknown `type` is an error.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switch try container.decode(String.self, forKey: .type) {
+        case "event": self = .event(try container.decode(EventResponse.self, forKey: .event))
+        case "heartbeat": self = .heartbeat(position: try container.decode(Int64.self, forKey: .position))
+        case "shutdown": self = .shutdown(resumeAfter: try container.decode(Int64.self, forKey: .resumeAfter))
+        case let other: throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "Unknown feed message type \(other.debugDescription).")
+        }
+    }
 
     /// `{"type":"event","event":{…}}`, `{"type":"heartbeat","position":N}`,
     /// `{"type":"shutdown","resumeAfter":N}`.

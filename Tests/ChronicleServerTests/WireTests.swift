@@ -92,3 +92,53 @@ struct WireTests {
         #expect(try WireEncoder.text(FeedShutdown(resumeAfter: 9)) == #"{"reason":"the server is shutting down","resumeAfter":9}"#)
     }
 }
+
+@Suite("Wire: every answer of a real server decodes as its type and encodes back to the same JSON")
+struct WireRoundTripTests {
+    /// Decodes the body as `T`, and checks that encoding the value gives the body's JSON again:
+    /// the type holds every member, with its kind (integer or double, null or absent).
+    func roundTrip<T: Codable>(_ response: TestResponse, as type: T.Type, sourceLocation: SourceLocation = #_sourceLocation) throws -> T {
+        #expect((200..<300).contains(response.status), "\(response.body)", sourceLocation: sourceLocation)
+        let value = try JSONDecoder().decode(T.self, from: Data(response.body.utf8))
+        #expect(try JSONValue(parsing: WireEncoder.text(value)) == response.json, "\(response.body)", sourceLocation: sourceLocation)
+        #expect(response.header("Content-Type") == "application/json", sourceLocation: sourceLocation)
+        return value
+    }
+
+    @Test("streams, log, correlations, entities, projections, reactors, health, index", arguments: TestBackend.available)
+    func everyAnswer(backend: TestBackend) async throws {
+        try await withServer(projection: try seedProjection(), backend: backend) { server in
+            let created = try await server.post("/v1/streams/user-1", #"{"type":"UserCreated","data":{"email":"ada@example.com","score":1.5}}"#, headers: [("X-Correlation-ID", "wire-1")])
+            #expect(try roundTrip(created, as: AppendResponse.self).lastPosition == 1)
+            let multi = try await server.post("/v1/append", #"{"streams":[{"stream":"user-1","events":[{"type":"UserUpdatedEmailAddress","data":{"email":"b@x.org"}}]},{"stream":"user-2","events":[{"type":"UserCreated","data":{"email":"c@x.org"}}]}]}"#)
+            #expect(try roundTrip(multi, as: MultiStreamAppendResponse.self).streams.count == 2)
+            let declared = try await server.post("/v1/events/UserCreated", #"{"id":"3","email":"d@x.org"}"#)
+            #expect(try roundTrip(declared, as: DeclarativeWriteResponse.self).stream == "user-3")
+
+            let page = try roundTrip(try await server.get("/v1/streams/user-1?limit=1"), as: StreamPage.self)
+            #expect(page.next == 1 && page.events.first?.event.data["score"] == 1.5)
+            #expect(try roundTrip(try await server.get("/v1/streams/user-1?from=1"), as: StreamPage.self).next == nil)
+            #expect(try roundTrip(try await server.get("/v1/log"), as: LogPageResponse.self).events.count == 4)
+            #expect(try roundTrip(try await server.get("/v1/correlations/wire-1"), as: CorrelationResponse.self).events.count == 1)
+
+            #expect(try roundTrip(try await server.get("/v1/entities/user/1"), as: DocumentResponse.self).version == 1)
+            #expect(try roundTrip(try await server.get("/v1/entities/user/1?version=0"), as: DocumentResponse.self).state.value["email"] == "ada@example.com")
+            #expect(try roundTrip(try await server.get("/v1/entities/user?limit=1"), as: DocumentListResponse.self).next != nil)
+            #expect(try roundTrip(try await server.get("/v1/entities/user/1/history"), as: EntityHistoryResponse.self).history.count == 2)
+            #expect(try roundTrip(try await server.get("/v1/entities/user/1/diff?from=0&to=1"), as: EntityDiffResponse.self).to == 1)
+
+            let projections = try roundTrip(try await server.get("/v1/projections"), as: ProjectionList.self)
+            let name = try #require(projections.projections.first?.name)
+            let rebuilt = try roundTrip(try await server.post("/v1/projections/\(name)/rebuild", "{}"), as: RebuildResponse.self)
+            #expect(rebuilt.replayedEvents == 4 && rebuilt.uniqueViolations.isEmpty)
+            let status = try roundTrip(try await server.get("/v1/projections/\(name)"), as: ProjectionStatus.self)
+            #expect(status.rebuild.lastReplayedEvents == 4 && status.rebuild.lastFinishedAt != nil)
+            #expect(try roundTrip(try await server.get("/v1/reactors"), as: ReactorList.self).reactors.isEmpty)
+
+            #expect(try roundTrip(try await server.request(.DELETE, "/v1/streams/user-2"), as: StreamDeleteResponse.self).mode == "soft")
+            #expect(try roundTrip(try await server.get("/health/live"), as: HealthResponse.self).position == nil)
+            #expect(try roundTrip(try await server.get("/health/ready"), as: HealthResponse.self).position == 5)
+            #expect(try roundTrip(try await server.get("/", headers: [("Accept", "application/json")]), as: IndexResponse.self).api == "/v1")
+        }
+    }
+}

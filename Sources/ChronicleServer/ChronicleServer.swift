@@ -119,14 +119,12 @@ public struct ChronicleServer: Service {
         let store = store
         let configuration = configuration
 
-        router.get("/") { _, _ in
-            json(.ok, #"{"name":"Chronicle","api":"/v1","openapi":"/openapi.json","health":"/health/ready"}"#)
-        }
-        router.get("/health/live") { _, _ in json(.ok, #"{"status":"live"}"#) }
+        router.get("/") { _, _ in try Response.json(.ok, IndexResponse()) }
+        router.get("/health/live") { _, _ in try Response.json(.ok, HealthResponse.live) }
         router.get("/health/ready") { _, _ in
             do {
                 let head = try await store.headPosition()
-                return json(.ok, #"{"status":"ready","position":\#(head)}"#)
+                return try Response.json(.ok, HealthResponse.ready(position: head))
             } catch {
                 throw Problem(.serviceUnavailable, code: "not-ready", title: "Not ready", detail: "The store cannot be read: \(error)", headers: [.retryAfter: "1"])
             }
@@ -152,13 +150,6 @@ public struct ChronicleServer: Service {
         registerEventRoutes(on: router)
         registerReactorRoutes(on: router)
     }
-}
-
-/// A JSON response.
-func json(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
-    var headers = headers
-    headers[.contentType] = "application/json"
-    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
 }
 
 extension Request {

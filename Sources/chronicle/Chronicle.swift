@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChronicleCore
+import ChronicleServer
 import Foundation
 
 /// `chronicle`: the command-line tool.
@@ -47,6 +48,12 @@ enum Output {
     /// Writes a line to stdout at once (no buffering, so `tail` output reaches pipes live).
     static func line(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Writes a server wire value as one line of canonical JSON (keys sorted, as `--json`
+    /// has always printed them).
+    static func json(_ value: some Encodable) throws {
+        line(try JSONValue(parsing: WireEncoder.text(value)).canonicalText)
     }
 
     static func progress(_ text: String) {

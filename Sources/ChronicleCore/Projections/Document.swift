@@ -25,11 +25,6 @@ public struct Document: Sendable, Hashable {
         self.updatedAtMicroseconds = updatedAtMicroseconds
         self.deleted = deleted
     }
-
-    /// The document as the JSON the HTTP API returns.
-    public var jsonText: String {
-        "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"version\":\(version),\"position\":\(position),\"updatedAt\":\"\(Timestamp.iso8601(microseconds: updatedAtMicroseconds))\",\"deleted\":\(deleted),\"state\":\(state.canonicalText)}"
-    }
 }
 
 /// What applying one event does to a document.

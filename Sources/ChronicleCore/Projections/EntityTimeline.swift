@@ -65,24 +65,4 @@ public struct EntityTimeline: Sendable {
             return snapshot
         }
     }
-
-    /// Each event with the RFC 6902 patch it made to the state, as the JSON of
-    /// `GET /v1/entities/{entity}/{id}/history`.
-    public var historyJSON: String {
-        var previous: JSONValue = [:]
-        var entries: [String] = []
-        for step in steps {
-            let state = step.document?.state ?? [:]
-            let patch = JSONPatch.diff(from: previous, to: state)
-            previous = state
-            entries.append("{\"version\":\(step.event.revision),\"position\":\(step.event.position),\"type\":\(step.event.type.jsonQuoted),\"recordedAt\":\"\(Timestamp.iso8601(microseconds: step.event.recordedAtMicroseconds))\",\"deleted\":\(step.document?.deleted ?? false),\"patch\":\(patch.json.canonicalText)}")
-        }
-        return "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"history\":[\(entries.joined(separator: ","))]}"
-    }
-
-    /// The patch between two documents of this entity, as the JSON of `…/diff`.
-    public func diffJSON(from before: Document, to after: Document) -> String {
-        let patch = JSONPatch.diff(from: before.state, to: after.state)
-        return "{\"entity\":\(entity.jsonQuoted),\"id\":\(id.jsonQuoted),\"from\":\(before.version),\"to\":\(after.version),\"patch\":\(patch.json.canonicalText)}"
-    }
 }

@@ -108,16 +108,3 @@ public enum EventRequests {
         }
     }
 }
-
-/// JSON renderings of results.
-public enum EventResponses {
-    /// One stream's result of an append.
-    public static func json(_ result: AppendResult.StreamResult) -> String {
-        "{\"stream\":\(result.stream.rawValue.jsonQuoted),\"firstRevision\":\(result.firstRevision),\"lastRevision\":\(result.lastRevision),\"firstPosition\":\(result.firstPosition),\"lastPosition\":\(result.lastPosition)}"
-    }
-
-    /// A list of events.
-    public static func json(_ events: [RecordedEvent]) -> String {
-        "[" + events.map(\.jsonText).joined(separator: ",") + "]"
-    }
-}

@@ -112,15 +112,16 @@ public final class ServerMetrics: Sendable {
         }
     }
 
-    func recordReactor(_ status: ReactorStatus) {
+    func recordReactor(_ report: ReactorReport) {
+        let status = report.status
         let labels = [("reactor", status.name)]
         registry.makeGauge(descriptor: Self.reactorDescriptors.checkpoint, labels: labels).set(to: Double(status.checkpoint ?? 0))
-        registry.makeGauge(descriptor: Self.reactorDescriptors.lag, labels: labels).set(to: Double(status.lag))
+        registry.makeGauge(descriptor: Self.reactorDescriptors.lag, labels: labels).set(to: Double(status.lag.events))
         registry.makeGauge(descriptor: Self.reactorDescriptors.parked, labels: labels).set(to: Double(status.parked))
-        registry.makeGauge(descriptor: Self.reactorCounters.inFlight, labels: labels).set(to: Double(status.statistics.inFlight))
-        registry.makeGauge(descriptor: Self.reactorCounters.lagSeconds, labels: labels).set(to: status.lagSeconds)
+        registry.makeGauge(descriptor: Self.reactorCounters.inFlight, labels: labels).set(to: Double(report.statistics.inFlight))
+        registry.makeGauge(descriptor: Self.reactorCounters.lagSeconds, labels: labels).set(to: status.lag.seconds)
         reactorScrape.withLock { _ in
-            for (descriptor, count) in [(Self.reactorCounters.deliveries, status.statistics.delivered), (Self.reactorCounters.failures, status.statistics.failures), (Self.reactorCounters.parked, status.statistics.parked)] {
+            for (descriptor, count) in [(Self.reactorCounters.deliveries, report.statistics.delivered), (Self.reactorCounters.failures, report.statistics.failures), (Self.reactorCounters.parked, report.statistics.parked)] {
                 let counter = registry.makeCounter(descriptor: descriptor, labels: labels)
                 counter.reset()
                 counter.increment(by: Int64(count))

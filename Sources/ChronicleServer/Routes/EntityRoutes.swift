@@ -4,7 +4,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
-import Synchronization
 
 /// Reads of entities: current documents, and their past folded from the events.
 struct EntityReads: Sendable {
@@ -84,7 +83,7 @@ extension ChronicleServer {
             if let version = query["version"].map(String.init) ?? query["at"].map(String.init) {
                 let point = try EntityReads.point(version, name: query["version"] != nil ? "version" : "at")
                 let document = try EntityReads.document(at: point, in: try await reads.timeline(entity: entity, id: id, upTo: point))
-                return json(.ok, document.jsonText, headers: [.eTag: EventRequests.eTag(document.version)])
+                return try Response.json(.ok, DocumentResponse(document), headers: [.eTag: EventRequests.eTag(document.version)])
             }
             if let after = query["after"] {
                 guard let position = Int64(after), position >= 0 else {
@@ -103,7 +102,7 @@ extension ChronicleServer {
             if let none = request.headers[.ifNoneMatch], none.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == eTag }) {
                 return Response(status: .notModified, headers: [.eTag: eTag])
             }
-            return json(.ok, document.jsonText, headers: [.eTag: eTag])
+            return try Response.json(.ok, DocumentResponse(document), headers: [.eTag: eTag])
         }
 
         router.get("/v1/entities/{entity}") { request, context in
@@ -112,8 +111,7 @@ extension ChronicleServer {
             let entity = try context.parameters.decoded("entity")
             let query = try documentQuery(entity: entity, request.uri.queryParameters)
             let page = try await reads.documents.documents(query)
-            let next = page.next.map { "\"\($0.token)\"" } ?? "null"
-            return json(.ok, "{\"entity\":\(entity.jsonQuoted),\"documents\":[\(page.documents.map(\.jsonText).joined(separator: ","))],\"next\":\(next)}")
+            return try Response.json(.ok, DocumentListResponse(entity: entity, page: page))
         }
 
         router.get("/v1/entities/{entity}/{id}/history") { _, context in
@@ -124,7 +122,7 @@ extension ChronicleServer {
             guard !timeline.steps.isEmpty else {
                 throw Problem(.notFound, code: "entity-not-found", title: "Entity not found", detail: "There is no \(entity) with id \(id).")
             }
-            return json(.ok, timeline.historyJSON)
+            return try Response.json(.ok, EntityHistoryResponse(timeline))
         }
 
         router.get("/v1/entities/{entity}/{id}/diff") { request, context in
@@ -139,7 +137,7 @@ extension ChronicleServer {
             let timeline = try await reads.timeline(entity: entity, id: id)
             let before = try EntityReads.document(at: from, in: timeline)
             let after = try EntityReads.document(at: to, in: timeline)
-            return json(.ok, timeline.diffJSON(from: before, to: after))
+            return try Response.json(.ok, EntityDiffResponse(timeline, from: before, to: after))
         }
     }
 }
@@ -239,134 +237,5 @@ func waitForPosition(_ position: Int64, store: any EventStore, documents: any Do
     if !reached {
         let head = (try? await documents.documentsPosition()) ?? 0
         throw Problem(.serviceUnavailable, code: "not-caught-up", title: "Not caught up", detail: "The read models have not reached position \(position) within \(wait) (they are at \(head)). Retry, or wait longer with ?wait=.", extensions: ["position": .integer(head), "lag": .integer(position - head)], headers: [.retryAfter: "1"])
-    }
-}
-
-/// The state of the server's projection, for `/v1/projections`.
-final class ProjectionRuns: Sendable {
-    private struct State {
-        var running = false
-        var done: Int64 = 0
-        var total: Int64 = 0
-        var started: ContinuousClock.Instant?
-        var lastReplayed: Int?
-        var lastDuration: Duration?
-        var lastFinished: Int64?
-        var violations: [JSONValue] = []
-    }
-
-    private let state = Mutex(State())
-
-    /// Records what the last rebuild found breaking a `unique:` rule.
-    func found(_ violations: [JSONValue]) {
-        state.withLock { $0.violations = violations }
-    }
-
-    /// Records how far the running rebuild got.
-    func progress(_ done: Int64, _ total: Int64) {
-        state.withLock { state in
-            state.done = done
-            state.total = total
-        }
-    }
-
-    /// Runs a rebuild unless one is running.
-    func rebuild(_ body: () async throws -> Int) async throws -> (replayed: Int, duration: Duration) {
-        let started = state.withLock { state -> Bool in
-            if state.running { return false }
-            state.running = true
-            state.done = 0
-            state.total = 0
-            state.started = .now
-            return true
-        }
-        guard started else {
-            throw Problem(.conflict, code: "rebuild-running", title: "Rebuild running", detail: "A rebuild of this projection is already running; wait for it to finish.")
-        }
-        let start = ContinuousClock.now
-        do {
-            let replayed = try await body()
-            let duration = ContinuousClock.now - start
-            state.withLock { state in
-                state.running = false
-                state.lastReplayed = replayed
-                state.lastDuration = duration
-                state.lastFinished = Timestamp.now()
-            }
-            return (replayed, duration)
-        } catch {
-            state.withLock { $0.running = false }
-            throw error
-        }
-    }
-
-    var json: String {
-        state.withLock { state in
-            let replayed = state.lastReplayed.map(String.init) ?? "null"
-            let seconds = state.lastDuration.map { String(format: "%.3f", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) } ?? "null"
-            let finished = state.lastFinished.map { "\"\(Timestamp.iso8601(microseconds: $0))\"" } ?? "null"
-            var rate = 0.0, eta = 0.0
-            if state.running, let started = state.started {
-                let elapsed = ContinuousClock.now - started
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                rate = seconds > 0 ? Double(state.done) / seconds : 0
-                eta = rate > 0 ? Double(max(0, state.total - state.done)) / rate : 0
-            }
-            return "{\"running\":\(state.running),\"progress\":{\"position\":\(state.done),\"target\":\(state.total),\"eventsPerSecond\":\(Int(rate)),\"etaSeconds\":\(String(format: "%.1f", eta))},\"lastReplayedEvents\":\(replayed),\"lastDurationSeconds\":\(seconds),\"lastFinishedAt\":\(finished),\"uniqueViolations\":\(JSONValue.array(state.violations).canonicalText)}"
-        }
-    }
-}
-
-extension ChronicleServer {
-    func registerProjectionRoutes(on router: Router<ChronicleRequestContext>) {
-        let entities = entities
-        let logger = logger
-        let store = store
-        let runs = projectionRuns
-
-        @Sendable func status(_ reads: EntityReads) async throws -> String {
-            let head = try await store.headPosition()
-            let checkpoint = try await reads.documents.documentsPosition()
-            var lagSeconds = 0.0
-            if checkpoint < head, let next = try await store.readLog(after: checkpoint, limit: 1, filter: LogFilter()).events.first {
-                lagSeconds = max(0, Double(Timestamp.now() - next.recordedAtMicroseconds) / 1_000_000)
-            }
-            return "{\"name\":\(reads.projection.name.jsonQuoted),\"lifecycle\":\"\(reads.lifecycle.rawValue)\",\"definitionHash\":\(reads.projection.definitionHash.jsonQuoted),\"checkpoint\":\(checkpoint),\"lag\":{\"events\":\(head - checkpoint),\"seconds\":\(String(format: "%.3f", lagSeconds))},\"rebuild\":\(runs.json)}"
-        }
-
-        router.get("/v1/projections") { _, context in
-            try context.require(.read)
-            guard let entities else { return json(.ok, #"{"projections":[]}"#) }
-            return json(.ok, "{\"projections\":[\(try await status(entities))]}")
-        }
-
-        router.get("/v1/projections/{name}") { _, context in
-            try context.require(.read)
-            let name = try context.parameters.decoded("name")
-            guard let entities, entities.projection.name == name else {
-                throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name). See /v1/projections.")
-            }
-            return json(.ok, try await status(entities))
-        }
-
-        router.post("/v1/projections/{name}/rebuild") { _, context in
-            try context.require(.admin)
-            let name = try context.parameters.decoded("name")
-            guard let entities, entities.projection.name == name else {
-                throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name). See /v1/projections.")
-            }
-            let (replayed, duration) = try await runs.rebuild { try await entities.documents.rebuildDocuments { runs.progress($0, $1) } }
-            var violations: [UniqueViolation] = []
-            if let schema = entities.projection as? DeclarativeProjection {
-                // Appends keep unique: rules, but an imported or older log may not have.
-                violations = try await schema.uniqueViolations(in: entities.documents)
-                for violation in violations {
-                    logger.warning("Rebuilt documents break a unique rule", metadata: ["chronicle.projection": "\(name)", "chronicle.violation": "\(violation)"])
-                }
-                runs.found(violations.map(\.json))
-            }
-            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-            return json(.ok, "{\"name\":\(name.jsonQuoted),\"replayedEvents\":\(replayed),\"durationSeconds\":\(String(format: "%.3f", seconds)),\"uniqueViolations\":\(JSONValue.array(violations.map(\.json)).canonicalText)}")
-        }
     }
 }

@@ -55,7 +55,8 @@ extension ChronicleServer {
             let result = try await store.append(AppendRequest([.init(stream: stream, expected: expected, events: context.correlating([event]))], rules: rules))
             let part = result.streams[0]
             let location = "/v1/entities/\(entityName)/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)"
-            return json(.created, "{\"entity\":\(entityName.jsonQuoted),\"id\":\(id.jsonQuoted),\"stream\":\(stream.rawValue.jsonQuoted),\"revision\":\(part.lastRevision),\"position\":\(part.lastPosition),\"correlationId\":\(context.correlationId.jsonQuoted)}", headers: [
+            let answer = DeclarativeWriteResponse(entity: entityName, id: id, stream: stream.rawValue, revision: part.lastRevision, position: part.lastPosition, correlationId: context.correlationId)
+            return try Response.json(.created, answer, headers: [
                 .location: location, .eTag: EventRequests.eTag(part.lastRevision),
             ])
         }

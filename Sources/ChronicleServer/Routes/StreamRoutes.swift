@@ -21,7 +21,7 @@ extension ChronicleServer {
             let start = ContinuousClock.now
             let result = try await store.append(to: stream, context.correlating(events), expected: headerExpectation ?? bodyExpectation ?? .any)
             metrics.recordAppend(events: events.count, duration: ContinuousClock.now - start)
-            return json(.created, EventResponses.json(result), headers: [
+            return try Response.json(.created, AppendResponse(result), headers: [
                 .eTag: EventRequests.eTag(result.lastRevision),
                 .location: "/v1/streams/\(stream.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? stream.rawValue)",
             ])
@@ -35,7 +35,7 @@ extension ChronicleServer {
             let start = ContinuousClock.now
             let result = try await store.append(append)
             metrics.recordAppend(events: append.streams.reduce(0) { $0 + $1.events.count }, duration: ContinuousClock.now - start)
-            return json(.created, "{\"position\":\(result.position),\"streams\":[\(result.streams.map(EventResponses.json).joined(separator: ","))]}")
+            return try Response.json(.created, MultiStreamAppendResponse(result))
         }
 
         router.get("/v1/streams/{stream}") { request, context in
@@ -67,12 +67,12 @@ extension ChronicleServer {
                 return Response(status: .notModified, headers: [.eTag: eTag])
             }
             let events = try await store.read(stream, from: start, direction: direction, limit: limit)
-            var next = "null"
+            var next: Int64?
             if events.count == limit, let last = events.last {
                 let following = direction == .forwards ? last.revision + 1 : last.revision - 1
-                if following >= 0 && following <= (info.revision ?? -1) { next = String(following) }
+                if following >= 0 && following <= (info.revision ?? -1) { next = following }
             }
-            return json(.ok, "{\"stream\":\(stream.rawValue.jsonQuoted),\"revision\":\(info.revision ?? -1),\"events\":\(EventResponses.json(events)),\"next\":\(next)}", headers: [.eTag: eTag])
+            return try Response.json(.ok, StreamPage(stream: stream.rawValue, revision: info.revision ?? -1, events: events, next: next), headers: [.eTag: eTag])
         }
 
         router.delete("/v1/streams/{stream}") { request, context in
@@ -86,7 +86,7 @@ extension ChronicleServer {
             try context.require(mode == .hard ? .admin : .write)
             let expected = try request.headers[.ifMatch].map(EventRequests.ifMatch) ?? .any
             let result = try await store.delete(stream, mode: mode, expected: expected)
-            return json(.ok, "{\"stream\":\(stream.rawValue.jsonQuoted),\"mode\":\"\(mode.rawValue)\",\"revision\":\(result.revision),\"position\":\(result.position)}")
+            return try Response.json(.ok, StreamDeleteResponse(stream: stream.rawValue, mode: mode.rawValue, revision: result.revision, position: result.position))
         }
 
         router.get("/v1/log") { request, context in
@@ -96,7 +96,7 @@ extension ChronicleServer {
             let limit = try LogQuery.limit(query["limit"])
             let filter = LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"), correlation: query["correlation"].map(String.init))
             let page = try await store.readLog(after: after, limit: limit, filter: filter)
-            return json(.ok, "{\"events\":\(EventResponses.json(page.events)),\"next\":\(page.scannedThrough)}")
+            return try Response.json(.ok, LogPageResponse(page))
         }
 
         // Every event caused by one request, in order: its own events and, later, their outcomes.
@@ -106,7 +106,7 @@ extension ChronicleServer {
             let query = request.uri.queryParameters
             let after = try await LogQuery.after(query["after"].map(String.init), store: store)
             let page = try await store.readLog(after: after, limit: try LogQuery.limit(query["limit"]), filter: LogFilter(correlation: id))
-            return json(.ok, "{\"correlationId\":\(id.jsonQuoted),\"events\":\(EventResponses.json(page.events)),\"next\":\(page.scannedThrough)}")
+            return try Response.json(.ok, CorrelationResponse(correlationId: id, page: page))
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChronicleCore
+import ChronicleServer
 
 struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,10 +25,10 @@ struct Get: AsyncParsableCommand {
     func run() async throws {
         let document = try await options.withStore { try await $0.entity(entity, id, at: at, includeDeleted: includeDeleted) }
         if options.json {
-            Output.line(document.canonicalText)
+            try Output.json(document)
         } else {
-            Output.line("\(entity) \(id), version \(plain(document["version"])) (position \(plain(document["position"])), updated \(plain(document["updatedAt"])))\(document["deleted"] == true ? ", deleted" : "")")
-            Output.line((document["state"] ?? [:]).canonicalText)
+            Output.line("\(entity) \(id), version \(document.version) (position \(document.position), updated \(document.updatedAt))\(document.deleted ? ", deleted" : "")")
+            Output.line(document.state.text)
         }
     }
 }
@@ -48,13 +49,10 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         let history = try await options.withStore { try await $0.history(entity, id) }
         if options.json {
-            Output.line(history.canonicalText)
-            return
+            return try Output.json(history)
         }
-        guard case .array(let entries)? = history["history"] else { return }
-        for entry in entries {
-            let fields = ["version", "position", "recordedAt", "type"].map { plain(entry[$0]) }
-            Output.line("v\(fields[0])\t@\(fields[1])\t\(fields[2])\t\(fields[3])\t\((entry["patch"] ?? []).canonicalText)")
+        for entry in history.history {
+            Output.line("v\(entry.version)\t@\(entry.position)\t\(entry.recordedAt)\t\(entry.type)\t\(entry.patch.text)")
         }
     }
 }
@@ -80,6 +78,10 @@ struct Diff: AsyncParsableCommand {
 
     func run() async throws {
         let diff = try await options.withStore { try await $0.diff(entity, id, from: from, to: to) }
-        Output.line(options.json ? diff.canonicalText : (diff["patch"] ?? []).canonicalText)
+        if options.json {
+            try Output.json(diff)
+        } else {
+            Output.line(diff.patch.text)
+        }
     }
 }

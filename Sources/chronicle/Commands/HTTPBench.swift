@@ -80,8 +80,8 @@ struct HTTPBench {
                     readyContinuation.yield()
                     var received = 0
                     for try await message in inbound.messages(maxSize: 1 << 20) {
-                        guard case .text(let text) = message, let value = try? JSONValue(parsing: text),
-                              case .integer(let index)? = value["event"]?["data"]?["index"] else { continue }
+                        guard case .text(let text) = message, case .event(let event)? = try? JSONDecoder().decode(FeedMessage.self, from: Data(text.utf8)),
+                              case .integer(let index)? = event.event.data["index"] else { continue }
                         let now = ContinuousClock.now
                         timings.received(Int(index), at: now)
                         received += 1

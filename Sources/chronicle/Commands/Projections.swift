@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChronicleCore
+import ChronicleServer
 
 struct Projections: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,15 +16,14 @@ struct Projections: AsyncParsableCommand {
         func run() async throws {
             let answer = try await options.withStore { try await $0.projections() }
             if options.json {
-                Output.line(answer.canonicalText)
-                return
+                return try Output.json(answer)
             }
-            guard case .array(let projections)? = answer["projections"], !projections.isEmpty else {
+            guard !answer.projections.isEmpty else {
                 Output.line("no projections (declare entities with --schema FILE)")
                 return
             }
-            for projection in projections {
-                Output.line("\(plain(projection["name"]))\t\(plain(projection["lifecycle"]))\tcheckpoint \(plain(projection["checkpoint"]))\tlag \(plain(projection["lag"]?["events"])) events")
+            for projection in answer.projections {
+                Output.line("\(projection.name)\t\(projection.lifecycle)\tcheckpoint \(projection.checkpoint)\tlag \(projection.lag.events) events")
             }
         }
     }
@@ -42,16 +42,13 @@ struct Projections: AsyncParsableCommand {
         func run() async throws {
             Output.progress("rebuilding \(name)…")
             let answer = try await options.withStore { try await $0.rebuild(name) }
-            if case .array(let violations)? = answer["uniqueViolations"] {
-                for violation in violations {
-                    let ids = violation["ids"].flatMap { if case .array(let ids) = $0 { ids.map { plain($0) }.joined(separator: ", ") } else { nil } } ?? ""
-                    Output.progress("warning: \(plain(violation["entity"])).\(plain(violation["field"])) = \(violation["value"]?.canonicalText ?? "") is held by several live entities (\(ids)); the log was written before the unique rule, or imported")
-                }
+            for violation in answer.uniqueViolations {
+                Output.progress("warning: \(violation.entity).\(violation.field) = \(violation.value.text) is held by several live entities (\(violation.ids.joined(separator: ", "))); the log was written before the unique rule, or imported")
             }
             if options.json {
-                Output.line(answer.canonicalText)
+                try Output.json(answer)
             } else {
-                Output.line("rebuilt \(name): \(plain(answer["replayedEvents"])) events replayed in \(plain(answer["durationSeconds"])) s")
+                Output.line("rebuilt \(name): \(answer.replayedEvents) events replayed in \(answer.durationSeconds) s")
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChronicleCore
+import ChronicleServer
 import Foundation
 
 struct Reactors: AsyncParsableCommand {
@@ -37,11 +38,11 @@ struct Reactors: AsyncParsableCommand {
         @OptionGroup var connection: Connection
 
         func run() async throws {
-            let answer = try await connection.withServer { try await $0.get("/v1/reactors") }
-            if connection.json { return Output.line(answer.canonicalText) }
-            guard case .array(let reactors)? = answer["reactors"], !reactors.isEmpty else { return Output.line("no reactors") }
-            for reactor in reactors {
-                Output.line("\(plain(reactor["name"]))\tcheckpoint \(plain(reactor["checkpoint"]))\tlag \(plain(reactor["lag"]?["events"])) events (\(plain(reactor["lag"]?["seconds"])) s)\tin flight \(plain(reactor["inFlight"]))\tdelivered \(plain(reactor["delivered"]))\tfailures \(plain(reactor["failures"]))\tparked \(plain(reactor["parked"]))")
+            let answer = try await connection.withServer { try await $0.get("/v1/reactors", as: ReactorList.self) }
+            if connection.json { return try Output.json(answer) }
+            guard !answer.reactors.isEmpty else { return Output.line("no reactors") }
+            for reactor in answer.reactors {
+                Output.line("\(reactor.name)\tcheckpoint \(reactor.checkpoint.map(String.init) ?? "null")\tlag \(reactor.lag.events) events (\(reactor.lag.seconds) s)\tin flight \(reactor.inFlight)\tdelivered \(reactor.delivered)\tfailures \(reactor.failures)\tparked \(reactor.parked)")
             }
         }
     }
@@ -52,11 +53,10 @@ struct Reactors: AsyncParsableCommand {
         @OptionGroup var connection: Connection
 
         func run() async throws {
-            let answer = try await connection.withServer { try await $0.get("/v1/reactors/\(Reactors.path(name))/parked") }
-            if connection.json { return Output.line(answer.canonicalText) }
-            guard case .array(let parked)? = answer["parked"] else { return }
-            for event in parked {
-                Output.line("\(plain(event["eventId"]))\t@\(plain(event["position"]))\t\(plain(event["attempts"])) attempts\t\(plain(event["parkedAt"]))\t\(plain(event["error"]))")
+            let answer = try await connection.withServer { try await $0.get("/v1/reactors/\(Reactors.path(name))/parked", as: ParkedEventList.self) }
+            if connection.json { return try Output.json(answer) }
+            for event in answer.parked {
+                Output.line("\(event.eventId.uuidString.lowercased())\t@\(event.position)\t\(event.attempts) attempts\t\(event.parkedAt)\t\(event.error)")
             }
         }
     }
@@ -68,8 +68,8 @@ struct Reactors: AsyncParsableCommand {
         @OptionGroup var connection: Connection
 
         /// `POST /v1/reactors/{name}/parked/{id}/{action}`.
-        func post(_ action: String) async throws -> JSONValue {
-            try await connection.withServer { try await $0.post("/v1/reactors/\(Reactors.path(name))/parked/\(Reactors.path(id))/\(action)") }
+        func post<T: Decodable>(_ action: String, as type: T.Type) async throws -> T {
+            try await connection.withServer { try await $0.post("/v1/reactors/\(Reactors.path(name))/parked/\(Reactors.path(id))/\(action)", as: T.self) }
         }
     }
 
@@ -78,9 +78,9 @@ struct Reactors: AsyncParsableCommand {
         @OptionGroup var event: ParkedEventArguments
 
         func run() async throws {
-            let answer = try await event.post("retry")
-            if event.connection.json { return Output.line(answer.canonicalText) }
-            if answer["delivered"] == true {
+            let answer = try await event.post("retry", as: ParkedEventRetryResponse.self)
+            if event.connection.json { return try Output.json(answer) }
+            if answer.delivered {
                 Output.line("delivered \(event.id)")
             } else {
                 throw CommandFailure(message: "the retry of \(event.id) failed; it is parked again (see chronicle reactors parked \(event.name)).")
@@ -93,8 +93,12 @@ struct Reactors: AsyncParsableCommand {
         @OptionGroup var event: ParkedEventArguments
 
         func run() async throws {
-            let answer = try await event.post("skip")
-            Output.line(event.connection.json ? answer.canonicalText : "skipped \(event.id)")
+            let answer = try await event.post("skip", as: ParkedEventSkipResponse.self)
+            if event.connection.json {
+                try Output.json(answer)
+            } else {
+                Output.line("skipped \(event.id)")
+            }
         }
     }
 }

@@ -81,12 +81,3 @@ func printEvents(_ events: [RecordedEvent], json: Bool) {
         Output.line(json ? event.jsonText : humanLine(event))
     }
 }
-
-/// A JSON value for people: strings without quotes, anything else as JSON; `?` when missing.
-func plain(_ value: JSONValue?) -> String {
-    switch value {
-    case nil: "?"
-    case .string(let text)?: text
-    case let other?: other.canonicalText
-    }
-}

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ChronicleCore
 import ChronicleProjections
+import ChronicleServer
 import ChronicleSQLite
 import Foundation
 import NIOCore
@@ -14,16 +15,16 @@ protocol CLIStore: Sendable {
     func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage
     /// Prints events as they come, after `position` (`nil`: the current end), until interrupted.
     func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws
-    /// The JSON of an entity's document, now or at a point (a version or an instant).
-    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> JSONValue
-    /// The JSON of an entity's history.
-    func history(_ entity: String, _ id: String) async throws -> JSONValue
-    /// The JSON of the patch between two points of an entity.
-    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> JSONValue
-    /// The projections and their status (`{"projections": [...]}`).
-    func projections() async throws -> JSONValue
-    /// Rebuilds a projection's documents from the events; the JSON of the outcome.
-    func rebuild(_ name: String) async throws -> JSONValue
+    /// An entity's document, now or at a point (a version or an instant).
+    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> DocumentResponse
+    /// An entity's history.
+    func history(_ entity: String, _ id: String) async throws -> EntityHistoryResponse
+    /// The patch between two points of an entity.
+    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> EntityDiffResponse
+    /// The projections and their status.
+    func projections() async throws -> ProjectionList
+    /// Rebuilds a projection's documents from the events.
+    func rebuild(_ name: String) async throws -> RebuildResponse
 }
 
 /// The data directory.
@@ -58,9 +59,9 @@ struct LocalCLIStore: CLIStore {
         return document
     }
 
-    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> JSONValue {
+    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> DocumentResponse {
         if let point {
-            return try JSONValue(parsing: try document(try await timeline(entity, id), try self.point(point, "at")).jsonText)
+            return DocumentResponse(try document(try await timeline(entity, id), try self.point(point, "at")))
         }
         _ = try requireProjection()
         guard let document = try await store.document(entity: entity, id: id) else {
@@ -69,20 +70,25 @@ struct LocalCLIStore: CLIStore {
         if document.deleted && !includeDeleted {
             throw CommandFailure(message: "\(entity) \(id) was deleted; add --include-deleted to see its last state.")
         }
-        return try JSONValue(parsing: document.jsonText)
+        return DocumentResponse(document)
     }
 
-    func history(_ entity: String, _ id: String) async throws -> JSONValue {
-        try JSONValue(parsing: try await timeline(entity, id).historyJSON)
+    func history(_ entity: String, _ id: String) async throws -> EntityHistoryResponse {
+        EntityHistoryResponse(try await timeline(entity, id))
     }
 
-    func projections() async throws -> JSONValue {
-        guard let projection else { return ["projections": []] }
+    func projections() async throws -> ProjectionList {
+        guard let projection else { return ProjectionList([]) }
         let head = try await store.headPosition()
-        return ["projections": [["name": .string(projection.name), "lifecycle": "inline", "definitionHash": .string(projection.definitionHash), "checkpoint": .integer(head), "lag": ["events": 0, "seconds": 0]]]]
+        return ProjectionList([
+            ProjectionStatus(
+                name: projection.name, lifecycle: "inline", definitionHash: projection.definitionHash, checkpoint: head,
+                lag: Lag(events: 0, seconds: 0), rebuild: RebuildStatus()
+            ),
+        ])
     }
 
-    func rebuild(_ name: String) async throws -> JSONValue {
+    func rebuild(_ name: String) async throws -> RebuildResponse {
         let projection = try requireProjection()
         guard projection.name == name else {
             throw CommandFailure(message: "there is no projection named \(name); the schema's projection is \(projection.name).")
@@ -92,15 +98,12 @@ struct LocalCLIStore: CLIStore {
         let replayed = try await store.rebuildDocuments { done, _ in bar.update(Int(done)) }
         bar.finish("rebuilt \(name)")
         let violations = try await (projection as? DeclarativeProjection)?.uniqueViolations(in: store) ?? []
-        return [
-            "name": .string(name), "replayedEvents": .integer(Int64(replayed)), "durationSeconds": .double((ContinuousClock.now - start).seconds),
-            "uniqueViolations": .array(violations.map(\.json)),
-        ]
+        return RebuildResponse(name: name, replayedEvents: replayed, duration: ContinuousClock.now - start, uniqueViolations: violations)
     }
 
-    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> JSONValue {
+    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> EntityDiffResponse {
         let timeline = try await timeline(entity, id)
-        return try JSONValue(parsing: timeline.diffJSON(from: try document(timeline, try point(from, "from")), to: try document(timeline, try point(to, "to"))))
+        return EntityDiffResponse(timeline, from: try document(timeline, try point(from, "from")), to: try document(timeline, try point(to, "to")))
     }
 
     /// Appends through the schema's rules: a data directory whose read models were built
@@ -169,18 +172,31 @@ struct RemoteCLIStore: CLIStore {
         }
     }
 
-    private func json(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> JSONValue {
+    /// Sends a request and decodes the answer as the server's wire type `T`; a problem
+    /// answer becomes a failure with the problem's `detail`.
+    private func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: String? = nil, as type: T.Type = T.self) async throws -> T {
         let response = try await send(method, path, body: body)
-        let text = String(buffer: try await response.body.collect(upTo: 64 << 20))
-        let value = try? JSONValue(parsing: text)
+        let bytes = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
         guard (200..<300).contains(response.status.code) else {
-            if case .string(let detail)? = value?["detail"] {
-                throw CommandFailure(message: detail)
-            }
-            throw CommandFailure(message: "the server answered \(response.status.code) \(response.status.reasonPhrase)")
+            throw Self.failure(response.status, bytes)
         }
-        guard let value else { throw CommandFailure(message: "the server answered something that is not JSON") }
-        return value
+        do {
+            return try JSONDecoder().decode(T.self, from: bytes)
+        } catch {
+            throw CommandFailure(message: "the server's answer to \(method) \(path) is not what this chronicle reads (\(error)): \(String(decoding: bytes.prefix(200), as: UTF8.self))")
+        }
+    }
+
+    /// The `detail` of a problem answer.
+    private struct ProblemDetail: Decodable {
+        var detail: String
+    }
+
+    private static func failure(_ status: HTTPResponseStatus, _ bytes: Data) -> CommandFailure {
+        if let problem = try? JSONDecoder().decode(ProblemDetail.self, from: bytes) {
+            return CommandFailure(message: problem.detail)
+        }
+        return CommandFailure(message: "the server answered \(status.code) \(status.reasonPhrase)")
     }
 
     private func query(_ items: [(String, String)]) -> String {
@@ -202,12 +218,7 @@ struct RemoteCLIStore: CLIStore {
             "expectedRevision": expectation,
             "events": [["id": .string(event.id.uuidString.lowercased()), "type": .string(event.type), "data": event.data, "metadata": event.metadata]],
         ]
-        let result = try await json(.POST, path(stream), body: body.canonicalText)
-        guard case .integer(let first)? = result["firstRevision"], case .integer(let last)? = result["lastRevision"],
-              case .integer(let firstPosition)? = result["firstPosition"], case .integer(let lastPosition)? = result["lastPosition"] else {
-            throw CommandFailure(message: "the server's answer has no revisions: \(result.canonicalText)")
-        }
-        return .init(stream: stream, firstRevision: first, lastRevision: last, firstPosition: firstPosition, lastPosition: lastPosition)
+        return try await call(.POST, path(stream), body: body.canonicalText, as: AppendResponse.self).result
     }
 
     func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
@@ -220,10 +231,9 @@ struct RemoteCLIStore: CLIStore {
         while events.count < limit {
             var items = [("direction", direction.rawValue), ("limit", String(min(1000, limit - events.count)))]
             if let from { items.append(("from", from)) }
-            let page = try await json(.GET, path(stream) + query(items))
-            guard case .array(let items)? = page["events"] else { break }
-            events += try items.map { try RecordedEvent(json: $0) }
-            guard case .integer(let next)? = page["next"] else { break }
+            let page = try await call(.GET, path(stream) + query(items), as: StreamPage.self)
+            events += page.events.map(\.event)
+            guard let next = page.next else { break }
             from = String(next)
         }
         return events
@@ -232,11 +242,7 @@ struct RemoteCLIStore: CLIStore {
     func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage {
         var items = [("after", String(position)), ("limit", String(min(max(limit, 1), 1000)))]
         items += filter.types.sorted().map { ("type", $0) } + filter.categories.sorted().map { ("category", $0) }
-        let page = try await json(.GET, "/v1/log" + query(items))
-        guard case .array(let events)? = page["events"], case .integer(let next)? = page["next"] else {
-            throw CommandFailure(message: "the server's answer has no events: \(page.canonicalText.prefix(200))")
-        }
-        return LogPage(events: try events.map { try RecordedEvent(json: $0) }, scannedThrough: next)
+        return try await call(.GET, "/v1/log" + query(items), as: LogPageResponse.self).page
     }
 
     private func entityPath(_ entity: String, _ id: String) -> String {
@@ -244,37 +250,37 @@ struct RemoteCLIStore: CLIStore {
         return "/v1/entities/\(entity.addingPercentEncoding(withAllowedCharacters: allowed) ?? entity)/\(id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id)"
     }
 
-    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> JSONValue {
+    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> DocumentResponse {
         var items: [(String, String)] = []
         if let point { items.append((Int64(point) == nil ? "at" : "version", point)) }
         if includeDeleted { items.append(("includeDeleted", "true")) }
-        return try await json(.GET, entityPath(entity, id) + query(items))
+        return try await call(.GET, entityPath(entity, id) + query(items))
     }
 
-    func history(_ entity: String, _ id: String) async throws -> JSONValue {
-        try await json(.GET, entityPath(entity, id) + "/history")
+    func history(_ entity: String, _ id: String) async throws -> EntityHistoryResponse {
+        try await call(.GET, entityPath(entity, id) + "/history")
     }
 
-    func projections() async throws -> JSONValue {
-        try await json(.GET, "/v1/projections")
+    func projections() async throws -> ProjectionList {
+        try await call(.GET, "/v1/projections")
     }
 
-    /// A GET of the API, as JSON.
-    func get(_ path: String) async throws -> JSONValue {
-        try await json(.GET, path)
+    /// A GET of the API, decoded as the wire type `T`.
+    func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
+        try await call(.GET, path)
     }
 
-    /// A POST of the API without a body, as JSON.
-    func post(_ path: String) async throws -> JSONValue {
-        try await json(.POST, path, body: "{}")
+    /// A POST of the API without a body, decoded as the wire type `T`.
+    func post<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
+        try await call(.POST, path, body: "{}")
     }
 
-    func rebuild(_ name: String) async throws -> JSONValue {
-        try await json(.POST, "/v1/projections/\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)/rebuild", body: "{}")
+    func rebuild(_ name: String) async throws -> RebuildResponse {
+        try await call(.POST, "/v1/projections/\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)/rebuild", body: "{}")
     }
 
-    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> JSONValue {
-        try await json(.GET, entityPath(entity, id) + "/diff" + query([("from", from), ("to", to)]))
+    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> EntityDiffResponse {
+        try await call(.GET, entityPath(entity, id) + "/diff" + query([("from", from), ("to", to)]))
     }
 
     func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws {
@@ -282,9 +288,7 @@ struct RemoteCLIStore: CLIStore {
         items += filter.types.sorted().map { ("type", $0) } + filter.categories.sorted().map { ("category", $0) }
         let response = try await send(.GET, "/v1/subscribe" + query(items), timeout: .hours(24 * 365))
         guard response.status == .ok else {
-            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-            if case .string(let detail)? = (try? JSONValue(parsing: text))?["detail"] { throw CommandFailure(message: detail) }
-            throw CommandFailure(message: "the server answered \(response.status.code) \(response.status.reasonPhrase)")
+            throw Self.failure(response.status, Data(try await response.body.collect(upTo: 1 << 20).readableBytesView))
         }
         var pending = ""
         for try await chunk in response.body {
@@ -300,8 +304,8 @@ struct RemoteCLIStore: CLIStore {
                 if event == "shutdown" {
                     throw CommandFailure(message: "the server is shutting down; run tail again with --after <the last position printed> to resume")
                 }
-                if let data, let value = try? JSONValue(parsing: data), let recorded = try? RecordedEvent(json: value) {
-                    body(recorded)
+                if let data, let recorded = try? JSONDecoder().decode(EventResponse.self, from: Data(data.utf8)) {
+                    body(recorded.event)
                 }
             }
         }

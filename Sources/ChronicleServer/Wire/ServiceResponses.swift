@@ -1,0 +1,45 @@
+/// What `GET /` answers an API client: where things are.
+public struct IndexResponse: Codable, Sendable, Hashable {
+    /// `Chronicle`.
+    public var name = "Chronicle"
+    /// The API's base path.
+    public var api = "/v1"
+    /// The OpenAPI document.
+    public var openapi = "/openapi.json"
+    /// The readiness check.
+    public var health = "/health/ready"
+
+    /// The index.
+    public init() {}
+}
+
+/// `GET /health/live` (`{"status":"live"}`) and `GET /health/ready`
+/// (`{"status":"ready","position":N}`).
+public struct HealthResponse: Codable, Sendable, Hashable {
+    /// `live` or `ready`.
+    public var status: String
+    /// The log's head, for readiness only (absent from liveness).
+    public var position: Int64?
+
+    /// Alive (the process answers).
+    public static let live = HealthResponse(status: "live", position: nil)
+
+    /// Ready: the store answers, its log is at `position`.
+    public static func ready(position: Int64) -> HealthResponse {
+        HealthResponse(status: "ready", position: position)
+    }
+
+    init(status: String, position: Int64?) {
+        self.status = status
+        self.position = position
+    }
+
+    enum CodingKeys: String, CodingKey { case status, position }
+
+    /// Leaves `position` out when there is none.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status, forKey: .status)
+        if let position { try container.encode(position, forKey: .position) }
+    }
+}

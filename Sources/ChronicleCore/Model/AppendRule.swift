@@ -92,7 +92,8 @@ public struct AppendRule: Sendable, Hashable {
         case .unique(let entity, let field, let value, let id):
             target = (entity, id)
             found = try documents.holder(entity: entity, field: field, value: value).flatMap { holder in
-                holder == id ? nil : "\(entity) \(holder) already has \(field) = \(value.canonicalText); \(field) is unique"
+                // The holder is not named: that would tell any writer who holds a value.
+                holder == id ? nil : "another \(entity) already has \(field) = \(value.canonicalText); \(field) is unique"
             }
         case .version(let entity, let id, let expected):
             let version = try Self.live(documents.document(entity: entity, id: id))?.version ?? -1

@@ -50,6 +50,13 @@ struct EntitySchemaTests {
         ("entities:\n  user:\n    events:\n      A: create\nreactors:\n  mail:\n    on: [A]\n    webhook: { url: \"ftp://x\" }\n", "line 8", "needs an http(s)"),
         ("entities:\n  user:\n    events:\n      A: create\nreactors:\n  mail:\n    webhook: { url: \"http://x\" }\n", "line 7", "`on:` lists"),
         ("entities:\n  user:\n    events:\n      A: create\nreactors:\n  mail:\n    on: [A]\n    webhook: { url: \"http://x\" }\n    concurrency: 0\n", "line 9", "`concurrency:` is a number of streams from 1 to 256"),
+        ("entities:\n  user:\n    ignore: [A]\n    events:\n      A: create\n", "line 3", "both declared under `events:` and listed under `ignore:`"),
+        ("entities:\n  user:\n    ignore: user\n    events:\n      A: create\n", "line 3", "`ignore:` is a list of event types"),
+        ("entities:\n  ad:\n    events:\n      Posted: { create: true, require: [ { this: absent, where: { a: 1 } } ] }\n", "line 4", "`where:` needs `this: exists`"),
+        ("entities:\n  ad:\n    events:\n      Posted: { create: true, require: [ { this: exists, entity: user } ] }\n", "line 4", "`this:` or `entity:`"),
+        ("entities:\n  ad:\n    events:\n      Posted: { create: true, require: [ { this: exists, otherwise: { code: \"a b\" } } ] }\n", "line 4", "`otherwise.code` is a name"),
+        ("entities:\n  ad:\n    events:\n      Posted: { create: true, require: [ { this: exists, otherwise: { stauts: 403 } } ] }\n", "line 4", "unknown key \"stauts\" in `otherwise:`"),
+        ("entities:\n  ad:\n    events:\n      Posted: { create: true, require: [ { this: exists, where: {} } ] }\n", "line 4", "`where:` is a mapping"),
         ("entities: [\n", "", "not valid YAML"),
         ("- 1\n- 2\n", "", "must be a mapping"),
     ])

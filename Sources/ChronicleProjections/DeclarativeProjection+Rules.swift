@@ -66,9 +66,11 @@ extension DeclarativeProjection {
     public func readsForCheck(of event: RecordedEvent) -> [AppendCheckRead] {
         guard !event.stream.isReserved, let entity = schema.entities[event.stream.category], let operation = entity.events[event.type],
               let id = event.stream.entityID else { return [] }
+        let requirements = entity.requirements[event.type] ?? []
+        if requirements.isEmpty && entity.unique.isEmpty { return [] }
         let data = event.data
         var reads: [AppendCheckRead] = []
-        for (index, requirement) in (entity.requirements[event.type] ?? []).enumerated() {
+        for (index, requirement) in requirements.enumerated() {
             if case .entity = requirement.target, let rule = try? rule(requirement, index: index, event: event, data: data, entity: event.stream.category, id: id) {
                 switch rule.check {
                 case .exists(let entity, let id), .absent(let entity, let id), .matches(let entity, let id, _), .version(let entity, let id, _):

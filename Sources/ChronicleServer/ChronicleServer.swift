@@ -88,6 +88,13 @@ public struct ChronicleServer: Service {
     ///   non-loopback address…), or the error of binding the port.
     public func run() async throws {
         try configuration.validate()
+        if let entities {
+            do {
+                try await auditUniqueRules(entities, runs: projectionRuns, logger: logger)
+            } catch {
+                logger.error("Could not check the documents against the unique rules", metadata: ["chronicle.error": "\(error)"])
+            }
+        }
         let router = Router(context: ChronicleRequestContext.self)
         registerRoutes(on: router)
         let logger = logger

@@ -1,6 +1,7 @@
 import ChronicleCore
 import ChronicleProjections
 import ChronicleServer
+import ChronicleSQLite
 import Foundation
 import Synchronization
 import Testing
@@ -228,6 +229,26 @@ struct RuleEveryWayTests {
             let expected: JSONValue = [["entity": "user", "field": "email", "value": "same@example.com", "ids": ["ada", "eve"]]]
             #expect(rebuilt.status == 200 && rebuilt.json["uniqueViolations"] == expected, "\(rebuilt.body)")
             #expect(try await server.get("/v1/projections/entities").json["rebuild"]?["uniqueViolations"] == expected)
+        }
+    }
+
+    @Test("a server started over documents that break a unique rule (history imported as it was) shows them in /v1/projections at once")
+    func startReportsUnique() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-audit-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let projection = DeclarativeProjection(schema: try EntitySchema(yaml: readmeRulesSchema))
+        do {
+            let history = InMemoryEventStore()
+            for id in ["ada", "eve"] {
+                try await history.append(to: try StreamName("user-\(id)"), [EventData(type: "UserCreated", data: ["email": "same@example.com"])])
+            }
+            let store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection), logger: serverTestLogger)
+            try await store.importLog(await history.exportLog(after: 0, limit: 10)) { _ in }
+        }
+        try await withServer(dataDirectory: directory, projection: projection) { server in
+            let status = try await server.get("/v1/projections/entities")
+            let expected: JSONValue = [["entity": "user", "field": "email", "value": "same@example.com", "ids": ["ada", "eve"]]]
+            #expect(status.json["rebuild"]?["uniqueViolations"] == expected, "\(status.body)")
         }
     }
 }

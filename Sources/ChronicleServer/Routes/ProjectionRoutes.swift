@@ -2,6 +2,7 @@ import ChronicleCore
 import ChronicleProjections
 import Foundation
 import Hummingbird
+import Logging
 import Synchronization
 
 /// The state of the server's projection rebuilds, for `/v1/projections`.
@@ -124,16 +125,26 @@ extension ChronicleServer {
                 throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name). See /v1/projections.")
             }
             let (replayed, duration) = try await runs.rebuild { try await entities.documents.rebuildDocuments { runs.progress($0, $1) } }
-            var violations: [UniqueViolation] = []
-            if let schema = entities.projection as? DeclarativeProjection {
-                // Appends keep unique: rules, but an imported or older log may not have.
-                violations = try await schema.uniqueViolations(in: entities.documents)
-                for violation in violations {
-                    logger.warning("Rebuilt documents break a unique rule", metadata: ["chronicle.projection": "\(name)", "chronicle.violation": "\(violation)"])
-                }
-                runs.found(violations)
-            }
+            let violations = try await auditUniqueRules(entities, runs: runs, logger: logger)
             return try Response.json(.ok, RebuildResponse(name: name, replayedEvents: replayed, duration: duration, uniqueViolations: violations))
         }
+    }
+}
+
+extension ChronicleServer {
+    /// Finds the documents that break a `unique:` rule (appends keep the rules, but an
+    /// imported or older log may not have), logs each, and shows them in the projection's
+    /// status. Run after every rebuild, and when the server starts (a changed schema rebuilds
+    /// the documents when the store opens).
+    @discardableResult
+    func auditUniqueRules(_ entities: EntityReads, runs: ProjectionRuns, logger: Logger) async throws -> [UniqueViolation] {
+        guard let schema = entities.projection as? DeclarativeProjection, entities.lifecycle != .live,
+              schema.schema.entities.values.contains(where: { !$0.unique.isEmpty }) else { return [] }
+        let violations = try await schema.uniqueViolations(in: entities.documents)
+        for violation in violations {
+            logger.warning("Documents break a unique rule", metadata: ["chronicle.projection": "\(entities.projection.name)", "chronicle.violation": "\(violation)"])
+        }
+        runs.found(violations)
+        return violations
     }
 }

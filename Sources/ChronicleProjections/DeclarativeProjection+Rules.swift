@@ -26,8 +26,11 @@ extension DeclarativeProjection {
         guard let id = event.stream.entityID, !id.isEmpty else {
             throw ChronicleError(.invalidInput, "Stream \(event.stream.rawValue.debugDescription) names no \(name) id; append \(event.type) to a stream named \(name)-<id>.", stream: event.stream)
         }
-        let data = event.data
-        if let validator = validators[event.type] {
+        // The data is parsed only for the checks that read it (the fold parses it anyway).
+        let validator = validators[event.type]
+        let requirements = entity.requirements[event.type] ?? []
+        let data: JSONValue = validator != nil || !requirements.isEmpty ? event.data : [:]
+        if let validator {
             let violations = validator.validate(data)
             if !violations.isEmpty {
                 var error = ChronicleError(.invalidPayload, "The payload of \(event.type) breaks its schema: " + violations.map(\.description).joined(separator: "; ") + ".", stream: event.stream)
@@ -50,7 +53,7 @@ extension DeclarativeProjection {
         case .create, .upsert, .erase:
             break
         }
-        for (index, requirement) in (entity.requirements[event.type] ?? []).enumerated() {
+        for (index, requirement) in requirements.enumerated() {
             try rule(requirement, index: index, event: event, data: data, entity: name, id: id).verify(in: documents)
         }
         guard !entity.unique.isEmpty, case .save(let next) = try evolve(current, with: event), !next.deleted else { return }

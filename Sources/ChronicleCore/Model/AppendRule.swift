@@ -76,18 +76,20 @@ public struct AppendRule: Sendable, Hashable {
         switch check {
         case .exists(let entity, let id):
             target = (entity, id)
-            found = try Self.live(documents.document(entity: entity, id: id)) == nil ? Self.missing(entity, id, documents) : nil
+            let document = try documents.document(entity: entity, id: id)
+            found = Self.live(document) == nil ? Self.missing(entity, id, document) : nil
         case .absent(let entity, let id):
             target = (entity, id)
             found = try Self.live(documents.document(entity: entity, id: id)) != nil ? "\(entity) \(id) already exists" : nil
         case .matches(let entity, let id, let conditions):
             target = (entity, id)
-            if let document = try Self.live(documents.document(entity: entity, id: id)) {
+            let stored = try documents.document(entity: entity, id: id)
+            if let document = Self.live(stored) {
                 found = conditions.sorted { $0.key < $1.key }.first { !$0.value.holds(for: document.state[$0.key]) }.map { field, _ in
                     document.state[field].map { "\(entity) \(id) has \(field) = \($0.canonicalText)" } ?? "\(entity) \(id) has no \(field)"
                 }
             } else {
-                found = try Self.missing(entity, id, documents)
+                found = Self.missing(entity, id, stored)
             }
         case .unique(let entity, let field, let value, let id):
             target = (entity, id)
@@ -118,7 +120,8 @@ public struct AppendRule: Sendable, Hashable {
         document.flatMap { $0.deleted ? nil : $0 }
     }
 
-    private static func missing(_ entity: String, _ id: String, _ documents: some DocumentLookup) throws -> String {
-        try documents.document(entity: entity, id: id)?.deleted == true ? "\(entity) \(id) was deleted" : "\(entity) \(id) does not exist"
+    /// What a rule found of an entity that is not live: its document, deleted, or none.
+    private static func missing(_ entity: String, _ id: String, _ document: Document?) -> String {
+        document?.deleted == true ? "\(entity) \(id) was deleted" : "\(entity) \(id) does not exist"
     }
 }

@@ -29,8 +29,8 @@ extension PostgresEventStore: LogArchive {
     }
 
     /// Loads a log into an empty store, all or nothing, under the write lock; see
-    /// ``LogArchive/importLog(_:progress:)``. With an inline projection, the documents are
-    /// rebuilt in the same transaction; an asynchronous one catches up from position 0.
+    /// ``LogArchive/importLog(_:progress:)``. The documents of every projection that keeps
+    /// them are rebuilt in the same transaction (an asynchronous one's checkpoint is the head).
     public func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) async throws {
         var snapshot = PostgresSnapshotTransaction()
         var check = LogImportCheck()
@@ -46,9 +46,9 @@ extension PostgresEventStore: LogArchive {
             }
         }
         let checked = snapshot, lost = purged, logger = self.logger, name = configuration.displayName
-        let projection = configuration.lifecycle == .inline ? configuration.projection : nil
+        let rebuilt = projections.filter { $0.lifecycle != .live }.map(\.projection)
         do {
-            try await load(checked, purged: lost, projection: projection, storeName: name, logger: logger)
+            try await load(checked, purged: lost, rebuilding: rebuilt, storeName: name, logger: logger)
         } catch {
             throw Self.storageError(error, doing: "import the log", configuration: configuration)
         }
@@ -57,7 +57,7 @@ extension PostgresEventStore: LogArchive {
     }
 
     /// Writes a checked import in one transaction, if the store is empty.
-    private func load(_ checked: PostgresSnapshotTransaction, purged lost: [(position: Int64, hash: EventHash)], projection: (any Projection)?, storeName name: String, logger: Logger) async throws {
+    private func load(_ checked: PostgresSnapshotTransaction, purged lost: [(position: Int64, hash: EventHash)], rebuilding projections: [any Projection], storeName name: String, logger: Logger) async throws {
         try await withPooledConnection { connection in
             try await connection.run("BEGIN", logger: logger)
             do {
@@ -73,7 +73,7 @@ extension PostgresEventStore: LogArchive {
                         SELECT * FROM unnest(\(lost.map(\.position))::int8[], \(lost.map { $0.hash.withUnsafeBytes { ByteBuffer(bytes: $0) } })::bytea[])
                         """, logger: logger)
                 }
-                if let projection {
+                for projection in projections {
                     _ = try await Self.rebuild(projection, on: connection, logger: logger) { _, _ in }
                 }
                 try await connection.run("COMMIT", logger: logger)

@@ -51,6 +51,9 @@ extension PostgresEventStore {
         /// or never stored but folded from the entity's stream on each read
         /// (``ProjectionLifecycle/live``).
         public var lifecycle: ProjectionLifecycle
+        /// More projections kept beside ``projection``, each with its own lifecycle,
+        /// documents, checkpoint and rebuild (see ``projections``).
+        public var additionalProjections: [ProjectionRegistration]
         /// Every how many versions of an entity its document is also kept as a snapshot, so
         /// that time travel folds at most this many events; 0 keeps none. Default 100.
         public var snapshotInterval: Int
@@ -81,6 +84,7 @@ extension PostgresEventStore {
             pollInterval: Duration = .milliseconds(500),
             projection: (any Projection)? = nil,
             lifecycle: ProjectionLifecycle = .inline,
+            additionalProjections: [ProjectionRegistration] = [],
             snapshotInterval: Int = 100
         ) {
             self.host = host
@@ -97,7 +101,14 @@ extension PostgresEventStore {
             self.pollInterval = pollInterval
             self.projection = projection
             self.lifecycle = lifecycle
+            self.additionalProjections = additionalProjections
             self.snapshotInterval = max(0, snapshotInterval)
+        }
+
+        /// Every projection the store keeps: ``projection`` (the primary one) first, then
+        /// ``additionalProjections``.
+        public var projections: [ProjectionRegistration] {
+            (projection.map { [ProjectionRegistration($0, lifecycle: lifecycle)] } ?? []) + additionalProjections
         }
 
         /// Parses a connection URL: `postgres://USER[:PASSWORD]@HOST[:PORT][/DATABASE][?sslmode=disable|prefer|require&schema=NAME]`

@@ -8,7 +8,8 @@ extension NeedsData {
     /// batch reads them in one go: the entities of its events, as the projection maps them,
     /// and those its rules name. Events are looked at before they are recorded (no position
     /// or revision yet); what this misses is asked for by the operation itself.
-    mutating func prefetchDocuments(for operation: PostgresEventStore.WriteOperation, projection: any Projection) {
+    mutating func prefetchDocuments(for operation: PostgresEventStore.WriteOperation, projections: [ProjectionRegistration]) {
+        let inline = projections.filter { $0.lifecycle == .inline }.map(\.projection)
         func events(of request: PreparedAppend) {
             for part in request.streams {
                 for event in part.events {
@@ -16,22 +17,27 @@ extension NeedsData {
                         id: event.id, stream: part.stream, type: event.type, revision: 0, position: 0,
                         recordedAtMicroseconds: 0, dataJSON: event.data, metadataJSON: event.metadata, hash: .zero
                     )
-                    if let (entity, id) = projection.entity(of: recorded) { documents.insert(DocumentKey(entity: entity, id: id)) }
-                    if projection.erases(eventType: event.type, in: part.stream) { streams.insert(.deletions) }
-                    for read in projection.readsForCheck(of: recorded) {
-                        switch read {
-                        case .document(let entity, let id): documents.insert(DocumentKey(entity: entity, id: id))
-                        case .holder(let entity, let field, let value): holders.insert(HolderKey(entity: entity, field: field, value: value))
+                    if projections.contains(where: { $0.projection.erases(eventType: event.type, in: part.stream) }) { streams.insert(.deletions) }
+                    for projection in inline {
+                        let name = projection.name
+                        if let (entity, id) = projection.entity(of: recorded) { documents.insert(DocumentKey(projection: name, entity: entity, id: id)) }
+                        for read in projection.readsForCheck(of: recorded) {
+                            switch read {
+                            case .document(let entity, let id): documents.insert(DocumentKey(projection: name, entity: entity, id: id))
+                            case .holder(let entity, let field, let value): holders.insert(HolderKey(projection: name, entity: entity, field: field, value: value))
+                            }
                         }
                     }
                 }
             }
+            // The request's own rules read the first inline projection (as LogWriter does).
+            guard let name = inline.first?.name else { return }
             for rule in request.rules {
                 switch rule.check {
                 case .exists(let entity, let id), .absent(let entity, let id), .matches(let entity, let id, _), .version(let entity, let id, _):
-                    documents.insert(DocumentKey(entity: entity, id: id))
+                    documents.insert(DocumentKey(projection: name, entity: entity, id: id))
                 case .unique(let entity, let field, let value, _):
-                    holders.insert(HolderKey(entity: entity, field: field, value: value))
+                    holders.insert(HolderKey(projection: name, entity: entity, field: field, value: value))
                 }
             }
         }
@@ -43,7 +49,9 @@ extension NeedsData {
                 id: UUID(), stream: .deletions, type: StreamDeletion.eventType, revision: 0, position: 0, recordedAtMicroseconds: 0,
                 dataJSON: StreamDeletion.data(stream: stream, mode: mode, revision: 0).canonicalText, metadataJSON: "{}", hash: .zero
             )
-            if let (entity, id) = projection.entity(of: deletion) { documents.insert(DocumentKey(entity: entity, id: id)) }
+            for projection in inline {
+                if let (entity, id) = projection.entity(of: deletion) { documents.insert(DocumentKey(projection: projection.name, entity: entity, id: id)) }
+            }
         case .reactor(.complete(_, _, _, let outcomes?)):
             events(of: outcomes)
         case .reactor:
@@ -70,13 +78,15 @@ extension PostgresEventStore {
         for key in keys { documents[key] = .some(nil) }
         let ordered = Array(keys)
         let rows = try await connection.run("""
-            SELECT d.entity, d.id, d.state::text, d.version, d.position, d.updated_at, d.deleted
-            FROM documents d JOIN unnest(\(ordered.map(\.entity))::text[], \(ordered.map(\.id))::text[]) AS k(entity, id)
-                ON d.entity = k.entity AND d.id = k.id
+            SELECT d.projection, d.entity, d.id, d.state::text, d.version, d.position, d.updated_at, d.deleted
+            FROM documents d JOIN unnest(\(ordered.map(\.projection))::text[], \(ordered.map(\.entity))::text[], \(ordered.map(\.id))::text[]) AS k(projection, entity, id)
+                ON d.projection = k.projection AND d.entity = k.entity AND d.id = k.id
             """, logger: logger)
         for try await row in rows {
-            let document = try decodeDocument(row)
-            documents[DocumentKey(entity: document.entity, id: document.id)] = document
+            let (projection, entity, id, state, version, position, updatedAt, deleted) = try row.decode((String, String, String, String, Int64, Int64, Int64, Bool).self)
+            documents[DocumentKey(projection: projection, entity: entity, id: id)] = Document(
+                entity: entity, id: id, state: try JSONValue(parsing: state), version: version, position: position, updatedAtMicroseconds: updatedAt, deleted: deleted
+            )
         }
         return documents
     }
@@ -94,13 +104,14 @@ extension PostgresEventStore {
         default: break
         }
         var binds = PostgresBindings()
+        binds.append(key.projection)
         binds.append(key.entity)
         var conditions: [String] = []
         for alternative in alternatives {
             binds.append(JSONValue.object([key.field: alternative]).canonicalText)
             conditions.append("state @> $\(binds.count)::jsonb")
         }
-        let sql = "SELECT \(documentColumns) FROM documents WHERE entity = $1 AND NOT deleted AND (\(conditions.joined(separator: " OR ")))"
+        let sql = "SELECT \(documentColumns) FROM documents WHERE projection = $1 AND entity = $2 AND NOT deleted AND (\(conditions.joined(separator: " OR ")))"
         var documents: [Document] = []
         for try await row in try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
             documents.append(try decodeDocument(row))
@@ -113,47 +124,48 @@ extension PostgresEventStore {
         let (upserts, removals) = snapshot.documentChanges
         if !removals.isEmpty {
             try await connection.run("""
-                DELETE FROM documents d USING unnest(\(removals.map(\.entity))::text[], \(removals.map(\.id))::text[]) AS k(entity, id)
-                WHERE d.entity = k.entity AND d.id = k.id
+                DELETE FROM documents d USING unnest(\(removals.map(\.projection))::text[], \(removals.map(\.entity))::text[], \(removals.map(\.id))::text[]) AS k(projection, entity, id)
+                WHERE d.projection = k.projection AND d.entity = k.entity AND d.id = k.id
                 """, logger: logger)
         }
         try await upsert(upserts, on: connection, logger: logger)
         let gone = Array(snapshot.removedSnapshots)
         if !gone.isEmpty {
             try await connection.run("""
-                DELETE FROM document_snapshots s USING unnest(\(gone.map(\.entity))::text[], \(gone.map(\.id))::text[]) AS k(entity, id)
-                WHERE s.entity = k.entity AND s.id = k.id
+                DELETE FROM document_snapshots s USING unnest(\(gone.map(\.projection))::text[], \(gone.map(\.entity))::text[], \(gone.map(\.id))::text[]) AS k(projection, entity, id)
+                WHERE s.projection = k.projection AND s.entity = k.entity AND s.id = k.id
                 """, logger: logger)
         }
-        let snapshots = snapshot.pendingSnapshots
+        let snapshots = snapshot.pendingSnapshots.map(\.document), owners = snapshot.pendingSnapshots.map(\.projection)
         if !snapshots.isEmpty {
             try await connection.run("""
-                INSERT INTO document_snapshots (entity, id, version, state, position, updated_at, deleted)
-                SELECT entity, id, version, state::jsonb, position, updated_at, deleted
-                FROM unnest(\(snapshots.map(\.entity))::text[], \(snapshots.map(\.id))::text[], \(snapshots.map(\.version))::int8[],
+                INSERT INTO document_snapshots (projection, entity, id, version, state, position, updated_at, deleted)
+                SELECT projection, entity, id, version, state::jsonb, position, updated_at, deleted
+                FROM unnest(\(owners)::text[], \(snapshots.map(\.entity))::text[], \(snapshots.map(\.id))::text[], \(snapshots.map(\.version))::int8[],
                             \(snapshots.map(\.state.canonicalText))::text[], \(snapshots.map(\.position))::int8[],
                             \(snapshots.map(\.updatedAtMicroseconds))::int8[], \(snapshots.map(\.deleted))::bool[])
-                    AS u(entity, id, version, state, position, updated_at, deleted)
-                ON CONFLICT (entity, id, version) DO UPDATE SET state = excluded.state, position = excluded.position,
+                    AS u(projection, entity, id, version, state, position, updated_at, deleted)
+                ON CONFLICT (projection, entity, id, version) DO UPDATE SET state = excluded.state, position = excluded.position,
                     updated_at = excluded.updated_at, deleted = excluded.deleted
                 """, logger: logger)
         }
     }
 
-    /// Stores documents with one statement per thousand.
-    static func upsert(_ documents: [Document], on connection: PostgresConnection, logger: Logger) async throws {
+    /// Stores documents (each of its projection) with one statement per thousand.
+    static func upsert(_ documents: [(projection: String, document: Document)], on connection: PostgresConnection, logger: Logger) async throws {
         var start = 0
         while start < documents.count {
-            let chunk = documents[start..<min(documents.count, start + 1000)]
+            let slice = documents[start..<min(documents.count, start + 1000)]
+            let chunk = slice.map(\.document)
             start += chunk.count
             try await connection.run("""
-                INSERT INTO documents (entity, id, state, version, position, updated_at, deleted)
-                SELECT entity, id, state::jsonb, version, position, updated_at, deleted
-                FROM unnest(\(chunk.map(\.entity))::text[], \(chunk.map(\.id))::text[], \(chunk.map(\.state.canonicalText))::text[],
+                INSERT INTO documents (projection, entity, id, state, version, position, updated_at, deleted)
+                SELECT projection, entity, id, state::jsonb, version, position, updated_at, deleted
+                FROM unnest(\(slice.map(\.projection))::text[], \(chunk.map(\.entity))::text[], \(chunk.map(\.id))::text[], \(chunk.map(\.state.canonicalText))::text[],
                             \(chunk.map(\.version))::int8[], \(chunk.map(\.position))::int8[], \(chunk.map(\.updatedAtMicroseconds))::int8[],
                             \(chunk.map(\.deleted))::bool[])
-                    AS u(entity, id, state, version, position, updated_at, deleted)
-                ON CONFLICT (entity, id) DO UPDATE SET state = excluded.state, version = excluded.version,
+                    AS u(projection, entity, id, state, version, position, updated_at, deleted)
+                ON CONFLICT (projection, entity, id) DO UPDATE SET state = excluded.state, version = excluded.version,
                     position = excluded.position, updated_at = excluded.updated_at, deleted = excluded.deleted
                 """, logger: logger)
         }
@@ -226,9 +238,9 @@ extension PostgresEventStore {
         try await connection.run("SELECT 1 FROM projections WHERE name = \(projection.name) FOR UPDATE", logger: logger)
         let head = try await lastEvent(connection, logger: logger)?.position ?? 0
         let replayed = try await fold(projection, into: &documents, after: through, head: head, on: connection, logger: logger, progress: progress)
-        try await connection.run("DELETE FROM documents", logger: logger)
-        try await connection.run("DELETE FROM document_snapshots", logger: logger)
-        try await upsert(documents.all, on: connection, logger: logger)
+        try await connection.run("DELETE FROM documents WHERE projection = \(projection.name)", logger: logger)
+        try await connection.run("DELETE FROM document_snapshots WHERE projection = \(projection.name)", logger: logger)
+        try await upsert(documents.all.map { (projection.name, $0) }, on: connection, logger: logger)
         try await connection.run("""
             INSERT INTO projections (name, definition_hash, position) VALUES (\(projection.name), \(projection.definitionHash), \(head))
             ON CONFLICT (name) DO UPDATE SET definition_hash = excluded.definition_hash, position = excluded.position
@@ -241,10 +253,12 @@ extension PostgresEventStore {
 extension PostgresEventStore {
     // MARK: Reading documents
 
-    /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
-    public func document(entity: String, id: String) async throws -> Document? {
+    /// An entity's document in a projection; see ``ProjectionStore/document(entity:id:projection:)``.
+    public func document(entity: String, id: String, projection name: String) async throws -> Document? {
         let logger = self.logger
-        if configuration.lifecycle == .live, let projection = configuration.projection {
+        let registration = try registration(named: name)
+        if registration.lifecycle == .live {
+            let projection = registration.projection
             guard let stream = projection.stream(entity: entity, id: id) else { return nil }
             return try await reading("fold \(entity)/\(id)") { connection in
                 // The stream's state and its events from one snapshot.
@@ -265,20 +279,14 @@ extension PostgresEventStore {
                 }
             }
         }
-        let key = DocumentKey(entity: entity, id: id)
+        let key = DocumentKey(projection: name, entity: entity, id: id)
         return try await reading("read document \(entity)/\(id)") { connection in
             try await Self.readDocuments([key], on: connection, logger: logger)[key] ?? nil
         }
     }
 
-    /// The position the documents are current to: the head for an inline projection, the
-    /// checkpoint for an asynchronous one; see ``DocumentStore/documentsPosition()``.
-    public func documentsPosition() async throws -> Int64 {
-        configuration.lifecycle == .async ? try await projectionCheckpoint() : try await headPosition()
-    }
-
-    /// The latest snapshot at or before a point; see ``DocumentStore/snapshot(entity:id:before:)``.
-    public func snapshot(entity: String, id: String, before point: EntityTimeline.Point) async throws -> Document? {
+    /// The latest snapshot at or before a point; see ``ProjectionStore/snapshot(entity:id:before:projection:)``.
+    public func snapshot(entity: String, id: String, before point: EntityTimeline.Point, projection name: String) async throws -> Document? {
         let logger = self.logger
         return try await reading("read a snapshot of \(entity)/\(id)") { connection in
             let rows: PostgresRowSequence
@@ -286,12 +294,12 @@ extension PostgresEventStore {
             case .version(let version):
                 rows = try await connection.run("""
                     SELECT \(unescaped: Self.documentColumns) FROM document_snapshots
-                    WHERE entity = \(entity) AND id = \(id) AND version <= \(version) ORDER BY version DESC LIMIT 1
+                    WHERE projection = \(name) AND entity = \(entity) AND id = \(id) AND version <= \(version) ORDER BY version DESC LIMIT 1
                     """, logger: logger)
             case .instant(let instant):
                 rows = try await connection.run("""
                     SELECT \(unescaped: Self.documentColumns) FROM document_snapshots
-                    WHERE entity = \(entity) AND id = \(id) AND updated_at <= \(instant) ORDER BY version DESC LIMIT 1
+                    WHERE projection = \(name) AND entity = \(entity) AND id = \(id) AND updated_at <= \(instant) ORDER BY version DESC LIMIT 1
                     """, logger: logger)
             }
             for try await row in rows { return try Self.decodeDocument(row) }
@@ -299,7 +307,9 @@ extension PostgresEventStore {
         }
     }
 
-    /// Rebuilds the documents from the events alone; see ``DocumentStore/rebuildDocuments(progress:)``.
+    /// Rebuilds one projection's documents from the events alone; see
+    /// ``ProjectionStore/rebuildDocuments(projection:progress:)``. The other projections are
+    /// not touched.
     ///
     /// The log up to the current head is folded in memory from a read-only snapshot while
     /// appends go on; then one transaction under the write lock folds the events appended
@@ -307,11 +317,9 @@ extension PostgresEventStore {
     /// appends (on every node) wait only for that last transaction, which writes every
     /// document, so it is the part that grows with the number of documents.
     @discardableResult
-    public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
-        try refuseLive("rebuild documents")
-        guard let projection = configuration.projection else {
-            throw ChronicleError(.invalidInput, "This store has no projection to rebuild; open it with one (Configuration.projection).")
-        }
+    public func rebuildDocuments(projection name: String, progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
+        try refuseLive(name, "rebuild documents")
+        let projection = try registration(named: name).projection
         // The rebuild runs on a pooled connection's task; its progress comes back here.
         let (reports, continuation) = AsyncStream.makeStream(of: (Int64, Int64).self)
         async let replayed = rebuild(projection, reportingTo: continuation)
@@ -352,11 +360,11 @@ extension PostgresEventStore {
         }
     }
 
-    /// A page of documents, in the same order as on SQLite; see ``DocumentStore/documents(_:)``.
-    public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
-        try refuseLive("list documents")
+    /// A page of a projection's documents, in the same order as on SQLite; see ``ProjectionStore/documents(_:projection:)``.
+    public func documents(_ query: DocumentQuery, projection name: String) async throws -> DocumentPage {
+        try refuseLive(name, "list documents")
         let logger = self.logger
-        let (sql, binds) = Self.pageQuery(query)
+        let (sql, binds) = Self.pageQuery(query, projection: name)
         var documents = try await reading("list \(query.entity) documents") { connection in
             var documents: [Document] = []
             for try await row in try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
@@ -372,12 +380,6 @@ extension PostgresEventStore {
         return DocumentPage(documents: documents, next: next)
     }
 
-    private func refuseLive(_ what: String) throws {
-        if configuration.lifecycle == .live {
-            throw ChronicleError(.invalidInput, "A live projection keeps no documents, so it cannot \(what); use the inline or async lifecycle for that.")
-        }
-    }
-
     /// The SQL of a page (one more row than the limit, to know whether a next page exists).
     ///
     /// A field's value compares as the triple `(kind, number, text)`, which orders exactly as
@@ -385,7 +387,7 @@ extension PostgresEventStore {
     /// for strings (compared by their bytes, `COLLATE "C"`) and for objects and arrays (by
     /// their JSONB text, which is not Chronicle's canonical text: sorting or filtering on
     /// object or array fields may order differently from SQLite).
-    static func pageQuery(_ query: DocumentQuery) -> (String, PostgresBindings) {
+    static func pageQuery(_ query: DocumentQuery, projection: String) -> (String, PostgresBindings) {
         var binds = PostgresBindings()
         func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
             binds.append(value)
@@ -406,7 +408,7 @@ extension PostgresEventStore {
             case .text(let text): "(2, 0::float8, \(bind(text))::text COLLATE \"C\")"
             }
         }
-        var conditions = ["entity = \(bind(query.entity))"]
+        var conditions = ["projection = \(bind(projection))", "entity = \(bind(query.entity))"]
         if !query.includeDeleted { conditions.append("NOT deleted") }
         for filter in query.filters {
             let operation = switch filter.comparison {
@@ -438,12 +440,12 @@ extension PostgresEventStore {
 }
 
 extension PostgresEventStore: AsyncProjectionStore {
-    /// The asynchronous projection's checkpoint; see ``AsyncProjectionStore/projectionCheckpoint()``.
-    public func projectionCheckpoint() async throws -> Int64 {
-        guard let projection = configuration.projection else { return 0 }
+    /// An asynchronous projection's checkpoint; see ``ProjectionStore/projectionCheckpoint(projection:)``.
+    public func projectionCheckpoint(projection name: String) async throws -> Int64 {
+        _ = try registration(named: name)
         let logger = self.logger
-        return try await reading("read the projection checkpoint") { connection in
-            for try await position in try await connection.run("SELECT position FROM projections WHERE name = \(projection.name)", logger: logger).decode(Int64.self) {
+        return try await reading("read the checkpoint of projection \(name)") { connection in
+            for try await position in try await connection.run("SELECT position FROM projections WHERE name = \(name)", logger: logger).decode(Int64.self) {
                 return position
             }
             return 0
@@ -456,12 +458,10 @@ extension PostgresEventStore: AsyncProjectionStore {
     /// The checkpoint row is locked (`FOR UPDATE`) for the transaction, so two nodes applying
     /// the same page (say, around a lease change) apply it once: the second finds the
     /// checkpoint moved and applies nothing.
-    public func applyProjection(_ events: [RecordedEvent], after checkpoint: Int64, through: Int64) async throws -> Int64 {
-        guard let projection = configuration.projection, configuration.lifecycle == .async else {
-            throw ChronicleError(.invalidInput, "This store has no asynchronous projection; open it with one (Configuration.projection, lifecycle .async).")
-        }
+    public func applyProjection(_ events: [RecordedEvent], after checkpoint: Int64, through: Int64, projection name: String) async throws -> Int64 {
+        let projection = try asyncRegistration(name).projection
         let logger = self.logger, snapshotInterval = configuration.snapshotInterval
-        return try await reading("apply the projection") { connection in
+        return try await reading("apply projection \(name)") { connection in
             try await connection.run("BEGIN", logger: logger)
             do {
                 var stored: Int64 = 0
@@ -472,8 +472,8 @@ extension PostgresEventStore: AsyncProjectionStore {
                     try await connection.run("COMMIT", logger: logger)
                     return stored
                 }
-                var transaction = PostgresSnapshotTransaction(projection: projection, snapshotInterval: snapshotInterval)
-                let keys = Set(events.compactMap { projection.entity(of: $0).map { DocumentKey(entity: $0.entity, id: $0.id) } })
+                var transaction = PostgresSnapshotTransaction(applying: projection, snapshotInterval: snapshotInterval)
+                let keys = Set(events.compactMap { projection.entity(of: $0).map { DocumentKey(projection: name, entity: $0.entity, id: $0.id) } })
                 transaction.learn(streams: [:], events: [:], documents: try await Self.readDocuments(keys, on: connection, logger: logger))
                 for event in events {
                     try projection.apply(event, to: &transaction, snapshotInterval: snapshotInterval)

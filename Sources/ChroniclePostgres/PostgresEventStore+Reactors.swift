@@ -46,12 +46,12 @@ struct ReactorBatch {
     }
 
     /// Applies a write to the batch: nothing if the checkpoint moved since the caller saw it.
-    /// Outcome events go through `projection`'s rules like any append.
-    mutating func apply(_ write: ReactorWrite, writer: inout LogWriter, transaction: inout PostgresSnapshotTransaction, now: Int64, projection: (any Projection)?) throws -> PostgresEventStore.WriteOutcome {
+    /// Outcome events go through the projections' rules like any append.
+    mutating func apply(_ write: ReactorWrite, writer: inout LogWriter, transaction: inout PostgresSnapshotTransaction, now: Int64, projections: [ProjectionRegistration]) throws -> PostgresEventStore.WriteOutcome {
         switch write {
         case .complete(let reactor, let after, let through, let outcomes):
             guard positions[reactor] == after else { return .reacted }
-            if let outcomes { _ = try writer.append(outcomes, in: &transaction, now: now, projection: projection, documentsCurrent: transaction.projection != nil) }
+            if let outcomes { _ = try writer.append(outcomes, in: &transaction, now: now, projections: projections) }
             positions[reactor] = through
             checkpoints[reactor] = through
         case .park(let event, let trigger, let after):

@@ -38,7 +38,7 @@ import ServiceLifecycle
 /// `LISTEN`/`NOTIFY` only wakes subscribers: events are always read from the tables, and a
 /// subscriber that missed a notification still reads the head every
 /// ``Configuration-swift.struct/pollInterval``.
-public final class PostgresEventStore: EventStore, DocumentStore, Service {
+public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
     enum WriteOperation: Sendable {
         case append(PreparedAppend)
         case delete(StreamName, DeleteMode, ExpectedRevision)
@@ -53,6 +53,8 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
 
     /// The configuration it was opened with.
     public let configuration: Configuration
+    /// The projections the store keeps, the primary one first; see ``ProjectionStore``.
+    public let projections: [ProjectionRegistration]
     let client: PostgresClient
     let queue: PostgresWriteQueue<WriteOperation, WriteOutcome>
     let notifier = CommitNotifier()
@@ -69,6 +71,9 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
     public init(configuration: Configuration, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
+        try ProjectionRegistration.validate(configuration.projections)
+        let projections = configuration.projections
+        self.projections = projections
         self.channel = Self.channel(schema: configuration.schema)
         self.queue = PostgresWriteQueue(maximumBatchSize: configuration.maximumBatchSize)
         let head: Int64
@@ -76,8 +81,8 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
             let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
             do {
                 try await PostgresSchema.migrate(connection, schema: configuration.schema, logger: logger)
-                if let projection = configuration.projection, configuration.lifecycle != .live {
-                    try await Self.ensureCurrent(projection, on: connection, logger: logger)
+                for registration in projections where registration.lifecycle != .live {
+                    try await Self.ensureCurrent(registration.projection, on: connection, logger: logger)
                 }
                 head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
                 try? await connection.close()
@@ -161,9 +166,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
     @discardableResult
     public func append(_ request: AppendRequest) async throws -> AppendResult {
         let prepared = try request.prepared(limits: configuration.limits)
-        if !prepared.rules.isEmpty && (configuration.projection == nil || configuration.lifecycle != .inline) {
-            throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction. Open the store with one (Configuration.projection).")
-        }
+        try refuseRulesWithoutInlineProjection(prepared)
         guard case .appended(let result) = try await queue.submit(.append(prepared)) else { preconditionFailure() }
         return result
     }
@@ -179,11 +182,10 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
         let stage = CommitStage()
         do {
             let channel = self.channel, logger = self.logger
-            let eraser = configuration.projection, snapshotInterval = configuration.snapshotInterval
-            let projection = configuration.lifecycle == .inline ? eraser : nil
+            let projections = projections, snapshotInterval = configuration.snapshotInterval
             let (outcomes, head) = try await withPooledConnection { connection in
                 try await Self.commit(
-                    batch, on: connection, channel: channel, projection: projection, eraser: eraser, snapshotInterval: snapshotInterval, stage: stage, logger: logger
+                    batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, stage: stage, logger: logger
                 )
             }
             notifier.advance(to: head)
@@ -207,7 +209,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
     }
 
     private static func commit(
-        _ batch: [WriteOperation], on connection: PostgresConnection, channel: String, projection: (any Projection)?, eraser: (any Projection)?, snapshotInterval: Int,
+        _ batch: [WriteOperation], on connection: PostgresConnection, channel: String, projections: [ProjectionRegistration], snapshotInterval: Int,
         stage: CommitStage, logger: Logger
     ) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
         try await connection.run("BEGIN", logger: logger)
@@ -217,7 +219,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
             try await connection.run(PostgresQuery(unsafeSQL: writeLock), logger: logger)
             let last = try await lastEvent(connection, logger: logger)
             var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
-            var snapshot = PostgresSnapshotTransaction(projection: projection, snapshotInterval: snapshotInterval)
+            var snapshot = PostgresSnapshotTransaction(projections: projections, snapshotInterval: snapshotInterval)
             var need = NeedsData()
             for operation in batch {
                 switch operation {
@@ -232,12 +234,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
                 case .reactor(let write):
                     need.streams.formUnion(write.streams)
                 }
-                if let projection {
-                    need.prefetchDocuments(for: operation, projection: projection)
-                } else if let eraser, case .append(let request) = operation,
-                          request.streams.contains(where: { part in part.events.contains { eraser.erases(eventType: $0.type, in: part.stream) } }) {
-                    need.streams.insert(.deletions)
-                }
+                need.prefetchDocuments(for: operation, projections: projections)
             }
             try await read(need, into: &snapshot, on: connection, logger: logger)
             var reactors = try await ReactorBatch.read(batch, on: connection, logger: logger)
@@ -254,11 +251,11 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
                     do {
                         let outcome: WriteOutcome = switch operation {
                         case .append(let request):
-                            .appended(try writer.append(request, in: &transaction, now: now, projection: eraser, documentsCurrent: projection != nil))
+                            .appended(try writer.append(request, in: &transaction, now: now, projections: projections))
                         case .delete(let stream, let mode, let expected):
                             .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
                         case .reactor(let write):
-                            try reactors.apply(write, writer: &writer, transaction: &transaction, now: now, projection: eraser)
+                            try reactors.apply(write, writer: &writer, transaction: &transaction, now: now, projections: projections)
                         }
                         snapshot = transaction
                         outcomes.append(.success(outcome))
@@ -325,7 +322,7 @@ public final class PostgresEventStore: EventStore, DocumentStore, Service {
         for key in need.holders {
             let found = try await readHolders(key, on: connection, logger: logger)
             holders[key] = found.map(\.id)
-            for document in found { holderDocuments[DocumentKey(entity: document.entity, id: document.id)] = document }
+            for document in found { holderDocuments[DocumentKey(projection: key.projection, entity: document.entity, id: document.id)] = document }
         }
         snapshot.learn(streams: streams, events: events, documents: documents.merging(holderDocuments) { old, _ in old }, holders: holders)
     }

@@ -94,6 +94,22 @@ enum PostgresSchema {
             """,
             "CREATE TABLE projections (name TEXT PRIMARY KEY, definition_hash TEXT NOT NULL, position BIGINT NOT NULL)",
         ]),
+        // Documents and snapshots are keyed by projection. The rows one projection wrote stay
+        // that projection's; if several were recorded, which one wrote them is unknown: they
+        // go, and each projection rebuilds when next opened.
+        ("v4-named-projections", [
+            "ALTER TABLE documents ADD COLUMN projection TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+            "ALTER TABLE document_snapshots ADD COLUMN projection TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+            "DELETE FROM documents WHERE (SELECT count(*) FROM projections) <> 1",
+            "DELETE FROM document_snapshots WHERE (SELECT count(*) FROM projections) <> 1",
+            "DELETE FROM projections WHERE (SELECT count(*) FROM projections) > 1",
+            "UPDATE documents SET projection = (SELECT name FROM projections)",
+            "UPDATE document_snapshots SET projection = (SELECT name FROM projections)",
+            "ALTER TABLE documents ALTER COLUMN projection DROP DEFAULT",
+            "ALTER TABLE document_snapshots ALTER COLUMN projection DROP DEFAULT",
+            "ALTER TABLE documents DROP CONSTRAINT documents_pkey, ADD PRIMARY KEY (projection, entity, id)",
+            "ALTER TABLE document_snapshots DROP CONSTRAINT document_snapshots_pkey, ADD PRIMARY KEY (projection, entity, id, version)",
+        ]),
     ]
 
     /// The lock that serialises migrations of one schema: "CHRM" in the high half, a hash

@@ -7,7 +7,7 @@ import Foundation
 struct NeedsData: Error {
     var streams: Set<StreamName> = []
     var events: Set<UUID> = []
-    /// Documents of the inline projection, by entity and id.
+    /// Documents of the inline projections, by projection, entity and id.
     var documents: Set<DocumentKey> = []
     /// Holders of a value in a field, for `unique` rules.
     var holders: Set<HolderKey> = []
@@ -16,13 +16,17 @@ struct NeedsData: Error {
 }
 
 /// A document's key.
-struct DocumentKey: Hashable, Sendable {
+struct DocumentKey: Hashable, Sendable, Comparable {
+    var projection: String
     var entity: String
     var id: String
+
+    static func < (a: DocumentKey, b: DocumentKey) -> Bool { (a.projection, a.entity, a.id) < (b.projection, b.entity, b.id) }
 }
 
 /// What a `unique` rule asks: which live entity of a kind has `value` in `field`.
 struct HolderKey: Hashable, Sendable {
+    var projection: String
     var entity: String
     var field: String
     var value: JSONValue
@@ -57,8 +61,10 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     private var insertedEvents: [UUID: RecordedEvent] = [:]
     private var purgedStreams: Set<StreamName> = []
 
-    /// The inline projection, applied to each event as it is inserted (as SQLite does).
-    let projection: (any Projection)?
+    /// The inline projections, applied to each event as it is inserted (as SQLite does).
+    let inline: [any Projection]
+    /// The projection whose documents the ``DocumentWriting`` methods touch.
+    private var scope = ""
     /// Every how many versions a document is also kept as a snapshot; 0 for never.
     let snapshotInterval: Int
     /// Documents as stored before the batch (`nil`: none).
@@ -69,13 +75,30 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// Documents changed by the batch (`nil`: removed).
     private(set) var pendingDocuments: [DocumentKey: Document?] = [:]
     /// Snapshots to store, and the entities whose snapshots go (removed documents).
-    private(set) var pendingSnapshots: [Document] = []
+    private(set) var pendingSnapshots: [(projection: String, document: Document)] = []
     private(set) var removedSnapshots: Set<DocumentKey> = []
 
-    init(projection: (any Projection)? = nil, snapshotInterval: Int = 0) {
-        self.projection = projection
+    /// A transaction that applies the inline ones of `projections` to each event it inserts.
+    init(projections: [ProjectionRegistration] = [], snapshotInterval: Int = 0) {
+        self.inline = projections.filter { $0.lifecycle == .inline }.map(\.projection)
         self.snapshotInterval = snapshotInterval
     }
+
+    /// A transaction that applies pages of one asynchronous projection.
+    init(applying projection: any Projection, snapshotInterval: Int) {
+        self.inline = []
+        self.snapshotInterval = snapshotInterval
+        self.scope = projection.name
+    }
+
+    /// The same transaction, reading and writing `projection`'s documents.
+    func scoped(to projection: String) -> PostgresSnapshotTransaction {
+        var copy = self
+        copy.scope = projection
+        return copy
+    }
+
+    func documents(of projection: String) -> any DocumentLookup { scoped(to: projection) }
 
     /// Records what was read from the database. Keys that were asked for and not found
     /// must be passed as `nil` so that they count as read.
@@ -120,7 +143,8 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
         if storedEvents[event.id] != nil || insertedEvents[event.id] != nil, try self.event(id: event.id) != nil {
             throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)
         }
-        if let projection {
+        for projection in inline {
+            scope = projection.name
             try projection.apply(event, to: &self, snapshotInterval: snapshotInterval)
         }
         insertedEvents[event.id] = event
@@ -131,15 +155,15 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// Records a document change of the projection engine (``Projection/apply(_:to:snapshotInterval:)``);
     /// the batch sends it with its events.
     mutating func saveDocument(_ document: Document, snapshot: Bool) throws {
-        pendingDocuments[DocumentKey(entity: document.entity, id: document.id)] = .some(document)
-        if snapshot { pendingSnapshots.append(document) }
+        pendingDocuments[DocumentKey(projection: scope, entity: document.entity, id: document.id)] = .some(document)
+        if snapshot { pendingSnapshots.append((scope, document)) }
     }
 
     /// Records a document's removal, and its snapshots'.
     mutating func removeDocument(entity: String, id: String) throws {
-        let key = DocumentKey(entity: entity, id: id)
+        let key = DocumentKey(projection: scope, entity: entity, id: id)
         pendingDocuments[key] = .some(nil)
-        pendingSnapshots.removeAll { $0.entity == entity && $0.id == id }
+        pendingSnapshots.removeAll { $0.projection == scope && $0.document.entity == entity && $0.document.id == id }
         removedSnapshots.insert(key)
     }
 
@@ -153,7 +177,7 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     }
 
     func document(entity: String, id: String) throws -> Document? {
-        let key = DocumentKey(entity: entity, id: id)
+        let key = DocumentKey(projection: scope, entity: entity, id: id)
         if let pending = pendingDocuments[key] { return pending }
         if let stored = storedDocuments[key] { return stored }
         throw NeedsData(documents: [key])
@@ -162,12 +186,12 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// The live holder of a value: among those stored before the batch and the documents the
     /// batch changed, checked against each one's current document, the first by id.
     func holder(entity: String, field: String, value: JSONValue) throws -> String? {
-        let key = HolderKey(entity: entity, field: field, value: value)
+        let key = HolderKey(projection: scope, entity: entity, field: field, value: value)
         guard let stored = storedHolders[key] else { throw NeedsData(holders: [key]) }
         let wanted = SortKey(value)
         guard wanted != .missing else { return nil }
         var candidates = Set(stored)
-        for pending in pendingDocuments.keys where pending.entity == entity { candidates.insert(pending.id) }
+        for pending in pendingDocuments.keys where pending.projection == scope && pending.entity == entity { candidates.insert(pending.id) }
         for id in candidates.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             if let document = try document(entity: entity, id: id), !document.deleted, SortKey(document.state[field]) == wanted {
                 return id
@@ -177,12 +201,12 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     }
 
     /// The document changes to send: upserts and removals, in key order.
-    var documentChanges: (upserts: [Document], removals: [DocumentKey]) {
-        var upserts: [Document] = [], removals: [DocumentKey] = []
+    var documentChanges: (upserts: [(projection: String, document: Document)], removals: [DocumentKey]) {
+        var upserts: [(key: DocumentKey, document: Document)] = [], removals: [DocumentKey] = []
         for (key, document) in pendingDocuments {
-            if let document { upserts.append(document) } else { removals.append(key) }
+            if let document { upserts.append((key, document)) } else { removals.append(key) }
         }
-        return (upserts.sorted { ($0.entity, $0.id) < ($1.entity, $1.id) }, removals.sorted { ($0.entity, $0.id) < ($1.entity, $1.id) })
+        return (upserts.sorted { $0.key < $1.key }.map { ($0.key.projection, $0.document) }, removals.sorted())
     }
 
     /// The stream rows to change when the batch commits: deletions to record, and streams

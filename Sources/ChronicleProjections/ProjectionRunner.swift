@@ -2,9 +2,11 @@ import ChronicleCore
 import Logging
 import ServiceLifecycle
 
-/// Runs a store's asynchronous projection in the background: reads the log after the
-/// checkpoint a page at a time, and hands each page to the store, which applies it and moves
-/// the checkpoint in one transaction. When caught up it waits for commits.
+/// Runs an asynchronous projection in the background: reads the log after the checkpoint a
+/// page at a time, and hands each page to the store, which applies it and moves the
+/// checkpoint in one transaction. When caught up it waits for commits. One runner per
+/// asynchronous projection: give it the store (its primary projection) or a
+/// ``ProjectionView`` of another.
 ///
 /// ```swift
 /// let store = try SQLiteEventStore(directory: path, configuration: .init(projection: projection, lifecycle: .async), logger: logger)
@@ -18,23 +20,33 @@ public struct ProjectionRunner: Service {
     let logger: Logger
     let pageSize: Int
     let lease: LeaseOptions
+    /// The projection's name (`nil` for a store that keeps one projection under no name).
+    public let projection: String?
 
-    /// The lease the runner holds while it runs, on a store several nodes share.
-    public static let leaseName = "projection:async"
+    /// The lease a runner of `projection` holds while it runs, on a store several nodes share.
+    public static func leaseName(_ projection: String?) -> String {
+        "projection:" + (projection ?? "async")
+    }
 
-    /// Creates a runner for `store`'s projection. On a store shared by several nodes (a
-    /// ``LeaseStore``), it runs on one node at a time: the one holding ``leaseName``.
+    /// Creates a runner for `store`'s projection: a ``ProjectionView``'s, or a store's
+    /// primary one. On a store shared by several nodes (a ``LeaseStore``), it runs on one node
+    /// at a time: the one holding ``leaseName(_:)``.
     public init(store: any AsyncProjectionStore, logger: Logger, pageSize: Int = 500, lease: LeaseOptions = LeaseOptions()) {
         self.store = store
+        var logger = logger
+        let projection = (store as? ProjectionView)?.name ?? (store as? any ProjectionStore)?.projections.first?.name
+        logger[metadataKey: "chronicle.projection"] = projection.map { "\($0)" }
         self.logger = logger
+        self.projection = projection
         self.pageSize = max(1, pageSize)
         self.lease = lease
     }
 
     /// Runs until graceful shutdown or cancellation.
     public func run() async throws {
+        let leases = ((store as? ProjectionView)?.store ?? store) as? any LeaseStore
         await cancelWhenGracefulShutdown {
-            await LeasedWork.run(store as? any LeaseStore, name: Self.leaseName, options: lease, logger: logger) {
+            await LeasedWork.run(leases, name: Self.leaseName(projection), options: lease, logger: logger) {
                 await self.follow()
             }
         }

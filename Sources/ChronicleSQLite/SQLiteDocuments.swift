@@ -1,65 +1,71 @@
 import ChronicleCore
 import GRDB
 
-/// The `documents` table: one row per entity of the inline projection.
+/// The `documents` table: one row per projection and entity.
 enum SQLiteDocuments {
-    static func read(_ db: Database, entity: String, id: String) throws -> Document? {
-        let statement = try db.cachedStatement(sql: "SELECT state, version, position, updated_at, deleted FROM documents WHERE entity = ? AND id = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [entity, id]) else { return nil }
+    static func read(_ db: Database, projection: String, entity: String, id: String) throws -> Document? {
+        let statement = try db.cachedStatement(sql: "SELECT state, version, position, updated_at, deleted FROM documents WHERE projection = ? AND entity = ? AND id = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [projection, entity, id]) else { return nil }
         return Document(
             entity: entity, id: id, state: try JSONValue(parsing: row[0] as String), version: row[1],
             position: row[2], updatedAtMicroseconds: row[3], deleted: row[4]
         )
     }
 
-    /// The table a rebuild fills before it is swapped in.
-    static let shadowTable = "documents_rebuild"
+    /// The tables rebuilds fill before they are swapped in start with this.
+    static let shadowPrefix = "documents_rebuild"
 
-    static func write(_ db: Database, _ document: Document, table: String = "documents") throws {
+    /// The table a rebuild of `projection` fills (one per projection, so that two
+    /// projections can rebuild at once).
+    static func shadowTable(_ projection: String) -> String {
+        shadowPrefix + "_" + projection.utf8.map { String($0, radix: 16) }.joined()
+    }
+
+    static func write(_ db: Database, _ document: Document, projection: String, table: String = "documents") throws {
         try db.cachedStatement(sql: """
-            INSERT INTO \(table) (entity, id, state, version, position, updated_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(entity, id) DO UPDATE SET state = excluded.state, version = excluded.version,
+            INSERT INTO \(table) (projection, entity, id, state, version, position, updated_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(projection, entity, id) DO UPDATE SET state = excluded.state, version = excluded.version,
                 position = excluded.position, updated_at = excluded.updated_at, deleted = excluded.deleted
             """).execute(arguments: [
-            document.entity, document.id, document.state.canonicalText, document.version,
+            projection, document.entity, document.id, document.state.canonicalText, document.version,
             document.position, document.updatedAtMicroseconds, document.deleted,
         ])
     }
 
-    static func writeSnapshot(_ db: Database, _ document: Document) throws {
+    static func writeSnapshot(_ db: Database, _ document: Document, projection: String) throws {
         try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO snapshots (entity, id, version, state, position, updated_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO snapshots (projection, entity, id, version, state, position, updated_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-            document.entity, document.id, document.version, document.state.canonicalText,
+            projection, document.entity, document.id, document.version, document.state.canonicalText,
             document.position, document.updatedAtMicroseconds, document.deleted,
         ])
     }
 
     /// The latest snapshot at or before a point.
-    static func snapshot(_ db: Database, entity: String, id: String, before point: EntityTimeline.Point) throws -> Document? {
+    static func snapshot(_ db: Database, projection: String, entity: String, id: String, before point: EntityTimeline.Point) throws -> Document? {
         let row: Row?
         switch point {
         case .version(let version):
-            row = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, state, position, updated_at, deleted FROM snapshots WHERE entity = ? AND id = ? AND version <= ? ORDER BY version DESC LIMIT 1"), arguments: [entity, id, version])
+            row = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, state, position, updated_at, deleted FROM snapshots WHERE projection = ? AND entity = ? AND id = ? AND version <= ? ORDER BY version DESC LIMIT 1"), arguments: [projection, entity, id, version])
         case .instant(let instant):
-            row = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, state, position, updated_at, deleted FROM snapshots WHERE entity = ? AND id = ? AND updated_at <= ? ORDER BY version DESC LIMIT 1"), arguments: [entity, id, instant])
+            row = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, state, position, updated_at, deleted FROM snapshots WHERE projection = ? AND entity = ? AND id = ? AND updated_at <= ? ORDER BY version DESC LIMIT 1"), arguments: [projection, entity, id, instant])
         }
         guard let row else { return nil }
         return Document(entity: entity, id: id, state: try JSONValue(parsing: row[1] as String), version: row[0], position: row[2], updatedAtMicroseconds: row[3], deleted: row[4])
     }
 
-    static func delete(_ db: Database, entity: String, id: String, table: String = "documents") throws {
-        try db.cachedStatement(sql: "DELETE FROM \(table) WHERE entity = ? AND id = ?").execute(arguments: [entity, id])
+    static func delete(_ db: Database, projection: String, entity: String, id: String, table: String = "documents") throws {
+        try db.cachedStatement(sql: "DELETE FROM \(table) WHERE projection = ? AND entity = ? AND id = ?").execute(arguments: [projection, entity, id])
     }
 }
 
 extension SQLiteDocuments {
     /// Answers a document query with one indexed SQL query (the primary key orders by id;
     /// filters and sorts on fields use `json_extract`).
-    static func page(_ db: Database, _ query: DocumentQuery) throws -> DocumentPage {
+    static func page(_ db: Database, _ query: DocumentQuery, projection: String) throws -> DocumentPage {
         func path(_ field: String) -> String { "$.\"" + field + "\"" }
-        var conditions = ["entity = ?"]
-        var arguments: StatementArguments = [query.entity]
+        var conditions = ["projection = ?", "entity = ?"]
+        var arguments: StatementArguments = [projection, query.entity]
         if !query.includeDeleted { conditions.append("deleted = 0") }
         for filter in query.filters {
             let operation = switch filter.comparison {
@@ -103,9 +109,9 @@ extension SQLiteDocuments {
     }
 
     /// The id of a live document whose state has `value` in `field`.
-    static func holder(_ db: Database, entity: String, field: String, value: JSONValue) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM documents WHERE entity = ? AND deleted = 0 AND json_extract(state, ?) = ? LIMIT 1"),
-                            arguments: [entity, "$.\"" + field + "\"", sqlValue(SortKey(value))])
+    static func holder(_ db: Database, projection: String, entity: String, field: String, value: JSONValue) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM documents WHERE projection = ? AND entity = ? AND deleted = 0 AND json_extract(state, ?) = ? LIMIT 1"),
+                            arguments: [projection, entity, "$.\"" + field + "\"", sqlValue(SortKey(value))])
     }
 
     private static func sqlValue(_ key: SortKey) -> (any DatabaseValueConvertible)? {
@@ -117,25 +123,26 @@ extension SQLiteDocuments {
     }
 }
 
-/// The documents table as the projection engine writes it, inside a write transaction.
+/// One projection's documents as the projection engine writes them, inside a write transaction.
 struct SQLiteDocumentWriter: DocumentWriting {
     let db: Database
+    let projection: String
 
     func document(entity: String, id: String) throws -> Document? {
-        try SQLiteDocuments.read(db, entity: entity, id: id)
+        try SQLiteDocuments.read(db, projection: projection, entity: entity, id: id)
     }
 
     func holder(entity: String, field: String, value: JSONValue) throws -> String? {
-        try SQLiteDocuments.holder(db, entity: entity, field: field, value: value)
+        try SQLiteDocuments.holder(db, projection: projection, entity: entity, field: field, value: value)
     }
 
     func saveDocument(_ document: Document, snapshot: Bool) throws {
-        try SQLiteDocuments.write(db, document)
-        if snapshot { try SQLiteDocuments.writeSnapshot(db, document) }
+        try SQLiteDocuments.write(db, document, projection: projection)
+        if snapshot { try SQLiteDocuments.writeSnapshot(db, document, projection: projection) }
     }
 
     func removeDocument(entity: String, id: String) throws {
-        try SQLiteDocuments.delete(db, entity: entity, id: id)
-        try db.cachedStatement(sql: "DELETE FROM snapshots WHERE entity = ? AND id = ?").execute(arguments: [entity, id])
+        try SQLiteDocuments.delete(db, projection: projection, entity: entity, id: id)
+        try db.cachedStatement(sql: "DELETE FROM snapshots WHERE projection = ? AND entity = ? AND id = ?").execute(arguments: [projection, entity, id])
     }
 }

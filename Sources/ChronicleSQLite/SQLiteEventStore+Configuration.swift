@@ -34,6 +34,9 @@ extension SQLiteEventStore {
         /// When the projection is applied: in the append's transaction (default), or in the
         /// background by a `ProjectionRunner` from a checkpoint.
         public var lifecycle: ProjectionLifecycle
+        /// More projections kept beside ``projection``, each with its own lifecycle,
+        /// documents, checkpoint and rebuild (see ``projections``).
+        public var additionalProjections: [ProjectionRegistration]
         /// Every how many versions of an entity its document is also kept as a snapshot, so
         /// that time travel folds at most this many events; 0 keeps none. Default 100.
         public var snapshotInterval: Int
@@ -48,6 +51,7 @@ extension SQLiteEventStore {
             externalCommitPollInterval: Duration = .milliseconds(250),
             projection: (any Projection)? = nil,
             lifecycle: ProjectionLifecycle = .inline,
+            additionalProjections: [ProjectionRegistration] = [],
             snapshotInterval: Int = 100
         ) {
             self.durability = durability
@@ -58,7 +62,14 @@ extension SQLiteEventStore {
             self.externalCommitPollInterval = externalCommitPollInterval
             self.projection = projection
             self.lifecycle = lifecycle
+            self.additionalProjections = additionalProjections
             self.snapshotInterval = max(0, snapshotInterval)
+        }
+
+        /// Every projection the store keeps: ``projection`` (the primary one) first, then
+        /// ``additionalProjections``.
+        public var projections: [ProjectionRegistration] {
+            (projection.map { [ProjectionRegistration($0, lifecycle: lifecycle)] } ?? []) + additionalProjections
         }
     }
 

@@ -19,8 +19,9 @@ extension SQLiteEventStore {
         }
     }
 
-    /// Replays the whole log into fresh documents, in one transaction: readers keep seeing the
-    /// old documents until it commits. Returns the number of events replayed.
+    /// Replays the whole log into fresh documents of one projection, in one transaction:
+    /// readers keep seeing the old documents until it commits. Returns the number of events
+    /// replayed.
     static func rebuild(_ projection: any Projection, in db: Database) throws -> Int {
         var documents = DocumentSet()
         var replayed = 0
@@ -32,30 +33,30 @@ extension SQLiteEventStore {
             replayed += 1
             try documents.apply(event, projection)
         }
-        try db.execute(sql: "DELETE FROM documents")
-        try db.execute(sql: "DELETE FROM snapshots")
+        try db.execute(sql: "DELETE FROM documents WHERE projection = ?", arguments: [projection.name])
+        try db.execute(sql: "DELETE FROM snapshots WHERE projection = ?", arguments: [projection.name])
         for document in documents.all {
-            try SQLiteDocuments.write(db, document)
+            try SQLiteDocuments.write(db, document, projection: projection.name)
         }
         try recordDefinition(projection, in: db)
         return replayed
     }
 
-    /// Rebuilds the inline projection's documents from the events alone, without stopping
-    /// appends or reads for long; see ``DocumentStore/rebuildDocuments(progress:)``.
+    /// Rebuilds one projection's documents from the events alone, without stopping appends
+    /// or reads for long; see ``ProjectionStore/rebuildDocuments(projection:progress:)``.
     ///
     /// The log up to the current head is folded from a reader, and the documents are written
     /// to a fresh table in short transactions while appends go on (updating the old
-    /// documents inline). One last short transaction applies the events appended meanwhile and
-    /// swaps the tables. Readers see the old documents until that swap. If the process dies
-    /// midway, the old documents keep serving, and the half-built table is dropped on open.
+    /// documents inline). One last transaction applies the events appended meanwhile and
+    /// replaces the projection's rows with the fresh ones (a copy inside SQLite, the part
+    /// that grows with the number of documents). Readers see the old documents until then.
+    /// The other projections are not touched. If the process dies midway, the old documents
+    /// keep serving, and the half-built table is dropped on open.
     @discardableResult
-    public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
-        try Self.refuseLive(configuration.lifecycle, "rebuild documents")
-        guard let projection = configuration.projection else {
-            throw ChronicleError(.invalidInput, "This store has no projection to rebuild; open it with one (Configuration.projection).")
-        }
-        let shadow = SQLiteDocuments.shadowTable
+    public func rebuildDocuments(projection name: String, progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
+        try refuseLive(name, "rebuild documents")
+        let projection = try registration(named: name).projection
+        let shadow = SQLiteDocuments.shadowTable(name)
         do {
             try await pool.write { db in
                 try db.execute(sql: "DROP TABLE IF EXISTS \(shadow)")
@@ -85,7 +86,7 @@ extension SQLiteEventStore {
             for start in stride(from: 0, to: all.count, by: 5000) {
                 let chunk = Array(all[start..<min(all.count, start + 5000)])
                 try await pool.write { db in
-                    for document in chunk { try SQLiteDocuments.write(db, document, table: shadow) }
+                    for document in chunk { try SQLiteDocuments.write(db, document, projection: name, table: shadow) }
                 }
             }
             let settled = documents
@@ -100,21 +101,22 @@ extension SQLiteEventStore {
                 }
                 for (entity, id) in touched {
                     if let document = documents.documents[entity]?[id] {
-                        try SQLiteDocuments.write(db, document, table: shadow)
+                        try SQLiteDocuments.write(db, document, projection: name, table: shadow)
                     } else {
-                        try SQLiteDocuments.delete(db, entity: entity, id: id, table: shadow)
+                        try SQLiteDocuments.delete(db, projection: name, entity: entity, id: id, table: shadow)
                     }
                 }
-                try db.execute(sql: "DELETE FROM snapshots")
-                try db.execute(sql: "DROP TABLE documents")
-                try db.execute(sql: "ALTER TABLE \(shadow) RENAME TO documents")
+                try db.execute(sql: "DELETE FROM snapshots WHERE projection = ?", arguments: [name])
+                try db.execute(sql: "DELETE FROM documents WHERE projection = ?", arguments: [name])
+                try db.execute(sql: "INSERT INTO documents SELECT * FROM \(shadow)")
+                try db.execute(sql: "DROP TABLE \(shadow)")
                 try Self.recordDefinition(projection, in: db)
                 return late.count
             }
             progress(target, target)
             return replayed
         } catch {
-            throw Self.storageError(error, doing: "rebuild the documents")
+            throw Self.storageError(error, doing: "rebuild the documents of projection \(name)")
         }
     }
 
@@ -128,68 +130,57 @@ extension SQLiteEventStore {
 
     // MARK: Reading documents
 
-    /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
-    public func document(entity: String, id: String) async throws -> Document? {
-        if configuration.lifecycle == .live, let projection = configuration.projection {
+    /// An entity's document in a projection; see ``ProjectionStore/document(entity:id:projection:)``.
+    public func document(entity: String, id: String, projection name: String) async throws -> Document? {
+        let registration = try registration(named: name)
+        if registration.lifecycle == .live {
+            let projection = registration.projection
             guard let stream = projection.stream(entity: entity, id: id) else { return nil }
             return try await reading("fold \(entity)/\(id)") { db in
                 let events = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? ORDER BY revision", arguments: [stream.rawValue])
                 return try projection.liveDocument(events: events, status: try SQLiteWriteTransaction.streamInfo(db, stream)?.status)
             }
         }
-        return try await reading("read document \(entity)/\(id)") { db in try SQLiteDocuments.read(db, entity: entity, id: id) }
+        return try await reading("read document \(entity)/\(id)") { db in try SQLiteDocuments.read(db, projection: name, entity: entity, id: id) }
     }
 
-    /// The position the documents are current to; see ``DocumentStore/documentsPosition()``.
-    public func documentsPosition() async throws -> Int64 {
-        configuration.lifecycle == .async ? try await projectionCheckpoint() : try await headPosition()
-    }
-
-    static func refuseLive(_ lifecycle: ProjectionLifecycle, _ what: String) throws {
-        if lifecycle == .live {
-            throw ChronicleError(.invalidInput, "A live projection keeps no documents, so it cannot \(what); use the inline or async lifecycle for that.")
+    /// An asynchronous projection's checkpoint; see ``ProjectionStore/projectionCheckpoint(projection:)``.
+    public func projectionCheckpoint(projection name: String) async throws -> Int64 {
+        _ = try registration(named: name)
+        return try await reading("read the checkpoint of projection \(name)") { db in
+            try Int64.fetchOne(db, sql: "SELECT position FROM projections WHERE name = ?", arguments: [name]) ?? 0
         }
     }
 
-    /// The asynchronous projection's checkpoint; see ``AsyncProjectionStore/projectionCheckpoint()``.
-    public func projectionCheckpoint() async throws -> Int64 {
-        guard let projection = configuration.projection else { return 0 }
-        return try await reading("read the projection checkpoint") { db in
-            try Int64.fetchOne(db, sql: "SELECT position FROM projections WHERE name = ?", arguments: [projection.name]) ?? 0
-        }
-    }
-
-    /// Applies a page of events and moves the checkpoint, in one transaction; see
-    /// ``AsyncProjectionStore/applyProjection(_:after:through:)``.
-    public func applyProjection(_ events: [RecordedEvent], after checkpoint: Int64, through: Int64) async throws -> Int64 {
-        guard let projection = configuration.projection, configuration.lifecycle == .async else {
-            throw ChronicleError(.invalidInput, "This store has no asynchronous projection; open it with one (Configuration.projection, lifecycle .async).")
-        }
+    /// Applies a page of events to an asynchronous projection and moves its checkpoint, in one
+    /// transaction; see ``ProjectionStore/applyProjection(_:after:through:projection:)``.
+    public func applyProjection(_ events: [RecordedEvent], after checkpoint: Int64, through: Int64, projection name: String) async throws -> Int64 {
+        let projection = try asyncRegistration(name).projection
         let snapshotInterval = configuration.snapshotInterval
         do {
             return try await pool.write { db -> Int64 in
-                let stored = try Int64.fetchOne(db, sql: "SELECT position FROM projections WHERE name = ?", arguments: [projection.name]) ?? 0
+                let stored = try Int64.fetchOne(db, sql: "SELECT position FROM projections WHERE name = ?", arguments: [name]) ?? 0
                 guard stored == checkpoint, through > checkpoint else { return stored }
-                var documents = SQLiteDocumentWriter(db: db)
+                var documents = SQLiteDocumentWriter(db: db, projection: name)
                 for event in events where event.position > checkpoint && event.position <= through {
                     try projection.apply(event, to: &documents, snapshotInterval: snapshotInterval)
                 }
-                try db.execute(sql: "UPDATE projections SET position = ? WHERE name = ?", arguments: [through, projection.name])
+                try db.execute(sql: "UPDATE projections SET position = ? WHERE name = ?", arguments: [through, name])
                 return through
             }
         } catch {
-            throw Self.storageError(error, doing: "apply the projection")
+            throw Self.storageError(error, doing: "apply projection \(name)")
         }
     }
 
-    /// The latest snapshot at or before a point; see ``DocumentStore/snapshot(entity:id:before:)``.
-    public func snapshot(entity: String, id: String, before point: EntityTimeline.Point) async throws -> Document? {
-        try await reading("read a snapshot of \(entity)/\(id)") { db in try SQLiteDocuments.snapshot(db, entity: entity, id: id, before: point) }
+    /// The latest snapshot at or before a point; see ``ProjectionStore/snapshot(entity:id:before:projection:)``.
+    public func snapshot(entity: String, id: String, before point: EntityTimeline.Point, projection name: String) async throws -> Document? {
+        try await reading("read a snapshot of \(entity)/\(id)") { db in try SQLiteDocuments.snapshot(db, projection: name, entity: entity, id: id, before: point) }
     }
 
-    /// A page of documents; see ``DocumentStore/documents(_:)``.
-    public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
-        try Self.refuseLive(configuration.lifecycle, "list documents")
-        return try await reading("list \(query.entity) documents") { db in try SQLiteDocuments.page(db, query) }
+    /// A page of a projection's documents; see ``ProjectionStore/documents(_:projection:)``.
+    public func documents(_ query: DocumentQuery, projection name: String) async throws -> DocumentPage {
+        try refuseLive(name, "list documents")
+        return try await reading("list \(query.entity) documents") { db in try SQLiteDocuments.page(db, query, projection: name) }
     }
 }

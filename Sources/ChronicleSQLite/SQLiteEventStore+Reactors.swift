@@ -31,8 +31,7 @@ extension SQLiteEventStore {
     /// ``ReactorStore/completeReaction(_:after:through:outcomes:)``.
     public func completeReaction(_ reactor: String, after checkpoint: Int64, through: Int64, outcomes: [ReactorOutcome]) async throws {
         let prepared = outcomes.isEmpty ? nil : try AppendRequest(outcomes.map { .init(stream: $0.stream, events: $0.events) }).prepared(limits: configuration.limits)
-        let projection = configuration.lifecycle == .inline ? configuration.projection : nil
-        let eraser = configuration.projection, snapshotInterval = configuration.snapshotInterval
+        let projections = configuration.projections, snapshotInterval = configuration.snapshotInterval
         let head: Int64
         do {
             head = try await pool.write { db -> Int64 in
@@ -41,8 +40,8 @@ extension SQLiteEventStore {
                 if let prepared {
                     let last = try Self.lastEvent(db)
                     var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
-                    var transaction = SQLiteWriteTransaction(db: db, deletionsExist: try SQLiteWriteTransaction.deletionsExist(db), projection: projection, snapshotInterval: snapshotInterval)
-                    _ = try writer.append(prepared, in: &transaction, now: Timestamp.now(), projection: eraser, documentsCurrent: projection != nil)
+                    var transaction = SQLiteWriteTransaction(db: db, deletionsExist: try SQLiteWriteTransaction.deletionsExist(db), projections: projections, snapshotInterval: snapshotInterval)
+                    _ = try writer.append(prepared, in: &transaction, now: Timestamp.now(), projections: projections)
                     try transaction.flush()
                 }
                 try db.execute(sql: "UPDATE reactors SET position = ? WHERE name = ?", arguments: [through, reactor])
@@ -56,8 +55,7 @@ extension SQLiteEventStore {
 
     /// Parks an event (recording `$reactorParked`) and moves the checkpoint; see ``ReactorStore/park(_:trigger:after:)``.
     public func park(_ parked: ParkedEvent, trigger: RecordedEvent, after checkpoint: Int64?) async throws {
-        let projection = configuration.lifecycle == .inline ? configuration.projection : nil
-        let snapshotInterval = configuration.snapshotInterval
+        let projections = configuration.projections, snapshotInterval = configuration.snapshotInterval
         let head: Int64
         do {
             head = try await pool.write { db -> Int64 in
@@ -70,7 +68,7 @@ extension SQLiteEventStore {
                                arguments: [parked.reactor, parked.position, SQLiteEventRow.blob(parked.eventID), parked.attempts, parked.error, parked.parkedAtMicroseconds])
                 let last = try Self.lastEvent(db)
                 var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
-                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: try SQLiteWriteTransaction.deletionsExist(db), projection: projection, snapshotInterval: snapshotInterval)
+                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: try SQLiteWriteTransaction.deletionsExist(db), projections: projections, snapshotInterval: snapshotInterval)
                 let record = parked.systemEvent(trigger: trigger)
                 _ = try writer.appendSystemEvent("$reactorParked", to: .reactors, data: record.data, metadata: record.metadata, in: &transaction, now: Timestamp.now())
                 try transaction.flush()

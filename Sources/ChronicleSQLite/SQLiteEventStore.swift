@@ -19,7 +19,7 @@ import Logging
 /// Several processes may open the same directory (for example `chronicle tail` beside a
 /// server): writes take SQLite's write lock, and subscribers also poll for commits made by
 /// other processes.
-public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore {
+public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore {
     private enum WriteOperation: Sendable {
         case append(PreparedAppend)
         case delete(StreamName, DeleteMode, ExpectedRevision)
@@ -34,6 +34,8 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
     public let path: String
     /// The configuration it was opened with.
     public let configuration: Configuration
+    /// The projections the store keeps, the primary one first; see ``ProjectionStore``.
+    public let projections: [ProjectionRegistration]
     let pool: DatabasePool
     let notifier = CommitNotifier()
     private let committer: GroupCommitter<WriteOperation, WriteOutcome, Database>
@@ -63,6 +65,9 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
         self.path = path
         self.configuration = configuration
         self.logger = logger
+        try ProjectionRegistration.validate(configuration.projections)
+        let projections = configuration.projections
+        self.projections = projections
 
         var grdb = GRDB.Configuration()
         grdb.busyMode = .timeout(configuration.busyTimeout)
@@ -87,8 +92,10 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
             }
             try SQLiteSchema.migrator.migrate(pool)
             try pool.write { db in
-                // A rebuild that did not finish (the process died): the old documents serve.
-                try db.execute(sql: "DROP TABLE IF EXISTS \(SQLiteDocuments.shadowTable)")
+                // Rebuilds that did not finish (the process died): the old documents serve.
+                for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?", arguments: [SQLiteDocuments.shadowPrefix + "%"]) {
+                    try db.execute(sql: "DROP TABLE \(table)")
+                }
             }
         } catch {
             throw Self.storageError(error, doing: "open \(path)")
@@ -98,11 +105,11 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
             maximumBatchSize: configuration.maximumBatchSize,
             executor: { job in writerPool.asyncWriteWithoutTransaction(job) },
             commit: { db, batch in
-                Self.commit(batch, in: db, projection: configuration.lifecycle == .inline ? configuration.projection : nil, eraser: configuration.projection, snapshotInterval: configuration.snapshotInterval)
+                Self.commit(batch, in: db, projections: projections, snapshotInterval: configuration.snapshotInterval)
             }
         )
-        if let projection = configuration.projection, configuration.lifecycle != .live {
-            try Self.ensureCurrent(projection, in: pool, logger: logger)
+        for registration in projections where registration.lifecycle != .live {
+            try Self.ensureCurrent(registration.projection, in: pool, logger: logger)
         }
         let head = try pool.read { db in try Self.lastEvent(db)?.position ?? 0 }
         notifier.advance(to: head)
@@ -115,9 +122,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
     @discardableResult
     public func append(_ request: AppendRequest) async throws -> AppendResult {
         let prepared = try request.prepared(limits: configuration.limits)
-        if !prepared.rules.isEmpty && (configuration.projection == nil || configuration.lifecycle != .inline) {
-            throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction.")
-        }
+        try refuseRulesWithoutInlineProjection(prepared)
         guard case .appended(let result) = try await write(.append(prepared)) else { preconditionFailure() }
         return result
     }
@@ -161,14 +166,14 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
 
     /// Loads a log into this empty store; see ``LogArchive/importLog(_:progress:)``.
     public func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) async throws {
-        let projection = configuration.projection
+        let projections = projections
         do {
             try await pool.write { db in
                 if try Self.lastEvent(db) != nil || (try Int.fetchOne(db, sql: "SELECT count(*) FROM purged_events") ?? 0) > 0 {
                     throw ChronicleError(.invalidInput, "The store at \(self.path) is not empty; import into a new data directory.")
                 }
                 var check = LogImportCheck()
-                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: true, projection: nil)
+                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: true, projections: [])
                 for (index, entry) in entries.enumerated() {
                     let deletion = try check.check(entry, index: index)
                     switch entry {
@@ -181,8 +186,8 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
                     try transaction.flush()
                     if (index + 1) % 10_000 == 0 { progress(index + 1) }
                 }
-                if let projection {
-                    _ = try Self.rebuild(projection, in: db)
+                for registration in projections where registration.lifecycle != .live {
+                    _ = try Self.rebuild(registration.projection, in: db)
                 }
                 progress(entries.count)
             }
@@ -229,12 +234,12 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
     /// before writing, so a refused operation has written nothing. Only if an operation fails
     /// after writing (an event id taken later in the request) is the batch rolled back and
     /// redone with one savepoint per operation.
-    private static func commit(_ batch: [WriteOperation], in db: Database, projection: (any Projection)?, eraser: (any Projection)?, snapshotInterval: Int) -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, projections: [ProjectionRegistration], snapshotInterval: Int) -> [Result<WriteOutcome, any Error>] {
         do {
             do {
-                return try commit(batch, in: db, savepoints: false, projection: projection, eraser: eraser, snapshotInterval: snapshotInterval)
+                return try commit(batch, in: db, savepoints: false, projections: projections, snapshotInterval: snapshotInterval)
             } catch is NeedsSavepoints {
-                return try commit(batch, in: db, savepoints: true, projection: projection, eraser: eraser, snapshotInterval: snapshotInterval)
+                return try commit(batch, in: db, savepoints: true, projections: projections, snapshotInterval: snapshotInterval)
             }
         } catch {
             let failure = storageError(error, doing: "commit")
@@ -242,7 +247,7 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
         }
     }
 
-    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projection: (any Projection)?, eraser: (any Projection)?, snapshotInterval: Int) throws -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projections: [ProjectionRegistration], snapshotInterval: Int) throws -> [Result<WriteOutcome, any Error>] {
         var outcomes: [Result<WriteOutcome, any Error>] = []
         outcomes.reserveCapacity(batch.count)
         try db.inTransaction(.immediate) {
@@ -253,11 +258,11 @@ public final class SQLiteEventStore: EventStore, DocumentStore, AsyncProjectionS
             for operation in batch {
                 let saved = writer
                 if case .delete = operation { deletionsExist = true }
-                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: deletionsExist, projection: projection, snapshotInterval: snapshotInterval)
+                var transaction = SQLiteWriteTransaction(db: db, deletionsExist: deletionsExist, projections: projections, snapshotInterval: snapshotInterval)
                 func apply() throws -> WriteOutcome {
                     let outcome: WriteOutcome = switch operation {
                     case .append(let request):
-                        .appended(try writer.append(request, in: &transaction, now: now, projection: eraser, documentsCurrent: projection != nil))
+                        .appended(try writer.append(request, in: &transaction, now: now, projections: projections))
                     case .delete(let stream, let mode, let expected):
                         .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
                     }

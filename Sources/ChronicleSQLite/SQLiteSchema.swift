@@ -99,6 +99,45 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v6-named-projections") { db in
+            // Documents and snapshots are keyed by projection. The rows of a file that one
+            // projection wrote are kept as that projection's; if several projections were
+            // recorded (a file opened with different ones over time), which one wrote the
+            // rows is unknown: they go, and each projection rebuilds when next opened.
+            try db.execute(sql: """
+                CREATE TABLE documents_v6 (
+                    projection TEXT NOT NULL,
+                    entity TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    PRIMARY KEY (projection, entity, id)
+                ) WITHOUT ROWID;
+                CREATE TABLE snapshots_v6 (
+                    projection TEXT NOT NULL,
+                    entity TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    PRIMARY KEY (projection, entity, id, version)
+                ) WITHOUT ROWID;
+                INSERT INTO documents_v6 SELECT (SELECT name FROM projections), entity, id, state, version, position, updated_at, deleted
+                    FROM documents WHERE (SELECT count(*) FROM projections) = 1;
+                INSERT INTO snapshots_v6 SELECT (SELECT name FROM projections), entity, id, version, state, position, updated_at, deleted
+                    FROM snapshots WHERE (SELECT count(*) FROM projections) = 1;
+                DELETE FROM projections WHERE (SELECT count(*) FROM projections) > 1;
+                DROP TABLE documents;
+                DROP TABLE snapshots;
+                ALTER TABLE documents_v6 RENAME TO documents;
+                ALTER TABLE snapshots_v6 RENAME TO snapshots;
+                """)
+        }
         return migrator
     }
 

@@ -17,15 +17,16 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     /// Whether anything was written (so a failure needs a rollback).
     private(set) var didWrite = false
 
-    /// The inline projection, applied to each event as it is inserted.
-    let projection: (any Projection)?
+    /// The inline projections, applied to each event as it is inserted.
+    let inline: [any Projection]
     /// Every how many versions of an entity its document is also kept as a snapshot.
     let snapshotInterval: Int
 
-    init(db: Database, deletionsExist: Bool, projection: (any Projection)?, snapshotInterval: Int = 0) {
+    /// A transaction that applies the inline ones of `projections` to each event it inserts.
+    init(db: Database, deletionsExist: Bool, projections: [ProjectionRegistration], snapshotInterval: Int = 0) {
         self.db = db
         self.deletionsExist = deletionsExist
-        self.projection = projection
+        self.inline = projections.filter { $0.lifecycle == .inline }.map(\.projection)
         self.snapshotInterval = snapshotInterval
     }
 
@@ -49,12 +50,8 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         return try Self.streamInfo(db, name)
     }
 
-    func document(entity: String, id: String) throws -> Document? {
-        try SQLiteDocumentWriter(db: db).document(entity: entity, id: id)
-    }
-
-    func holder(entity: String, field: String, value: JSONValue) throws -> String? {
-        try SQLiteDocumentWriter(db: db).holder(entity: entity, field: field, value: value)
+    func documents(of projection: String) -> any DocumentLookup {
+        SQLiteDocumentWriter(db: db, projection: projection)
     }
 
     func event(id: UUID) throws -> RecordedEvent? {
@@ -92,8 +89,8 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         }
         didWrite = true
         pendingStreams[stream.stream] = stream
-        if let projection {
-            var documents = SQLiteDocumentWriter(db: db)
+        for projection in inline {
+            var documents = SQLiteDocumentWriter(db: db, projection: projection.name)
             try projection.apply(event, to: &documents, snapshotInterval: snapshotInterval)
         }
     }

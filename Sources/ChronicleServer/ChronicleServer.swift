@@ -27,18 +27,21 @@ public struct ChronicleServer: Service {
     /// The server's metrics (rendered at `/metrics`).
     public let metrics: ServerMetrics
     let storeSize: @Sendable () -> Int64?
-    let entities: EntityReads?
+    /// The projections served under `/v1/entities` and `/v1/projections`, the primary first.
+    let projections: [EntityReads]
     let reactors: [Reactor]
-    let projectionRuns = ProjectionRuns()
     let onListening: @Sendable (Int) async -> Void
     let shutdown = CommitNotifier()
 
     /// Creates a server.
     ///
     /// - Parameters:
-    ///   - documents: where the inline projection's documents are read (usually the store).
-    ///   - projection: the projection, for time travel and history (`/v1/entities`).
+    ///   - documents: where the primary projection's documents are read (usually the store).
+    ///   - projection: the primary projection, for time travel and history (`/v1/entities`).
     ///   - lifecycle: how the store applies it (shown in `/v1/projections`).
+    ///   - projections: more projections to serve (`?projection=NAME` on entity routes), such
+    ///     as a ``ProjectionStore``'s ``ProjectionStore/projectionViews``; a view named like
+    ///     the primary projection is that projection.
     ///   - reactors: the reactors running on the store (shown in `/v1/reactors`; their handlers
     ///     serve retries of parked events).
     ///   - storeSize: reports the store's size on disk for `/metrics`, if known.
@@ -51,6 +54,7 @@ public struct ChronicleServer: Service {
         documents: (any DocumentStore)? = nil,
         projection: (any Projection)? = nil,
         lifecycle: ProjectionLifecycle = .inline,
+        projections: [ProjectionView] = [],
         reactors: [Reactor] = [],
         storeSize: @escaping @Sendable () -> Int64? = { nil },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -61,11 +65,14 @@ public struct ChronicleServer: Service {
         self.metrics = metrics
         self.storeSize = storeSize
         self.reactors = reactors
+        var served: [EntityReads] = []
         if let documents, let projection {
-            self.entities = EntityReads(store: store, documents: documents, projection: projection, lifecycle: lifecycle)
-        } else {
-            self.entities = nil
+            served.append(EntityReads(store: store, documents: documents, projection: projection, lifecycle: lifecycle))
         }
+        for view in projections where !served.contains(where: { $0.name == view.name }) {
+            served.append(EntityReads(store: store, documents: view, projection: view.projection, lifecycle: view.lifecycle))
+        }
+        self.projections = served
         self.onListening = onListening
     }
 
@@ -77,7 +84,7 @@ public struct ChronicleServer: Service {
         self.logger = other.logger
         self.metrics = other.metrics
         self.storeSize = other.storeSize
-        self.entities = other.entities
+        self.projections = other.projections
         self.reactors = other.reactors
         self.onListening = onListening
     }
@@ -88,11 +95,11 @@ public struct ChronicleServer: Service {
     ///   non-loopback address…), or the error of binding the port.
     public func run() async throws {
         try configuration.validate()
-        if let entities {
+        for reads in projections {
             do {
-                try await auditUniqueRules(entities, runs: projectionRuns, logger: logger)
+                try await auditUniqueRules(reads, logger: logger)
             } catch {
-                logger.error("Could not check the documents against the unique rules", metadata: ["chronicle.error": "\(error)"])
+                logger.error("Could not check the documents against the unique rules", metadata: ["chronicle.projection": "\(reads.name)", "chronicle.error": "\(error)"])
             }
         }
         let router = Router(context: ChronicleRequestContext.self)

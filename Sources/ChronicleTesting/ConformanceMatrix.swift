@@ -2,7 +2,7 @@ import ChronicleCore
 import Testing
 
 /// Everything a backend offers the engine, as the conformance matrix uses it.
-public typealias ConformanceStore = any EventStore & DocumentStore & AsyncProjectionStore & LogArchive & ReactorStore & LeaseStore
+public typealias ConformanceStore = any ProjectionStore & DocumentStore & AsyncProjectionStore & LogArchive & ReactorStore & LeaseStore
 
 /// A backend under test: it makes fresh, empty stores, and removes them after.
 ///
@@ -13,9 +13,17 @@ public typealias ConformanceStore = any EventStore & DocumentStore & AsyncProjec
 /// }
 /// ```
 public protocol ConformanceBackend: Sendable {
+    /// Runs `body` with a fresh, empty store that keeps `projections` (the first is the
+    /// primary one).
+    func withStore(projections: [ProjectionRegistration], _ body: (ConformanceStore) async throws -> Void) async throws
+}
+
+extension ConformanceBackend {
     /// Runs `body` with a fresh, empty store that holds `projection` (none when `nil`) in
     /// `lifecycle`.
-    func withStore(projection: (any Projection)?, lifecycle: ProjectionLifecycle, _ body: (ConformanceStore) async throws -> Void) async throws
+    public func withStore(projection: (any Projection)?, lifecycle: ProjectionLifecycle, _ body: (ConformanceStore) async throws -> Void) async throws {
+        try await withStore(projections: projection.map { [ProjectionRegistration($0, lifecycle: lifecycle)] } ?? [], body)
+    }
 }
 
 /// One check of the matrix, run on any backend.
@@ -70,6 +78,11 @@ public enum ConformanceMatrix {
         entries.append(ConformanceEntry("async projection", "pages apply once, with the checkpoint") { backend in
             try await backend.withStore(projection: CounterProjection(), lifecycle: .async) { try await AsyncProjectionConformance.run($0) }
         })
+        entries += MultiProjectionConformance.cases.map { check in
+            ConformanceEntry("several projections", check.name) { backend in
+                try await backend.withStore(projections: MultiProjectionConformance.projections) { try await check.run($0) }
+            }
+        }
         entries.append(ConformanceEntry("backup and restore", "an export imported into a fresh store is the same store; a damaged one stores nothing") { backend in
             try await backend.withStore(projection: CounterProjection(), lifecycle: .inline) { source in
                 try await backend.withStore(projection: CounterProjection(), lifecycle: .inline) { target in
@@ -95,7 +108,7 @@ public struct InMemoryBackend: ConformanceBackend {
     public init() {}
 
     /// A new in-memory store.
-    public func withStore(projection: (any Projection)?, lifecycle: ProjectionLifecycle, _ body: (ConformanceStore) async throws -> Void) async throws {
-        try await body(InMemoryEventStore(projection: projection, lifecycle: lifecycle))
+    public func withStore(projections: [ProjectionRegistration], _ body: (ConformanceStore) async throws -> Void) async throws {
+        try await body(InMemoryEventStore(projections: projections))
     }
 }

@@ -6,15 +6,17 @@ import Testing
 /// `Incremented {"by": n}` events add to `count`; a soft delete marks the document deleted,
 /// a hard delete removes it, and a new event brings it back.
 public struct CounterProjection: Projection {
-    /// Creates the projection; `version` changes its definition (to test rebuilds).
-    public init(version: Int = 1) {
+    /// Creates the projection; `version` changes its definition (to test rebuilds), and
+    /// counts by `version` times each event's `by`; `name` tells several apart.
+    public init(version: Int = 1, name: String = "counters") {
         self.version = version
+        self.name = name
     }
 
     let version: Int
 
-    /// `counters`.
-    public var name: String { "counters" }
+    /// `counters` unless told otherwise.
+    public let name: String
 
     /// Changes with `version`.
     public var definitionHash: String { "counter-v\(version)" }

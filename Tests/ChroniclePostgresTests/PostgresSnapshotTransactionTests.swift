@@ -78,13 +78,14 @@ struct PostgresSnapshotTransactionTests {
     func documents() throws {
         let counter = try StreamName("counter-1")
         let increment = try AppendRequest([.init(stream: counter, events: [EventData(type: "Incremented", data: ["by": 2])])]).prepared(limits: EventStoreLimits())
-        let key = DocumentKey(entity: "counter", id: "1")
+        let key = DocumentKey(projection: "counters", entity: "counter", id: "1")
         var writer = LogWriter()
-        var snapshot = PostgresSnapshotTransaction(projection: CounterProjection())
+        let projections = [ProjectionRegistration(CounterProjection())]
+        var snapshot = PostgresSnapshotTransaction(projections: projections)
         snapshot.learn(streams: [counter: StreamInfo?.none], events: [increment.streams[0].events[0].id: RecordedEvent?.none])
         var transaction = snapshot
         do {
-            _ = try writer.append(increment, in: &transaction, now: 1)
+            _ = try writer.append(increment, in: &transaction, now: 1, projections: projections)
             Issue.record("the document was never read")
         } catch let need as NeedsData {
             #expect(need.documents == [key])
@@ -93,14 +94,16 @@ struct PostgresSnapshotTransactionTests {
         snapshot.learn(streams: [:], events: [:], documents: [key: stored])
         writer = LogWriter()
         transaction = snapshot
-        _ = try writer.append(increment, in: &transaction, now: 1)
+        _ = try writer.append(increment, in: &transaction, now: 1, projections: projections)
+        transaction = transaction.scoped(to: "counters")
         #expect(try transaction.document(entity: "counter", id: "1")?.state == ["count": 7])
-        #expect(transaction.documentChanges.upserts.map(\.state) == [["count": 7]])
+        #expect(transaction.documentChanges.upserts.map(\.document.state) == [["count": 7]])
+        #expect(transaction.documentChanges.upserts.map(\.projection) == ["counters"])
 
         #expect(throws: NeedsData.self) { try transaction.holder(entity: "counter", field: "count", value: 7) }
-        transaction.learn(streams: [:], events: [:], holders: [HolderKey(entity: "counter", field: "count", value: 7): []])
+        transaction.learn(streams: [:], events: [:], holders: [HolderKey(projection: "counters", entity: "counter", field: "count", value: 7): []])
         #expect(try transaction.holder(entity: "counter", field: "count", value: 7) == "1", "the batch's own change is seen")
-        transaction.learn(streams: [:], events: [:], holders: [HolderKey(entity: "counter", field: "count", value: 5): ["1"]])
+        transaction.learn(streams: [:], events: [:], holders: [HolderKey(projection: "counters", entity: "counter", field: "count", value: 5): ["1"]])
         #expect(try transaction.holder(entity: "counter", field: "count", value: 5) == nil, "a stored holder whose document changed no longer holds")
     }
 }

@@ -1,5 +1,5 @@
 import ChronicleCore
-import ChronicleSQLite
+@testable import ChronicleSQLite
 import ChronicleTestSupport
 import ChronicleTesting
 import Foundation
@@ -40,8 +40,41 @@ struct SQLiteEventStoreTests {
                 )
             }
             #expect(applicationID == 0x4348_524E)
-            #expect(migrations == ["v1-events", "v2-documents", "v3-correlations", "v4-reactors", "v5-leases"])
+            #expect(migrations == ["v1-events", "v2-documents", "v3-correlations", "v4-reactors", "v5-leases", "v6-named-projections"])
             #expect(journalMode == "wal")
+        }
+    }
+
+    @Test("a file from before named projections keeps its documents as its one projection's; with several recorded, they are rebuilt", arguments: [1, 2])
+    func namedProjectionsMigration(recorded: Int) async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/data"
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            let queue = try DatabaseQueue(path: path + "/" + SQLiteEventStore.fileName)
+            try SQLiteSchema.migrator.migrate(queue, upTo: "v5-leases")
+            try await queue.write { db in
+                // A document the projection would not derive from the (empty) log: kept only
+                // if the migration keeps the rows.
+                try db.execute(sql: "INSERT INTO documents (entity, id, state, version, position, updated_at, deleted) VALUES ('counter', '1', '{\"count\":7}', 0, 1, 0, 0)")
+                try db.execute(sql: "INSERT INTO snapshots (entity, id, version, state, position, updated_at, deleted) VALUES ('counter', '1', 0, '{\"count\":7}', 1, 0, 0)")
+                try db.execute(sql: "INSERT INTO projections (name, definition_hash, position) VALUES ('counters', 'counter-v1', 0)")
+                if recorded == 2 {
+                    try db.execute(sql: "INSERT INTO projections (name, definition_hash, position) VALUES ('older', 'x', 0)")
+                }
+            }
+            try queue.close()
+            let store = try SQLiteEventStore(directory: path, configuration: .init(projection: CounterProjection()), logger: testLogger)
+            let document = try await store.document(entity: "counter", id: "1")
+            let snapshot = try await store.snapshot(entity: "counter", id: "1", before: .version(0))
+            if recorded == 1 {
+                #expect(document?.state == ["count": 7], "the one recorded projection's rows are its documents")
+                #expect(snapshot?.state == ["count": 7])
+                #expect(try await store.projectionNames() == ["counters"])
+            } else {
+                #expect(document == nil, "rows of an unknown projection are dropped; the rebuild derives nothing from an empty log")
+                #expect(snapshot == nil)
+                #expect(try await store.projectionNames() == ["counters"], "the projections are recorded again as they rebuild")
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ChronicleCore
 import ChroniclePostgres
+import ChronicleProjections
 import ChronicleReactors
 import ChronicleServer
 import ChronicleSQLite
@@ -83,6 +84,7 @@ func withServer<T: Sendable>(
     _ configuration: ChronicleServer.Configuration = .init(port: 0),
     dataDirectory: String? = nil,
     projection: (any Projection)? = nil,
+    additionalProjections: [ProjectionRegistration] = [],
     snapshotInterval: Int = 100,
     reactors: [Reactor] = [],
     backend: TestBackend = .sqlite,
@@ -90,15 +92,16 @@ func withServer<T: Sendable>(
 ) async throws -> T {
     let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
     defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
-    let store: any ReactorStore & DocumentStore
+    let store: any ReactorStore & ProjectionStore
     var storeServices: [any Service] = []
     var postgresSchema: String?
     switch backend {
     case .sqlite:
-        store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection, snapshotInterval: snapshotInterval), logger: serverTestLogger)
+        store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection, additionalProjections: additionalProjections, snapshotInterval: snapshotInterval), logger: serverTestLogger)
     case .postgres:
         var configuration = TestPostgres.freshConfiguration()
         configuration.projection = projection
+        configuration.additionalProjections = additionalProjections
         configuration.snapshotInterval = snapshotInterval
         let postgres = try await PostgresEventStore(configuration: configuration, logger: serverTestLogger)
         store = postgres
@@ -108,10 +111,11 @@ func withServer<T: Sendable>(
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     var configuration = configuration
     configuration.port = 0
-    let server = ChronicleServer(store: store, configuration: configuration, logger: serverTestLogger, documents: projection == nil ? nil : store, projection: projection, reactors: reactors, onListening: { port in
+    let server = ChronicleServer(store: store, configuration: configuration, logger: serverTestLogger, projections: store.projectionViews, reactors: reactors, onListening: { port in
         portContinuation.yield(port)
     })
     let runners: [any Service] = reactors.map { ReactorRunner(store: store, reactor: $0, logger: serverTestLogger) }
+        + store.projectionViews.filter { $0.lifecycle == .async }.map { ProjectionRunner(store: $0, logger: serverTestLogger) }
     let group = ServiceGroup(configuration: .init(services: storeServices + [server] + runners, gracefulShutdownSignals: [], logger: serverTestLogger))
     // Tests send up to a few dozen requests at once, and a loaded machine answers slowly: one
     // connection per request, and time to get one (the default pool of 8 and its 10 s

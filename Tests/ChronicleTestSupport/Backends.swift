@@ -17,10 +17,11 @@ public struct SQLiteBackend: ConformanceBackend, CustomTestStringConvertible {
 
     public var testDescription: String { "SQLite (\(durability.rawValue))" }
 
-    public func withStore(projection: (any Projection)?, lifecycle: ProjectionLifecycle, _ body: (ConformanceStore) async throws -> Void) async throws {
+    public func withStore(projections: [ProjectionRegistration], _ body: (ConformanceStore) async throws -> Void) async throws {
         var configuration = SQLiteEventStore.Configuration(durability: durability)
-        configuration.projection = projection
-        configuration.lifecycle = lifecycle
+        configuration.projection = projections.first?.projection
+        configuration.lifecycle = projections.first?.lifecycle ?? .inline
+        configuration.additionalProjections = Array(projections.dropFirst())
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-tests-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await body(try SQLiteEventStore(directory: directory + "/data", configuration: configuration, logger: testLogger))
@@ -32,10 +33,11 @@ public struct PostgresBackend: ConformanceBackend {
     /// Creates the backend.
     public init() {}
 
-    public func withStore(projection: (any Projection)?, lifecycle: ProjectionLifecycle, _ body: (ConformanceStore) async throws -> Void) async throws {
+    public func withStore(projections: [ProjectionRegistration], _ body: (ConformanceStore) async throws -> Void) async throws {
         var configuration = TestPostgres.freshConfiguration()
-        configuration.projection = projection
-        configuration.lifecycle = lifecycle
+        configuration.projection = projections.first?.projection
+        configuration.lifecycle = projections.first?.lifecycle ?? .inline
+        configuration.additionalProjections = Array(projections.dropFirst())
         try await withPostgresStore(configuration) { try await body($0) }
     }
 }

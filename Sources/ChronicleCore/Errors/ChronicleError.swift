@@ -28,6 +28,7 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
             case entityNotFound = "entity-not-found"
             case undeclaredEventType = "undeclared-event-type"
             case invalidPayload = "invalid-payload"
+            case projectionNotFound = "projection-not-found"
         }
 
         private let base: Base
@@ -40,6 +41,8 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
         /// The input is malformed or breaks a rule: invalid stream name, non-object data,
         /// empty append… Nothing was written.
         public static let invalidInput = Code(.invalidInput)
+        /// The store keeps no projection of that name.
+        public static let projectionNotFound = Code(.projectionNotFound)
         /// The stream's revision is not the one the append or delete expected.
         /// ``ChronicleError/actualRevision`` holds the revision found.
         public static let wrongExpectedRevision = Code(.wrongExpectedRevision)

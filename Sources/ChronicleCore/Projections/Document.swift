@@ -150,7 +150,7 @@ extension Projection {
 
 /// The documents of one projection held in memory, built by applying events in order: what
 /// rebuilds and imports fold the log into before storing it.
-public struct DocumentSet: Sendable {
+public struct DocumentSet: Sendable, DocumentLookup {
     /// The documents, by entity and id.
     public private(set) var documents: [String: [String: Document]] = [:]
 
@@ -171,4 +171,12 @@ public struct DocumentSet: Sendable {
 
     /// Every document.
     public var all: [Document] { documents.values.flatMap(\.values) }
+
+    /// An entity's document; see ``DocumentLookup/document(entity:id:)``.
+    public func document(entity: String, id: String) -> Document? { documents[entity]?[id] }
+
+    /// The first live holder by id, as the stored backends answer; see ``DocumentLookup/holder(entity:field:value:)``.
+    public func holder(entity: String, field: String, value: JSONValue) -> String? {
+        documents[entity]?.values.filter { !$0.deleted && $0.state[field].map { JSONValue.equal($0, value) } == true }.map(\.id).min()
+    }
 }

@@ -4,23 +4,24 @@ import Foundation
 ///
 /// It follows every rule of the durable backends (it passes the same conformance suite) but
 /// keeps nothing when the process ends. Don't use it in production.
-public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore, LeaseStore {
+public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore, LeaseStore {
     struct Storage {
         var events: [Int64: RecordedEvent] = [:]
         var eventsByID: [UUID: Int64] = [:]
         var streamPositions: [StreamName: [Int64]] = [:]
         var streams: [StreamName: StreamInfo] = [:]
         var purged: [Int64: EventHash] = [:]
-        var documents: [String: [String: Document]] = [:]
+        /// Documents by projection, entity and id.
+        var documents: [String: [String: [String: Document]]] = [:]
     }
 
     private var storage = Storage()
     private var writer = LogWriter()
     private let notifier = CommitNotifier()
     private let limits: EventStoreLimits
-    private let projection: (any Projection)?
-    private let lifecycle: ProjectionLifecycle
-    private var checkpoint: Int64 = 0
+    /// The projections the store keeps, the primary one first.
+    public nonisolated let projections: [ProjectionRegistration]
+    private var checkpoints: [String: Int64] = [:]
     private var reactorCheckpoints: [String: Int64] = [:]
     private var parked: [String: [ParkedEvent]] = [:]
     private var leases: [String: (owner: String, expiresAt: Int64)] = [:]
@@ -61,7 +62,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
         if !outcomes.isEmpty {
             let prepared = try AppendRequest(outcomes.map { .init(stream: $0.stream, events: $0.events) }).prepared(limits: limits)
             _ = try write { writer, transaction in
-                try writer.append(prepared, in: &transaction, now: Timestamp.now(), projection: projection, documentsCurrent: lifecycle == .inline)
+                try writer.append(prepared, in: &transaction, now: Timestamp.now(), projections: projections)
             }
         }
         reactorCheckpoints[reactor] = through
@@ -97,62 +98,64 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
     /// append) or asynchronously (by a `ProjectionRunner`).
     public init(limits: EventStoreLimits = EventStoreLimits(), projection: (any Projection)? = nil, lifecycle: ProjectionLifecycle = .inline) {
         self.limits = limits
-        self.projection = projection
-        self.lifecycle = lifecycle
+        self.projections = projection.map { [ProjectionRegistration($0, lifecycle: lifecycle)] } ?? []
     }
 
-    /// The position the documents are current to; see ``DocumentStore/documentsPosition()``.
-    public func documentsPosition() -> Int64 {
-        lifecycle == .async ? checkpoint : writer.head
+    /// Creates an empty store that keeps several projections side by side, each with its own
+    /// lifecycle; the first is the primary one (see ``ProjectionStore``).
+    public init(limits: EventStoreLimits = EventStoreLimits(), projections: [ProjectionRegistration]) throws {
+        try ProjectionRegistration.validate(projections)
+        self.limits = limits
+        self.projections = projections
     }
 
-    /// The asynchronous projection's checkpoint; see ``AsyncProjectionStore/projectionCheckpoint()``.
-    public func projectionCheckpoint() -> Int64 { checkpoint }
+    /// An asynchronous projection's checkpoint; see ``ProjectionStore/projectionCheckpoint(projection:)``.
+    public func projectionCheckpoint(projection name: String) throws -> Int64 {
+        _ = try registration(named: name)
+        return checkpoints[name] ?? 0
+    }
 
     /// Applies a page of events and moves the checkpoint; see ``AsyncProjectionStore/applyProjection(_:after:through:)``.
-    public func applyProjection(_ events: [RecordedEvent], after expected: Int64, through: Int64) throws -> Int64 {
-        guard let projection, lifecycle == .async else {
-            throw ChronicleError(.invalidInput, "This store has no asynchronous projection; create it with one (lifecycle .async).")
-        }
+    public func applyProjection(_ events: [RecordedEvent], after expected: Int64, through: Int64, projection name: String) throws -> Int64 {
+        let projection = try asyncRegistration(name).projection
+        let checkpoint = checkpoints[name] ?? 0
         guard checkpoint == expected, through > expected else { return checkpoint }
-        var documents = DocumentSet(storage.documents)
+        var documents = DocumentSet(storage.documents[name] ?? [:])
         for event in events where event.position > expected && event.position <= through {
             try documents.apply(event, projection)
         }
-        storage.documents = documents.documents
-        checkpoint = through
-        return checkpoint
+        storage.documents[name] = documents.documents
+        checkpoints[name] = through
+        return through
     }
 
-    /// The document of an entity kept by the inline projection; see ``DocumentStore/document(entity:id:)``.
-    public func document(entity: String, id: String) throws -> Document? {
-        if lifecycle == .live, let projection {
-            guard let stream = projection.stream(entity: entity, id: id) else { return nil }
+    /// An entity's document in a projection; see ``ProjectionStore/document(entity:id:projection:)``.
+    public func document(entity: String, id: String, projection name: String) throws -> Document? {
+        let registration = try registration(named: name)
+        if registration.lifecycle == .live {
+            guard let stream = registration.projection.stream(entity: entity, id: id) else { return nil }
             let events = (storage.streamPositions[stream] ?? []).compactMap { storage.events[$0] }
-            return try projection.liveDocument(events: events, status: storage.streams[stream]?.status)
+            return try registration.projection.liveDocument(events: events, status: storage.streams[stream]?.status)
         }
-        return storage.documents[entity]?[id]
+        return storage.documents[name]?[entity]?[id]
     }
 
-    /// No snapshots in memory: time travel folds from the first event; see ``DocumentStore/snapshot(entity:id:before:)``.
-    public func snapshot(entity: String, id: String, before point: EntityTimeline.Point) -> Document? {
+    /// No snapshots in memory: time travel folds from the first event; see ``ProjectionStore/snapshot(entity:id:before:projection:)``.
+    public func snapshot(entity: String, id: String, before point: EntityTimeline.Point, projection: String) -> Document? {
         nil
     }
 
-    /// A page of documents; see ``DocumentStore/documents(_:)``.
-    public func documents(_ query: DocumentQuery) throws -> DocumentPage {
-        if lifecycle == .live {
-            throw ChronicleError(.invalidInput, "A live projection keeps no documents, so it cannot list them; use the inline or async lifecycle for that.")
-        }
-        return query.page(of: (storage.documents[query.entity] ?? [:]).values)
+    /// A page of a projection's documents; see ``ProjectionStore/documents(_:projection:)``.
+    public func documents(_ query: DocumentQuery, projection name: String) throws -> DocumentPage {
+        try refuseLive(name, "list documents")
+        return query.page(of: (storage.documents[name]?[query.entity] ?? [:]).values)
     }
 
-    /// Rebuilds the documents from the events; see ``DocumentStore/rebuildDocuments(progress:)``.
+    /// Rebuilds a projection's documents from the events; see ``ProjectionStore/rebuildDocuments(projection:progress:)``.
     @discardableResult
-    public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) throws -> Int {
-        guard let projection, lifecycle != .live else {
-            throw ChronicleError(.invalidInput, "This store has no projection to rebuild; create it with one.")
-        }
+    public func rebuildDocuments(projection name: String, progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) throws -> Int {
+        try refuseLive(name, "rebuild documents")
+        let projection = try registration(named: name).projection
         var documents = DocumentSet()
         var replayed = 0
         for position in stride(from: Int64(1), through: writer.head, by: 1) {
@@ -160,8 +163,8 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
             replayed += 1
             try documents.apply(event, projection)
         }
-        storage.documents = documents.documents
-        checkpoint = writer.head
+        storage.documents[name] = documents.documents
+        checkpoints[name] = writer.head
         progress(writer.head, writer.head)
         return replayed
     }
@@ -170,11 +173,9 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
     @discardableResult
     public func append(_ request: AppendRequest) throws -> AppendResult {
         let prepared = try request.prepared(limits: limits)
-        if !prepared.rules.isEmpty && (projection == nil || lifecycle != .inline) {
-            throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction.")
-        }
+        try refuseRulesWithoutInlineProjection(prepared)
         return try write { writer, transaction in
-            try writer.append(prepared, in: &transaction, now: Timestamp.now(), projection: projection, documentsCurrent: lifecycle == .inline)
+            try writer.append(prepared, in: &transaction, now: Timestamp.now(), projections: projections)
         }
     }
 
@@ -187,7 +188,7 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
 
     private func write<T>(_ body: (inout LogWriter, inout Transaction) throws -> T) throws -> T {
         // Move the storage out so that changing it copies nothing; undo the changes on failure.
-        var transaction = Transaction(base: storage, projection: lifecycle == .inline ? projection : nil)
+        var transaction = Transaction(base: storage, inline: inlineProjections)
         storage = Storage()
         var newWriter = writer
         do {
@@ -289,14 +290,14 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
                 imported.purged[position] = hash
             }
         }
-        if let projection {
+        for registration in projections where registration.lifecycle != .live {
             var documents = DocumentSet()
             for case .event(let event) in entries {
-                try documents.apply(event, projection)
+                try documents.apply(event, registration.projection)
             }
-            imported.documents = documents.documents
+            imported.documents[registration.name] = documents.documents
+            checkpoints[registration.name] = entries.last?.position ?? 0
         }
-        checkpoint = entries.last?.position ?? 0
         storage = imported
         writer = LogWriter(head: entries.last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAtMicroseconds ?? 0)
         progress(entries.count)
@@ -324,25 +325,29 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
             case insert(RecordedEvent, previousStream: StreamInfo?)
             case save(StreamName, previous: StreamInfo?)
             case purge(StreamName, positions: [Int64], events: [RecordedEvent])
-            case document(entity: String, id: String, previous: Document?)
+            case document(projection: String, entity: String, id: String, previous: Document?)
         }
 
         var base: Storage
-        let projection: (any Projection)?
+        /// The inline projections, applied to each event as it is inserted.
+        let inline: [any Projection]
+        /// The projection whose documents ``saveDocument(_:snapshot:)`` and the lookups touch.
+        private var scope = ""
         var journal: [Undo] = []
 
-        init(base: Storage, projection: (any Projection)?) {
+        init(base: Storage, inline: [any Projection]) {
             self.base = base
-            self.projection = projection
+            self.inline = inline
         }
 
         func stream(_ name: StreamName) -> StreamInfo? { base.streams[name] }
 
-        func document(entity: String, id: String) -> Document? { base.documents[entity]?[id] }
+        func documents(of projection: String) -> any DocumentLookup { DocumentSet(base.documents[projection] ?? [:]) }
 
-        /// The first live holder by id, as the other backends answer.
+        func document(entity: String, id: String) -> Document? { base.documents[scope]?[entity]?[id] }
+
         func holder(entity: String, field: String, value: JSONValue) -> String? {
-            base.documents[entity]?.values.filter { !$0.deleted && $0.state[field].map { JSONValue.equal($0, value) } == true }.map(\.id).min()
+            DocumentSet(base.documents[scope] ?? [:]).holder(entity: entity, field: field, value: value)
         }
 
         func event(id: UUID) -> RecordedEvent? {
@@ -358,19 +363,20 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
             base.eventsByID[event.id] = event.position
             base.streamPositions[event.stream, default: []].append(event.position)
             base.streams[stream.stream] = stream
-            if let projection {
+            for projection in inline {
+                scope = projection.name
                 try projection.apply(event, to: &self, snapshotInterval: 0)
             }
         }
 
         mutating func saveDocument(_ document: Document, snapshot: Bool) {
-            journal.append(.document(entity: document.entity, id: document.id, previous: base.documents[document.entity]?[document.id]))
-            base.documents[document.entity, default: [:]][document.id] = document
+            journal.append(.document(projection: scope, entity: document.entity, id: document.id, previous: base.documents[scope]?[document.entity]?[document.id]))
+            base.documents[scope, default: [:]][document.entity, default: [:]][document.id] = document
         }
 
         mutating func removeDocument(entity: String, id: String) {
-            journal.append(.document(entity: entity, id: id, previous: base.documents[entity]?[id]))
-            base.documents[entity]?[id] = nil
+            journal.append(.document(projection: scope, entity: entity, id: id, previous: base.documents[scope]?[entity]?[id]))
+            base.documents[scope]?[entity]?[id] = nil
         }
 
         mutating func save(_ stream: StreamInfo) {
@@ -402,8 +408,8 @@ public actor InMemoryEventStore: EventStore, DocumentStore, AsyncProjectionStore
                     base.streams[event.stream] = previous
                 case .save(let name, let previous):
                     base.streams[name] = previous
-                case .document(let entity, let id, let previous):
-                    base.documents[entity, default: [:]][id] = previous
+                case .document(let projection, let entity, let id, let previous):
+                    base.documents[projection, default: [:]][entity, default: [:]][id] = previous
                 case .purge(let name, let positions, let events):
                     base.streamPositions[name] = positions
                     for event in events {

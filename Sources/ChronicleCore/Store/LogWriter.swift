@@ -4,7 +4,10 @@ import Foundation
 /// appends and deletes with the same rules on every backend.
 ///
 /// For backend authors; users of a store never see it.
-public protocol EventStoreTransaction: DocumentLookup {
+public protocol EventStoreTransaction {
+    /// The documents of an inline projection as the transaction sees them (with what the
+    /// append and the batch wrote so far).
+    func documents(of projection: String) -> any DocumentLookup
     /// The stream's state, or `nil` if it was never written.
     func stream(_ name: StreamName) throws -> StreamInfo?
     /// The stored event with this id, if any.
@@ -40,20 +43,21 @@ public struct LogWriter: Sendable {
         self.lastRecordedAt = lastRecordedAt
     }
 
-    /// Applies an append. Each event is first checked by `projection`'s rules
-    /// (``Projection/checkAppend(_:documents:)``), with the documents as they stand just
-    /// before it when `documentsCurrent` (an inline projection), else with the checks that
-    /// need no documents. An event that `projection` says erases its stream (a schema's
-    /// `erase`) hard-deletes the stream right after, in the same transaction.
+    /// Applies an append. Each event is first checked by every projection's rules
+    /// (``Projection/checkAppend(_:documents:)``): an inline projection's with its documents
+    /// as they stand just before the event, the others with the checks that need no
+    /// documents. The request's own rules read the first inline projection's documents. An
+    /// event that a projection says erases its stream (a schema's `erase`) hard-deletes the
+    /// stream right after, in the same transaction.
     ///
     /// A retry (events whose ids are stored) is answered with the original result. To keep
     /// the usual path to one lookup per stream, stored ids are only looked up when the
     /// append would otherwise fail: its expectation or a rule no longer holds, or its first
     /// event's id is taken.
-    public mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64, projection: (any Projection)? = nil, documentsCurrent: Bool = true) throws -> AppendResult {
-        let result = try append(request, in: &transaction, now: now, checks: projection, documentsCurrent: documentsCurrent)
-        guard let projection else { return result }
-        for part in request.streams where part.events.contains(where: { projection.erases(eventType: $0.type, in: part.stream) }) {
+    public mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64, projections: [ProjectionRegistration] = []) throws -> AppendResult {
+        let result = try append(request, in: &transaction, now: now, checks: projections)
+        guard !projections.isEmpty else { return result }
+        for part in request.streams where part.events.contains(where: { event in projections.contains { $0.projection.erases(eventType: event.type, in: part.stream) } }) {
             if try transaction.stream(part.stream)?.status != .tombstoned {
                 _ = try delete(part.stream, mode: .hard, expected: .any, in: &transaction, now: now)
             }
@@ -61,7 +65,7 @@ public struct LogWriter: Sendable {
         return result
     }
 
-    private mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64, checks projection: (any Projection)?, documentsCurrent: Bool) throws -> AppendResult {
+    private mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64, checks projections: [ProjectionRegistration]) throws -> AppendResult {
         // The expectations and the request's own rules come before the first write, so that
         // an append they refuse writes nothing (backends can skip a savepoint when a failure
         // wrote nothing); a projection's rules run per event, after the events before it.
@@ -78,7 +82,13 @@ public struct LogWriter: Sendable {
             currentRevisions.append(info?.revision)
         }
         do {
-            for rule in request.rules { try rule.verify(in: transaction) }
+            if !request.rules.isEmpty {
+                guard let inline = projections.first(where: { $0.lifecycle == .inline }) else {
+                    throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction. Open the store with one.")
+                }
+                let documents = transaction.documents(of: inline.name)
+                for rule in request.rules { try rule.verify(in: documents) }
+            }
         } catch let error as ChronicleError {
             if let original = try Self.originalResult(of: request, in: transaction) { return original }
             throw error
@@ -96,7 +106,9 @@ public struct LogWriter: Sendable {
                 let stored = record(event, stream: part.stream, revision: revision, recordedAt: recordedAt)
                 let nothingWritten = stored.position == start.head + 1
                 do {
-                    try projection?.checkAppend(stored, documents: documentsCurrent ? transaction : nil)
+                    for registration in projections {
+                        try registration.projection.checkAppend(stored, documents: registration.lifecycle == .inline ? transaction.documents(of: registration.name) : nil)
+                    }
                     try transaction.insert(stored, stream: StreamInfo(stream: part.stream, revision: revision, status: .active))
                 } catch let error as ChronicleError where nothingWritten {
                     // Nothing is written yet: this may be a retry of a stored append (whose

@@ -67,6 +67,7 @@ public struct Problem: Error, Sendable {
         case .ruleViolated:
             (status, title) = (HTTPResponse.Status(code: error.status ?? 422), "Rule violated")
         case .entityNotFound: (status, title) = (.notFound, "Entity not found")
+        case .projectionNotFound: (status, title) = (.notFound, "Projection not found")
         case .undeclaredEventType: (status, title) = (.unprocessableContent, "Undeclared event type")
         case .invalidPayload: (status, title) = (.unprocessableContent, "Invalid payload")
         default: (status, title) = (.internalServerError, "Incompatible storage")

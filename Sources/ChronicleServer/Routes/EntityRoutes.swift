@@ -11,6 +11,11 @@ struct EntityReads: Sendable {
     let documents: any DocumentStore
     let projection: any Projection
     let lifecycle: ProjectionLifecycle
+    /// The projection's rebuilds, for `/v1/projections`.
+    let runs = ProjectionRuns()
+
+    /// The projection's name.
+    var name: String { projection.name }
 
     /// The stream of an entity (`user`, `1234` → `user-1234`).
     func stream(entity: String, id: String) throws -> StreamName {
@@ -64,19 +69,24 @@ struct EntityReads: Sendable {
 
 extension ChronicleServer {
     func registerEntityRoutes(on router: Router<ChronicleRequestContext>) {
-        let entities = entities
+        let projections = projections
         let store = store
 
-        @Sendable func reads() throws -> EntityReads {
-            guard let entities else {
+        /// The projection a request reads: `?projection=NAME`, else the primary one.
+        @Sendable func reads(_ request: Request) throws -> EntityReads {
+            guard let primary = projections.first else {
                 throw Problem(.notFound, code: "no-schema", title: "No read models", detail: "This server keeps no entities: start it with --schema FILE to declare them.")
             }
-            return entities
+            guard let name = request.uri.queryParameters["projection"].map(String.init) else { return primary }
+            guard let reads = projections.first(where: { $0.name == name }) else {
+                throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name.debugDescription); this server keeps \(projections.map(\.name).joined(separator: ", ")). See /v1/projections.")
+            }
+            return reads
         }
 
         router.get("/v1/entities/{entity}/{id}") { request, context in
             try context.require(.read)
-            let reads = try reads()
+            let reads = try reads(request)
             let entity = try context.parameters.decoded("entity"), id = try context.parameters.decoded("id")
             _ = try reads.stream(entity: entity, id: id)
             let query = request.uri.queryParameters
@@ -107,16 +117,16 @@ extension ChronicleServer {
 
         router.get("/v1/entities/{entity}") { request, context in
             try context.require(.read)
-            let reads = try reads()
+            let reads = try reads(request)
             let entity = try context.parameters.decoded("entity")
             let query = try documentQuery(entity: entity, request.uri.queryParameters)
             let page = try await reads.documents.documents(query)
             return try Response.json(.ok, DocumentListResponse(entity: entity, page: page))
         }
 
-        router.get("/v1/entities/{entity}/{id}/history") { _, context in
+        router.get("/v1/entities/{entity}/{id}/history") { request, context in
             try context.require(.read)
-            let reads = try reads()
+            let reads = try reads(request)
             let entity = try context.parameters.decoded("entity"), id = try context.parameters.decoded("id")
             let timeline = try await reads.timeline(entity: entity, id: id)
             guard !timeline.steps.isEmpty else {
@@ -127,7 +137,7 @@ extension ChronicleServer {
 
         router.get("/v1/entities/{entity}/{id}/diff") { request, context in
             try context.require(.read)
-            let reads = try reads()
+            let reads = try reads(request)
             let entity = try context.parameters.decoded("entity"), id = try context.parameters.decoded("id")
             let query = request.uri.queryParameters
             guard let fromText = query["from"].map(String.init), let toText = query["to"].map(String.init) else {
@@ -169,7 +179,7 @@ func documentQuery(entity: String, _ parameters: HummingbirdCore.FlatDictionary<
         case "includeDeleted":
             guard value == "true" || value == "false" else { throw Problem.invalid("includeDeleted must be true or false.") }
             query.includeDeleted = value == "true"
-        case "access_token":
+        case "access_token", "projection":
             continue
         default:
             var fieldName = name

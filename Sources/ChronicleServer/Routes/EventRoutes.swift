@@ -10,13 +10,13 @@ extension ChronicleServer {
     /// schema, preconditions, uniqueness, an existing entity for `merge`/`set`/`delete`) is
     /// checked by the store's write path, as for every other append.
     func registerEventRoutes(on router: Router<ChronicleRequestContext>) {
-        let entities = entities
+        let declarative = projections.first { $0.projection is DeclarativeProjection }
         let store = store
         let configuration = configuration
 
         router.post("/v1/events/{type}") { request, context in
             try context.require(.write)
-            guard let entities, let projection = entities.projection as? DeclarativeProjection else {
+            guard let entities = declarative, let projection = entities.projection as? DeclarativeProjection else {
                 throw Problem(.notFound, code: "no-schema", title: "No schema", detail: "This server has no schema: start it with --schema FILE to declare event types.")
             }
             let type = try context.parameters.decoded("type")

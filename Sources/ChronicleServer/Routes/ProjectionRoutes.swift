@@ -85,10 +85,9 @@ final class ProjectionRuns: Sendable {
 
 extension ChronicleServer {
     func registerProjectionRoutes(on router: Router<ChronicleRequestContext>) {
-        let entities = entities
+        let projections = projections
         let logger = logger
         let store = store
-        let runs = projectionRuns
 
         @Sendable func status(_ reads: EntityReads) async throws -> ProjectionStatus {
             let head = try await store.headPosition()
@@ -98,35 +97,41 @@ extension ChronicleServer {
                 lagSeconds = max(0, Double(Timestamp.now() - next.recordedAtMicroseconds) / 1_000_000)
             }
             return ProjectionStatus(
-                name: reads.projection.name, lifecycle: reads.lifecycle.rawValue, definitionHash: reads.projection.definitionHash,
-                checkpoint: checkpoint, lag: Lag(events: head - checkpoint, seconds: lagSeconds.wireRounded(places: 3)), rebuild: runs.status
+                name: reads.name, lifecycle: reads.lifecycle.rawValue, definitionHash: reads.projection.definitionHash,
+                checkpoint: checkpoint, lag: Lag(events: head - checkpoint, seconds: lagSeconds.wireRounded(places: 3)), rebuild: reads.runs.status
             )
+        }
+
+        @Sendable func named(_ context: ChronicleRequestContext) throws -> EntityReads {
+            let name = try context.parameters.decoded("name")
+            guard let reads = projections.first(where: { $0.name == name }) else {
+                throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name). See /v1/projections.")
+            }
+            return reads
         }
 
         router.get("/v1/projections") { _, context in
             try context.require(.read)
-            guard let entities else { return try Response.json(.ok, ProjectionList([])) }
-            return try Response.json(.ok, ProjectionList([try await status(entities)]))
+            var statuses: [ProjectionStatus] = []
+            for reads in projections { statuses.append(try await status(reads)) }
+            return try Response.json(.ok, ProjectionList(statuses))
         }
 
         router.get("/v1/projections/{name}") { _, context in
             try context.require(.read)
-            let name = try context.parameters.decoded("name")
-            guard let entities, entities.projection.name == name else {
-                throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name). See /v1/projections.")
-            }
-            return try Response.json(.ok, try await status(entities))
+            return try Response.json(.ok, try await status(try named(context)))
         }
 
         router.post("/v1/projections/{name}/rebuild") { _, context in
             try context.require(.admin)
-            let name = try context.parameters.decoded("name")
-            guard let entities, entities.projection.name == name else {
-                throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name). See /v1/projections.")
+            let reads = try named(context)
+            if reads.lifecycle == .live {
+                throw Problem.invalid("Projection \(reads.name) is live: it keeps no documents, so there is nothing to rebuild.")
             }
-            let (replayed, duration) = try await runs.rebuild { try await entities.documents.rebuildDocuments { runs.progress($0, $1) } }
-            let violations = try await auditUniqueRules(entities, runs: runs, logger: logger)
-            return try Response.json(.ok, RebuildResponse(name: name, replayedEvents: replayed, duration: duration, uniqueViolations: violations))
+            let runs = reads.runs
+            let (replayed, duration) = try await runs.rebuild { try await reads.documents.rebuildDocuments { runs.progress($0, $1) } }
+            let violations = try await auditUniqueRules(reads, logger: logger)
+            return try Response.json(.ok, RebuildResponse(name: reads.name, replayedEvents: replayed, duration: duration, uniqueViolations: violations))
         }
     }
 }
@@ -137,14 +142,14 @@ extension ChronicleServer {
     /// status. Run after every rebuild, and when the server starts (a changed schema rebuilds
     /// the documents when the store opens).
     @discardableResult
-    func auditUniqueRules(_ entities: EntityReads, runs: ProjectionRuns, logger: Logger) async throws -> [UniqueViolation] {
-        guard let schema = entities.projection as? DeclarativeProjection, entities.lifecycle != .live,
+    func auditUniqueRules(_ reads: EntityReads, logger: Logger) async throws -> [UniqueViolation] {
+        guard let schema = reads.projection as? DeclarativeProjection, reads.lifecycle != .live,
               schema.schema.entities.values.contains(where: { !$0.unique.isEmpty }) else { return [] }
-        let violations = try await schema.uniqueViolations(in: entities.documents)
+        let violations = try await schema.uniqueViolations(in: reads.documents)
         for violation in violations {
-            logger.warning("Documents break a unique rule", metadata: ["chronicle.projection": "\(entities.projection.name)", "chronicle.violation": "\(violation)"])
+            logger.warning("Documents break a unique rule", metadata: ["chronicle.projection": "\(reads.name)", "chronicle.violation": "\(violation)"])
         }
-        runs.found(violations)
+        reads.runs.found(violations)
         return violations
     }
 }

@@ -78,19 +78,19 @@ struct Serve: AsyncParsableCommand {
             configuration.projection = documents
             configuration.lifecycle = lifecycle
             let store = try await PostgresEventStore(configuration: configuration, logger: logger)
-            try await serve(store: store, description: configuration.displayName, settings: settings, projection: documents, lifecycle: lifecycle, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [store], storeSize: { nil })
+            try await serve(store: store, description: configuration.displayName, settings: settings, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [store], storeSize: { nil })
             return
         }
         let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection, lifecycle: lifecycle), logger: logger)
         let path = store.path
-        try await serve(store: store, description: directory, settings: settings, projection: projection, lifecycle: lifecycle, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [], storeSize: { Self.fileSize(path) })
+        try await serve(store: store, description: directory, settings: settings, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [], storeSize: { Self.fileSize(path) })
     }
 
-    /// Serves `store` with the schema's read models (`projection`, if the store keeps
-    /// documents) and reactors, until SIGINT or SIGTERM.
+    /// Serves `store` with its projections (the schema's read models, if it keeps documents)
+    /// and the schema's reactors, until SIGINT or SIGTERM.
     private func serve(
-        store: some ReactorStore & AsyncProjectionStore, description: String, settings: ChronicleServer.Configuration, projection: DeclarativeProjection?,
-        lifecycle: ProjectionLifecycle, reactorSchema: EntitySchema?, lease: LeaseOptions, logger: Logger,
+        store: some ReactorStore & ProjectionStore, description: String, settings: ChronicleServer.Configuration,
+        reactorSchema: EntitySchema?, lease: LeaseOptions, logger: Logger,
         storeServices: [any Service], storeSize: @escaping @Sendable () -> Int64?
     ) async throws {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -102,10 +102,9 @@ struct Serve: AsyncParsableCommand {
             )
         }
         let host = settings.host
-        let documents: (any DocumentStore)? = projection == nil ? nil : store
         let server = ChronicleServer(
             store: store, configuration: settings, logger: logger,
-            documents: documents, projection: documents == nil ? nil : projection, lifecycle: lifecycle,
+            projections: store.projectionViews,
             reactors: reactors,
             storeSize: storeSize,
             onListening: { port in
@@ -114,8 +113,8 @@ struct Serve: AsyncParsableCommand {
         )
         // The store's own services first: the group stops services in reverse order.
         var services: [any Service] = storeServices + [server]
-        if projection != nil && lifecycle == .async {
-            services.append(ProjectionRunner(store: store, logger: logger, lease: lease))
+        for view in store.projectionViews where view.lifecycle == .async {
+            services.append(ProjectionRunner(store: view, logger: logger, lease: lease))
         }
         for reactor in reactors {
             services.append(ReactorRunner(store: store, reactor: reactor, logger: logger, lease: lease))

@@ -74,7 +74,7 @@ extension PostgresEventStore: LogArchive {
                         """, logger: logger)
                 }
                 for projection in projections {
-                    _ = try await Self.rebuild(projection, on: connection, logger: logger) { _, _ in }
+                    _ = try await Self.rebuild(projection, on: connection, logger: logger)
                 }
                 try await connection.run("COMMIT", logger: logger)
             } catch {

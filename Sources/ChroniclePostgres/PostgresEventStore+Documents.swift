@@ -183,7 +183,7 @@ extension PostgresEventStore {
             let stored = try await storedDefinition(projection, on: connection, logger: logger)
             if stored != projection.definitionHash {
                 logger.notice("Rebuilding documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.reason": "\(stored == nil ? "new projection" : "definition changed")"])
-                let count = try await rebuild(projection, on: connection, logger: logger) { _, _ in }
+                let count = try await rebuild(projection, on: connection, logger: logger)
                 logger.notice("Rebuilt documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.events": "\(count)"])
             }
             try await connection.run("COMMIT", logger: logger)
@@ -204,49 +204,30 @@ extension PostgresEventStore {
 
     /// Replays the whole log into fresh documents, in the caller's transaction (which holds
     /// the write lock): readers see the old documents until it commits. Returns the number
-    /// of events replayed.
-    static func rebuild(_ projection: any Projection, on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void) async throws -> Int {
+    /// of events replayed. For opening and importing; a rebuild of a serving store is
+    /// ``rebuildDocuments(projection:progress:)``.
+    static func rebuild(_ projection: any Projection, on connection: PostgresConnection, logger: Logger) async throws -> Int {
         var documents = DocumentSet()
-        return try await finishRebuild(projection, folded: &documents, through: 0, on: connection, logger: logger, progress: progress)
-    }
-
-    /// Folds the events after `position` (up to `head`, if given) into `documents`; returns
-    /// how many and the last position folded.
-    private static func fold(
-        _ projection: any Projection, into documents: inout DocumentSet, after position: Int64, head: Int64,
-        on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void
-    ) async throws -> Int {
         var replayed = 0
-        let rows = try await connection.run("SELECT \(unescaped: eventColumns) FROM events WHERE position > \(position) AND position <= \(head) ORDER BY position", logger: logger)
-        for try await row in rows {
-            let event = try decodeEvent(row)
-            try documents.apply(event, projection)
+        for try await row in try await connection.run("SELECT \(unescaped: eventColumns) FROM events ORDER BY position", logger: logger) {
+            try documents.apply(try decodeEvent(row), projection)
             replayed += 1
-            if replayed % 10_000 == 0 { progress(event.position, head) }
         }
+        let head = try await lastEvent(connection, logger: logger)?.position ?? 0
+        try await replaceDocuments(of: projection, with: documents.all, head: head, on: connection, logger: logger)
         return replayed
     }
 
-    /// Under the write lock (held by the caller's transaction): folds the events after
-    /// `through` onto `documents`, which hold the log up to there, and replaces the stored
-    /// documents with them. Returns the number of events folded here.
-    private static func finishRebuild(
-        _ projection: any Projection, folded documents: inout DocumentSet, through: Int64,
-        on connection: PostgresConnection, logger: Logger, progress: @Sendable (Int64, Int64) -> Void
-    ) async throws -> Int {
-        // Waits for an asynchronous projection's page being applied, and keeps the next out.
-        try await connection.run("SELECT 1 FROM projections WHERE name = \(projection.name) FOR UPDATE", logger: logger)
-        let head = try await lastEvent(connection, logger: logger)?.position ?? 0
-        let replayed = try await fold(projection, into: &documents, after: through, head: head, on: connection, logger: logger, progress: progress)
+    /// Under the write lock: replaces a projection's documents (its snapshots go) and records
+    /// its definition at `head`.
+    static func replaceDocuments(of projection: any Projection, with documents: [Document], head: Int64, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.run("DELETE FROM documents WHERE projection = \(projection.name)", logger: logger)
         try await connection.run("DELETE FROM document_snapshots WHERE projection = \(projection.name)", logger: logger)
-        try await upsert(documents.all.map { (projection.name, $0) }, on: connection, logger: logger)
+        try await upsert(documents.map { (projection.name, $0) }, on: connection, logger: logger)
         try await connection.run("""
             INSERT INTO projections (name, definition_hash, position) VALUES (\(projection.name), \(projection.definitionHash), \(head))
             ON CONFLICT (name) DO UPDATE SET definition_hash = excluded.definition_hash, position = excluded.position
             """, logger: logger)
-        progress(head, head)
-        return replayed
     }
 }
 
@@ -307,56 +288,23 @@ extension PostgresEventStore {
         }
     }
 
-    /// Rebuilds one projection's documents from the events alone; see
-    /// ``ProjectionStore/rebuildDocuments(projection:progress:)``. The other projections are
-    /// not touched.
+    /// Rebuilds one projection's documents from the events alone (``ProjectionRebuild``);
+    /// see ``ProjectionStore/rebuildDocuments(projection:progress:)``. The other projections
+    /// are not touched.
     ///
-    /// The log up to the current head is folded in memory from a read-only snapshot while
-    /// appends go on; then one transaction under the write lock folds the events appended
-    /// meanwhile and replaces the documents. Readers see the old documents until it commits;
-    /// appends (on every node) wait only for that last transaction, which writes every
-    /// document, so it is the part that grows with the number of documents.
+    /// The log is folded from pooled readers while appends go on; then one transaction under
+    /// the write lock folds the events appended meanwhile and replaces the documents. Readers
+    /// see the old documents until it commits; appends (on every node) wait only for that
+    /// last transaction, which writes every document, so it is the part that grows with the
+    /// number of documents.
     @discardableResult
     public func rebuildDocuments(projection name: String, progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
         try refuseLive(name, "rebuild documents")
         let projection = try registration(named: name).projection
-        // The rebuild runs on a pooled connection's task; its progress comes back here.
-        let (reports, continuation) = AsyncStream.makeStream(of: (Int64, Int64).self)
-        async let replayed = rebuild(projection, reportingTo: continuation)
-        for await (done, total) in reports { progress(done, total) }
-        return try await replayed
-    }
-
-    private func rebuild(_ projection: any Projection, reportingTo continuation: AsyncStream<(Int64, Int64)>.Continuation) async throws -> Int {
-        defer { continuation.finish() }
-        let logger = self.logger
-        return try await reading("rebuild the documents") { connection in
-            let progress: @Sendable (Int64, Int64) -> Void = { continuation.yield(($0, $1)) }
-            var documents = DocumentSet()
-            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            let head: Int64, folded: Int
-            do {
-                head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
-                folded = try await Self.fold(projection, into: &documents, after: 0, head: head, on: connection, logger: logger, progress: progress)
-                try await connection.run("COMMIT", logger: logger)
-            } catch {
-                if Self.connectionSurvives(error) {
-                    _ = try? await connection.run("ROLLBACK", logger: logger)
-                }
-                throw error
-            }
-            try await connection.run("BEGIN", logger: logger)
-            do {
-                try await connection.run(PostgresQuery(unsafeSQL: Self.writeLock), logger: logger)
-                let count = try await Self.finishRebuild(projection, folded: &documents, through: head, on: connection, logger: logger, progress: progress)
-                try await connection.run("COMMIT", logger: logger)
-                return folded + count
-            } catch {
-                if Self.connectionSurvives(error) {
-                    _ = try? await connection.run("ROLLBACK", logger: logger)
-                }
-                throw error
-            }
+        do {
+            return try await ProjectionRebuild.run(projection, on: PostgresRebuild(store: self, projection: projection), progress: progress)
+        } catch {
+            throw Self.storageError(error, doing: "rebuild the documents of projection \(name)", configuration: configuration)
         }
     }
 

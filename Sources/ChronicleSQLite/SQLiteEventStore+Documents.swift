@@ -43,78 +43,19 @@ extension SQLiteEventStore {
     }
 
     /// Rebuilds one projection's documents from the events alone, without stopping appends
-    /// or reads for long; see ``ProjectionStore/rebuildDocuments(projection:progress:)``.
+    /// or reads for long (``ProjectionRebuild``); see ``ProjectionStore/rebuildDocuments(projection:progress:)``.
     ///
-    /// The log up to the current head is folded from a reader, and the documents are written
-    /// to a fresh table in short transactions while appends go on (updating the old
-    /// documents inline). One last transaction applies the events appended meanwhile and
-    /// replaces the projection's rows with the fresh ones (a copy inside SQLite, the part
-    /// that grows with the number of documents). Readers see the old documents until then.
-    /// The other projections are not touched. If the process dies midway, the old documents
-    /// keep serving, and the half-built table is dropped on open.
+    /// The fresh documents go to a table of their own in short transactions while appends
+    /// go on; the swap copies them over the projection's rows inside SQLite (the part of the
+    /// last transaction that grows with the number of documents). The other projections are
+    /// not touched. If the process dies midway, the old documents keep serving, and the
+    /// half-built table is dropped on open.
     @discardableResult
     public func rebuildDocuments(projection name: String, progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
         try refuseLive(name, "rebuild documents")
         let projection = try registration(named: name).projection
-        let shadow = SQLiteDocuments.shadowTable(name)
         do {
-            try await pool.write { db in
-                try db.execute(sql: "DROP TABLE IF EXISTS \(shadow)")
-                // The same definition as the live table, whatever migrations made it.
-                guard let definition = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'documents'"),
-                      let name = definition.range(of: "documents") else {
-                    throw ChronicleError(.storageFailure, "The documents table is missing; the data file is damaged.")
-                }
-                try db.execute(sql: definition.replacingCharacters(in: name, with: shadow))
-            }
-            let target = try await headPosition()
-            var documents = DocumentSet()
-            var position: Int64 = 0
-            var replayed = 0
-            while position < target {
-                let after = position
-                let page = try await pool.read { db in
-                    try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT 10000", arguments: [after, target])
-                }
-                guard let last = page.last else { break }
-                for event in page { try documents.apply(event, projection) }
-                replayed += page.count
-                position = last.position
-                progress(position, target)
-            }
-            let all = documents.all
-            for start in stride(from: 0, to: all.count, by: 5000) {
-                let chunk = Array(all[start..<min(all.count, start + 5000)])
-                try await pool.write { db in
-                    for document in chunk { try SQLiteDocuments.write(db, document, projection: name, table: shadow) }
-                }
-            }
-            let settled = documents
-            replayed += try await pool.write { db -> Int in
-                // Catch up with the events appended since, then swap, in one short transaction.
-                var documents = settled
-                var touched: [(entity: String, id: String)] = []
-                let late = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? ORDER BY position", arguments: [target])
-                for event in late {
-                    if let key = projection.entity(of: event) { touched.append(key) }
-                    try documents.apply(event, projection)
-                }
-                for (entity, id) in touched {
-                    if let document = documents.documents[entity]?[id] {
-                        try SQLiteDocuments.write(db, document, projection: name, table: shadow)
-                    } else {
-                        try SQLiteDocuments.delete(db, projection: name, entity: entity, id: id, table: shadow)
-                    }
-                }
-                try db.execute(sql: "DELETE FROM snapshots WHERE projection = ?", arguments: [name])
-                try db.execute(sql: "DELETE FROM documents WHERE projection = ?", arguments: [name])
-                try db.execute(sql: "INSERT INTO documents SELECT * FROM \(shadow)")
-                try db.execute(sql: "DROP TABLE \(shadow)")
-                try Self.recordDefinition(projection, in: db)
-                return late.count
-            }
-            progress(target, target)
-            return replayed
+            return try await ProjectionRebuild.run(projection, on: SQLiteRebuild(store: self, projection: projection), progress: progress)
         } catch {
             throw Self.storageError(error, doing: "rebuild the documents of projection \(name)")
         }

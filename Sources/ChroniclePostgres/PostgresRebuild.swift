@@ -1,0 +1,66 @@
+import ChronicleCore
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// A rebuild's storage on PostgreSQL: log pages from pooled readers, the fresh documents in
+/// memory, and a swap that replaces the projection's rows under the write lock.
+final class PostgresRebuild: ProjectionRebuildStorage {
+    let store: PostgresEventStore
+    let projection: any Projection
+    private let staged = Mutex<[Document]>([])
+
+    init(store: PostgresEventStore, projection: any Projection) {
+        self.store = store
+        self.projection = projection
+    }
+
+    func head() async throws -> Int64 {
+        try await store.headPosition()
+    }
+
+    func events(after position: Int64, through: Int64, limit: Int) async throws -> [RecordedEvent] {
+        let logger = store.logger
+        return try await store.reading("read the log for a rebuild") { connection in
+            var events: [RecordedEvent] = []
+            let rows = try await connection.run("""
+                SELECT \(unescaped: PostgresEventStore.eventColumns) FROM events WHERE position > \(position) AND position <= \(through) ORDER BY position LIMIT \(Int64(limit))
+                """, logger: logger)
+            for try await row in rows { events.append(try PostgresEventStore.decodeEvent(row)) }
+            return events
+        }
+    }
+
+    func stage(_ documents: [Document]) async throws {
+        staged.withLock { $0 = documents }
+    }
+
+    func swap(after through: Int64, catchUp: @escaping @Sendable ([RecordedEvent]) throws -> [DocumentChangeKey: Document?]) async throws -> Int {
+        let logger = store.logger, projection = projection
+        let staged = staged.withLock { $0 }
+        return try await store.withPooledConnection { connection in
+            try await connection.run("BEGIN", logger: logger)
+            do {
+                try await connection.run(PostgresQuery(unsafeSQL: PostgresEventStore.writeLock), logger: logger)
+                // Waits for an asynchronous projection's page being applied, and keeps the next out.
+                try await connection.run("SELECT 1 FROM projections WHERE name = \(projection.name) FOR UPDATE", logger: logger)
+                var late: [RecordedEvent] = []
+                for try await row in try await connection.run("SELECT \(unescaped: PostgresEventStore.eventColumns) FROM events WHERE position > \(through) ORDER BY position", logger: logger) {
+                    late.append(try PostgresEventStore.decodeEvent(row))
+                }
+                var documents: [DocumentChangeKey: Document] = [:]
+                for document in staged { documents[DocumentChangeKey(entity: document.entity, id: document.id)] = document }
+                for (key, document) in try catchUp(late) { documents[key] = document }
+                let head = try await PostgresEventStore.lastEvent(connection, logger: logger)?.position ?? 0
+                try await PostgresEventStore.replaceDocuments(of: projection, with: Array(documents.values), head: head, on: connection, logger: logger)
+                try await connection.run("COMMIT", logger: logger)
+                return late.count
+            } catch {
+                if PostgresEventStore.connectionSurvives(error) {
+                    _ = try? await connection.run("ROLLBACK", logger: logger)
+                }
+                throw error
+            }
+        }
+    }
+}

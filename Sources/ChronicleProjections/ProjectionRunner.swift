@@ -54,12 +54,13 @@ public struct ProjectionRunner: Service {
 
     private func follow() async {
         await LogFollower.run(start: { try await store.projectionCheckpoint() }, step: { checkpoint in
-            let page = try await store.readLog(after: checkpoint, limit: pageSize, filter: LogFilter())
-            guard page.scannedThrough > checkpoint else {
+            var cursor = LogCursor(after: checkpoint, pageSize: pageSize)
+            let page = try await cursor.next(from: store)
+            guard !page.caughtUp else {
                 try await store.waitForEvents(after: checkpoint)
                 return checkpoint
             }
-            return try await store.applyProjection(page.events, after: checkpoint, through: page.scannedThrough)
+            return try await store.applyProjection(page.events, after: checkpoint, through: cursor.position)
         }, failed: { error, checkpoint in
             logger.error("Projection failed; retrying", metadata: ["chronicle.position": "\(checkpoint)", "chronicle.error": "\(error)"])
         })

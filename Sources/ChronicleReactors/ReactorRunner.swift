@@ -56,7 +56,8 @@ public struct ReactorRunner: Service {
 
     /// Delivers one page of the log after `start` and returns the new checkpoint.
     private func step(after start: Int64) async throws -> Int64 {
-        let page = try await store.readLog(after: start, limit: max(256, reactor.concurrency * 16), filter: reactor.filter)
+        var cursor = LogCursor(after: start, filter: reactor.filter, pageSize: max(256, reactor.concurrency * 16))
+        let page = try await cursor.next(from: store)
         // Chronicle's own events ($streamDeleted, $reactorParked) only go to reactors that name them.
         let events = page.events.filter { !$0.stream.isReserved || reactor.filter.types.contains($0.type) }
         var checkpoint = start
@@ -85,9 +86,9 @@ public struct ReactorRunner: Service {
             }
         }
         checkpoint = try await commit(frontier.takeReady(flush: true), after: checkpoint, triggers: triggers)
-        if page.scannedThrough > checkpoint {
-            try await store.completeReaction(reactor.name, after: checkpoint, through: page.scannedThrough, outcomes: [])
-            checkpoint = page.scannedThrough
+        if cursor.position > checkpoint {
+            try await store.completeReaction(reactor.name, after: checkpoint, through: cursor.position, outcomes: [])
+            checkpoint = cursor.position
         }
         if page.events.isEmpty {
             try await store.waitForEvents(after: checkpoint)

@@ -21,18 +21,16 @@ public struct EventSubscription: AsyncSequence, Sendable {
     /// Reads pages from the store and waits for commits when caught up.
     public struct Iterator: AsyncIteratorProtocol {
         let store: any EventStore
-        /// The position scanned so far: the next page starts after it.
-        public private(set) var position: Int64
-        let filter: LogFilter
-        let batchSize: Int
+        var cursor: LogCursor
         var buffer: [RecordedEvent] = []
         var index = 0
 
+        /// The position scanned so far: the next page starts after it.
+        public var position: Int64 { cursor.position }
+
         init(store: any EventStore, position: Int64, filter: LogFilter, batchSize: Int) {
             self.store = store
-            self.position = position
-            self.filter = filter
-            self.batchSize = batchSize
+            self.cursor = LogCursor(after: position, filter: filter, pageSize: batchSize)
         }
 
         /// The next event, waiting for one to be committed if needed; `nil` once the task is cancelled.
@@ -43,13 +41,11 @@ public struct EventSubscription: AsyncSequence, Sendable {
                     return buffer[index]
                 }
                 if Task.isCancelled { return nil }
-                let page = try await store.readLog(after: position, limit: batchSize, filter: filter)
-                buffer = page.events
+                let (events, caughtUp) = try await cursor.next(from: store)
+                buffer = events
                 index = 0
-                let caughtUp = page.scannedThrough <= position
-                position = Swift.max(position, page.scannedThrough)
                 if buffer.isEmpty && caughtUp {
-                    try await store.waitForEvents(after: position)
+                    try await store.waitForEvents(after: cursor.position)
                 }
             }
         }

@@ -25,18 +25,18 @@ struct LiveFeed: Sendable {
         event: (RecordedEvent) async throws -> Void,
         heartbeat beat: (Int64) async throws -> Void
     ) async throws -> Stop? {
-        var position = start
+        var cursor = LogCursor(after: start, filter: filter, pageSize: pageSize)
         var backoff = Duration.milliseconds(100)
         while !Task.isCancelled {
-            if shutdown.head > 0 { return .shutdown(position: position) }
-            let page: LogPage
+            if shutdown.head > 0 { return .shutdown(position: cursor.position) }
+            let page: (events: [RecordedEvent], caughtUp: Bool)
             do {
-                page = try await store.readLog(after: position, limit: pageSize, filter: filter)
+                page = try await cursor.next(from: store)
                 backoff = .milliseconds(100)
             } catch let error as ChronicleError where error.code == .storageFailure {
                 // The storage is unreachable for now (a database restart): keep the subscriber,
                 // tell it where it is, and read again once the storage is back.
-                try await beat(position)
+                try await beat(cursor.position)
                 try await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
                 continue
@@ -44,13 +44,11 @@ struct LiveFeed: Sendable {
             for next in page.events {
                 try await event(next)
             }
-            let caughtUp = page.scannedThrough <= position
-            position = max(position, page.scannedThrough)
-            guard page.events.isEmpty && caughtUp else { continue }
-            switch await waitForWork(after: position) {
+            guard page.events.isEmpty && page.caughtUp else { continue }
+            switch await waitForWork(after: cursor.position) {
             case .events: continue
-            case .idle: try await beat(position)
-            case .shutdown: return .shutdown(position: position)
+            case .idle: try await beat(cursor.position)
+            case .shutdown: return .shutdown(position: cursor.position)
             }
         }
         return nil

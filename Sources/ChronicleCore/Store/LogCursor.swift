@@ -1,0 +1,28 @@
+/// Reads the global log forward a page at a time: the one reading step of subscriptions,
+/// the server's live feeds and the background runners. A page that scanned nothing new
+/// means the reader is caught up, and should wait for a commit
+/// (``EventStore/waitForEvents(after:)``) before reading again.
+public struct LogCursor: Sendable {
+    /// The position scanned so far: the next page starts after it.
+    public private(set) var position: Int64
+    /// Which events to return.
+    public let filter: LogFilter
+    /// The most events a page returns.
+    public let pageSize: Int
+
+    /// A cursor starting after `position`.
+    public init(after position: Int64, filter: LogFilter = LogFilter(), pageSize: Int) {
+        self.position = position
+        self.filter = filter
+        self.pageSize = max(1, pageSize)
+    }
+
+    /// One page of the log after ``position``, which moves past what the page scanned.
+    /// `caughtUp` when the page scanned nothing: there is nothing after ``position`` yet.
+    public mutating func next(from store: any EventStore) async throws -> (events: [RecordedEvent], caughtUp: Bool) {
+        let page = try await store.readLog(after: position, limit: pageSize, filter: filter)
+        let caughtUp = page.scannedThrough <= position
+        position = max(position, page.scannedThrough)
+        return (page.events, caughtUp)
+    }
+}

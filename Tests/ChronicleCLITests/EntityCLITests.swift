@@ -45,6 +45,9 @@ struct EntityCLITests {
             #expect(missing.status == 1 && missing.stderr.contains("no user with id 8"))
             let badPoint = try await cli.run("get", "user", "7", "--schema", schemaFile, "--at", "yesterday")
             #expect(badPoint.status == 64, "\(badPoint.stderr)")
+            let otherLocal = try await cli.run("get", "user", "7", "--schema", schemaFile, "--projection", "totals")
+            #expect(otherLocal.status == 64 && otherLocal.stderr.contains("--server"), "a data directory serves only the schema's projection: \(otherLocal.stderr)")
+            #expect(try await cli.run("get", "user", "7", "--schema", schemaFile, "--projection", "entities").status == 0)
 
             let (url, server, _) = try await ServeCLITests().startServer(cli, ["--schema", schemaFile])
             defer { if server.isRunning { server.terminate() } }
@@ -55,6 +58,10 @@ struct EntityCLITests {
             #expect(remoteDiff.stdout == diff.stdout)
             let remoteHistory = try await remote.run(arguments: ["history", "user", "7", "--server", url])
             #expect(remoteHistory.stdout == history.stdout)
+            let named = try await remote.run(arguments: ["history", "user", "7", "--projection", "entities", "--server", url])
+            #expect(named.stdout == history.stdout, "\(named.stderr)")
+            let unknown = try await remote.run(arguments: ["get", "user", "7", "--projection", "totals", "--server", url])
+            #expect(unknown.status != 0 && unknown.stderr.contains("no projection named"), "?projection= reaches the server: \(unknown.stderr)")
             let remoteRebuild = try await remote.run(arguments: ["projections", "rebuild", "entities", "--server", url])
             #expect(remoteRebuild.status == 0 && remoteRebuild.stdout.contains("2 events replayed"), "\(remoteRebuild.stdout) \(remoteRebuild.stderr)")
             server.terminate()

@@ -20,10 +20,13 @@ struct Get: AsyncParsableCommand {
     @Flag(help: "Show a soft-deleted entity's last state.")
     var includeDeleted = false
 
+    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
+    var projection: String?
+
     @OptionGroup var options: DataOptions
 
     func run() async throws {
-        let document = try await options.withStore { try await $0.entity(entity, id, at: at, includeDeleted: includeDeleted) }
+        let document = try await options.withStore { try await $0.entity(entity, id, at: at, includeDeleted: includeDeleted, projection: projection) }
         if options.json {
             try Output.json(document)
         } else {
@@ -44,10 +47,13 @@ struct History: AsyncParsableCommand {
     @Argument(help: "The entity id.")
     var id: String
 
+    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
+    var projection: String?
+
     @OptionGroup var options: DataOptions
 
     func run() async throws {
-        let history = try await options.withStore { try await $0.history(entity, id) }
+        let history = try await options.withStore { try await $0.history(entity, id, projection: projection) }
         if options.json {
             return try Output.json(history)
         }
@@ -74,10 +80,13 @@ struct Diff: AsyncParsableCommand {
     @Option(help: "A version or an RFC 3339 instant.")
     var to: String
 
+    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
+    var projection: String?
+
     @OptionGroup var options: DataOptions
 
     func run() async throws {
-        let diff = try await options.withStore { try await $0.diff(entity, id, from: from, to: to) }
+        let diff = try await options.withStore { try await $0.diff(entity, id, from: from, to: to, projection: projection) }
         if options.json {
             try Output.json(diff)
         } else {

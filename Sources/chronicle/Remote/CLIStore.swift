@@ -16,11 +16,12 @@ protocol CLIStore: Sendable {
     /// Prints events as they come, after `position` (`nil`: the current end), until interrupted.
     func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws
     /// An entity's document, now or at a point (a version or an instant).
-    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> DocumentResponse
+    /// `projection` names one (`nil`: the primary one).
+    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool, projection: String?) async throws -> DocumentResponse
     /// An entity's history.
-    func history(_ entity: String, _ id: String) async throws -> EntityHistoryResponse
+    func history(_ entity: String, _ id: String, projection: String?) async throws -> EntityHistoryResponse
     /// The patch between two points of an entity.
-    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> EntityDiffResponse
+    func diff(_ entity: String, _ id: String, from: String, to: String, projection: String?) async throws -> EntityDiffResponse
     /// The projections and their status.
     func projections() async throws -> ProjectionList
     /// Rebuilds a projection's documents from the events.
@@ -32,15 +33,18 @@ struct LocalCLIStore: CLIStore {
     let store: SQLiteEventStore
     let projection: (any Projection)?
 
-    private func requireProjection() throws -> any Projection {
+    private func requireProjection(_ name: String? = nil) throws -> any Projection {
         guard let projection else {
             throw CommandFailure(message: "entities need the schema they were built with: add --schema FILE, or use --server URL.", exitCode: 64)
+        }
+        if let name, name != projection.name {
+            throw CommandFailure(message: "on a data directory only the schema's projection (\(projection.name)) can be read, not \(name); use --server URL to read the projections a server keeps.", exitCode: 64)
         }
         return projection
     }
 
-    private func timeline(_ entity: String, _ id: String) async throws -> EntityTimeline {
-        let projection = try requireProjection()
+    private func timeline(_ entity: String, _ id: String, _ name: String?) async throws -> EntityTimeline {
+        let projection = try requireProjection(name)
         let stream = try StreamName("\(entity)-\(id)")
         return try EntityTimeline(entity: entity, id: id, events: try await store.read(stream, from: .start, direction: .forwards, limit: .max), projection: projection)
     }
@@ -59,11 +63,11 @@ struct LocalCLIStore: CLIStore {
         return document
     }
 
-    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> DocumentResponse {
+    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool, projection name: String?) async throws -> DocumentResponse {
         if let point {
-            return DocumentResponse(try document(try await timeline(entity, id), try self.point(point, "at")))
+            return DocumentResponse(try document(try await timeline(entity, id, name), try self.point(point, "at")))
         }
-        _ = try requireProjection()
+        _ = try requireProjection(name)
         guard let document = try await store.document(entity: entity, id: id) else {
             throw CommandFailure(message: "there is no \(entity) with id \(id).")
         }
@@ -73,8 +77,8 @@ struct LocalCLIStore: CLIStore {
         return DocumentResponse(document)
     }
 
-    func history(_ entity: String, _ id: String) async throws -> EntityHistoryResponse {
-        EntityHistoryResponse(try await timeline(entity, id))
+    func history(_ entity: String, _ id: String, projection name: String?) async throws -> EntityHistoryResponse {
+        EntityHistoryResponse(try await timeline(entity, id, name))
     }
 
     func projections() async throws -> ProjectionList {
@@ -101,8 +105,8 @@ struct LocalCLIStore: CLIStore {
         return RebuildResponse(name: name, replayedEvents: replayed, duration: ContinuousClock.now - start, uniqueViolations: violations)
     }
 
-    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> EntityDiffResponse {
-        let timeline = try await timeline(entity, id)
+    func diff(_ entity: String, _ id: String, from: String, to: String, projection name: String?) async throws -> EntityDiffResponse {
+        let timeline = try await timeline(entity, id, name)
         return EntityDiffResponse(timeline, from: try document(timeline, try point(from, "from")), to: try document(timeline, try point(to, "to")))
     }
 
@@ -200,6 +204,7 @@ struct RemoteCLIStore: CLIStore {
     }
 
     private func query(_ items: [(String, String)]) -> String {
+        guard !items.isEmpty else { return "" }
         var components = URLComponents()
         components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
         return components.percentEncodedQuery.map { "?" + $0 } ?? ""
@@ -250,15 +255,16 @@ struct RemoteCLIStore: CLIStore {
         return "/v1/entities/\(entity.addingPercentEncoding(withAllowedCharacters: allowed) ?? entity)/\(id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id)"
     }
 
-    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool) async throws -> DocumentResponse {
+    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool, projection: String?) async throws -> DocumentResponse {
         var items: [(String, String)] = []
         if let point { items.append((Int64(point) == nil ? "at" : "version", point)) }
         if includeDeleted { items.append(("includeDeleted", "true")) }
+        if let projection { items.append(("projection", projection)) }
         return try await call(.GET, entityPath(entity, id) + query(items))
     }
 
-    func history(_ entity: String, _ id: String) async throws -> EntityHistoryResponse {
-        try await call(.GET, entityPath(entity, id) + "/history")
+    func history(_ entity: String, _ id: String, projection: String?) async throws -> EntityHistoryResponse {
+        try await call(.GET, entityPath(entity, id) + "/history" + query(projection.map { [("projection", $0)] } ?? []))
     }
 
     func projections() async throws -> ProjectionList {
@@ -279,8 +285,8 @@ struct RemoteCLIStore: CLIStore {
         try await call(.POST, "/v1/projections/\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)/rebuild", body: "{}")
     }
 
-    func diff(_ entity: String, _ id: String, from: String, to: String) async throws -> EntityDiffResponse {
-        try await call(.GET, entityPath(entity, id) + "/diff" + query([("from", from), ("to", to)]))
+    func diff(_ entity: String, _ id: String, from: String, to: String, projection: String?) async throws -> EntityDiffResponse {
+        try await call(.GET, entityPath(entity, id) + "/diff" + query([("from", from), ("to", to)] + (projection.map { [("projection", $0)] } ?? [])))
     }
 
     func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws {

@@ -108,7 +108,7 @@ extension PostgresEventStore {
         /// Every projection the store keeps: ``projection`` (the primary one) first, then
         /// ``additionalProjections``.
         public var projections: [ProjectionRegistration] {
-            (projection.map { [ProjectionRegistration($0, lifecycle: lifecycle)] } ?? []) + additionalProjections
+            ProjectionRegistration.list(primary: projection, lifecycle: lifecycle, additional: additionalProjections)
         }
 
         /// Parses a connection URL: `postgres://USER[:PASSWORD]@HOST[:PORT][/DATABASE][?sslmode=disable|prefer|require&schema=NAME]`

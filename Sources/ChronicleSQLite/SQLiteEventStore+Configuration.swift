@@ -69,7 +69,7 @@ extension SQLiteEventStore {
         /// Every projection the store keeps: ``projection`` (the primary one) first, then
         /// ``additionalProjections``.
         public var projections: [ProjectionRegistration] {
-            (projection.map { [ProjectionRegistration($0, lifecycle: lifecycle)] } ?? []) + additionalProjections
+            ProjectionRegistration.list(primary: projection, lifecycle: lifecycle, additional: additionalProjections)
         }
     }
 

@@ -22,7 +22,7 @@ extension ConformanceBackend {
     /// Runs `body` with a fresh, empty store that holds `projection` (none when `nil`) in
     /// `lifecycle`.
     public func withStore(projection: (any Projection)?, lifecycle: ProjectionLifecycle, _ body: (ConformanceStore) async throws -> Void) async throws {
-        try await withStore(projections: projection.map { [ProjectionRegistration($0, lifecycle: lifecycle)] } ?? [], body)
+        try await withStore(projections: ProjectionRegistration.list(primary: projection, lifecycle: lifecycle), body)
     }
 }
 

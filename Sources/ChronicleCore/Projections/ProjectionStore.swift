@@ -11,6 +11,12 @@ public struct ProjectionRegistration: Sendable {
         self.lifecycle = lifecycle
     }
 
+    /// The projections of a store configured with a primary `projection` (if any) in
+    /// `lifecycle`, then `additional` ones.
+    public static func list(primary projection: (any Projection)?, lifecycle: ProjectionLifecycle, additional: [ProjectionRegistration] = []) -> [ProjectionRegistration] {
+        (projection.map { [ProjectionRegistration($0, lifecycle: lifecycle)] } ?? []) + additional
+    }
+
     /// The projection's name, which keys its documents, checkpoint and status.
     public var name: String { projection.name }
 

@@ -98,7 +98,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
     /// append) or asynchronously (by a `ProjectionRunner`).
     public init(limits: EventStoreLimits = EventStoreLimits(), projection: (any Projection)? = nil, lifecycle: ProjectionLifecycle = .inline) {
         self.limits = limits
-        self.projections = projection.map { [ProjectionRegistration($0, lifecycle: lifecycle)] } ?? []
+        self.projections = ProjectionRegistration.list(primary: projection, lifecycle: lifecycle)
     }
 
     /// Creates an empty store that keeps several projections side by side, each with its own

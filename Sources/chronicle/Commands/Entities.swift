@@ -8,11 +8,7 @@ struct Get: AsyncParsableCommand {
         discussion: "Example: chronicle get user 1234 --schema schema.yaml --at 2026-11-27T10:00:00Z"
     )
 
-    @Argument(help: "The entity kind, such as user.")
-    var entity: String
-
-    @Argument(help: "The entity id, such as 1234.")
-    var id: String
+    @OptionGroup var target: EntityArguments
 
     @Option(help: "A version (0 or more) or an RFC 3339 instant: the state as it was then.")
     var at: String?
@@ -20,17 +16,14 @@ struct Get: AsyncParsableCommand {
     @Flag(help: "Show a soft-deleted entity's last state.")
     var includeDeleted = false
 
-    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
-    var projection: String?
-
     @OptionGroup var options: DataOptions
 
     func run() async throws {
-        let document = try await options.withStore { try await $0.entity(entity, id, at: at, includeDeleted: includeDeleted, projection: projection) }
+        let document = try await options.withStore { try await $0.entity(target.entity, target.id, at: at, includeDeleted: includeDeleted, projection: target.projection) }
         if options.json {
             try Output.json(document)
         } else {
-            Output.line("\(entity) \(id), version \(document.version) (position \(document.position), updated \(document.updatedAt))\(document.deleted ? ", deleted" : "")")
+            Output.line("\(target.entity) \(target.id), version \(document.version) (position \(document.position), updated \(document.updatedAt))\(document.deleted ? ", deleted" : "")")
             Output.line(document.state.text)
         }
     }
@@ -41,19 +34,12 @@ struct History: AsyncParsableCommand {
         abstract: "Show each event of an entity with the JSON Patch it made to the state."
     )
 
-    @Argument(help: "The entity kind.")
-    var entity: String
-
-    @Argument(help: "The entity id.")
-    var id: String
-
-    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
-    var projection: String?
+    @OptionGroup var target: EntityArguments
 
     @OptionGroup var options: DataOptions
 
     func run() async throws {
-        let history = try await options.withStore { try await $0.history(entity, id, projection: projection) }
+        let history = try await options.withStore { try await $0.history(target.entity, target.id, projection: target.projection) }
         if options.json {
             return try Output.json(history)
         }
@@ -68,11 +54,7 @@ struct Diff: AsyncParsableCommand {
         abstract: "Show the JSON Patch between two versions (or instants) of an entity."
     )
 
-    @Argument(help: "The entity kind.")
-    var entity: String
-
-    @Argument(help: "The entity id.")
-    var id: String
+    @OptionGroup var target: EntityArguments
 
     @Option(help: "A version or an RFC 3339 instant.")
     var from: String
@@ -80,17 +62,26 @@ struct Diff: AsyncParsableCommand {
     @Option(help: "A version or an RFC 3339 instant.")
     var to: String
 
-    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
-    var projection: String?
-
     @OptionGroup var options: DataOptions
 
     func run() async throws {
-        let diff = try await options.withStore { try await $0.diff(entity, id, from: from, to: to, projection: projection) }
+        let diff = try await options.withStore { try await $0.diff(target.entity, target.id, from: from, to: to, projection: target.projection) }
         if options.json {
             try Output.json(diff)
         } else {
             Output.line(diff.patch.text)
         }
     }
+}
+
+/// The entity a read names, and the projection it reads.
+struct EntityArguments: ParsableArguments {
+    @Argument(help: "The entity kind, such as user.")
+    var entity: String
+
+    @Argument(help: "The entity id, such as 1234.")
+    var id: String
+
+    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
+    var projection: String?
 }

@@ -45,8 +45,16 @@ struct ArchiveCLITests {
             let refused = try await damaged.run("import", tamperedFile)
             #expect(refused.status == 1 && refused.stderr.contains("breaks the hash chain"), "\(refused.stderr)")
             #expect(try await damaged.run("log", "--json").stdout.isEmpty, "a refused import stores nothing")
-            let garbage = try await damaged.run("import", "-", input: "{\"not\":\"an event\"}\n")
-            #expect(garbage.status == 1 && garbage.stderr.contains("line 1"), "\(garbage.stderr)")
+            // A malformed line after good ones: refused, naming its line, and the good lines
+            // before it are not stored either.
+            var mixed = lines.prefix(3).map(String.init)
+            mixed.append(#"{"not":"an event"}"#)
+            mixed += lines.dropFirst(3).map(String.init)
+            let garbage = try await damaged.run("import", "-", input: mixed.joined(separator: "\n") + "\n")
+            #expect(garbage.status == 1 && garbage.stderr.contains("line 4"), "\(garbage.stderr)")
+            #expect(try await damaged.run("log", "--json").stdout.isEmpty, "a refused import stores nothing, not even the lines before the bad one")
+            let good = try await damaged.run("import", file)
+            #expect(good.status == 0, "the directory is still empty, so the good file imports: \(good.stderr)")
         }
     }
 }

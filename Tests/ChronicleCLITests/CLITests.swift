@@ -220,12 +220,26 @@ struct CLITests {
             #expect(names == ["append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "http-append-single", "projection-rebuild"])
             #expect(report["pushLatency"]?["events"] == 50, "\(bench.stdout)")
             #expect(report["entityRead"]?["httpP99Milliseconds"] != nil)
+            func number(_ value: JSONValue?) -> Double? {
+                switch value {
+                case .integer(let number)?: Double(number)
+                case .double(let number)?: number
+                default: nil
+                }
+            }
+            let baseline = try #require(results.first { $0["name"] == "baseline-sqlite-commit" }.flatMap { number($0["eventsPerSecond"]) }, "\(bench.stdout)")
+            #expect(baseline > 0)
             for result in results {
-                guard case .integer(let rate)? = result["eventsPerSecond"] else {
-                    Issue.record("no rate in \(result)")
+                guard case .integer(let rate)? = result["eventsPerSecond"], case .array(let samples)? = result["samples"],
+                      let ratio = number(result["ratioToBaseline"]) else {
+                    Issue.record("no rate, samples or ratio in \(result)")
                     continue
                 }
-                #expect(rate > 0)
+                // One run: the figure is that run's sample, a plausible rate, and its ratio to
+                // the baseline is the two rates divided (printed to two places).
+                #expect(samples == [.integer(rate)], "\(result)")
+                #expect(rate > 0 && rate < 1_000_000_000, "\(result)")
+                #expect(abs(ratio - Double(rate) / baseline) <= 0.006 * max(1, Double(rate) / baseline), "\(result)")
             }
             #expect(bench.stderr.contains("run 1/1"), "bench shows progress")
         }

@@ -18,7 +18,8 @@ final class GatedCommits: Sendable {
         }
         if first {
             entered.withLock { $0 = true }
-            gate.wait()
+            // Bounded: a test that fails before opening the gate must not hold the queue forever.
+            _ = gate.wait(timeout: .now() + 60)
         }
         return batch.map { $0 < 0 ? .failure(ChronicleError(.invalidInput, "negative")) : .success($0 * 10) }
     }
@@ -43,6 +44,7 @@ struct ConcurrencyPrimitivesTests {
             commits.gate.signal()
             var outcomes: [Int: Int?] = [:]
             for try await (value, result) in group { outcomes[value] = result }
+            #expect(outcomes.count == 6)
             #expect(outcomes[0] == 0)
             #expect(outcomes[1] == 10 && outcomes[5] == 50)
             #expect(outcomes[-4] == .some(nil), "the failing operation fails alone")
@@ -58,17 +60,29 @@ struct ConcurrencyPrimitivesTests {
     func notifier() async throws {
         let notifier = CommitNotifier()
         notifier.advance(to: 3)
-        await notifier.wait(after: 2)
-        try await withDeadline(seconds: 30, "a wake-up") {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await notifier.wait(after: 5) }
+        try await withDeadline(seconds: 30, "a waiter below the head to return") { await notifier.wait(after: 2) }
+
+        // Nothing above 5 yet: a wait with a timeout lasts the timeout (it does not return at
+        // once), and one that does not time out returns only once the head passes 5.
+        notifier.advance(to: 4)
+        let clock = ContinuousClock()
+        let waited = await clock.measure { await notifier.wait(after: 5, timeout: .milliseconds(200)) }
+        #expect(waited >= .milliseconds(200), "returned after \(waited) with the head at 4, below the position waited for")
+        let heads = try await withDeadline(seconds: 30, "a wake-up") {
+            await withTaskGroup(of: Int64?.self) { group in
                 group.addTask {
-                    notifier.advance(to: 4)
-                    notifier.advance(to: 6)
+                    await notifier.wait(after: 5)
+                    return notifier.head
                 }
-                await group.waitForAll()
+                group.addTask {
+                    notifier.advance(to: 5)
+                    notifier.advance(to: 6)
+                    return nil
+                }
+                return await group.reduce(into: [Int64]()) { if let head = $1 { $0.append(head) } }
             }
         }
+        #expect(heads == [6], "the waiter returned only once the head passed 5")
         #expect(notifier.head == 6)
         notifier.advance(to: 2)
         #expect(notifier.head == 6, "the head never goes back")

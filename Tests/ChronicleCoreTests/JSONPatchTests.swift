@@ -59,12 +59,20 @@ struct JSONPatchTests {
         }
     }
 
-    @Test("a failed patch leaves the document as it was")
+    @Test("a failed patch gives no document at all, not the part before the failing operation")
     func atomic() throws {
         let document: JSONValue = ["a": 1]
+        // The first operation alone applies; with the failing test after it, nothing does.
+        let first = try JSONPatch(json: [["op": "add", "path": "/b", "value": 2]])
+        #expect(try first.apply(to: document) == ["a": 1, "b": 2])
         let patch = try JSONPatch(json: [["op": "add", "path": "/b", "value": 2], ["op": "test", "path": "/a", "value": 5]])
-        #expect(throws: ChronicleError.self) { try patch.apply(to: document) }
-        #expect(document == ["a": 1])
+        do {
+            let partial = try patch.apply(to: document)
+            Issue.record("a patch whose test fails gave \(partial.canonicalText)")
+        } catch let error as ChronicleError {
+            #expect(error.code == .invalidInput)
+            #expect(error.message.contains("operation 1") && error.message.contains("/a"), "it names the failing operation: \(error.message)")
+        }
     }
 
     @Test("diff then apply reproduces the target", arguments: [

@@ -6,7 +6,7 @@ import Foundation
 import PostgresNIO
 import Testing
 
-@Suite("PostgreSQL store: the conformance matrix", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+@Suite("PostgreSQL store: the conformance matrix", TestPostgres.enabled)
 struct PostgresConformanceTests {
     @Test(arguments: ConformanceMatrix.entries)
     func conformance(_ entry: ConformanceEntry) async throws {
@@ -14,7 +14,7 @@ struct PostgresConformanceTests {
     }
 }
 
-@Suite("PostgreSQL store: gap-free log with several writers", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+@Suite("PostgreSQL store: gap-free log with several writers", TestPostgres.enabled)
 struct PostgresGapTests {
     private enum Outcome: Sendable {
         case reader([RecordedEvent])
@@ -87,7 +87,7 @@ struct PostgresGapTests {
     }
 }
 
-@Suite("PostgreSQL store: bad input and failures", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+@Suite("PostgreSQL store: bad input and failures", TestPostgres.enabled)
 struct PostgresFailureTests {
     @Test("an unreachable server fails to open with a storage error that names it")
     func unreachable() async throws {
@@ -165,6 +165,11 @@ struct PostgresFailureTests {
         }
     }
 
+    @Test("listing or rebuilding a live projection's documents is refused with the reason and the fix")
+    func liveProjectionSaysWhy() async throws {
+        try await liveProjectionRefusesAndSaysWhy(PostgresBackend())
+    }
+
     @Test("rules on a store without a projection are refused with a clear error and store nothing")
     func rulesRefused() async throws {
         try await withPostgresStore { store in
@@ -221,10 +226,60 @@ struct PostgresConfigurationTests {
     func redaction() {
         do {
             _ = try PostgresEventStore.Configuration(url: "postgres://ada:hunter2@host/db?bad=1")
+            Issue.record("a URL with an unknown parameter was accepted")
         } catch let error as ChronicleError {
-            #expect(!error.message.contains("hunter2"))
+            #expect(!error.message.contains("hunter2"), "\(error.message)")
+            #expect(error.message.contains("ada:***@host"), "the URL is shown with its password redacted: \(error.message)")
+            #expect(error.message.contains("\"bad\""), "the message names what is wrong: \(error.message)")
         } catch {
             Issue.record("\(error)")
         }
+    }
+}
+
+@Suite("PostgreSQL tests: their configuration")
+struct PostgresTestConfigurationTests {
+    @Test("the environment's PostgreSQL settings are usable (a malformed variable, or no server under CHRONICLE_TEST_REQUIRE_POSTGRES=1, fails here)")
+    func environmentIsUsable() throws {
+        if try !TestPostgres.shouldRun() {
+            #if compiler(>=6.3)
+            try Test.cancel(TestPostgres.skipReason)
+            #endif
+        }
+    }
+
+    @Test("a malformed URL or port is an error that names the variable and says what is wrong, never a skip")
+    func malformed() {
+        guard case .invalid(let url) = TestPostgres.setting(from: ["CHRONICLE_TEST_POSTGRES_URL": "postgres://nobody-knows"]) else {
+            Issue.record("a URL without a user was not refused"); return
+        }
+        #expect(url.contains("CHRONICLE_TEST_POSTGRES_URL") && url.contains("names no user"), "\(url)")
+        guard case .invalid(let port) = TestPostgres.setting(from: ["CHRONICLE_TEST_POSTGRES_HOST": "127.0.0.1", "CHRONICLE_TEST_POSTGRES_PORT": "54x2"]) else {
+            Issue.record("a port that is not a number was not refused"); return
+        }
+        #expect(port.contains("CHRONICLE_TEST_POSTGRES_PORT") && port.contains("\"54x2\""), "\(port)")
+        #expect {
+            try TestPostgres.shouldRun(.invalid(url), required: false)
+        } throws: { error in
+            "\(error)".contains("CHRONICLE_TEST_POSTGRES_URL")
+        }
+    }
+
+    @Test("no server is a skip, unless CHRONICLE_TEST_REQUIRE_POSTGRES=1 makes it a failure that says so")
+    func required() throws {
+        guard case .unset = TestPostgres.setting(from: ["CHRONICLE_TEST_POSTGRES_URL": "", "CHRONICLE_TEST_POSTGRES_HOST": ""]) else {
+            Issue.record("empty variables name a server"); return
+        }
+        #expect(try TestPostgres.shouldRun(.unset, required: false) == false)
+        #expect {
+            try TestPostgres.shouldRun(.unset, required: true)
+        } throws: { error in
+            "\(error)".contains("CHRONICLE_TEST_REQUIRE_POSTGRES=1") && "\(error)".contains("no PostgreSQL server")
+        }
+        guard case .configured(let configuration) = TestPostgres.setting(from: ["CHRONICLE_TEST_POSTGRES_URL": "postgres://ada@db.example:6543/events?sslmode=disable"]) else {
+            Issue.record("a good URL was refused"); return
+        }
+        #expect(configuration.host == "db.example" && configuration.port == 6543)
+        #expect(try TestPostgres.shouldRun(.configured(configuration), required: true))
     }
 }

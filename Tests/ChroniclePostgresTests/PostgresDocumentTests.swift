@@ -53,7 +53,7 @@ private func create(_ id: String, email: String) -> AppendRequest {
     )
 }
 
-@Suite("PostgreSQL store: rules and documents", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+@Suite("PostgreSQL store: rules and documents", TestPostgres.enabled)
 struct PostgresDocumentTests {
     @Test("unique: of 20 concurrent creates with one email exactly one succeeds")
     func uniqueUnderConcurrency() async throws {

@@ -6,7 +6,7 @@ import Foundation
 import PostgresNIO
 import Testing
 
-@Suite("PostgreSQL store: migrations", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+@Suite("PostgreSQL store: migrations", TestPostgres.enabled)
 struct PostgresMigrationTests {
     @Test("a database from before named projections keeps its documents as its one projection's; with several recorded, they are rebuilt", arguments: [1, 2])
     func namedProjections(recorded: Int) async throws {

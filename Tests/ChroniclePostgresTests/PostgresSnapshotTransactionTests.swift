@@ -32,7 +32,24 @@ struct PostgresSnapshotTransactionTests {
         let result = try writer.append(request, in: &transaction, now: 1)
         #expect(result.streams[0].firstPosition == 1)
         #expect(transaction.writes.count == 1)
-        #expect(snapshot.writes.isEmpty, "the copy kept by the batch is untouched until the operation succeeds")
+        guard case .insert(let inserted)? = transaction.writes.first else { Issue.record("no insert: \(transaction.writes)"); return }
+        #expect(inserted.stream == stream && inserted.revision == 0 && inserted.position == 1 && inserted.type == "UserCreated")
+        #expect(transaction.unknown(NeedsData(streams: [stream], events: [request.streams[0].events[0].id])).isEmpty, "what it asked for is known now")
+
+        // The batch keeps the transaction the operation succeeded on: the next operation sees
+        // its write (the stream exists), without reading the database again.
+        var next = transaction
+        let duplicate = try append([EventData(type: "UserCreated")], expected: .noStream)
+        let second = try append([EventData(type: "UserRenamed")], expected: .exact(0))
+        next.learn(streams: [:], events: [duplicate.streams[0].events[0].id: RecordedEvent?.none, second.streams[0].events[0].id: RecordedEvent?.none])
+        var attempt = next, refusing = writer
+        #expect {
+            _ = try refusing.append(duplicate, in: &attempt, now: 2)
+        } throws: { error in
+            (error as? ChronicleError)?.code == .wrongExpectedRevision
+        }
+        #expect(try writer.append(second, in: &next, now: 2).streams[0].firstPosition == 2)
+        #expect(next.writes.count == 2)
     }
 
     @Test("a retry is answered from the stored events it read; a stored id with other content is a conflict")

@@ -33,9 +33,9 @@ func caughtUp(_ store: any AsyncProjectionStore) async throws {
     }
 }
 
-func fold(_ store: any EventStore) async throws -> DocumentSet {
+func fold(_ store: any EventStore, upTo last: Int64 = .max) async throws -> DocumentSet {
     var reference = DocumentSet()
-    for event in try await store.readLog(after: 0, limit: 1_000_000, filter: LogFilter()).events {
+    for event in try await store.readLog(after: 0, limit: 1_000_000, filter: LogFilter()).events where event.position <= last {
         try reference.apply(event, CounterProjection())
     }
     return reference
@@ -78,9 +78,15 @@ struct ProjectionRunnerTests {
                     try await store.append(to: StreamName("counter-\(index % 5)"), [EventData(type: "Incremented", data: ["by": .integer(Int64(round + 1))])])
                 }
             }
-            // The runner was stopped wherever it was; the checkpoint says how far it got.
+            // The runner was stopped wherever it was; the checkpoint says how far it got: the
+            // documents are exactly the events up to it, folded (stored with it, atomically).
             let checkpoint = try await store.projectionCheckpoint()
-            #expect(checkpoint <= (try await store.headPosition()))
+            let head = try await store.headPosition()
+            #expect(checkpoint <= head && head == Int64(150 * (round + 1)))
+            let upToCheckpoint = try await fold(store, upTo: checkpoint)
+            for id in 0..<5 {
+                #expect(try await store.document(entity: "counter", id: String(id)) == upToCheckpoint.documents["counter"]?[String(id)], "round \(round), counter \(id), checkpoint \(checkpoint)")
+            }
         }
         let reopened = try SQLiteEventStore(directory: directory, configuration: configuration, logger: Logger(label: "test"))
         try await withRunner(reopened) { try await caughtUp(reopened) }

@@ -212,7 +212,7 @@ struct RuleEnforcementTests {
     }
 }
 
-@Suite("Rules hold on every append (PostgreSQL)", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+@Suite("Rules hold on every append (PostgreSQL)", TestPostgres.enabled)
 struct PostgresRuleEnforcementTests {
     @Test(arguments: RuleCases.all)
     func rule(check: RuleCase) async throws {

@@ -1,5 +1,6 @@
 import ChronicleCore
 import ChronicleReactors
+import ChronicleTesting
 import ChronicleTestSupport
 import Foundation
 import Synchronization
@@ -143,5 +144,16 @@ struct ReactionFrontierTests {
         #expect(ReactionFrontier.lanes(events, concurrency: 4).map { $0.map(\.position) } == [[1, 3], [2, 5], [4]])
         #expect(ReactionFrontier.lanes(events, concurrency: 1).map { $0.map(\.position) } == [[1, 2, 3, 4, 5]])
         #expect(ReactionFrontier.lanes([], concurrency: 4).isEmpty)
+    }
+}
+
+@Suite("Test support: Gate")
+struct GateTests {
+    @Test("a gate never opened gives up at its deadline instead of hanging; an open one returns")
+    func bounded() async throws {
+        let gate = Gate()
+        await #expect(throws: DeadlineExceeded.self) { try await gate.wait(seconds: 0.2) }
+        gate.release()
+        try await gate.wait(seconds: 30)
     }
 }

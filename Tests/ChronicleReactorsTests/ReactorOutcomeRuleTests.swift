@@ -53,7 +53,7 @@ struct ReactorOutcomeRuleTests {
         try await refusedOutcomes(on: backend)
     }
 
-    @Test("the same on PostgreSQL", .enabled(if: TestPostgres.isConfigured, TestPostgres.skipReason))
+    @Test("the same on PostgreSQL", TestPostgres.enabled)
     func refusedOnPostgres() async throws {
         try await refusedOutcomes(on: PostgresBackend())
     }

@@ -95,27 +95,44 @@ struct SQLiteEventStoreTests {
             for index in 0..<40 {
                 try await store.append(to: StreamName("slot-\(index)"), [EventData(type: "Opened")])
             }
-            let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            let before = store.commitStatistics
+            #expect(before.operations == 40)
+            // Each outcome: nil when stored, else the error the append was refused with.
+            let outcomes = await withTaskGroup(of: (Int, ChronicleError?).self) { group in
                 for index in 0..<40 {
                     group.addTask {
                         let expected: ExpectedRevision = index.isMultiple(of: 2) ? .exact(0) : .exact(7)
-                        let ok = (try? await store.append(to: StreamName("slot-\(index)"), [EventData(type: "Taken")], expected: expected)) != nil
-                        return (index, ok)
+                        do {
+                            _ = try await store.append(to: StreamName("slot-\(index)"), [EventData(type: "Taken")], expected: expected)
+                            return (index, nil)
+                        } catch let error as ChronicleError {
+                            return (index, error)
+                        } catch {
+                            return (index, ChronicleError(.storageFailure, "not a ChronicleError: \(error)"))
+                        }
                     }
                 }
-                var all: [Int: Bool] = [:]
-                for await (index, ok) in group { all[index] = ok }
+                var all: [Int: ChronicleError?] = [:]
+                for await (index, error) in group { all[index] = error }
                 return all
             }
             for index in 0..<40 {
-                #expect(outcomes[index] == index.isMultiple(of: 2), "slot \(index)")
+                let refusal = try #require(outcomes[index], "slot \(index) has no outcome")
+                if index.isMultiple(of: 2) {
+                    #expect(refusal == nil, "slot \(index): \(refusal?.message ?? "")")
+                } else {
+                    // Refused for its own stale expectation, naming the revision found.
+                    #expect(refusal?.code == .wrongExpectedRevision, "slot \(index): \(refusal.map { "\($0.code): \($0.message)" } ?? "stored")")
+                    #expect(refusal?.message.contains("slot-\(index)") == true && refusal?.message.contains("revision 0") == true, "slot \(index): \(refusal?.message ?? "stored")")
+                }
                 #expect(try await store.info(StreamName("slot-\(index)"))?.revision == (index.isMultiple(of: 2) ? 1 : 0))
             }
             #expect(try await store.headPosition() == 60)
             #expect(try await store.verify().isIntact)
-            let statistics = store.commitStatistics
-            #expect(statistics.operations == 80)
-            #expect(statistics.commits <= statistics.operations)
+            let after = store.commitStatistics
+            #expect(after.operations - before.operations == 40)
+            // Else no two of them shared a commit, and this did not test a batch at all.
+            #expect(after.commits - before.commits < 40, "the 40 concurrent appends took \(after.commits - before.commits) commits")
         }
     }
 

@@ -81,20 +81,31 @@ struct EntityEndpointTests {
     @Test("time travel from snapshots gives the same state as folding every event, at every version and instant", arguments: TestBackend.available)
     func timeTravelWithSnapshots(backend: TestBackend) async throws {
         try await withServer(projection: try seedProjection(), snapshotInterval: 3, backend: backend) { server in
-            _ = try await server.post("/v1/streams/user-9", #"{"type":"UserCreated","data":{"n":0}}"#)
+            #expect(try await server.post("/v1/streams/user-9", #"{"type":"UserCreated","data":{"n":0}}"#).status == 201)
             for index in 1..<11 {
-                _ = try await server.post("/v1/streams/user-9", #"{"type":"UserUpdatedEmailAddress","data":{"n":\#(index),"k\#(index)":true}}"#)
+                #expect(try await server.post("/v1/streams/user-9", #"{"type":"UserUpdatedEmailAddress","data":{"n":\#(index),"k\#(index)":true}}"#).status == 201)
             }
             let history = try await server.get("/v1/entities/user/9/history")
             guard case .array(let entries)? = history.json["history"] else { Issue.record("\(history.body)"); return }
-            var state: JSONValue = [:]
-            for (version, entry) in entries.enumerated() {
-                state = try JSONPatch(json: entry["patch"] ?? []).apply(to: state)
+            #expect(entries.count == 11, "one history entry per event: \(history.body)")
+            #expect(entries.map { $0["version"] } == (0..<11).map { JSONValue.integer(Int64($0)) })
+            // The state at each version, folded from the history's patches.
+            var states: [JSONValue] = []
+            for entry in entries {
+                states.append(try JSONPatch(json: entry["patch"] ?? []).apply(to: states.last ?? [:]))
+            }
+            #expect(states.last == ["n": 10, "k1": true, "k2": true, "k3": true, "k4": true, "k5": true, "k6": true, "k7": true, "k8": true, "k9": true, "k10": true])
+            let instants: [String] = entries.map { if case .string(let instant)? = $0["recordedAt"] { instant } else { "" } }
+            #expect(!instants.contains(""), "every entry has its instant: \(history.body)")
+            for (version, state) in states.enumerated() {
                 let past = try await server.get("/v1/entities/user/9?version=\(version)")
                 #expect(past.json["state"] == state && past.json["version"] == .integer(Int64(version)), "version \(version): \(past.body)")
-                guard case .string(let instant)? = entry["recordedAt"] else { continue }
+                // At an instant, the last version recorded at or before it: this one, or a
+                // later one recorded in the same instant (the clock's resolution), never another.
+                let instant = instants[version]
+                let expected = instants.lastIndex(of: instant) ?? version
                 let atInstant = try await server.get("/v1/entities/user/9?at=\(instant)")
-                #expect(JSONValue.equal(atInstant.json["state"] ?? .null, state) || atInstant.json["version"].map { if case .integer(let v) = $0 { v > Int64(version) } else { false } } == true, "at \(instant)")
+                #expect(atInstant.json["version"] == .integer(Int64(expected)) && atInstant.json["state"] == states[expected], "at \(instant): \(atInstant.body)")
             }
             #expect(try await server.get("/v1/entities/user/9?version=11").status == 404)
         }

@@ -26,6 +26,16 @@ final class Inbox: Sendable {
     }
 }
 
+/// What a Server-Sent Events reader has received so far, for another task to watch.
+final class SeenEvents: Sendable {
+    private let events = Mutex<[ServerSentEvent]>([])
+    func update(_ all: [ServerSentEvent]) { events.withLock { $0 = all } }
+    /// The positions of the heartbeats (`: heartbeat N`): the feed was caught up to N and idle.
+    var heartbeatPositions: [Int64] {
+        events.withLock { $0.compactMap { $0.comment?.hasPrefix("heartbeat ") == true ? Int64($0.comment!.dropFirst("heartbeat ".count)) : nil } }
+    }
+}
+
 /// A flag shared between tasks.
 final class Flag: Sendable {
     private let value = Mutex(false)
@@ -57,16 +67,21 @@ struct SubscriptionTests {
                 _ = try await server.post("/v1/streams/item-\(index)", #"{"type":"ItemAdded","data":{"n":\#(index)}}"#)
                 _ = try await server.post("/v1/streams/noise-\(index)", #"{"type":"Noise"}"#)
             }
+            let seen = SeenEvents()
             let received = try await withThrowingTaskGroup(of: [ServerSentEvent].self) { group in
                 group.addTask {
                     try await readEventStream(server, "/v1/subscribe?category=item") { events in
-                        events.filter(\.isEvent).count >= 5 && events.contains { $0.comment?.hasPrefix("heartbeat") == true }
+                        seen.update(events)
+                        return events.filter(\.isEvent).count >= 5 && events.contains { $0.comment?.hasPrefix("heartbeat") == true }
                     }
                 }
                 group.addTask {
-                    // Live events, appended once the subscriber has caught up (it sees 3 first).
+                    // Live events: each appended only once the subscriber is live, that is once
+                    // it has been sent a heartbeat (sent when a caught-up feed idles) at or past
+                    // the head read just before; so none of them can arrive by catch-up.
                     for index in 3..<5 {
-                        try await Task.sleep(for: .milliseconds(50))
+                        let head = try await server.store.headPosition()
+                        try await poll("the subscriber to be live at position \(head)") { seen.heartbeatPositions.contains { $0 >= head } }
                         _ = try await server.post("/v1/streams/item-\(index)", #"{"type":"ItemAdded","data":{"n":\#(index)}}"#)
                     }
                     return []
@@ -162,8 +177,8 @@ struct SubscriptionTests {
     }
 }
 
-func poll(_ condition: @escaping @Sendable () async throws -> Bool) async throws {
-    try await withDeadline(seconds: 60, "a condition") {
+func poll(_ what: String = "a condition", _ condition: @escaping @Sendable () async throws -> Bool) async throws {
+    try await withDeadline(seconds: 60, what) {
         while try await !condition() {
             try await Task.sleep(for: .milliseconds(10))
         }

@@ -31,13 +31,21 @@ struct TestResponse {
     func header(_ name: String) -> String? { headers.first(name: name) }
 }
 
-/// The stores the HTTP tests run on: SQLite always, PostgreSQL when a server is configured
-/// (`CHRONICLE_TEST_POSTGRES_*`, which `.ci/run` sets).
+/// The stores the HTTP tests run on: SQLite and PostgreSQL. Without a PostgreSQL server
+/// (`CHRONICLE_TEST_POSTGRES_*`, which `.ci/run` sets) each PostgreSQL case is skipped and
+/// says why (``withServer(_:dataDirectory:projection:additionalProjections:snapshotInterval:reactors:backend:_:)``
+/// cancels it with ``TestPostgres/skipReason``); a malformed configuration fails it.
 enum TestBackend: String, Sendable, CustomTestStringConvertible {
     case sqlite
     case postgres
 
-    static let available: [TestBackend] = TestPostgres.isConfigured ? [.sqlite, .postgres] : [.sqlite]
+    #if compiler(>=6.3)
+    static let available: [TestBackend] = [.sqlite, .postgres]
+    #else
+    // No `Test.cancel` before Swift 6.3: the PostgreSQL case is left out when there is no
+    // server (unless it is required, when it fails).
+    static let available: [TestBackend] = TestPostgres.isUnset && !TestPostgres.isRequired ? [.sqlite] : [.sqlite, .postgres]
+    #endif
 
     var testDescription: String { rawValue }
 }
@@ -99,6 +107,7 @@ func withServer<T: Sendable>(
     case .sqlite:
         store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection, additionalProjections: additionalProjections, snapshotInterval: snapshotInterval), logger: serverTestLogger)
     case .postgres:
+        _ = try TestPostgres.requireConfiguration()
         var configuration = TestPostgres.freshConfiguration()
         configuration.projection = projection
         configuration.additionalProjections = additionalProjections

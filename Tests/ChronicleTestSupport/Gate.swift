@@ -1,3 +1,4 @@
+import ChronicleTesting
 import Synchronization
 
 /// A latch a test opens; whoever waits on it (a handler, a receiver) resumes then.
@@ -13,8 +14,12 @@ public final class Gate: Sendable {
     /// Whether it is open.
     public var isOpen: Bool { open.withLock { $0 } }
 
-    /// Returns once the gate is open (or throws when the task is cancelled).
-    public func wait() async throws {
-        while !isOpen { try await Task.sleep(for: .milliseconds(2)) }
+    /// Returns once the gate is open; throws ``DeadlineExceeded`` if it is still closed after
+    /// `seconds` (a test that never opens it fails instead of hanging), or when the task is
+    /// cancelled.
+    public func wait(seconds: Double = 60) async throws {
+        try await withDeadline(seconds: seconds, "the gate to open") { [self] in
+            while !isOpen { try await Task.sleep(for: .milliseconds(2)) }
+        }
     }
 }

@@ -7,27 +7,113 @@ import Testing
 
 /// The PostgreSQL server the tests use, from the environment (as `.ci/run` sets it):
 /// `CHRONICLE_TEST_POSTGRES_URL`, or `CHRONICLE_TEST_POSTGRES_HOST`, `_PORT`, `_USER`,
-/// `_PASSWORD`, `_DATABASE`. Without them the PostgreSQL suites are skipped.
+/// `_PASSWORD`, `_DATABASE`.
+///
+/// Without them the PostgreSQL tests are skipped, each saying so with ``skipReason``. A value
+/// that is set but malformed is a failure that names the variable, never a skip; and with
+/// `CHRONICLE_TEST_REQUIRE_POSTGRES=1` (as `.ci/run` sets it, CI always has a server) a
+/// missing server is a failure too.
 public enum TestPostgres {
-    public static let configuration: PostgresEventStore.Configuration? = {
-        let environment = ProcessInfo.processInfo.environment
+    /// What the environment says about the server.
+    public enum Setting: Sendable {
+        /// No server configured: the PostgreSQL tests are skipped.
+        case unset
+        /// A server.
+        case configured(PostgresEventStore.Configuration)
+        /// A variable is set but cannot be used; the message names it and says what is wrong.
+        case invalid(String)
+    }
+
+    /// The variable under which a missing server is a failure, not a skip.
+    public static let requireVariable = "CHRONICLE_TEST_REQUIRE_POSTGRES"
+
+    public static let setting: Setting = setting(from: ProcessInfo.processInfo.environment)
+
+    /// Reads the setting from `environment` (separate from ``setting`` so it can be tested).
+    public static func setting(from environment: [String: String]) -> Setting {
         if let url = environment["CHRONICLE_TEST_POSTGRES_URL"], !url.isEmpty {
-            return try? PostgresEventStore.Configuration(url: url)
+            do {
+                return .configured(try PostgresEventStore.Configuration(url: url))
+            } catch let error as ChronicleError {
+                return .invalid("CHRONICLE_TEST_POSTGRES_URL is set but malformed: \(error.message)")
+            } catch {
+                return .invalid("CHRONICLE_TEST_POSTGRES_URL is set but malformed: \(error)")
+            }
         }
-        guard let host = environment["CHRONICLE_TEST_POSTGRES_HOST"], !host.isEmpty else { return nil }
-        return PostgresEventStore.Configuration(
+        guard let host = environment["CHRONICLE_TEST_POSTGRES_HOST"], !host.isEmpty else { return .unset }
+        var port = 5432
+        if let text = environment["CHRONICLE_TEST_POSTGRES_PORT"], !text.isEmpty {
+            guard let number = Int(text), (1...65535).contains(number) else {
+                return .invalid("CHRONICLE_TEST_POSTGRES_PORT is set but malformed: \(text.debugDescription) is not a port number (1 to 65535)")
+            }
+            port = number
+        }
+        return .configured(PostgresEventStore.Configuration(
             host: host,
-            port: environment["CHRONICLE_TEST_POSTGRES_PORT"].flatMap(Int.init) ?? 5432,
+            port: port,
             username: environment["CHRONICLE_TEST_POSTGRES_USER"] ?? "postgres",
             password: environment["CHRONICLE_TEST_POSTGRES_PASSWORD"],
             database: environment["CHRONICLE_TEST_POSTGRES_DATABASE"],
             tls: .disable
-        )
-    }()
+        ))
+    }
+
+    /// Whether `CHRONICLE_TEST_REQUIRE_POSTGRES=1` makes a missing server a failure.
+    public static let isRequired: Bool = ProcessInfo.processInfo.environment[requireVariable] == "1"
+
+    public static var configuration: PostgresEventStore.Configuration? {
+        if case .configured(let configuration) = setting { configuration } else { nil }
+    }
 
     public static var isConfigured: Bool { configuration != nil }
 
+    /// Whether no variable names a server at all.
+    public static var isUnset: Bool {
+        if case .unset = setting { true } else { false }
+    }
+
     public static let skipReason: Comment = "no PostgreSQL server: set CHRONICLE_TEST_POSTGRES_URL (or CHRONICLE_TEST_POSTGRES_HOST/PORT/USER/PASSWORD/DATABASE) to run these tests; .ci/run starts one"
+
+    /// Why the PostgreSQL tests cannot run although they should: a malformed variable, or
+    /// no server under `CHRONICLE_TEST_REQUIRE_POSTGRES=1`.
+    public struct Unusable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Whether the PostgreSQL tests run: `true` with a server, `false` (skipped) without one;
+    /// throws ``Unusable`` when a variable is malformed, or when none is set under
+    /// `CHRONICLE_TEST_REQUIRE_POSTGRES=1`.
+    public static func shouldRun(_ setting: Setting = setting, required: Bool = isRequired) throws -> Bool {
+        switch setting {
+        case .configured: return true
+        case .invalid(let message): throw Unusable(description: message)
+        case .unset:
+            if required {
+                throw Unusable(description: "\(requireVariable)=1 but no PostgreSQL server is configured: set CHRONICLE_TEST_POSTGRES_URL (or CHRONICLE_TEST_POSTGRES_HOST/PORT/USER/PASSWORD/DATABASE)")
+            }
+            return false
+        }
+    }
+
+    /// The trait of every PostgreSQL suite or test: runs with a server, skipped (saying
+    /// why) without one, a failure when the configuration is malformed or required and missing.
+    public static var enabled: ConditionTrait {
+        .enabled(skipReason) { try shouldRun() }
+    }
+
+    /// For one PostgreSQL case of a test that also runs on other backends: the server's
+    /// configuration; without one the case is skipped, with ``skipReason`` in the output
+    /// (`Test.cancel`); a malformed or required-and-missing configuration throws.
+    public static func requireConfiguration() throws -> PostgresEventStore.Configuration {
+        guard try shouldRun(), let configuration else {
+            #if compiler(>=6.3)
+            try Test.cancel(skipReason)
+            #else
+            throw Unusable(description: "skipped: \(skipReason)")
+            #endif
+        }
+        return configuration
+    }
 
     /// A configuration for a fresh schema of its own, with few connections (tests run in parallel).
     public static func freshConfiguration(maximumConnections: Int = 4) -> PostgresEventStore.Configuration {

@@ -1,6 +1,7 @@
 import ChronicleCore
 import ChronicleProjections
 import ChronicleServer
+import ChronicleTestSupport
 import Foundation
 import Testing
 
@@ -21,7 +22,12 @@ func seedProjection() throws -> DeclarativeProjection {
 
 @Suite("HTTP: entities (read models, time travel, history, diff)")
 struct EntityEndpointTests {
-    @Test("the seed's user story through HTTP: every write is readable at once, at every version, with its history", arguments: TestBackend.available)
+    @Test("the seed's user story through HTTP: every write is readable at once, at every version, with its history (SQLite)")
+    func userStoryOnSQLite() async throws { try await userStory(backend: .sqlite) }
+
+    @Test("the seed's user story through HTTP: every write is readable at once, at every version, with its history (PostgreSQL)", TestPostgres.enabled)
+    func userStoryOnPostgres() async throws { try await userStory(backend: .postgres) }
+
     func userStory(backend: TestBackend) async throws {
         try await withServer(projection: try seedProjection(), backend: backend) { server in
             let created = try await server.post("/v1/streams/user-1234", #"{"type":"UserCreated","data":{"email":"ada@example.com","name":"Ada"}}"#)
@@ -78,7 +84,12 @@ struct EntityEndpointTests {
         }
     }
 
-    @Test("time travel from snapshots gives the same state as folding every event, at every version and instant", arguments: TestBackend.available)
+    @Test("time travel from snapshots gives the same state as folding every event, at every version and instant (SQLite)")
+    func timeTravelWithSnapshotsOnSQLite() async throws { try await timeTravelWithSnapshots(backend: .sqlite) }
+
+    @Test("time travel from snapshots gives the same state as folding every event, at every version and instant (PostgreSQL)", TestPostgres.enabled)
+    func timeTravelWithSnapshotsOnPostgres() async throws { try await timeTravelWithSnapshots(backend: .postgres) }
+
     func timeTravelWithSnapshots(backend: TestBackend) async throws {
         try await withServer(projection: try seedProjection(), snapshotInterval: 3, backend: backend) { server in
             #expect(try await server.post("/v1/streams/user-9", #"{"type":"UserCreated","data":{"n":0}}"#).status == 201)
@@ -111,7 +122,12 @@ struct EntityEndpointTests {
         }
     }
 
-    @Test("an erasing event over HTTP purges the stream and removes the entity", arguments: TestBackend.available)
+    @Test("an erasing event over HTTP purges the stream and removes the entity (SQLite)")
+    func eraseOnSQLite() async throws { try await erase(backend: .sqlite) }
+
+    @Test("an erasing event over HTTP purges the stream and removes the entity (PostgreSQL)", TestPostgres.enabled)
+    func eraseOnPostgres() async throws { try await erase(backend: .postgres) }
+
     func erase(backend: TestBackend) async throws {
         try await withServer(projection: try seedProjection(), backend: backend) { server in
             _ = try await server.post("/v1/streams/user-66", #"{"type":"UserCreated","data":{"email":"gone@x.org"}}"#)
@@ -142,7 +158,12 @@ struct EntityEndpointTests {
         }
     }
 
-    @Test("listing entities: filters, sort, cursor, deleted hidden unless asked", arguments: TestBackend.available)
+    @Test("listing entities: filters, sort, cursor, deleted hidden unless asked (SQLite)")
+    func listingOnSQLite() async throws { try await listing(backend: .sqlite) }
+
+    @Test("listing entities: filters, sort, cursor, deleted hidden unless asked (PostgreSQL)", TestPostgres.enabled)
+    func listingOnPostgres() async throws { try await listing(backend: .postgres) }
+
     func listing(backend: TestBackend) async throws {
         try await withServer(projection: try seedProjection(), backend: backend) { server in
             for (id, age, city) in [(1, 30, "Paris"), (2, 17, "Lyon"), (3, 45, "Paris"), (4, 30, "Nice"), (5, 62, "Paris")] {
@@ -172,7 +193,12 @@ struct EntityEndpointTests {
         }
     }
 
-    @Test("projection status, and a rebuild from the events alone gives the same documents", arguments: TestBackend.available)
+    @Test("projection status, and a rebuild from the events alone gives the same documents (SQLite)")
+    func projectionsAndRebuildOnSQLite() async throws { try await projectionsAndRebuild(backend: .sqlite) }
+
+    @Test("projection status, and a rebuild from the events alone gives the same documents (PostgreSQL)", TestPostgres.enabled)
+    func projectionsAndRebuildOnPostgres() async throws { try await projectionsAndRebuild(backend: .postgres) }
+
     func projectionsAndRebuild(backend: TestBackend) async throws {
         try await withServer(projection: try seedProjection(), backend: backend) { server in
             for id in 1...5 {
@@ -195,7 +221,12 @@ struct EntityEndpointTests {
         }
     }
 
-    @Test("without a schema, entity routes say how to declare one", arguments: TestBackend.available)
+    @Test("without a schema, entity routes say how to declare one (SQLite)")
+    func noSchemaOnSQLite() async throws { try await noSchema(backend: .sqlite) }
+
+    @Test("without a schema, entity routes say how to declare one (PostgreSQL)", TestPostgres.enabled)
+    func noSchemaOnPostgres() async throws { try await noSchema(backend: .postgres) }
+
     func noSchema(backend: TestBackend) async throws {
         try await withServer(backend: backend) { server in
             let response = try await server.get("/v1/entities/user/1")

@@ -1,6 +1,7 @@
 import ChronicleCore
 import ChronicleProjections
 import ChronicleServer
+import ChronicleTestSupport
 import Foundation
 import Testing
 
@@ -24,7 +25,12 @@ struct UserEventCount: Projection {
 
 @Suite("HTTP: several projections side by side")
 struct ProjectionEndpointTests {
-    @Test("the schema's inline projection and a Swift async one are served side by side, each read with ?projection= and rebuilt on its own", arguments: TestBackend.available)
+    @Test("the schema's inline projection and a Swift async one are served side by side, each read with ?projection= and rebuilt on its own (SQLite)")
+    func sideBySideOnSQLite() async throws { try await sideBySide(backend: .sqlite) }
+
+    @Test("the schema's inline projection and a Swift async one are served side by side, each read with ?projection= and rebuilt on its own (PostgreSQL)", TestPostgres.enabled)
+    func sideBySideOnPostgres() async throws { try await sideBySide(backend: .postgres) }
+
     func sideBySide(backend: TestBackend) async throws {
         let counts = ProjectionRegistration(UserEventCount(), lifecycle: .async)
         try await withServer(projection: try seedProjection(), additionalProjections: [counts], backend: backend) { server in

@@ -2,6 +2,7 @@ import ChronicleCore
 import ChronicleProjections
 import ChronicleServer
 import ChronicleSQLite
+import ChronicleTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -44,7 +45,12 @@ func adProjection() throws -> DeclarativeProjection {
 
 @Suite("HTTP: rules (POST /v1/events)")
 struct RuleTests {
-    @Test("the seed's advertisement story: 403 until the email is verified, then 201", arguments: TestBackend.available)
+    @Test("the seed's advertisement story: 403 until the email is verified, then 201 (SQLite)")
+    func advertisementStoryOnSQLite() async throws { try await advertisementStory(backend: .sqlite) }
+
+    @Test("the seed's advertisement story: 403 until the email is verified, then 201 (PostgreSQL)", TestPostgres.enabled)
+    func advertisementStoryOnPostgres() async throws { try await advertisementStory(backend: .postgres) }
+
     func advertisementStory(backend: TestBackend) async throws {
         try await withServer(projection: try adProjection(), backend: backend) { server in
             let created = try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com","age":36}"#)
@@ -64,7 +70,7 @@ struct RuleTests {
         }
     }
 
-    @Test("every rule kind, passing and failing", arguments: TestBackend.available, [
+    static let ruleCases: [(path: String, body: String, status: Int, fragment: String)] = [
         ("/v1/events/UserCreated", #"{"id":"ada","email":"other@example.com"}"#, 409, "already exists"),
         ("/v1/events/UserCreated", #"{"id":"bob","email":"ada@example.com"}"#, 409, "email is unique"),
         ("/v1/events/UserCreated", #"{"id":"bob","email":"not-an-email"}"#, 422, "/email"),
@@ -75,7 +81,14 @@ struct RuleTests {
         ("/v1/events/UserEmailVerified", #"{"email":"x"}"#, 422, "needs the user id"),
         ("/v1/events/Unheard", #"{}"#, 404, "no event type"),
         ("/v1/events/UserCreated", #"[1]"#, 422, "must be a JSON object"),
-    ])
+    ]
+
+    @Test("every rule kind, passing and failing (SQLite)", arguments: Self.ruleCases)
+    func rulesOnSQLite(rule: (path: String, body: String, status: Int, fragment: String)) async throws { try await rules(backend: .sqlite, rule: rule) }
+
+    @Test("every rule kind, passing and failing (PostgreSQL)", TestPostgres.enabled, arguments: Self.ruleCases)
+    func rulesOnPostgres(rule: (path: String, body: String, status: Int, fragment: String)) async throws { try await rules(backend: .postgres, rule: rule) }
+
     func rules(backend: TestBackend, rule: (path: String, body: String, status: Int, fragment: String)) async throws {
         let (path, body, status, fragment) = rule
         try await withServer(projection: try adProjection(), backend: backend) { server in
@@ -90,7 +103,12 @@ struct RuleTests {
         }
     }
 
-    @Test("a freed unique value (the holder deleted) can be taken again", arguments: TestBackend.available)
+    @Test("a freed unique value (the holder deleted) can be taken again (SQLite)")
+    func uniqueFreedOnSQLite() async throws { try await uniqueFreed(backend: .sqlite) }
+
+    @Test("a freed unique value (the holder deleted) can be taken again (PostgreSQL)", TestPostgres.enabled)
+    func uniqueFreedOnPostgres() async throws { try await uniqueFreed(backend: .postgres) }
+
     func uniqueFreed(backend: TestBackend) async throws {
         try await withServer(projection: try adProjection(), backend: backend) { server in
             let first = try await server.post("/v1/events/UserCreated", #"{"id":"a","email":"same@x.org"}"#)
@@ -102,7 +120,12 @@ struct RuleTests {
         }
     }
 
-    @Test("uniqueness holds under 20 concurrent creates with the same email: exactly one succeeds", arguments: TestBackend.available)
+    @Test("uniqueness holds under 20 concurrent creates with the same email: exactly one succeeds (SQLite)")
+    func uniqueUnderConcurrencyOnSQLite() async throws { try await uniqueUnderConcurrency(backend: .sqlite) }
+
+    @Test("uniqueness holds under 20 concurrent creates with the same email: exactly one succeeds (PostgreSQL)", TestPostgres.enabled)
+    func uniqueUnderConcurrencyOnPostgres() async throws { try await uniqueUnderConcurrency(backend: .postgres) }
+
     func uniqueUnderConcurrency(backend: TestBackend) async throws {
         try await withServer(projection: try adProjection(), backend: backend) { server in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -118,7 +141,12 @@ struct RuleTests {
         }
     }
 
-    @Test("a precondition cannot interleave with a change to the entity it reads: no ad by an unverified user", arguments: TestBackend.available)
+    @Test("a precondition cannot interleave with a change to the entity it reads: no ad by an unverified user (SQLite)")
+    func preconditionRaceOnSQLite() async throws { try await preconditionRace(backend: .sqlite) }
+
+    @Test("a precondition cannot interleave with a change to the entity it reads: no ad by an unverified user (PostgreSQL)", TestPostgres.enabled)
+    func preconditionRaceOnPostgres() async throws { try await preconditionRace(backend: .postgres) }
+
     func preconditionRace(backend: TestBackend) async throws {
         try await withServer(projection: try adProjection(), backend: backend) { server in
             #expect(try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@x.org","age":40}"#).status == 201)
@@ -163,7 +191,12 @@ let readmeRulesSchema: String = {
 
 @Suite("HTTP: rules hold on every way in")
 struct RuleEveryWayTests {
-    @Test("the issue's five curl lines: 201, 403, 403, 409, and one user", arguments: TestBackend.available)
+    @Test("the issue's five curl lines: 201, 403, 403, 409, and one user (SQLite)")
+    func fiveCurlsOnSQLite() async throws { try await fiveCurls(backend: .sqlite) }
+
+    @Test("the issue's five curl lines: 201, 403, 403, 409, and one user (PostgreSQL)", TestPostgres.enabled)
+    func fiveCurlsOnPostgres() async throws { try await fiveCurls(backend: .postgres) }
+
     func fiveCurls(backend: TestBackend) async throws {
         try await withServer(projection: DeclarativeProjection(schema: try EntitySchema(yaml: readmeRulesSchema)), backend: backend) { server in
             let created = try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com"}"#)
@@ -183,7 +216,12 @@ struct RuleEveryWayTests {
         }
     }
 
-    @Test("/v1/append checks every part's rules, all or nothing", arguments: TestBackend.available)
+    @Test("/v1/append checks every part's rules, all or nothing (SQLite)")
+    func multiStreamOnSQLite() async throws { try await multiStream(backend: .sqlite) }
+
+    @Test("/v1/append checks every part's rules, all or nothing (PostgreSQL)", TestPostgres.enabled)
+    func multiStreamOnPostgres() async throws { try await multiStream(backend: .postgres) }
+
     func multiStream(backend: TestBackend) async throws {
         try await withServer(projection: DeclarativeProjection(schema: try EntitySchema(yaml: readmeRulesSchema)), backend: backend) { server in
             #expect(try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com"}"#).status == 201)
@@ -201,7 +239,12 @@ struct RuleEveryWayTests {
         }
     }
 
-    @Test("If-Match on /v1/events compares with the entity's version as GET reports it", arguments: TestBackend.available)
+    @Test("If-Match on /v1/events compares with the entity's version as GET reports it (SQLite)")
+    func ifMatchVersionOnSQLite() async throws { try await ifMatchVersion(backend: .sqlite) }
+
+    @Test("If-Match on /v1/events compares with the entity's version as GET reports it (PostgreSQL)", TestPostgres.enabled)
+    func ifMatchVersionOnPostgres() async throws { try await ifMatchVersion(backend: .postgres) }
+
     func ifMatchVersion(backend: TestBackend) async throws {
         try await withServer(projection: DeclarativeProjection(schema: try EntitySchema(yaml: readmeRulesSchema)), backend: backend) { server in
             let created = try await server.post("/v1/events/UserCreated", #"{"id":"ada","email":"ada@example.com"}"#)
@@ -214,7 +257,12 @@ struct RuleEveryWayTests {
         }
     }
 
-    @Test("a rebuild reports documents that break a unique rule (history imported as it was), in its answer and in /v1/projections", arguments: TestBackend.available)
+    @Test("a rebuild reports documents that break a unique rule (history imported as it was), in its answer and in /v1/projections (SQLite)")
+    func rebuildReportsUniqueOnSQLite() async throws { try await rebuildReportsUnique(backend: .sqlite) }
+
+    @Test("a rebuild reports documents that break a unique rule (history imported as it was), in its answer and in /v1/projections (PostgreSQL)", TestPostgres.enabled)
+    func rebuildReportsUniqueOnPostgres() async throws { try await rebuildReportsUnique(backend: .postgres) }
+
     func rebuildReportsUnique(backend: TestBackend) async throws {
         try await withServer(projection: DeclarativeProjection(schema: try EntitySchema(yaml: readmeRulesSchema)), backend: backend) { server in
             let history = InMemoryEventStore()

@@ -1,6 +1,7 @@
 import ChronicleCore
 import ChronicleReactors
 import ChronicleServer
+import ChronicleTestSupport
 import Foundation
 import NIOHTTP1
 import Testing
@@ -198,7 +199,12 @@ struct CorrelationTests {
 struct ReactorEndpointTests {
     struct Broken: Error {}
 
-    @Test("reactor status, metrics, parked events, and skipping one", arguments: TestBackend.available)
+    @Test("reactor status, metrics, parked events, and skipping one (SQLite)")
+    func reactorsOnSQLite() async throws { try await reactors(backend: .sqlite) }
+
+    @Test("reactor status, metrics, parked events, and skipping one (PostgreSQL)", TestPostgres.enabled)
+    func reactorsOnPostgres() async throws { try await reactors(backend: .postgres) }
+
     func reactors(backend: TestBackend) async throws {
         let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 2, backoff: .milliseconds(1)) { delivery in
             if delivery.event.type == "Broken" { throw Broken() }

@@ -31,21 +31,13 @@ struct TestResponse {
     func header(_ name: String) -> String? { headers.first(name: name) }
 }
 
-/// The stores the HTTP tests run on: SQLite and PostgreSQL. Without a PostgreSQL server
-/// (`CHRONICLE_TEST_POSTGRES_*`, which `.ci/run` sets) each PostgreSQL case is skipped and
-/// says why (``withServer(_:dataDirectory:projection:additionalProjections:snapshotInterval:reactors:backend:_:)``
-/// cancels it with ``TestPostgres/skipReason``); a malformed configuration fails it.
+/// The stores the HTTP tests run on. Each test that runs on both has one test per backend
+/// (`…OnSQLite`, `…OnPostgres`); the PostgreSQL one carries ``TestPostgres/enabled``, so
+/// without a server (`CHRONICLE_TEST_POSTGRES_*`, which `.ci/run` sets) it is skipped and the
+/// output says why, and a malformed configuration fails it.
 enum TestBackend: String, Sendable, CustomTestStringConvertible {
     case sqlite
     case postgres
-
-    #if compiler(>=6.3)
-    static let available: [TestBackend] = [.sqlite, .postgres]
-    #else
-    // No `Test.cancel` before Swift 6.3: the PostgreSQL case is left out when there is no
-    // server (unless it is required, when it fails).
-    static let available: [TestBackend] = TestPostgres.isUnset && !TestPostgres.isRequired ? [.sqlite] : [.sqlite, .postgres]
-    #endif
 
     var testDescription: String { rawValue }
 }

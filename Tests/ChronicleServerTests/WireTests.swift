@@ -1,5 +1,6 @@
 import ChronicleCore
 import ChronicleServer
+import ChronicleTestSupport
 import Foundation
 import Testing
 
@@ -105,7 +106,12 @@ struct WireRoundTripTests {
         return value
     }
 
-    @Test("streams, log, correlations, entities, projections, reactors, health, index", arguments: TestBackend.available)
+    @Test("streams, log, correlations, entities, projections, reactors, health, index (SQLite)")
+    func everyAnswerOnSQLite() async throws { try await everyAnswer(backend: .sqlite) }
+
+    @Test("streams, log, correlations, entities, projections, reactors, health, index (PostgreSQL)", TestPostgres.enabled)
+    func everyAnswerOnPostgres() async throws { try await everyAnswer(backend: .postgres) }
+
     func everyAnswer(backend: TestBackend) async throws {
         try await withServer(projection: try seedProjection(), backend: backend) { server in
             let created = try await server.post("/v1/streams/user-1", #"{"type":"UserCreated","data":{"email":"ada@example.com","score":1.5}}"#, headers: [("X-Correlation-ID", "wire-1")])

@@ -101,16 +101,11 @@ public enum TestPostgres {
         .enabled(skipReason) { try shouldRun() }
     }
 
-    /// For one PostgreSQL case of a test that also runs on other backends: the server's
-    /// configuration; without one the case is skipped, with ``skipReason`` in the output
-    /// (`Test.cancel`); a malformed or required-and-missing configuration throws.
+    /// The server's configuration, for a test that runs under ``enabled``; throws
+    /// ``Unusable`` (saying why) when there is none.
     public static func requireConfiguration() throws -> PostgresEventStore.Configuration {
         guard try shouldRun(), let configuration else {
-            #if compiler(>=6.3)
-            try Test.cancel(skipReason)
-            #else
-            throw Unusable(description: "skipped: \(skipReason)")
-            #endif
+            throw Unusable(description: "a PostgreSQL test ran without a server (give it the TestPostgres.enabled trait): \(skipReason)")
         }
         return configuration
     }

@@ -19,6 +19,9 @@ public protocol EventStoreTransaction {
     mutating func save(_ stream: StreamInfo) throws
     /// Removes every event of the stream, keeping each one's position and hash for verification.
     mutating func purge(_ stream: StreamName) throws
+    /// The position of the first stored event after `position` that matches `query` (those
+    /// the transaction inserted included), or `nil`: an append condition's check.
+    func firstMatch(_ query: DCBQuery, after position: Int64) throws -> Int64?
 }
 
 /// The append and delete rules, as one value shared by every backend: expectations,
@@ -88,6 +91,11 @@ public struct LogWriter: Sendable {
                 }
                 let documents = transaction.documents(of: inline.name)
                 for rule in request.rules { try rule.verify(in: documents) }
+            }
+            if let condition = request.condition, let found = try transaction.firstMatch(condition.failIfEventsMatch, after: condition.after ?? 0) {
+                var error = ChronicleError(.appendConditionFailed, "An event matching the append's condition is stored after position \(condition.after ?? 0) (at position \(found)): the decision read stale events. Read again with the query, decide again, and retry with the new head as after.")
+                error.details = ["position": .integer(found)]
+                throw error
             }
         } catch let error as ChronicleError {
             if let original = try Self.originalResult(of: request, in: transaction) { return original }
@@ -164,7 +172,7 @@ public struct LogWriter: Sendable {
         head += 1
         var stored = RecordedEvent(
             id: event.id, stream: stream, type: event.type, revision: revision, position: head,
-            recordedAtMicroseconds: recordedAt, dataJSON: event.data, metadataJSON: event.metadata, hash: .zero
+            recordedAtMicroseconds: recordedAt, dataJSON: event.data, metadataJSON: event.metadata, hash: .zero, tags: event.tags
         )
         stored.hash = encoder.hash(previous: lastHash, event: stored)
         lastHash = stored.hash

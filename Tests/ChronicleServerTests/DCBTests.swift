@@ -1,4 +1,5 @@
 import ChronicleCore
+import ChronicleTesting
 import Foundation
 import Testing
 
@@ -52,6 +53,40 @@ struct DCBTests {
             #expect(badQuery.status == 400 && badQuery.json["pointer"] == "/query/items/0/kinds", "\(badQuery.body)")
             let page = try await server.post("/v1/query", #"{"query":{"items":[{"tags":["username:eve"]}]},"after":0,"limit":1}"#)
             #expect(page.json["head"] == 2, "a full page's head is its last event: \(page.body)")
+        }
+    }
+
+    @Test("SSE with ?query= sends the stored matches, then live ones, and nothing else; a bad query is a 400", arguments: TestBackend.available)
+    func subscribeByQuery(backend: TestBackend) async throws {
+        try await withServer(.init(heartbeatInterval: .milliseconds(100)), backend: backend) { server in
+            _ = try await server.post("/v1/streams/user-ada", #"{"type":"UserRegistered","tags":["user:ada"]}"#)
+            _ = try await server.post("/v1/streams/user-bob", #"{"type":"UserRegistered","tags":["user:bob"]}"#)
+            let query = #"{"items":[{"tags":["user:ada"]}]}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let caughtUp = Flag()
+            let received = try await withThrowingTaskGroup(of: [ServerSentEvent].self) { group in
+                group.addTask {
+                    try await readEventStream(server, "/v1/subscribe?query=\(query)") { events in
+                        if events.contains(where: \.isEvent) { caughtUp.set() }
+                        return events.filter(\.isEvent).count >= 2
+                    }
+                }
+                group.addTask {
+                    try await withDeadline(seconds: 60, "the subscriber to catch up") {
+                        while !caughtUp.isSet { try await Task.sleep(for: .milliseconds(10)) }
+                    }
+                    _ = try await server.post("/v1/streams/user-bob", #"{"type":"UserRenamed","tags":["user:bob"]}"#)
+                    _ = try await server.post("/v1/streams/user-ada", #"{"type":"UserRenamed","tags":["user:ada"]}"#)
+                    return []
+                }
+                var all: [ServerSentEvent] = []
+                for try await events in group { all += events }
+                return all
+            }
+            let events = received.filter(\.isEvent)
+            #expect(events.map(\.event) == ["UserRegistered", "UserRenamed"], "the stored match, then the live one; bob's are not sent")
+            #expect(events.allSatisfy { $0.json["tags"] == ["user:ada"] })
+            let bad = try await server.get("/v1/subscribe?query=nonsense")
+            #expect(bad.status == 400 && bad.body.contains("DCB query"), "\(bad.body)")
         }
     }
 }

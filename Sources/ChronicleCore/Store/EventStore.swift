@@ -85,6 +85,12 @@ extension EventStore {
     public func subscribe(after position: Int64 = 0, filter: LogFilter = LogFilter(), batchSize: Int = 512) -> EventSubscription {
         EventSubscription(store: self, after: position, filter: filter, batchSize: batchSize)
     }
+
+    /// Events after `position` that match a DCB query: those stored now, then live ones, in
+    /// order, each exactly once, until the task is cancelled.
+    public func subscribe(query: DCBQuery, after position: Int64 = 0, batchSize: Int = 512) -> EventSubscription {
+        EventSubscription(store: self, after: position, filter: LogFilter(), query: query, batchSize: batchSize)
+    }
 }
 
 /// Where a stream read starts.

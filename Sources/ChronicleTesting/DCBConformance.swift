@@ -20,6 +20,7 @@ public enum DCBConformance {
         Case(name: "queries: types OR, tags AND, items OR, the empty query; after, limit and head", run: queries),
         Case(name: "a condition passes when nothing matches after its position, and fails naming the first match; nothing is stored", run: conditions),
         Case(name: "of concurrent appends with the same condition exactly one wins; a retry of the winner is answered as stored", run: races),
+        Case(name: "the DCB command handler: of concurrent claims of one name one wins, the others re-read and are refused by the decider", run: handler),
     ]
 
     static func event(_ type: String, _ tags: [String], id: UUID = .timeOrdered()) -> EventData {
@@ -137,5 +138,41 @@ public enum DCBConformance {
         ))
         #expect(retry.position == 1, "a retry of the stored append is answered with its result, though its condition no longer holds")
         #expect(try await store.headPosition() == 1)
+    }
+
+    /// Claims a username once: the state is whether a claim exists.
+    struct UniqueUsername: Decider {
+        struct Taken: Error {}
+        var initialState: Bool { false }
+        func evolve(_ taken: Bool, _ event: EventData) -> Bool { taken || event.type == "UsernameClaimed" }
+        func decide(_ name: String, _ taken: Bool) throws -> [EventData] {
+            if taken { throw Taken() }
+            return [EventData(type: "UsernameClaimed", data: ["username": .string(name)], tags: ["username:\(name)"])]
+        }
+    }
+
+    static func handler(_ store: any EventStore) async throws {
+        let handler = DCBCommandHandler(decider: UniqueUsername(), store: store, maximumAttempts: 20)
+        let query = DCBQuery([.init(types: ["UsernameClaimed"], tags: ["username:ada"])])
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    do {
+                        let outcome = try await handler.handle("ada", query: query, appendTo: StreamName("user-\(index)"), metadata: ["actor": "test"])
+                        return outcome.appended != nil
+                    } catch is UniqueUsername.Taken {
+                        return false
+                    }
+                }
+            }
+            var results: [Bool] = []
+            for try await result in group { results.append(result) }
+            return results
+        }
+        #expect(results.filter { $0 }.count == 1, "one claim wins; the others see it when they decide again")
+        let claims = try await store.read(query: query, after: 0, limit: 100).events
+        #expect(claims.count == 1 && claims[0].metadata["actor"] == "test")
+        let other = try await handler.handle("bob", query: DCBQuery([.init(types: ["UsernameClaimed"], tags: ["username:bob"])]), appendTo: StreamName("user-bob"))
+        #expect(other.appended != nil && other.state == true && other.attempts == 1, "another name is free")
     }
 }

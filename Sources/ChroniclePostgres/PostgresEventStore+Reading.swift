@@ -23,14 +23,19 @@ extension PostgresEventStore {
     /// events matching `query` in `(after, through]`.
     static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int) -> (String, PostgresBindings) {
         var binds = PostgresBindings()
-        let sql = DCBQuerySQL.positions(query, after: after, through: through, limit: limit) { value in
+        let sql = positions(query, after: after, through: through, limit: limit, binds: &binds)
+        return (sql, binds)
+    }
+
+    /// The same SQL, binding into `binds` (so that several go into one statement).
+    static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int, binds: inout PostgresBindings) -> String {
+        DCBQuerySQL.positions(query, after: after, through: through, limit: limit) { value in
             switch value {
             case .text(let text): binds.append(text)
             case .integer(let number): binds.append(number)
             }
             return "$\(binds.count)"
         }
-        return (sql, binds)
     }
 
     /// The events matching a DCB query, from the tag index; see ``EventStore/read(query:after:limit:)``.

@@ -319,12 +319,19 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
                 events[event.id] = event
             }
         }
+        // Every condition of the batch in one statement: one first-match subquery per key.
         var conditions: [ConditionKey: Int64?] = [:]
-        for key in need.conditions {
-            let (sql, binds) = positions(key.query, after: key.after, through: nil, limit: 1)
-            conditions[key] = .some(nil)
-            for try await position in try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).decode(Int64.self) {
-                conditions[key] = position
+        let keys = Array(need.conditions)
+        if !keys.isEmpty {
+            var binds = PostgresBindings()
+            var parts: [String] = []
+            for (index, key) in keys.enumerated() {
+                parts.append("SELECT \(index)::int8, (\(positions(key.query, after: key.after, through: nil, limit: 1, binds: &binds)))::int8")
+            }
+            for key in keys { conditions[key] = .some(nil) }
+            let rows = try await connection.run(PostgresQuery(unsafeSQL: parts.joined(separator: " UNION ALL "), binds: binds), logger: logger)
+            for try await (index, position) in rows.decode((Int64, Int64?).self) {
+                conditions[keys[Int(index)]] = position
             }
         }
         let documents = try await readDocuments(need.documents, on: connection, logger: logger)

@@ -190,9 +190,7 @@ struct Bench: AsyncParsableCommand {
         }
         if dcb {
             let first = figures.count
-            figures.append(Figure(name: "dcb-append-conditional", description: "conditional single-event appends (2-tag condition), \(writers) writers, empty store"))
-            figures.append(Figure(name: "dcb-append-conditional-full", description: "the same after \(dcbPrefill) tagged events"))
-            figures.append(Figure(name: "dcb-read-query", description: "reading by a 2-tag query (half of the prefilled events)"))
+            figures += Self.dcbFigures(writers: writers, prefill: dcbPrefill)
             let bench = DCBBench(events: dcbEvents, writers: writers, prefill: dcbPrefill)
             for run in 1...runs {
                 let result = try await withTemporaryDirectory { directory in
@@ -243,6 +241,15 @@ struct Bench: AsyncParsableCommand {
                 Output.line("  append-to-WebSocket push latency at \(pushRate) events/s: p50 \(Self.milliseconds(latencies.percentile(0.5))) ms, p99 \(Self.milliseconds(latencies.percentile(0.99))) ms (\(latencies.count) events)")
             }
         }
+    }
+
+    /// The figures of `--dcb`, in the order ``DCBBench/Result`` gives them.
+    static func dcbFigures(writers: Int, prefill: Int) -> [Figure] {
+        [
+            Figure(name: "dcb-append-conditional", description: "conditional single-event appends (2-tag condition), \(writers) writers, empty store"),
+            Figure(name: "dcb-append-conditional-full", description: "the same after \(prefill) tagged events"),
+            Figure(name: "dcb-read-query", description: "reading by a 2-tag query (half of the prefilled events)"),
+        ]
     }
 
     static func milliseconds(_ duration: Duration) -> String {

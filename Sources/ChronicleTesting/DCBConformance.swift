@@ -4,23 +4,13 @@ import Testing
 
 /// Checks tags, DCB queries and conditional appends, on a fresh store without projections.
 public enum DCBConformance {
-    /// One check.
-    public struct Case: Sendable, CustomTestStringConvertible {
-        /// What it checks.
-        public let name: String
-        /// Runs it on a fresh store.
-        public let run: @Sendable (any EventStore) async throws -> Void
-
-        public var testDescription: String { name }
-    }
-
     /// The checks.
-    public static let cases: [Case] = [
-        Case(name: "tags are stored as a set, returned with the event, covered by the hash chain; bad tags are refused by name", run: tags),
-        Case(name: "queries: types OR, tags AND, items OR, the empty query; after, limit and head", run: queries),
-        Case(name: "a condition passes when nothing matches after its position, and fails naming the first match; nothing is stored", run: conditions),
-        Case(name: "of concurrent appends with the same condition exactly one wins; a retry of the winner is answered as stored", run: races),
-        Case(name: "the DCB command handler: of concurrent claims of one name one wins, the others re-read and are refused by the decider", run: handler),
+    public static let cases: [ConformanceCase] = [
+        ConformanceCase("tags are stored as a set, returned with the event, covered by the hash chain; bad tags are refused by name", run: tags),
+        ConformanceCase("queries: types OR, tags AND, items OR, the empty query; after, limit and head", run: queries),
+        ConformanceCase("a condition passes when nothing matches after its position, and fails naming the first match; nothing is stored", run: conditions),
+        ConformanceCase("of concurrent appends with the same condition exactly one wins; a retry of the winner is answered as stored", run: races),
+        ConformanceCase("the command handler by query: of concurrent claims of one name one wins, the others re-read and are refused by the decider", run: handler),
     ]
 
     static func event(_ type: String, _ tags: [String], id: UUID = .timeOrdered()) -> EventData {
@@ -152,7 +142,7 @@ public enum DCBConformance {
     }
 
     static func handler(_ store: any EventStore) async throws {
-        let handler = DCBCommandHandler(decider: UniqueUsername(), store: store, maximumAttempts: 20)
+        let handler = CommandHandler(decider: UniqueUsername(), store: store, maximumAttempts: 20)
         let query = DCBQuery([.init(types: ["UsernameClaimed"], tags: ["username:ada"])])
         let results = try await withThrowingTaskGroup(of: Bool.self) { group in
             for index in 0..<8 {

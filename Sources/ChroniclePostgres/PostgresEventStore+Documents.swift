@@ -30,9 +30,9 @@ extension NeedsData {
                     }
                 }
             }
-            // The request's own rules read the first inline projection (as LogWriter does).
-            guard let name = inline.first?.name else { return }
+            // The request's own rules read the projection they name, or the first inline one (as LogWriter does).
             for rule in request.rules {
+                guard let name = rule.projection ?? inline.first?.name else { continue }
                 switch rule.check {
                 case .exists(let entity, let id), .absent(let entity, let id), .matches(let entity, let id, _), .version(let entity, let id, _):
                     documents.insert(DocumentKey(projection: name, entity: entity, id: id))

@@ -5,17 +5,52 @@ import PostgresNIO
 
 extension PostgresEventStore {
 
-    static let eventColumns = "position, id, stream, revision, type, recorded_at, data, metadata, hash"
+    static let eventColumns = "position, id, stream, revision, type, recorded_at, data, metadata, hash, tags"
 
     static func decodeEvent(_ row: PostgresRow) throws -> RecordedEvent {
-        let (position, id, stream, revision, type, recordedAt, data, metadata, hashBytes) = try row.decode((Int64, UUID, String, Int64, String, Int64, String, String, ByteBuffer).self)
+        let (position, id, stream, revision, type, recordedAt, data, metadata, hashBytes, tags) = try row.decode((Int64, UUID, String, Int64, String, Int64, String, String, ByteBuffer, String).self)
         guard let hash = hashBytes.withUnsafeReadableBytes({ EventHash(bytes: $0) }) else {
             throw ChronicleError(.storageFailure, "The event at position \(position) has a malformed hash; the database was changed outside Chronicle. Restore it from a backup.")
         }
         return RecordedEvent(
             id: id, stream: StreamName(stored: stream), type: type, revision: revision, position: position,
-            recordedAtMicroseconds: recordedAt, dataJSON: data, metadataJSON: metadata, hash: hash
+            recordedAtMicroseconds: recordedAt, dataJSON: data, metadataJSON: metadata, hash: hash,
+            tags: tags.isEmpty ? [] : tags.split(separator: " ").map(String.init)
         )
+    }
+
+    /// The SQL (``DCBQuerySQL``, with `$n` placeholders) and bindings of the positions of the
+    /// events matching `query` in `(after, through]`.
+    static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int) -> (String, PostgresBindings) {
+        var binds = PostgresBindings()
+        let sql = positions(query, after: after, through: through, limit: limit, binds: &binds)
+        return (sql, binds)
+    }
+
+    /// The same SQL, binding into `binds` (so that several go into one statement).
+    static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int, binds: inout PostgresBindings) -> String {
+        DCBQuerySQL.positions(query, after: after, through: through, limit: limit) { value in
+            switch value {
+            case .text(let text): binds.append(text)
+            case .integer(let number): binds.append(number)
+            }
+            return "$\(binds.count)"
+        }
+    }
+
+    /// The events matching a DCB query, from the tag index; see ``EventStore/read(query:after:limit:)``.
+    public func read(query: DCBQuery, after position: Int64, limit: Int) async throws -> DCBQueryPage {
+        let logger = self.logger
+        return try await reading("read by query") { connection in
+            let head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
+            guard limit > 0, head > position else { return DCBQueryPage(events: [], head: max(head, position)) }
+            let (positions, binds) = Self.positions(query, after: position, through: head, limit: limit)
+            var events: [RecordedEvent] = []
+            for try await row in try await connection.run(PostgresQuery(unsafeSQL: "SELECT \(Self.eventColumns) FROM events WHERE position IN (\(positions)) ORDER BY position", binds: binds), logger: logger) {
+                events.append(try Self.decodeEvent(row))
+            }
+            return DCBQueryPage(events: events, head: events.count < limit ? head : events[events.count - 1].position)
+        }
     }
 
     static func lastEvent(_ connection: PostgresConnection, logger: Logger) async throws -> (position: Int64, hash: EventHash, recordedAt: Int64)? {

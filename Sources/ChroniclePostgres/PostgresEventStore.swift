@@ -228,6 +228,9 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
                         need.streams.insert(part.stream)
                         for event in part.events { need.events.insert(event.id) }
                     }
+                    if let condition = request.condition {
+                        need.conditions.insert(ConditionKey(query: condition.failIfEventsMatch, after: condition.after ?? 0))
+                    }
                 case .delete(let stream, _, _):
                     need.streams.insert(stream)
                     need.streams.insert(.deletions)
@@ -316,6 +319,21 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
                 events[event.id] = event
             }
         }
+        // Every condition of the batch in one statement: one first-match subquery per key.
+        var conditions: [ConditionKey: Int64?] = [:]
+        let keys = Array(need.conditions)
+        if !keys.isEmpty {
+            var binds = PostgresBindings()
+            var parts: [String] = []
+            for (index, key) in keys.enumerated() {
+                parts.append("SELECT \(index)::int8, (\(positions(key.query, after: key.after, through: nil, limit: 1, binds: &binds)))::int8")
+            }
+            for key in keys { conditions[key] = .some(nil) }
+            let rows = try await connection.run(PostgresQuery(unsafeSQL: parts.joined(separator: " UNION ALL "), binds: binds), logger: logger)
+            for try await (index, position) in rows.decode((Int64, Int64?).self) {
+                conditions[keys[Int(index)]] = position
+            }
+        }
         let documents = try await readDocuments(need.documents, on: connection, logger: logger)
         var holders: [HolderKey: [String]] = [:]
         var holderDocuments: [DocumentKey: Document?] = [:]
@@ -324,7 +342,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
             holders[key] = found.map(\.id)
             for document in found { holderDocuments[DocumentKey(projection: key.projection, entity: document.entity, id: document.id)] = document }
         }
-        snapshot.learn(streams: streams, events: events, documents: documents.merging(holderDocuments) { old, _ in old }, holders: holders)
+        snapshot.learn(streams: streams, events: events, documents: documents.merging(holderDocuments) { old, _ in old }, holders: holders, conditions: conditions)
     }
 
     /// Sends the batch's writes: consecutive inserts as one multi-row insert, purges in
@@ -338,6 +356,9 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
             case .purge(let stream):
                 try await insert(run, on: connection, logger: logger)
                 run.removeAll()
+                try await connection.run("""
+                    DELETE FROM event_tags WHERE position IN (SELECT position FROM events WHERE stream = \(stream.rawValue) AND tags <> '')
+                    """, logger: logger)
                 try await connection.run("""
                     WITH gone AS (DELETE FROM events WHERE stream = \(stream.rawValue) RETURNING position, hash)
                     INSERT INTO purged_events (position, hash) SELECT position, hash FROM gone
@@ -370,7 +391,14 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
         revisions.reserveCapacity(events.count); types.reserveCapacity(events.count); categories.reserveCapacity(events.count)
         recordedAts.reserveCapacity(events.count); datas.reserveCapacity(events.count); metadatas.reserveCapacity(events.count)
         hashes.reserveCapacity(events.count)
+        var tags: [String] = [], tagTexts: [String] = [], tagPositions: [Int64] = []
+        tagTexts.reserveCapacity(events.count)
         for event in events {
+            tagTexts.append(event.tags.joined(separator: " "))
+            for tag in event.tags {
+                tags.append(tag)
+                tagPositions.append(event.position)
+            }
             positions.append(event.position)
             ids.append(event.id)
             streams.append(event.stream.rawValue)
@@ -383,10 +411,13 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
             hashes.append(event.hash.withUnsafeBytes { ByteBuffer(bytes: $0) })
         }
         try await connection.run("""
-            INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash)
+            INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash, tags)
             SELECT * FROM unnest(\(positions)::int8[], \(ids)::uuid[], \(streams)::text[], \(revisions)::int8[], \(types)::text[],
-                                 \(categories)::text[], \(recordedAts)::int8[], \(datas)::text[], \(metadatas)::text[], \(hashes)::bytea[])
+                                 \(categories)::text[], \(recordedAts)::int8[], \(datas)::text[], \(metadatas)::text[], \(hashes)::bytea[], \(tagTexts)::text[])
             """, logger: logger)
+        if !tags.isEmpty {
+            try await connection.run("INSERT INTO event_tags (tag, position) SELECT * FROM unnest(\(tags)::text[], \(tagPositions)::int8[])", logger: logger)
+        }
     }
 
     // MARK: Notifications

@@ -110,6 +110,12 @@ enum PostgresSchema {
             "ALTER TABLE documents DROP CONSTRAINT documents_pkey, ADD PRIMARY KEY (projection, entity, id)",
             "ALTER TABLE document_snapshots DROP CONSTRAINT document_snapshots_pkey, ADD PRIMARY KEY (projection, entity, id, version)",
         ]),
+        // Tags twice: with the event (space-separated; tags hold no whitespace) for reading,
+        // and in a B-tree (tag, position) index for queries and append conditions.
+        ("v5-tags", [
+            "ALTER TABLE events ADD COLUMN tags TEXT NOT NULL DEFAULT ''",
+            "CREATE TABLE event_tags (tag TEXT COLLATE \"C\" NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (tag, position))",
+        ]),
     ]
 
     /// The lock that serialises migrations of one schema: "CHRM" in the high half, a hash

@@ -11,8 +11,16 @@ struct NeedsData: Error {
     var documents: Set<DocumentKey> = []
     /// Holders of a value in a field, for `unique` rules.
     var holders: Set<HolderKey> = []
+    /// Append conditions: the first stored match of a query after a position.
+    var conditions: Set<ConditionKey> = []
 
-    var isEmpty: Bool { streams.isEmpty && events.isEmpty && documents.isEmpty && holders.isEmpty }
+    var isEmpty: Bool { streams.isEmpty && events.isEmpty && documents.isEmpty && holders.isEmpty && conditions.isEmpty }
+}
+
+/// What an append condition asks: the first event after `after` that matches `query`.
+struct ConditionKey: Hashable, Sendable {
+    var query: DCBQuery
+    var after: Int64
 }
 
 /// A document's key.
@@ -72,6 +80,8 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// The ids of the live documents that held a value before the batch (a superset: each
     /// is checked again against its document).
     private(set) var storedHolders: [HolderKey: [String]] = [:]
+    /// The first match of each condition stored before the batch (`nil`: none).
+    private(set) var storedConditions: [ConditionKey: Int64?] = [:]
     /// Documents changed by the batch (`nil`: removed).
     private(set) var pendingDocuments: [DocumentKey: Document?] = [:]
     /// Snapshots to store, and the entities whose snapshots go (removed documents).
@@ -102,7 +112,8 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
 
     /// Records what was read from the database. Keys that were asked for and not found
     /// must be passed as `nil` so that they count as read.
-    mutating func learn(streams: [StreamName: StreamInfo?], events: [UUID: RecordedEvent?], documents: [DocumentKey: Document?] = [:], holders: [HolderKey: [String]] = [:]) {
+    mutating func learn(streams: [StreamName: StreamInfo?], events: [UUID: RecordedEvent?], documents: [DocumentKey: Document?] = [:], holders: [HolderKey: [String]] = [:], conditions: [ConditionKey: Int64?] = [:]) {
+        storedConditions.merge(conditions) { old, _ in old }
         storedStreams.merge(streams) { old, _ in old }
         storedEvents.merge(events) { old, _ in old }
         storedDocuments.merge(documents) { old, _ in old }
@@ -113,7 +124,8 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     func unknown(_ need: NeedsData) -> NeedsData {
         NeedsData(
             streams: need.streams.filter { storedStreams[$0] == nil }, events: need.events.filter { storedEvents[$0] == nil },
-            documents: need.documents.filter { storedDocuments[$0] == nil }, holders: need.holders.filter { storedHolders[$0] == nil }
+            documents: need.documents.filter { storedDocuments[$0] == nil }, holders: need.holders.filter { storedHolders[$0] == nil },
+            conditions: need.conditions.filter { storedConditions[$0] == nil }
         )
     }
 
@@ -124,6 +136,15 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
         if let pending = pendingStreams[name] { return pending }
         if let stored = storedStreams[name] { return stored }
         throw NeedsData(streams: [name])
+    }
+
+    /// The first match stored before the batch (read under the write lock), else the first
+    /// the batch inserted.
+    func firstMatch(_ query: DCBQuery, after position: Int64) throws -> Int64? {
+        let key = ConditionKey(query: query, after: position)
+        guard let stored = storedConditions[key] else { throw NeedsData(conditions: [key]) }
+        if let stored { return stored }
+        return insertedEvents.values.filter { $0.position > position && !purgedStreams.contains($0.stream) && query.matches($0) }.map(\.position).min()
     }
 
     func event(id: UUID) throws -> RecordedEvent? {

@@ -317,6 +317,17 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
     }
 
     /// Reads the global log; see ``EventStore/readLog(after:limit:filter:)``.
+    /// The events matching a DCB query, from the tag index; see ``EventStore/read(query:after:limit:)``.
+    public func read(query: DCBQuery, after position: Int64, limit: Int) async throws -> DCBQueryPage {
+        try await reading("read by query") { db in
+            let head = try Self.lastEvent(db)?.position ?? 0
+            guard limit > 0, head > position else { return DCBQueryPage(events: [], head: max(head, position)) }
+            let (positions, arguments) = SQLiteEventRow.positions(query, after: position, through: head, limit: limit)
+            let events = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position IN (\(positions)) ORDER BY position", arguments: arguments)
+            return DCBQueryPage(events: events, head: events.count < limit ? head : events[events.count - 1].position)
+        }
+    }
+
     public func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage {
         try await reading("read the log") { db in
             let head = try Self.lastEvent(db)?.position ?? 0

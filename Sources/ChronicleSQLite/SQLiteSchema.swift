@@ -138,6 +138,18 @@ enum SQLiteSchema {
                 ALTER TABLE snapshots_v6 RENAME TO snapshots;
                 """)
         }
+        migrator.registerMigration("v7-tags") { db in
+            // Tags twice: with the event (space-separated; tags hold no whitespace) for reading,
+            // and in a (tag, position) index for queries and append conditions.
+            try db.execute(sql: """
+                ALTER TABLE events ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+                CREATE TABLE event_tags (
+                    tag TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY (tag, position)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -54,6 +54,11 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         SQLiteDocumentWriter(db: db, projection: projection)
     }
 
+    func firstMatch(_ query: DCBQuery, after position: Int64) throws -> Int64? {
+        let (sql, arguments) = SQLiteEventRow.positions(query, after: position, through: nil, limit: 1)
+        return try Int64.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
     func event(id: UUID) throws -> RecordedEvent? {
         try SQLiteEventRow.fetchOne(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE id = ?", arguments: [SQLiteEventRow.blob(id)])
     }
@@ -61,8 +66,8 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws {
         // Bound straight through SQLite's C API: this runs once per event on the writer.
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash, tags)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).sqliteStatement
         if lastCategory?.stream != event.stream {
             lastCategory = (event.stream, event.stream.category)
@@ -78,6 +83,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         bindText(statement, 8, event.dataJSON)
         bindText(statement, 9, event.metadataJSON)
         event.hash.withUnsafeBytes { _ = sqlite3_bind_blob(statement, 10, $0.baseAddress, Int32($0.count), sqliteTransient) }
+        bindText(statement, 11, event.tags.isEmpty ? "" : event.tags.joined(separator: " "))
         let code = sqlite3_step(statement)
         sqlite3_reset(statement)
         guard code == SQLITE_DONE else {
@@ -89,6 +95,10 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         }
         didWrite = true
         pendingStreams[stream.stream] = stream
+        if !event.tags.isEmpty {
+            let tags = try db.cachedStatement(sql: "INSERT INTO event_tags (tag, position) VALUES (?, ?)")
+            for tag in event.tags { try tags.execute(arguments: [tag, event.position]) }
+        }
         for projection in inline {
             var documents = SQLiteDocumentWriter(db: db, projection: projection.name)
             try projection.apply(event, to: &documents, snapshotInterval: snapshotInterval)
@@ -109,6 +119,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         didWrite = true
         try flush()
         try db.execute(sql: "INSERT INTO purged_events (position, hash) SELECT position, hash FROM events WHERE stream = ?", arguments: [stream.rawValue])
+        try db.execute(sql: "DELETE FROM event_tags WHERE position IN (SELECT position FROM events WHERE stream = ? AND tags <> '')", arguments: [stream.rawValue])
         try db.execute(sql: "DELETE FROM events WHERE stream = ?", arguments: [stream.rawValue])
     }
 
@@ -138,7 +149,21 @@ let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 /// Decoding of `events` rows, straight from SQLite's column accessors: reading is the hot
 /// path of subscriptions and rebuilds, so it avoids intermediate `Data` and `Row` values.
 enum SQLiteEventRow {
-    static let columns = "position, id, stream, revision, type, recorded_at, data, metadata, hash"
+    static let columns = "position, id, stream, revision, type, recorded_at, data, metadata, hash, tags"
+
+    /// The SQL (``DCBQuerySQL``, with `?` placeholders) and arguments of the positions of the
+    /// events matching `query` in `(after, through]`.
+    static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int) -> (String, StatementArguments) {
+        var arguments = StatementArguments()
+        let sql = DCBQuerySQL.positions(query, after: after, through: through, limit: limit) { value in
+            switch value {
+            case .text(let text): arguments += [text]
+            case .integer(let number): arguments += [number]
+            }
+            return "?"
+        }
+        return (sql, arguments)
+    }
 
     /// Decodes the row the statement is on. `names` reuses the stream and type strings of
     /// the previous row when they repeat, which they mostly do in a page of events.
@@ -156,7 +181,8 @@ enum SQLiteEventRow {
             id: id, stream: StreamName(stored: names.stream(statement, 2)), type: names.type(statement, 4),
             revision: sqlite3_column_int64(statement, 3), position: position,
             recordedAtMicroseconds: sqlite3_column_int64(statement, 5),
-            dataJSON: text(statement, 6), metadataJSON: text(statement, 7), hash: hash
+            dataJSON: text(statement, 6), metadataJSON: text(statement, 7), hash: hash,
+            tags: sqlite3_column_bytes(statement, 9) == 0 ? [] : text(statement, 9).split(separator: " ").map(String.init)
         )
     }
 

@@ -13,7 +13,9 @@ public enum ArchiveConformance {
     public static func run(source: Store, target: Store, damaged: Store) async throws {
         let counter = { (id: String) in try StreamName("counter-\(id)") }
         for index in 0..<30 {
-            try await source.append(to: counter(String(index % 5)), [EventData(type: "Incremented", data: ["by": .integer(Int64(index))])])
+            // Every third event tagged: tags survive the export and the import, and the chain covers them.
+            let tags = index % 3 == 0 ? ["counter:\(index % 5)", "round:\(index / 5)"] : []
+            try await source.append(to: counter(String(index % 5)), [EventData(type: "Incremented", data: ["by": .integer(Int64(index))], tags: tags)])
         }
         _ = try await source.delete(counter("1"), mode: .soft, expected: .any)
         _ = try await source.delete(counter("2"), mode: .hard, expected: .any)
@@ -34,6 +36,9 @@ public enum ArchiveConformance {
 
         try await target.importLog(entries) { _ in }
         #expect(try await target.readLog(after: 0, limit: 1000) == (try await source.readLog(after: 0, limit: 1000)))
+        let tagged = DCBQuery([.init(tags: ["counter:0"])])
+        #expect(try await target.read(query: tagged, after: 0, limit: 100) == (try await source.read(query: tagged, after: 0, limit: 100)), "the imported tags are indexed")
+        #expect(try await target.read(query: tagged, after: 0, limit: 100).events.count == 2)
         let report = try await target.verify()
         #expect(report.isIntact && report.purgedEvents == 6)
         for id in ["0", "1", "2", "3", "4"] {
@@ -54,6 +59,14 @@ public enum ArchiveConformance {
         }
         await #expect(throws: ChronicleError.self, "a changed event breaks the chain") {
             try await damaged.importLog(tampered) { _ in }
+        }
+        var retagged = entries
+        if case .event(var event) = retagged[0] {
+            event.tags = ["counter:9"]
+            retagged[0] = .event(event)
+        }
+        await #expect(throws: ChronicleError.self, "a changed tag breaks the chain") {
+            try await damaged.importLog(retagged) { _ in }
         }
         #expect(try await damaged.headPosition() == 0, "a refused import stores nothing")
         #expect(try await damaged.readLog(after: 0, limit: 10).events.isEmpty)

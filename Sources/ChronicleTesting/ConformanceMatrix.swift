@@ -78,6 +78,11 @@ public enum ConformanceMatrix {
         entries.append(ConformanceEntry("async projection", "pages apply once, with the checkpoint") { backend in
             try await backend.withStore(projection: CounterProjection(), lifecycle: .async) { try await AsyncProjectionConformance.run($0) }
         })
+        entries += DCBConformance.cases.map { check in
+            ConformanceEntry("tags and conditions", check.name) { backend in
+                try await backend.withStore(projections: []) { try await check.run($0) }
+            }
+        }
         entries += MultiProjectionConformance.cases.map { check in
             ConformanceEntry("several projections", check.name) { backend in
                 try await backend.withStore(projections: MultiProjectionConformance.projections) { try await check.run($0) }

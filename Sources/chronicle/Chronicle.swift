@@ -10,7 +10,7 @@ struct ChronicleCommand: AsyncParsableCommand {
         commandName: "chronicle",
         abstract: "Chronicle: an event-sourcing database.",
         discussion: "Commands work on a data directory (--data, default ./chronicle-data). Add --json for output meant for scripts.",
-        subcommands: [Serve.self, Append.self, Read.self, Log.self, Tail.self, Get.self, History.self, Diff.self, Projections.self, Reactors.self, Verify.self, Export.self, Import.self, Bench.self]
+        subcommands: [Serve.self, Append.self, Read.self, Log.self, Tail.self, Query.self, Get.self, History.self, Diff.self, Projections.self, Reactors.self, Verify.self, Export.self, Import.self, Bench.self]
     )
 
     /// Runs the command; errors become one line on stderr and a non-zero exit.

@@ -33,9 +33,23 @@ extension Decider {
 }
 
 extension EventData {
-    /// The appended form of a stored event (same id, type, data, metadata).
+    /// The appended form of a stored event (same id, type, data, metadata, tags).
     public init(_ event: RecordedEvent) {
-        self.init(id: event.id, type: event.type, data: event.data, metadata: event.metadata)
+        self.init(id: event.id, type: event.type, data: event.data, metadata: event.metadata, tags: event.tags)
+    }
+}
+
+extension Array where Element == EventData {
+    /// The events with `metadata`'s members added where an event does not set them.
+    func adding(metadata: JSONValue) -> [EventData] {
+        guard case .object(let extra) = metadata, !extra.isEmpty else { return self }
+        return map { event in
+            var event = event
+            var merged = event.metadata.objectValue ?? [:]
+            merged.merge(extra) { current, _ in current }
+            event.metadata = .object(merged)
+            return event
+        }
     }
 }
 
@@ -82,15 +96,8 @@ public struct CommandHandler<D: Decider>: Sendable {
                 events = []
             }
             let state = decider.fold(events.map(EventData.init))
-            var decided = try decider.decide(command, state)
+            let decided = try decider.decide(command, state).adding(metadata: metadata)
             guard !decided.isEmpty else { return Outcome(state: state, appended: nil, attempts: attempt) }
-            if case .object(let extra) = metadata {
-                for index in decided.indices {
-                    var merged = decided[index].metadata.objectValue ?? [:]
-                    merged.merge(extra) { current, _ in current }
-                    decided[index].metadata = .object(merged)
-                }
-            }
             let expected: ExpectedRevision = events.last.map { .exact($0.revision) } ?? .noStream
             do {
                 let appended = try await store.append(to: stream, decided, expected: expected)

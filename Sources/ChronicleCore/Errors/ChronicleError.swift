@@ -29,6 +29,7 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
             case undeclaredEventType = "undeclared-event-type"
             case invalidPayload = "invalid-payload"
             case projectionNotFound = "projection-not-found"
+            case appendConditionFailed = "append-condition-failed"
         }
 
         private let base: Base
@@ -41,6 +42,9 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
         /// The input is malformed or breaks a rule: invalid stream name, non-object data,
         /// empty append… Nothing was written.
         public static let invalidInput = Code(.invalidInput)
+        /// An append's condition failed: an event matching its query is stored after its
+        /// position (`position` in ``ChronicleError/details`` is the first one).
+        public static let appendConditionFailed = Code(.appendConditionFailed)
         /// The store keeps no projection of that name.
         public static let projectionNotFound = Code(.projectionNotFound)
         /// The stream's revision is not the one the append or delete expected.

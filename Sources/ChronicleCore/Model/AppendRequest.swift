@@ -31,11 +31,14 @@ public struct AppendRequest: Sendable, Hashable {
     public var streams: [StreamAppend]
     /// Rules checked against the inline documents in the append's transaction.
     public var rules: [AppendRule]
+    /// A DCB condition checked in the append's transaction (see ``AppendCondition``).
+    public var condition: AppendCondition?
 
     /// Creates a request.
-    public init(_ streams: [StreamAppend], rules: [AppendRule] = []) {
+    public init(_ streams: [StreamAppend], rules: [AppendRule] = [], condition: AppendCondition? = nil) {
         self.streams = streams
         self.rules = rules
+        self.condition = condition
     }
 
     /// Checks the request and makes every event canonical.
@@ -73,7 +76,16 @@ public struct AppendRequest: Sendable, Hashable {
             }
             result.append(.init(stream: part.stream, expected: part.expected, events: events))
         }
-        return PreparedAppend(streams: result, rules: rules)
+        if let condition {
+            for item in condition.failIfEventsMatch.items {
+                for type in item.types { try StreamName.validate(type, what: "A condition's event type", allowReserved: true) }
+                for tag in item.tags { try StreamName.validate(tag, what: "A condition's tag", allowReserved: true) }
+            }
+            if let after = condition.after, after < 0 {
+                throw ChronicleError(.invalidInput, "A condition's after must be a log position (0 or more); got \(after).")
+            }
+        }
+        return PreparedAppend(streams: result, rules: rules, condition: condition)
     }
 }
 
@@ -94,6 +106,8 @@ public struct PreparedAppend: Sendable, Hashable {
     public var streams: [StreamAppend]
     /// The rules to check.
     public var rules: [AppendRule] = []
+    /// The DCB condition to check.
+    public var condition: AppendCondition?
 }
 
 /// The outcome of an append.

@@ -57,13 +57,17 @@ public struct AppendRule: Sendable, Hashable {
     /// The rule's name, returned as `rule` with the error: the schema's `otherwise.code`, or
     /// a generated one such as `AdvertisementPosted.require[0]`.
     public var name: String?
+    /// The inline projection whose documents the rule reads; `nil` for the store's first
+    /// inline projection.
+    public var projection: String?
 
     /// Creates a rule.
-    public init(_ check: Check, status: Int, detail: String? = nil, name: String? = nil) {
+    public init(_ check: Check, status: Int, detail: String? = nil, name: String? = nil, projection: String? = nil) {
         self.check = check
         self.status = status
         self.detail = detail
         self.name = name
+        self.projection = projection
     }
 
     /// Checks the rule with the documents a transaction sees.

@@ -22,13 +22,18 @@ public struct EventData: Sendable, Hashable {
     public var data: JSONValue
     /// Metadata (`correlationId`, `causationId`, `actor`…). Must be a JSON object.
     public var metadata: JSONValue
+    /// Tags (0–32, each 1–200 printable characters, conventionally `key:value` such as
+    /// `user:ada`) that queries and append conditions select events by (see ``DCBQuery``).
+    /// Stored as a set: sorted, without repeats.
+    public var tags: [String]
 
     /// Creates an event to append.
-    public init(id: UUID = .timeOrdered(), type: String, data: JSONValue = [:], metadata: JSONValue = [:]) {
+    public init(id: UUID = .timeOrdered(), type: String, data: JSONValue = [:], metadata: JSONValue = [:], tags: [String] = []) {
         self.id = id
         self.type = type
         self.data = data
         self.metadata = metadata
+        self.tags = tags
     }
 }
 
@@ -43,6 +48,11 @@ public struct PreparedEvent: Sendable, Hashable {
     public var data: String
     /// Canonical JSON text of the metadata object.
     public var metadata: String
+    /// The tags, sorted, without repeats.
+    public var tags: [String] = []
+
+    /// The most tags an event may carry.
+    public static let maximumTags = 32
 
     /// Checks `event` and makes its canonical form.
     ///
@@ -65,17 +75,28 @@ public struct PreparedEvent: Sendable, Hashable {
         if size > limits.maximumEventSize {
             throw ChronicleError(.payloadTooLarge, "Event \(event.id) (\(event.type)) is \(size) bytes of data and metadata; the limit is \(limits.maximumEventSize). Store large content elsewhere and reference it from the event.")
         }
+        if event.tags.count > Self.maximumTags {
+            throw ChronicleError(.invalidInput, "Event \(event.id) (\(event.type)) has \(event.tags.count) tags; the limit is \(Self.maximumTags).")
+        }
+        for tag in event.tags {
+            do {
+                try StreamName.validate(tag, what: "Tag", allowReserved: true)
+            } catch let error as ChronicleError {
+                throw ChronicleError(.invalidInput, "Event \(event.id) (\(event.type)): \(error.message)", stream: nil)
+            }
+        }
         self.id = event.id
         self.type = event.type
         self.data = data
         self.metadata = metadata
+        self.tags = Array(Set(event.tags)).sorted()
     }
 
     /// Whether this event has the same content as a stored one: type and data. Metadata is
     /// not compared, since it carries the context of each request (correlation ids, actor,
     /// times) and a retry is a new request.
     public func hasSameContent(as recorded: RecordedEvent) -> Bool {
-        type == recorded.type && data == recorded.dataJSON
+        type == recorded.type && data == recorded.dataJSON && tags == recorded.tags
     }
 }
 

@@ -25,12 +25,15 @@ public struct RecordedEvent: Sendable, Hashable, Identifiable {
     public var metadataJSON: String
     /// SHA-256 of the previous event's hash followed by this event's canonical encoding.
     public var hash: EventHash
+    /// The event's tags, sorted, without repeats (see ``EventData/tags``).
+    public var tags: [String]
 
     /// Creates a recorded event (backends use this when reading).
     public init(
         id: UUID, stream: StreamName, type: String, revision: Int64, position: Int64,
-        recordedAtMicroseconds: Int64, dataJSON: String, metadataJSON: String, hash: EventHash
+        recordedAtMicroseconds: Int64, dataJSON: String, metadataJSON: String, hash: EventHash, tags: [String] = []
     ) {
+        self.tags = tags
         self.id = id
         self.stream = stream
         self.type = type
@@ -59,6 +62,7 @@ public struct RecordedEvent: Sendable, Hashable, Identifiable {
         output += ",\"revision\":\(revision),\"position\":\(position),\"recordedAt\":\""
         output += Timestamp.iso8601(microseconds: recordedAtMicroseconds)
         output += "\",\"data\":" + dataJSON + ",\"metadata\":" + metadataJSON
+        if !tags.isEmpty { output += ",\"tags\":" + JSONValue.array(tags.map(JSONValue.string)).canonicalText }
         output += ",\"hash\":\"" + hash.hex + "\"}"
         return output
     }
@@ -91,13 +95,21 @@ extension RecordedEvent {
         guard case .string(let hashText) = try member("hash"), let hash = EventHash(hex: hashText) else {
             throw ChronicleError(.invalidInput, "The event's hash is not 64 hexadecimal digits.")
         }
+        var tags: [String] = []
+        if let value = value["tags"] {
+            guard case .array(let items) = value else { throw ChronicleError(.invalidInput, "The event's tags must be an array of strings.") }
+            for item in items {
+                guard case .string(let tag) = item else { throw ChronicleError(.invalidInput, "The event's tags must be an array of strings.") }
+                tags.append(tag)
+            }
+        }
         let data = try member("data"), metadata = try member("metadata")
         guard case .object = data, case .object = metadata else {
             throw ChronicleError(.invalidInput, "The event's data and metadata must be objects.")
         }
         self.init(
             id: id, stream: StreamName(stored: stream), type: type, revision: revision, position: position,
-            recordedAtMicroseconds: recordedAt, dataJSON: data.canonicalText, metadataJSON: metadata.canonicalText, hash: hash
+            recordedAtMicroseconds: recordedAt, dataJSON: data.canonicalText, metadataJSON: metadata.canonicalText, hash: hash, tags: tags
         )
     }
 }

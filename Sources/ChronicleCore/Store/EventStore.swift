@@ -42,9 +42,20 @@ public protocol EventStore: Sendable {
 
     /// Recomputes the hash chain over the whole log.
     func verify() async throws -> VerificationReport
+
+    /// The events after `position` that match a DCB query (by type and tags, across
+    /// streams), up to `limit`, and the position a conditional append may use as its `after`.
+    /// Default: a scan of the log (``readByScanning(query:after:limit:)``); stores with a tag
+    /// index answer from it.
+    func read(query: DCBQuery, after position: Int64, limit: Int) async throws -> DCBQueryPage
 }
 
 extension EventStore {
+    /// Reads by scanning the log; see ``EventStore/read(query:after:limit:)``.
+    public func read(query: DCBQuery, after position: Int64, limit: Int) async throws -> DCBQueryPage {
+        try await readByScanning(query: query, after: position, limit: limit)
+    }
+
     /// Appends `events` to one stream.
     @discardableResult
     public func append(to stream: StreamName, _ events: [EventData], expected: ExpectedRevision = .any) async throws -> AppendResult.StreamResult {
@@ -73,6 +84,12 @@ extension EventStore {
     /// ```
     public func subscribe(after position: Int64 = 0, filter: LogFilter = LogFilter(), batchSize: Int = 512) -> EventSubscription {
         EventSubscription(store: self, after: position, filter: filter, batchSize: batchSize)
+    }
+
+    /// Events after `position` that match a DCB query: those stored now, then live ones, in
+    /// order, each exactly once, until the task is cancelled.
+    public func subscribe(query: DCBQuery, after position: Int64 = 0, batchSize: Int = 512) -> EventSubscription {
+        EventSubscription(store: self, after: position, filter: LogFilter(), query: query, batchSize: batchSize)
     }
 }
 

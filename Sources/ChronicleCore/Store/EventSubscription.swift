@@ -11,11 +11,12 @@ public struct EventSubscription: AsyncSequence, Sendable {
     let store: any EventStore
     let after: Int64
     let filter: LogFilter
+    var query: DCBQuery?
     let batchSize: Int
 
     /// Makes an iterator starting after the subscription's position.
     public func makeAsyncIterator() -> Iterator {
-        Iterator(store: store, position: after, filter: filter, batchSize: Swift.max(1, batchSize))
+        Iterator(store: store, position: after, filter: filter, query: query, batchSize: Swift.max(1, batchSize))
     }
 
     /// Reads pages from the store and waits for commits when caught up.
@@ -28,9 +29,9 @@ public struct EventSubscription: AsyncSequence, Sendable {
         /// The position scanned so far: the next page starts after it.
         public var position: Int64 { cursor.position }
 
-        init(store: any EventStore, position: Int64, filter: LogFilter, batchSize: Int) {
+        init(store: any EventStore, position: Int64, filter: LogFilter, query: DCBQuery?, batchSize: Int) {
             self.store = store
-            self.cursor = LogCursor(after: position, filter: filter, pageSize: batchSize)
+            self.cursor = LogCursor(after: position, filter: filter, query: query, pageSize: batchSize)
         }
 
         /// The next event, waiting for one to be committed if needed; `nil` once the task is cancelled.

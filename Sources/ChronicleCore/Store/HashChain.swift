@@ -66,6 +66,15 @@ struct CanonicalEventEncoder {
         appendInteger(event.revision)
         append(",\"stream\":")
         appendQuoted(event.stream.rawValue)
+        if !event.tags.isEmpty {
+            // Only with tags, so that the hashes of events without any are as they were.
+            append(",\"tags\":[")
+            for (index, tag) in event.tags.enumerated() {
+                if index > 0 { bytes.append(0x2C) }
+                appendQuoted(tag)
+            }
+            append("]")
+        }
         append(",\"type\":")
         appendQuoted(event.type)
         append("}")

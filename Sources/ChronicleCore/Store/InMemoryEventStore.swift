@@ -354,6 +354,10 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             base.eventsByID[id].flatMap { base.events[$0] }
         }
 
+        func firstMatch(_ query: DCBQuery, after position: Int64) -> Int64? {
+            base.events.values.filter { $0.position > position && query.matches($0) }.map(\.position).min()
+        }
+
         mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws {
             if base.eventsByID[event.id] != nil {
                 throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)

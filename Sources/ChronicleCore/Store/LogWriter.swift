@@ -19,6 +19,9 @@ public protocol EventStoreTransaction {
     mutating func save(_ stream: StreamInfo) throws
     /// Removes every event of the stream, keeping each one's position and hash for verification.
     mutating func purge(_ stream: StreamName) throws
+    /// The position of the first stored event after `position` that matches `query` (those
+    /// the transaction inserted included), or `nil`: an append condition's check.
+    func firstMatch(_ query: DCBQuery, after position: Int64) throws -> Int64?
 }
 
 /// The append and delete rules, as one value shared by every backend: expectations,
@@ -46,7 +49,8 @@ public struct LogWriter: Sendable {
     /// Applies an append. Each event is first checked by every projection's rules
     /// (``Projection/checkAppend(_:documents:)``): an inline projection's with its documents
     /// as they stand just before the event, the others with the checks that need no
-    /// documents. The request's own rules read the first inline projection's documents. An
+    /// documents. The request's own rules read the documents of the inline projection they
+    /// name (``AppendRule/projection``), or of the first inline one. An
     /// event that a projection says erases its stream (a schema's `erase`) hard-deletes the
     /// stream right after, in the same transaction.
     ///
@@ -82,12 +86,17 @@ public struct LogWriter: Sendable {
             currentRevisions.append(info?.revision)
         }
         do {
-            if !request.rules.isEmpty {
-                guard let inline = projections.first(where: { $0.lifecycle == .inline }) else {
-                    throw ChronicleError(.invalidInput, "Rules need an inline projection: their documents must be current in the append's transaction. Open the store with one.")
+            for rule in request.rules {
+                let inline = projections.first { $0.lifecycle == .inline && (rule.projection == nil || $0.name == rule.projection) }
+                guard let inline else {
+                    throw ChronicleError(.invalidInput, "Rules need an inline projection\(rule.projection.map { " (\($0))" } ?? ""): their documents must be current in the append's transaction. Open the store with one.")
                 }
-                let documents = transaction.documents(of: inline.name)
-                for rule in request.rules { try rule.verify(in: documents) }
+                try rule.verify(in: transaction.documents(of: inline.name))
+            }
+            if let condition = request.condition, let found = try transaction.firstMatch(condition.failIfEventsMatch, after: condition.after ?? 0) {
+                var error = ChronicleError(.appendConditionFailed, "An event matching the append's condition is stored after position \(condition.after ?? 0) (at position \(found)): the decision read stale events. Read again with the query, decide again, and retry with the new head as after.")
+                error.details = ["position": .integer(found)]
+                throw error
             }
         } catch let error as ChronicleError {
             if let original = try Self.originalResult(of: request, in: transaction) { return original }
@@ -164,7 +173,7 @@ public struct LogWriter: Sendable {
         head += 1
         var stored = RecordedEvent(
             id: event.id, stream: stream, type: event.type, revision: revision, position: head,
-            recordedAtMicroseconds: recordedAt, dataJSON: event.data, metadataJSON: event.metadata, hash: .zero
+            recordedAtMicroseconds: recordedAt, dataJSON: event.data, metadataJSON: event.metadata, hash: .zero, tags: event.tags
         )
         stored.hash = encoder.hash(previous: lastHash, event: stored)
         lastHash = stored.hash

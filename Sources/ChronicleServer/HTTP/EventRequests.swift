@@ -4,12 +4,12 @@ import Foundation
 /// Decoding of request bodies into appends: pure functions over JSON values, so every bad
 /// shape gets a precise `400` before anything reaches the store.
 public enum EventRequests {
-    /// Parses one event object: `{"type", "data"?, "metadata"?, "id"?}`.
+    /// Parses one event object: `{"type", "data"?, "metadata"?, "id"?, "tags"?}`.
     public static func event(_ value: JSONValue, at path: String) throws -> EventData {
         guard let object = value.objectValue else {
             throw Problem.invalid("\(path) is a JSON \(value.kindName); an event is an object such as {\"type\": \"UserCreated\", \"data\": {}}.", ["pointer": .string(path)])
         }
-        try rejectUnknown(object, allowed: ["id", "type", "data", "metadata"], at: path)
+        try rejectUnknown(object, allowed: ["id", "type", "data", "metadata", "tags"], at: path)
         guard case .string(let type)? = object["type"] else {
             throw Problem.invalid("\(path)/type is missing or not a string; every event needs a type such as \"UserCreated\".", ["pointer": .string(path + "/type")])
         }
@@ -20,23 +20,83 @@ public enum EventRequests {
             }
             id = parsed
         }
-        return EventData(id: id, type: type, data: object["data"] ?? [:], metadata: object["metadata"] ?? [:])
+        let tags = try object["tags"].map { try strings($0, at: path + "/tags", what: "tags") } ?? []
+        return EventData(id: id, type: type, data: object["data"] ?? [:], metadata: object["metadata"] ?? [:], tags: tags)
+    }
+
+    /// Parses an array of strings.
+    static func strings(_ value: JSONValue, at path: String, what: String) throws -> [String] {
+        guard case .array(let items) = value else {
+            throw Problem.invalid("\(path) must be an array of strings (\(what)).", ["pointer": .string(path)])
+        }
+        return try items.enumerated().map { index, item in
+            guard case .string(let text) = item else {
+                throw Problem.invalid("\(path)/\(index) must be a string (\(what)).", ["pointer": .string("\(path)/\(index)")])
+            }
+            return text
+        }
+    }
+
+    /// Parses a DCB query: `{"items": [{"types"?: [...], "tags"?: [...]}]}`.
+    public static func query(_ value: JSONValue, at path: String) throws -> DCBQuery {
+        guard let object = value.objectValue else {
+            throw Problem.invalid("\(path) must be a query object such as {\"items\": [{\"types\": [\"UserEmailVerified\"], \"tags\": [\"user:ada\"]}]}.", ["pointer": .string(path)])
+        }
+        try rejectUnknown(object, allowed: ["items"], at: path)
+        guard let raw = object["items"] else { return DCBQuery() }
+        guard case .array(let items) = raw else {
+            throw Problem.invalid("\(path)/items must be an array of items.", ["pointer": .string(path + "/items")])
+        }
+        return DCBQuery(try items.enumerated().map { index, item in
+            let itemPath = "\(path)/items/\(index)"
+            guard let fields = item.objectValue else {
+                throw Problem.invalid("\(itemPath) must be an object with types and tags.", ["pointer": .string(itemPath)])
+            }
+            try rejectUnknown(fields, allowed: ["types", "tags"], at: itemPath)
+            let types = try fields["types"].map { try strings($0, at: itemPath + "/types", what: "event types") } ?? []
+            let tags = try fields["tags"].map { try strings($0, at: itemPath + "/tags", what: "tags") } ?? []
+            return DCBQuery.Item(types: Set(types), tags: Set(tags))
+        })
+    }
+
+    /// Parses an append condition: `{"failIfEventsMatch": query, "after"?: position}`.
+    public static func condition(_ value: JSONValue, at path: String) throws -> AppendCondition {
+        guard let object = value.objectValue else {
+            throw Problem.invalid("\(path) must be an object such as {\"failIfEventsMatch\": {\"items\": […]}, \"after\": 42}.", ["pointer": .string(path)])
+        }
+        try rejectUnknown(object, allowed: ["failIfEventsMatch", "after"], at: path)
+        guard let query = object["failIfEventsMatch"] else {
+            throw Problem.invalid("\(path)/failIfEventsMatch is missing: the query whose events must not exist after the position.", ["pointer": .string(path + "/failIfEventsMatch")])
+        }
+        return AppendCondition(failIfEventsMatch: try self.query(query, at: path + "/failIfEventsMatch"), after: try object["after"].map { try position($0, at: path + "/after") })
+    }
+
+    /// Parses a log position (0 or more).
+    static func position(_ value: JSONValue, at path: String) throws -> Int64 {
+        guard case .integer(let position) = value, position >= 0 else {
+            throw Problem.invalid("\(path) must be a log position (0 or more).", ["pointer": .string(path)])
+        }
+        return position
     }
 
     /// Parses the body of `POST /v1/streams/{stream}`: an event, an array of events, or
-    /// `{"expectedRevision"?, "events": [...]}`. Returns the events and the body's expectation.
-    public static func streamAppend(_ body: JSONValue) throws -> (events: [EventData], expected: ExpectedRevision?) {
+    /// `{"expectedRevision"?, "condition"?, "events": [...]}`. Returns the events, the body's
+    /// expectation and its condition.
+    public static func streamAppend(_ body: JSONValue) throws -> (events: [EventData], expected: ExpectedRevision?, condition: AppendCondition?) {
         switch body {
         case .array(let items):
-            return (try events(items, at: ""), nil)
+            return (try events(items, at: ""), nil, nil)
         case .object(let object) where object["events"] != nil:
-            try rejectUnknown(object, allowed: ["events", "expectedRevision"], at: "")
+            try rejectUnknown(object, allowed: ["events", "expectedRevision", "condition"], at: "")
             guard case .array(let items)? = object["events"] else {
                 throw Problem.invalid("/events must be an array of events.", ["pointer": "/events"])
             }
-            return (try events(items, at: "/events"), try object["expectedRevision"].map { try expectedRevision($0, at: "/expectedRevision") })
+            return (
+                try events(items, at: "/events"), try object["expectedRevision"].map { try expectedRevision($0, at: "/expectedRevision") },
+                try object["condition"].map { try condition($0, at: "/condition") }
+            )
         case .object:
-            return ([try event(body, at: "")], nil)
+            return ([try event(body, at: "")], nil, nil)
         default:
             throw Problem.invalid("The body is a JSON \(body.kindName); send an event object, an array of events, or {\"expectedRevision\": …, \"events\": […]}.")
         }
@@ -47,7 +107,7 @@ public enum EventRequests {
         guard let object = body.objectValue else {
             throw Problem.invalid("The body is a JSON \(body.kindName); send {\"streams\": [{\"stream\": \"…\", \"expectedRevision\": …, \"events\": […]}]}.")
         }
-        try rejectUnknown(object, allowed: ["streams"], at: "")
+        try rejectUnknown(object, allowed: ["streams", "condition"], at: "")
         guard case .array(let parts)? = object["streams"] else {
             throw Problem.invalid("/streams is missing or not an array.", ["pointer": "/streams"])
         }
@@ -67,7 +127,7 @@ public enum EventRequests {
             let expected = try fields["expectedRevision"].map { try expectedRevision($0, at: path + "/expectedRevision") } ?? .any
             streams.append(.init(stream: try StreamName(name), expected: expected, events: try events(items, at: path + "/events")))
         }
-        return AppendRequest(streams)
+        return AppendRequest(streams, condition: try object["condition"].map { try condition($0, at: "/condition") })
     }
 
     /// Parses an expected revision: `"any"`, `"noStream"`, `"streamExists"`, or a revision number.

@@ -68,6 +68,7 @@ public struct Problem: Error, Sendable {
             (status, title) = (HTTPResponse.Status(code: error.status ?? 422), "Rule violated")
         case .entityNotFound: (status, title) = (.notFound, "Entity not found")
         case .projectionNotFound: (status, title) = (.notFound, "Projection not found")
+        case .appendConditionFailed: (status, title) = (.conflict, "Append condition failed")
         case .undeclaredEventType: (status, title) = (.unprocessableContent, "Undeclared event type")
         case .invalidPayload: (status, title) = (.unprocessableContent, "Invalid payload")
         default: (status, title) = (.internalServerError, "Incompatible storage")

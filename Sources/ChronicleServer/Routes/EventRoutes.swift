@@ -46,7 +46,7 @@ extension ChronicleServer {
             if let header = request.headers[.ifMatch] {
                 let wanted = try EventRequests.ifMatch(header)
                 if entities.lifecycle == .inline, case .exact(let version) = wanted {
-                    rules.append(AppendRule(.version(entity: entityName, id: id, expected: version), status: 409))
+                    rules.append(AppendRule(.version(entity: entityName, id: id, expected: version), status: 409, projection: entities.name))
                 } else {
                     expected = wanted
                 }

@@ -9,6 +9,8 @@ import ChronicleCore
 struct LiveFeed: Sendable {
     let store: any EventStore
     let filter: LogFilter
+    /// A DCB query the events must also match.
+    var query: DCBQuery?
     let heartbeat: Duration
     let shutdown: CommitNotifier
     let pageSize = 256
@@ -25,7 +27,7 @@ struct LiveFeed: Sendable {
         event: (RecordedEvent) async throws -> Void,
         heartbeat beat: (Int64) async throws -> Void
     ) async throws -> Stop? {
-        var cursor = LogCursor(after: start, filter: filter, pageSize: pageSize)
+        var cursor = LogCursor(after: start, filter: filter, query: query, pageSize: pageSize)
         var backoff = Duration.milliseconds(100)
         while !Task.isCancelled {
             if shutdown.head > 0 { return .shutdown(position: cursor.position) }
@@ -97,6 +99,15 @@ enum LogQuery {
             throw Problem.invalid("\(name) must be a log position (0 or more) or end; got \(text.debugDescription).")
         }
         return position
+    }
+
+    /// `query`: a DCB query as JSON (`{"items":[{"types":[…],"tags":[…]}]}`), URL-encoded.
+    static func query(_ text: Substring?) throws -> DCBQuery? {
+        guard let text else { return nil }
+        guard let value = try? JSONValue(parsing: String(text)) else {
+            throw Problem.invalid("query must be a DCB query as JSON, such as {\"items\":[{\"tags\":[\"user:ada\"]}]} (URL-encoded).")
+        }
+        return try EventRequests.query(value, at: "query")
     }
 
     static func limit(_ text: Substring?, default value: Int = 100, maximum: Int = 1000) throws -> Int {

@@ -12,14 +12,15 @@ extension ChronicleServer {
         router.post("/v1/streams/{stream}") { request, context in
             try context.require(.write)
             let stream = try StreamName(context.parameters.decoded("stream"))
-            let (events, bodyExpectation) = try EventRequests.streamAppend(try await request.jsonBody(limit: configuration.maximumRequestBytes))
+            let (events, bodyExpectation, condition) = try EventRequests.streamAppend(try await request.jsonBody(limit: configuration.maximumRequestBytes))
             try checkCount(events.count, configuration)
             let headerExpectation = try request.headers[.ifMatch].map(EventRequests.ifMatch)
             if let headerExpectation, let bodyExpectation, headerExpectation != bodyExpectation {
                 throw Problem.invalid("If-Match (\(headerExpectation)) and expectedRevision (\(bodyExpectation)) disagree; send one of them.")
             }
             let start = ContinuousClock.now
-            let result = try await store.append(to: stream, context.correlating(events), expected: headerExpectation ?? bodyExpectation ?? .any)
+            let expected = headerExpectation ?? bodyExpectation ?? .any
+            let result = try await store.append(AppendRequest([.init(stream: stream, expected: expected, events: context.correlating(events))], condition: condition)).streams[0]
             metrics.recordAppend(events: events.count, duration: ContinuousClock.now - start)
             return try Response.json(.created, AppendResponse(result), headers: [
                 .eTag: EventRequests.eTag(result.lastRevision),
@@ -36,6 +37,25 @@ extension ChronicleServer {
             let result = try await store.append(append)
             metrics.recordAppend(events: append.streams.reduce(0) { $0 + $1.events.count }, duration: ContinuousClock.now - start)
             return try Response.json(.created, MultiStreamAppendResponse(result))
+        }
+
+        router.post("/v1/query") { request, context in
+            try context.require(.read)
+            let body = try await request.jsonBody(limit: configuration.maximumRequestBytes)
+            guard let object = body.objectValue else {
+                throw Problem.invalid("The body is a JSON \(body.kindName); send {\"query\": {\"items\": […]}, \"after\": 0, \"limit\": 100}.")
+            }
+            try EventRequests.rejectUnknown(object, allowed: ["query", "after", "limit"], at: "")
+            let query = try object["query"].map { try EventRequests.query($0, at: "/query") } ?? DCBQuery()
+            let after = try object["after"].map { try EventRequests.position($0, at: "/after") } ?? 0
+            var limit = 100
+            if let raw = object["limit"] {
+                guard case .integer(let value) = raw, (1...1000).contains(value) else {
+                    throw Problem.invalid("/limit must be a whole number from 1 to 1000.", ["pointer": "/limit"])
+                }
+                limit = Int(value)
+            }
+            return try Response.json(.ok, QueryResponse(try await store.read(query: query, after: after, limit: limit)))
         }
 
         router.get("/v1/streams/{stream}") { request, context in

@@ -22,7 +22,7 @@ extension ChronicleServer {
             try context.require(.read)
             let query = request.uri.queryParameters
             let after = try await LogQuery.after(request.headers[.lastEventID] ?? query["after"].map(String.init), store: store, name: request.headers[.lastEventID] == nil ? "after" : "Last-Event-ID")
-            let feed = LiveFeed(store: store, filter: LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"), correlation: query["correlation"].map(String.init)), heartbeat: heartbeat, shutdown: shutdown)
+            let feed = LiveFeed(store: store, filter: LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"), correlation: query["correlation"].map(String.init)), query: try LogQuery.query(query["query"]), heartbeat: heartbeat, shutdown: shutdown)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -53,6 +53,7 @@ extension ChronicleServer {
             do {
                 try context.require(.read)
                 _ = try await LogQuery.after(request.uri.queryParameters["after"].map(String.init), store: store)
+                _ = try LogQuery.query(request.uri.queryParameters["query"])
                 return .upgrade([:])
             } catch {
                 return .dontUpgrade
@@ -60,7 +61,7 @@ extension ChronicleServer {
         } onUpgrade: { inbound, outbound, webSocket in
             let query = webSocket.request.uri.queryParameters
             let after = try await LogQuery.after(query["after"].map(String.init), store: store)
-            let feed = LiveFeed(store: store, filter: LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"), correlation: query["correlation"].map(String.init)), heartbeat: heartbeat, shutdown: shutdown)
+            let feed = LiveFeed(store: store, filter: LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"), correlation: query["correlation"].map(String.init)), query: try LogQuery.query(query["query"]), heartbeat: heartbeat, shutdown: shutdown)
             metrics.subscriberConnected("websocket")
             defer { metrics.subscriberDisconnected("websocket") }
             let stop = try await withThrowingTaskGroup(of: LiveFeed.Stop?.self) { group in

@@ -19,7 +19,7 @@ public struct EventResponse: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, stream, type, revision, position, recordedAt, data, metadata, hash
+        case id, stream, type, revision, position, recordedAt, data, metadata, tags, hash
     }
 
     /// Reads an event; data and metadata must be objects.
@@ -40,7 +40,8 @@ public struct EventResponse: Codable, Sendable, Hashable {
             id: try container.decode(UUID.self, forKey: .id), stream: StreamName(stored: try container.decode(String.self, forKey: .stream)),
             type: try container.decode(String.self, forKey: .type), revision: try container.decode(Int64.self, forKey: .revision),
             position: try container.decode(Int64.self, forKey: .position), recordedAtMicroseconds: recordedAt,
-            dataJSON: data.canonicalText, metadataJSON: metadata.canonicalText, hash: hash
+            dataJSON: data.canonicalText, metadataJSON: metadata.canonicalText, hash: hash,
+            tags: try container.decodeIfPresent([String].self, forKey: .tags) ?? []
         )
     }
 
@@ -59,6 +60,7 @@ public struct EventResponse: Codable, Sendable, Hashable {
         try container.encode(Timestamp.iso8601(microseconds: event.recordedAtMicroseconds), forKey: .recordedAt)
         try container.encode(RawJSON(canonical: event.dataJSON), forKey: .data)
         try container.encode(RawJSON(canonical: event.metadataJSON), forKey: .metadata)
+        if !event.tags.isEmpty { try container.encode(event.tags, forKey: .tags) }
         try container.encode(event.hash.hex, forKey: .hash)
     }
 }

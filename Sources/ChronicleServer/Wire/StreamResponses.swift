@@ -102,6 +102,21 @@ public struct LogPageResponse: Codable, Sendable, Hashable {
     }
 }
 
+/// The events matching a DCB query: `POST /v1/query`.
+public struct QueryResponse: Codable, Sendable, Hashable {
+    /// The matching events, in position order.
+    public var events: [EventResponse]
+    /// The last position the read considered: the `after` of a conditional append that
+    /// decided on these events.
+    public var head: Int64
+
+    /// The answer for a page.
+    public init(_ page: DCBQueryPage) {
+        self.events = page.events.map(EventResponse.init)
+        self.head = page.head
+    }
+}
+
 /// The events of one correlation: `GET /v1/correlations/{id}`.
 public struct CorrelationResponse: Codable, Sendable, Hashable {
     /// The correlation id.

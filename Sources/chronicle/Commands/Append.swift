@@ -26,6 +26,9 @@ struct Append: AsyncParsableCommand {
     @Option(help: "The event id (a UUID), to make retries idempotent. Default: a new one.")
     var id: String?
 
+    @Option(help: ArgumentHelp("A tag for queries and conditions, such as user:ada (repeatable).", valueName: "tag"))
+    var tag: [String] = []
+
     @OptionGroup var options: DataOptions
 
     func run() async throws {
@@ -43,7 +46,7 @@ struct Append: AsyncParsableCommand {
         let text = data == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : data
         let json = try JSONValue(parsing: text)
         let meta = try JSONValue(parsing: metadata)
-        let event = EventData(id: eventID, type: type, data: json, metadata: meta)
+        let event = EventData(id: eventID, type: type, data: json, metadata: meta, tags: tag)
         let result = try await options.withStore { try await $0.append(event, to: stream, expected: expected) }
         if options.json {
             Output.line("{\"stream\":\(stream.rawValue.jsonQuoted),\"id\":\"\(eventID.uuidString.lowercased())\",\"revision\":\(result.lastRevision),\"position\":\(result.lastPosition)}")

@@ -17,6 +17,8 @@ extension Bench {
             Figure(name: "scan-log", description: "scanning the whole log in pages of 1,000"),
             Figure(name: "baseline-postgres-insert", description: "plain PostgreSQL one-row INSERT transactions, \(writers) connections"),
         ]
+        if dcb { figures += Self.dcbFigures(writers: writers, prefill: dcbPrefill) }
+        let bench = DCBBench(events: dcbEvents, writers: writers, prefill: dcbPrefill)
         for run in 1...runs {
             var configuration = base
             configuration.schema = "chronicle_bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
@@ -25,8 +27,13 @@ extension Bench {
                 samples = try await PostgresEventStore.withStore(configuration: configuration, logger: StoreOptions.logger) { store in
                     let single = try await appendSingle(store)
                     let statistics = store.groupCommitStatistics
-                    let figures = [single, try await appendBatch(store), try await readStream(store), try await scanLog(store)]
-                    return (figures + [try await postgresBaseline(configuration)], statistics)
+                    var figures = [single, try await appendBatch(store), try await readStream(store), try await scanLog(store)]
+                    figures.append(try await postgresBaseline(configuration))
+                    if dcb {
+                        let result = try await bench.run(store) { Output.progress($0) }
+                        figures += [result.conditional, result.conditionalFull, result.query]
+                    }
+                    return (figures, statistics)
                 }
                 try await PostgresEventStore.dropSchema(configuration: configuration, logger: StoreOptions.logger)
             } catch {

@@ -46,6 +46,15 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Also measure reactors: webhook deliveries to a receiver on loopback (in log order, and --reactor-concurrency streams at once) against plain POSTs, and append-to-webhook latency at --reactor-rate events/s.")
     var reactors = false
 
+    @Flag(help: "Also measure DCB: conditional single-event appends (a condition on two tags, --writers writers), the same after --dcb-prefill tagged events are stored, and reading by a two-tag query.")
+    var dcb = false
+
+    @Option(help: "Conditional appends per measurement of --dcb.")
+    var dcbEvents: Int = 20_000
+
+    @Option(help: "Tagged events stored before the second measurement of --dcb.")
+    var dcbPrefill: Int = 1_000_000
+
     @Option(help: "Events delivered per run of --reactors.")
     var reactorEvents: Int = 10_000
 
@@ -84,6 +93,7 @@ struct Bench: AsyncParsableCommand {
             throw ValidationError("--reactor-events must be at least 100; --reactor-concurrency, --reactor-rate and --reactor-latency-events 1 or more.")
         }
         if pushRate < 1 || pushEvents < 1 { throw ValidationError("--push-rate and --push-events must be 1 or more.") }
+        if dcbEvents < writers || dcbPrefill < 0 { throw ValidationError("--dcb-events must be at least --writers, and --dcb-prefill 0 or more.") }
         if let postgres {
             do {
                 _ = try PostgresEventStore.Configuration(url: postgres)
@@ -178,6 +188,21 @@ struct Bench: AsyncParsableCommand {
                 Output.progress("projections run \(run)/\(runs): rebuild \(Int(result.rebuildEventsPerSecond)) events/s; GET entity p50 \(Self.milliseconds(result.httpLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.httpLatencies.percentile(0.99))) ms")
             }
         }
+        if dcb {
+            let first = figures.count
+            figures += Self.dcbFigures(writers: writers, prefill: dcbPrefill)
+            let bench = DCBBench(events: dcbEvents, writers: writers, prefill: dcbPrefill)
+            for run in 1...runs {
+                let result = try await withTemporaryDirectory { directory in
+                    let store = try SQLiteEventStore(directory: directory + "/dcb", configuration: configuration, logger: StoreOptions.logger)
+                    return try await bench.run(store) { Output.progress($0) }
+                }
+                figures[first].samples.append(result.conditional)
+                figures[first + 1].samples.append(result.conditionalFull)
+                figures[first + 2].samples.append(result.query)
+                Output.progress("dcb run \(run)/\(runs): conditional appends \(Int(result.conditional)) / \(Int(result.conditionalFull)) events/s (empty / full), query reads \(Int(result.query)) events/s")
+            }
+        }
         var webhookLatencies: [Duration] = []
         if reactors {
             let serialIndex = figures.count
@@ -216,6 +241,15 @@ struct Bench: AsyncParsableCommand {
                 Output.line("  append-to-WebSocket push latency at \(pushRate) events/s: p50 \(Self.milliseconds(latencies.percentile(0.5))) ms, p99 \(Self.milliseconds(latencies.percentile(0.99))) ms (\(latencies.count) events)")
             }
         }
+    }
+
+    /// The figures of `--dcb`, in the order ``DCBBench/Result`` gives them.
+    static func dcbFigures(writers: Int, prefill: Int) -> [Figure] {
+        [
+            Figure(name: "dcb-append-conditional", description: "conditional single-event appends (2-tag condition), \(writers) writers, empty store"),
+            Figure(name: "dcb-append-conditional-full", description: "the same after \(prefill) tagged events"),
+            Figure(name: "dcb-read-query", description: "reading by a 2-tag query (half of the prefilled events)"),
+        ]
     }
 
     static func milliseconds(_ duration: Duration) -> String {

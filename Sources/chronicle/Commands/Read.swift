@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChronicleCore
+import ChronicleServer
 
 struct Read: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -120,5 +121,55 @@ struct Verify: AsyncParsableCommand {
         if !report.isIntact {
             throw CommandFailure(message: "the hash chain breaks at position \(report.firstBrokenPosition ?? 0): \(report.problem ?? "unknown problem")")
         }
+    }
+}
+
+struct Query: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read the events matching a DCB query: by type and tags, across streams.",
+        discussion: "Example: chronicle query --type UserEmailVerified --type UserEmailUnverified --tag user:ada. The types are alternatives, the tags all required; --query '{\"items\":[…]}' gives several items. The last line tells the head to use as a conditional append's after."
+    )
+
+    @Option(help: "Events of this type (repeatable: any of them).")
+    var type: [String] = []
+
+    @Option(help: "Events carrying this tag (repeatable: all of them).")
+    var tag: [String] = []
+
+    @Option(help: "A whole query as JSON: {\"items\":[{\"types\":[…],\"tags\":[…]}]}, instead of --type and --tag.")
+    var query: String?
+
+    @Option(help: "Start after this position.")
+    var after: Int64 = 0
+
+    @Option(help: "The most events to print (1 to 1000).")
+    var limit: Int = 100
+
+    @OptionGroup var options: DataOptions
+
+    func validate() throws {
+        if !(1...1000).contains(limit) { throw ValidationError("--limit must be from 1 to 1000.") }
+        if after < 0 { throw ValidationError("--after must be a position, 0 or more.") }
+        if query != nil && !(type.isEmpty && tag.isEmpty) { throw ValidationError("give --query, or --type and --tag, not both.") }
+    }
+
+    func run() async throws {
+        var dcb = DCBQuery(type.isEmpty && tag.isEmpty ? [] : [.init(types: Set(type), tags: Set(tag))])
+        if let query {
+            guard let value = try? JSONValue(parsing: query) else {
+                throw CommandFailure(message: "--query is not JSON; give {\"items\":[{\"types\":[…],\"tags\":[…]}]}.", exitCode: 64)
+            }
+            do {
+                dcb = try EventRequests.query(value, at: "--query")
+            } catch let problem as Problem {
+                throw CommandFailure(message: problem.detail, exitCode: 64)
+            }
+        }
+        let page = try await options.withStore { [dcb] in try await $0.query(dcb, after: after, limit: limit) }
+        if options.json {
+            return try Output.json(QueryResponse(page))
+        }
+        printEvents(page.events, json: false)
+        Output.line("head \(page.head)")
     }
 }

@@ -73,6 +73,7 @@ func parseStream(_ text: String) throws -> StreamName {
 /// One event as a human-readable line.
 func humanLine(_ event: RecordedEvent) -> String {
     "\(event.position)\t\(event.stream)@\(event.revision)\t\(Timestamp.iso8601(microseconds: event.recordedAtMicroseconds))\t\(event.type)\t\(event.dataJSON)"
+        + (event.tags.isEmpty ? "" : "\t" + event.tags.joined(separator: " "))
 }
 
 /// Prints events as NDJSON or human lines.

@@ -26,6 +26,8 @@ protocol CLIStore: Sendable {
     func projections() async throws -> ProjectionList
     /// Rebuilds a projection's documents from the events.
     func rebuild(_ name: String) async throws -> RebuildResponse
+    /// The events matching a DCB query.
+    func query(_ query: DCBQuery, after: Int64, limit: Int) async throws -> DCBQueryPage
 }
 
 /// The data directory.
@@ -121,6 +123,10 @@ struct LocalCLIStore: CLIStore {
 
     func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
         try await store.read(stream, from: start, direction: direction, limit: limit)
+    }
+
+    func query(_ query: DCBQuery, after: Int64, limit: Int) async throws -> DCBQueryPage {
+        try await store.read(query: query, after: after, limit: limit)
     }
 
     func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage {
@@ -219,10 +225,9 @@ struct RemoteCLIStore: CLIStore {
         case .exact(let revision): .integer(revision)
         default: .string(expected.description)
         }
-        let body: JSONValue = [
-            "expectedRevision": expectation,
-            "events": [["id": .string(event.id.uuidString.lowercased()), "type": .string(event.type), "data": event.data, "metadata": event.metadata]],
-        ]
+        var fields: [String: JSONValue] = ["id": .string(event.id.uuidString.lowercased()), "type": .string(event.type), "data": event.data, "metadata": event.metadata]
+        if !event.tags.isEmpty { fields["tags"] = .array(event.tags.map(JSONValue.string)) }
+        let body: JSONValue = ["expectedRevision": expectation, "events": [.object(fields)]]
         return try await call(.POST, path(stream), body: body.canonicalText, as: AppendResponse.self).result
     }
 
@@ -279,6 +284,15 @@ struct RemoteCLIStore: CLIStore {
     /// A POST of the API without a body, decoded as the wire type `T`.
     func post<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
         try await call(.POST, path, body: "{}")
+    }
+
+    func query(_ query: DCBQuery, after: Int64, limit: Int) async throws -> DCBQueryPage {
+        let items: [JSONValue] = query.items.map { item in
+            ["types": .array(item.types.sorted().map(JSONValue.string)), "tags": .array(item.tags.sorted().map(JSONValue.string))]
+        }
+        let body: JSONValue = ["query": ["items": .array(items)], "after": .integer(after), "limit": .integer(Int64(min(max(limit, 1), 1000)))]
+        let answer = try await call(.POST, "/v1/query", body: body.canonicalText, as: QueryResponse.self)
+        return DCBQueryPage(events: answer.events.map(\.event), head: answer.head)
     }
 
     func rebuild(_ name: String) async throws -> RebuildResponse {

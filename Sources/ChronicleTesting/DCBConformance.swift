@@ -1,0 +1,168 @@
+import ChronicleCore
+import Foundation
+import Testing
+
+/// Checks tags, DCB queries and conditional appends, on a fresh store without projections.
+public enum DCBConformance {
+    /// The checks.
+    public static let cases: [ConformanceCase] = [
+        ConformanceCase("tags are stored as a set, returned with the event, covered by the hash chain; bad tags are refused by name", run: tags),
+        ConformanceCase("queries: types OR, tags AND, items OR, the empty query; after, limit and head", run: queries),
+        ConformanceCase("a condition passes when nothing matches after its position, and fails naming the first match; nothing is stored", run: conditions),
+        ConformanceCase("of concurrent appends with the same condition exactly one wins; a retry of the winner is answered as stored", run: races),
+        ConformanceCase("the command handler by query: of concurrent claims of one name one wins, the others re-read and are refused by the decider", run: handler),
+    ]
+
+    static func event(_ type: String, _ tags: [String], id: UUID = .timeOrdered()) -> EventData {
+        EventData(id: id, type: type, tags: tags)
+    }
+
+    static func tags(_ store: any EventStore) async throws {
+        let stream = try StreamName("course-c1")
+        try await store.append(to: stream, [event("CourseDefined", ["course:c1", "course:c1", "term:2026"])])
+        let stored = try await store.read(stream)
+        #expect(stored.map(\.tags) == [["course:c1", "term:2026"]], "sorted, without repeats")
+        #expect(try await store.readLog(after: 0, limit: 10).events.first?.tags == ["course:c1", "term:2026"])
+        try await store.append(to: stream, [event("CourseRenamed", [])])
+        #expect(try await store.verify().isIntact)
+        for bad in [[""], ["has space"], [String(repeating: "x", count: 201)], (0...32).map { "t:\($0)" }] {
+            do {
+                try await store.append(to: stream, [event("CourseRenamed", bad)])
+                Issue.record("tags \(bad.prefix(2)) were accepted")
+            } catch let error as ChronicleError {
+                #expect(error.code == .invalidInput)
+                #expect(error.message.contains("CourseRenamed"), "the error names the event: \(error.message)")
+            }
+        }
+        #expect(try await store.headPosition() == 2, "refused appends store nothing")
+    }
+
+    static func queries(_ store: any EventStore) async throws {
+        try await store.append(AppendRequest([
+            .init(stream: StreamName("user-ada"), events: [event("UserRegistered", ["user:ada", "username:ada"]), event("UserEmailVerified", ["user:ada"])]),
+            .init(stream: StreamName("user-bob"), events: [event("UserRegistered", ["user:bob", "username:bob"])]),
+            .init(stream: StreamName("ad-1"), events: [event("AdvertisementPosted", ["user:ada", "ad:1"])]),
+            .init(stream: StreamName("misc-1"), events: [event("Noted", [])]),
+        ]))
+        func positions(_ query: DCBQuery, after: Int64 = 0, limit: Int = 100) async throws -> [Int64] {
+            try await store.read(query: query, after: after, limit: limit).events.map(\.position)
+        }
+        #expect(try await positions(DCBQuery()) == [1, 2, 3, 4, 5], "the empty query matches everything")
+        #expect(try await positions(DCBQuery([.init(tags: ["user:ada"])])) == [1, 2, 4])
+        #expect(try await positions(DCBQuery([.init(tags: ["user:ada", "username:ada"])])) == [1], "tags AND")
+        #expect(try await positions(DCBQuery([.init(types: ["UserRegistered", "AdvertisementPosted"])])) == [1, 3, 4], "types OR")
+        #expect(try await positions(DCBQuery([.init(types: ["UserRegistered"], tags: ["user:ada"])])) == [1], "types AND tags")
+        #expect(try await positions(DCBQuery([.init(types: ["UserEmailVerified"]), .init(tags: ["user:bob"])])) == [2, 3], "items OR")
+        #expect(try await positions(DCBQuery([.init(tags: ["user:nobody"])])).isEmpty)
+        #expect(try await positions(DCBQuery([.init(tags: ["user:ada"])]), after: 1) == [2, 4], "after")
+        let limited = try await store.read(query: DCBQuery([.init(tags: ["user:ada"])]), after: 0, limit: 2)
+        #expect(limited.events.map(\.position) == [1, 2] && limited.head == 2, "a full page's head is its last event")
+        let none = try await store.read(query: DCBQuery([.init(tags: ["user:nobody"])]), after: 0, limit: 10)
+        #expect(none.events.isEmpty && none.head == 5, "with no match, the head is the last position considered")
+        let page = try await store.read(query: DCBQuery([.init(tags: ["user:ada"])]), after: 0, limit: 10)
+        #expect(page.events.first?.tags == ["user:ada", "username:ada"] && page.head == 5)
+    }
+
+    static func conditions(_ store: any EventStore) async throws {
+        let verified = DCBQuery([.init(types: ["UserEmailVerified", "UserEmailUnverified"], tags: ["user:ada"])])
+        try await store.append(to: StreamName("user-ada"), [event("UserEmailVerified", ["user:ada"])])
+        let read = try await store.read(query: verified, after: 0, limit: 100)
+        #expect(read.head == 1)
+        let posted = try await store.append(AppendRequest(
+            [.init(stream: StreamName("ad-1"), events: [event("AdvertisementPosted", ["user:ada"])])],
+            condition: AppendCondition(failIfEventsMatch: verified, after: read.head)
+        ))
+        #expect(posted.position == 2, "nothing matched after the position read")
+        try await store.append(to: StreamName("user-ada"), [event("UserEmailUnverified", ["user:ada"])])
+        let head = try await store.headPosition()
+        do {
+            try await store.append(AppendRequest(
+                [.init(stream: StreamName("ad-2"), events: [event("AdvertisementPosted", ["user:ada"]), event("AdvertisementPublished", ["user:ada"])]),
+                 .init(stream: StreamName("stats-1"), events: [event("Counted", [])])],
+                condition: AppendCondition(failIfEventsMatch: verified, after: read.head)
+            ))
+            Issue.record("an event matching the condition was stored after its position")
+        } catch let error as ChronicleError {
+            #expect(error.code == .appendConditionFailed)
+            #expect(error.details["position"] == .integer(3), "the first matching event: \(error.details)")
+        }
+        #expect(try await store.headPosition() == head, "a failed condition stores none of the append's events")
+        await #expect(throws: ChronicleError.self, "without after, any matching event fails it") {
+            try await store.append(AppendRequest([.init(stream: StreamName("ad-3"), events: [event("AdvertisementPosted", [])])], condition: AppendCondition(failIfEventsMatch: verified)))
+        }
+        let unique = DCBQuery([.init(tags: ["username:zoe"])])
+        try await store.append(AppendRequest([.init(stream: StreamName("user-zoe"), events: [event("UserRegistered", ["username:zoe"])])], condition: AppendCondition(failIfEventsMatch: unique)))
+        await #expect(throws: ChronicleError.self, "a taken username: the condition sees the first claim") {
+            try await store.append(AppendRequest([.init(stream: StreamName("user-zoe2"), events: [event("UserRegistered", ["username:zoe"])])], condition: AppendCondition(failIfEventsMatch: unique)))
+        }
+    }
+
+    static func races(_ store: any EventStore) async throws {
+        let claim = DCBQuery([.init(tags: ["username:ada"])])
+        let ids = (0..<16).map { _ in UUID.timeOrdered() }
+        let outcomes = try await withThrowingTaskGroup(of: (UUID, Bool).self) { group in
+            for (index, id) in ids.enumerated() {
+                group.addTask {
+                    do {
+                        try await store.append(AppendRequest(
+                            [.init(stream: StreamName("user-\(index)"), events: [event("UserRegistered", ["username:ada"], id: id)])],
+                            condition: AppendCondition(failIfEventsMatch: claim, after: 0)
+                        ))
+                        return (id, true)
+                    } catch let error as ChronicleError where error.code == .appendConditionFailed {
+                        return (id, false)
+                    }
+                }
+            }
+            var outcomes: [(UUID, Bool)] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        let winners = outcomes.filter(\.1)
+        #expect(winners.count == 1, "exactly one of 16 racing claims wins")
+        #expect(try await store.read(query: claim, after: 0, limit: 100).events.count == 1)
+        guard let winner = winners.first, let index = ids.firstIndex(of: winner.0) else { return }
+        let retry = try await store.append(AppendRequest(
+            [.init(stream: StreamName("user-\(index)"), events: [event("UserRegistered", ["username:ada"], id: winner.0)])],
+            condition: AppendCondition(failIfEventsMatch: claim, after: 0)
+        ))
+        #expect(retry.position == 1, "a retry of the stored append is answered with its result, though its condition no longer holds")
+        #expect(try await store.headPosition() == 1)
+    }
+
+    /// Claims a username once: the state is whether a claim exists.
+    struct UniqueUsername: Decider {
+        struct Taken: Error {}
+        var initialState: Bool { false }
+        func evolve(_ taken: Bool, _ event: EventData) -> Bool { taken || event.type == "UsernameClaimed" }
+        func decide(_ name: String, _ taken: Bool) throws -> [EventData] {
+            if taken { throw Taken() }
+            return [EventData(type: "UsernameClaimed", data: ["username": .string(name)], tags: ["username:\(name)"])]
+        }
+    }
+
+    static func handler(_ store: any EventStore) async throws {
+        let handler = CommandHandler(decider: UniqueUsername(), store: store, maximumAttempts: 20)
+        let query = DCBQuery([.init(types: ["UsernameClaimed"], tags: ["username:ada"])])
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    do {
+                        let outcome = try await handler.handle("ada", query: query, appendTo: StreamName("user-\(index)"), metadata: ["actor": "test"])
+                        return outcome.appended != nil
+                    } catch is UniqueUsername.Taken {
+                        return false
+                    }
+                }
+            }
+            var results: [Bool] = []
+            for try await result in group { results.append(result) }
+            return results
+        }
+        #expect(results.filter { $0 }.count == 1, "one claim wins; the others see it when they decide again")
+        let claims = try await store.read(query: query, after: 0, limit: 100).events
+        #expect(claims.count == 1 && claims[0].metadata["actor"] == "test")
+        let other = try await handler.handle("bob", query: DCBQuery([.init(types: ["UsernameClaimed"], tags: ["username:bob"])]), appendTo: StreamName("user-bob"))
+        #expect(other.appended != nil && other.state == true && other.attempts == 1, "another name is free")
+    }
+}

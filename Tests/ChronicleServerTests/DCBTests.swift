@@ -1,11 +1,17 @@
 import ChronicleCore
 import ChronicleTesting
+import ChronicleTestSupport
 import Foundation
 import Testing
 
 @Suite("HTTP: tags, queries and conditional appends (DCB)")
 struct DCBTests {
-    @Test("the seed's story DCB-style: read the verification events by query, decide, append on the condition; a later verification change fails it", arguments: TestBackend.available)
+    @Test("the seed's story DCB-style: read the verification events by query, decide, append on the condition; a later verification change fails it (SQLite)")
+    func seedStoryOnSQLite() async throws { try await seedStory(backend: .sqlite) }
+
+    @Test("the seed's story DCB-style: read the verification events by query, decide, append on the condition; a later verification change fails it (PostgreSQL)", TestPostgres.enabled)
+    func seedStoryOnPostgres() async throws { try await seedStory(backend: .postgres) }
+
     func seedStory(backend: TestBackend) async throws {
         try await withServer(backend: backend) { server in
             #expect(try await server.post("/v1/streams/user-ada", #"{"type":"UserRegistered","data":{"email":"ada@example.com"},"tags":["user:ada"]}"#).status == 201)
@@ -32,7 +38,12 @@ struct DCBTests {
         }
     }
 
-    @Test("a unique username with tags: the second claim of a name is refused, on /v1/streams too; bad tags and conditions are 400s that say where", arguments: TestBackend.available)
+    @Test("a unique username with tags: the second claim of a name is refused, on /v1/streams too; bad tags and conditions are 400s that say where (SQLite)")
+    func uniqueUsernameOnSQLite() async throws { try await uniqueUsername(backend: .sqlite) }
+
+    @Test("a unique username with tags: the second claim of a name is refused, on /v1/streams too; bad tags and conditions are 400s that say where (PostgreSQL)", TestPostgres.enabled)
+    func uniqueUsernameOnPostgres() async throws { try await uniqueUsername(backend: .postgres) }
+
     func uniqueUsername(backend: TestBackend) async throws {
         try await withServer(backend: backend) { server in
             func claim(_ user: String, _ name: String) async throws -> TestResponse {
@@ -56,7 +67,12 @@ struct DCBTests {
         }
     }
 
-    @Test("SSE with ?query= sends the stored matches, then live ones, and nothing else; a bad query is a 400", arguments: TestBackend.available)
+    @Test("SSE with ?query= sends the stored matches, then live ones, and nothing else; a bad query is a 400 (SQLite)")
+    func subscribeByQueryOnSQLite() async throws { try await subscribeByQuery(backend: .sqlite) }
+
+    @Test("SSE with ?query= sends the stored matches, then live ones, and nothing else; a bad query is a 400 (PostgreSQL)", TestPostgres.enabled)
+    func subscribeByQueryOnPostgres() async throws { try await subscribeByQuery(backend: .postgres) }
+
     func subscribeByQuery(backend: TestBackend) async throws {
         try await withServer(.init(heartbeatInterval: .milliseconds(100)), backend: backend) { server in
             _ = try await server.post("/v1/streams/user-ada", #"{"type":"UserRegistered","tags":["user:ada"]}"#)

@@ -165,11 +165,6 @@ struct PostgresFailureTests {
         }
     }
 
-    @Test("listing or rebuilding a live projection's documents is refused with the reason and the fix")
-    func liveProjectionSaysWhy() async throws {
-        try await liveProjectionRefusesAndSaysWhy(PostgresBackend())
-    }
-
     @Test("rules on a store without a projection are refused with a clear error and store nothing")
     func rulesRefused() async throws {
         try await withPostgresStore { store in

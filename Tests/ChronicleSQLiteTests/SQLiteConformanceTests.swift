@@ -15,15 +15,6 @@ struct SQLiteConformanceTests {
     }
 }
 
-@Suite("Live projections: refused reads say why")
-struct LiveProjectionRefusalTests {
-    @Test("listing or rebuilding a live projection's documents is refused with the reason and the fix", arguments: ["memory", "sqlite"])
-    func saysWhy(_ backend: String) async throws {
-        let store: any ConformanceBackend = backend == "memory" ? InMemoryBackend() : SQLiteBackend()
-        try await liveProjectionRefusesAndSaysWhy(store)
-    }
-}
-
 @Suite("SQLite store: documents")
 struct SQLiteProjectionTests {
     @Test("a changed definition rebuilds the documents on open; dropping and rebuilding gives the same documents")

@@ -9,7 +9,7 @@ extension NeedsData {
     /// and those its rules name. Events are looked at before they are recorded (no position
     /// or revision yet); what this misses is asked for by the operation itself.
     mutating func prefetchDocuments(for operation: PostgresEventStore.WriteOperation, projections: [ProjectionRegistration]) {
-        let inline = projections.filter { $0.lifecycle == .inline }.map(\.projection)
+        let inline = ProjectionRegistration.inline(projections)
         func events(of request: PreparedAppend) {
             for part in request.streams {
                 for event in part.events {

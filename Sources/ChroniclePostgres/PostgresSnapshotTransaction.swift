@@ -90,7 +90,7 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
 
     /// A transaction that applies the inline ones of `projections` to each event it inserts.
     init(projections: [ProjectionRegistration] = [], snapshotInterval: Int = 0) {
-        self.inline = projections.filter { $0.lifecycle == .inline }.map(\.projection)
+        self.inline = ProjectionRegistration.inline(projections)
         self.snapshotInterval = snapshotInterval
     }
 

@@ -26,7 +26,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     init(db: Database, deletionsExist: Bool, projections: [ProjectionRegistration], snapshotInterval: Int = 0) {
         self.db = db
         self.deletionsExist = deletionsExist
-        self.inline = projections.filter { $0.lifecycle == .inline }.map(\.projection)
+        self.inline = ProjectionRegistration.inline(projections)
         self.snapshotInterval = snapshotInterval
     }
 

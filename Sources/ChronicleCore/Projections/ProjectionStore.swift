@@ -17,6 +17,11 @@ public struct ProjectionRegistration: Sendable {
         (projection.map { [ProjectionRegistration($0, lifecycle: lifecycle)] } ?? []) + additional
     }
 
+    /// The inline ones of `registrations`: those applied in the append's transaction.
+    public static func inline(_ registrations: [ProjectionRegistration]) -> [any Projection] {
+        registrations.filter { $0.lifecycle == .inline }.map(\.projection)
+    }
+
     /// The projection's name, which keys its documents, checkpoint and status.
     public var name: String { projection.name }
 
@@ -89,7 +94,7 @@ extension ProjectionStore {
 
     /// The inline projections, which are applied in the append's transaction.
     public var inlineProjections: [any Projection] {
-        projections.filter { $0.lifecycle == .inline }.map(\.projection)
+        ProjectionRegistration.inline(projections)
     }
 
     /// Refuses an append carrying request rules when no projection's documents are current

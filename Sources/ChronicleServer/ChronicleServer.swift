@@ -107,10 +107,18 @@ public struct ChronicleServer: Service {
         let logger = logger
         let configuration = configuration
         let onListening = onListening
+        let keys = configuration.apiKeys
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Chronicle"),
+            server: .guardedHTTP1WebSocketUpgrade(
+                webSocketRouter: router,
+                limits: .init(requestHeaderTimeout: .init(configuration.requestHeaderTimeout), idleTimeout: .init(configuration.idleTimeout)),
+                allowsUpgrade: { AuthMiddleware.allowsUpgrade($0, keys: keys) }
+            ),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "Chronicle",
+                availableConnectionsDelegate: ConnectionCap(maximum: configuration.maximumConnections, logger: logger, metrics: metrics)
+            ),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.notice("Chronicle is listening", metadata: ["chronicle.address": "\(configuration.host):\(port)", "chronicle.keys": "\(configuration.apiKeys.count)"])

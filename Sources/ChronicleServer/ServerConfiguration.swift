@@ -16,6 +16,10 @@ extension ChronicleServer {
     /// maximumRequestBytes: 1048576
     /// maximumEventsPerRequest: 1000
     /// heartbeatSeconds: 15
+    /// requestHeaderTimeoutSeconds: 10
+    /// idleTimeoutSeconds: 60
+    /// maximumConnections: 10000
+    /// corsOrigins: ["https://app.example.com"]
     /// ```
     public struct Configuration: Sendable {
         /// The address to bind. Anything but loopback requires API keys.
@@ -32,6 +36,15 @@ extension ChronicleServer {
         public var heartbeatInterval: Duration
         /// How long a graceful shutdown waits for requests and subscriptions to finish.
         public var shutdownGracePeriod: Duration
+        /// How long a new connection may take to send its first request head. Default 10 s.
+        public var requestHeaderTimeout: Duration
+        /// How long a keep-alive connection may stay idle between requests. Default 60 s.
+        public var idleTimeout: Duration
+        /// The most open connections; at the cap new ones wait until one closes. Default
+        /// 10,000, or three quarters of the process's file-descriptor limit if that is lower.
+        public var maximumConnections: Int
+        /// Origins whose browsers may call the API (CORS); none by default. `*` allows any.
+        public var corsOrigins: [String]
 
         /// Creates a configuration; the defaults serve loopback:8080 without keys.
         public init(
@@ -41,7 +54,11 @@ extension ChronicleServer {
             maximumRequestBytes: Int = 1 << 20,
             maximumEventsPerRequest: Int = 1000,
             heartbeatInterval: Duration = .seconds(15),
-            shutdownGracePeriod: Duration = .seconds(10)
+            shutdownGracePeriod: Duration = .seconds(10),
+            requestHeaderTimeout: Duration = .seconds(10),
+            idleTimeout: Duration = .seconds(60),
+            maximumConnections: Int = Configuration.defaultMaximumConnections,
+            corsOrigins: [String] = []
         ) {
             self.host = host
             self.port = port
@@ -50,11 +67,24 @@ extension ChronicleServer {
             self.maximumEventsPerRequest = maximumEventsPerRequest
             self.heartbeatInterval = heartbeatInterval
             self.shutdownGracePeriod = shutdownGracePeriod
+            self.requestHeaderTimeout = requestHeaderTimeout
+            self.idleTimeout = idleTimeout
+            self.maximumConnections = maximumConnections
+            self.corsOrigins = corsOrigins
         }
 
-        /// Whether `host` is a loopback address.
+        /// 10,000 connections, or three quarters of the file-descriptor limit if lower (the
+        /// rest is left for the store, the log and outgoing webhooks).
+        public static var defaultMaximumConnections: Int {
+            var limit = rlimit()
+            guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < 1 << 40 else { return 10_000 }
+            return max(64, min(10_000, Int(limit.rlim_cur) / 4 * 3))
+        }
+
+        /// Whether `host` is a loopback address: every address it resolves to is loopback
+        /// (a name such as `127.example.com` is resolved, not read as an address).
         public var bindsToLoopbackOnly: Bool {
-            host == "localhost" || host == "::1" || host.hasPrefix("127.")
+            LoopbackCheck.resolvesToLoopbackOnly(host)
         }
 
         /// Refuses an open server on a non-loopback address.
@@ -71,6 +101,15 @@ extension ChronicleServer {
             if maximumEventsPerRequest < 1 {
                 throw ChronicleError(.invalidInput, "maximumEventsPerRequest must be at least 1.")
             }
+            if maximumConnections < 1 {
+                throw ChronicleError(.invalidInput, "maximumConnections is \(maximumConnections); it must be at least 1.")
+            }
+            if requestHeaderTimeout <= .zero || idleTimeout <= .zero {
+                throw ChronicleError(.invalidInput, "requestHeaderTimeoutSeconds and idleTimeoutSeconds must be more than 0.")
+            }
+            for origin in corsOrigins where origin != "*" && !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
+                throw ChronicleError(.invalidInput, "corsOrigins has \(origin.debugDescription); an origin is scheme://host[:port] (such as https://app.example.com), or * for any.")
+            }
         }
 
         private struct File: Decodable {
@@ -86,9 +125,14 @@ extension ChronicleServer {
             var maximumEventsPerRequest: Int?
             var heartbeatSeconds: Double?
             var shutdownGraceSeconds: Double?
+            var requestHeaderTimeoutSeconds: Double?
+            var idleTimeoutSeconds: Double?
+            var maximumConnections: Int?
+            var corsOrigins: [String]?
 
             enum CodingKeys: String, CodingKey, CaseIterable {
                 case host, port, apiKeys, maximumRequestBytes, maximumEventsPerRequest, heartbeatSeconds, shutdownGraceSeconds
+                case requestHeaderTimeoutSeconds, idleTimeoutSeconds, maximumConnections, corsOrigins
             }
         }
 
@@ -127,6 +171,10 @@ extension ChronicleServer {
                 configuration.maximumEventsPerRequest = parsed.maximumEventsPerRequest ?? configuration.maximumEventsPerRequest
                 if let seconds = parsed.heartbeatSeconds { configuration.heartbeatInterval = .milliseconds(Int64(seconds * 1000)) }
                 if let seconds = parsed.shutdownGraceSeconds { configuration.shutdownGracePeriod = .milliseconds(Int64(seconds * 1000)) }
+                if let seconds = parsed.requestHeaderTimeoutSeconds { configuration.requestHeaderTimeout = .milliseconds(Int64(seconds * 1000)) }
+                if let seconds = parsed.idleTimeoutSeconds { configuration.idleTimeout = .milliseconds(Int64(seconds * 1000)) }
+                configuration.maximumConnections = parsed.maximumConnections ?? configuration.maximumConnections
+                configuration.corsOrigins = parsed.corsOrigins ?? configuration.corsOrigins
                 keys += (parsed.apiKeys ?? []).map { ($0.key, $0.role) }
             }
             if let value = environment["CHRONICLE_API_KEYS"], !value.isEmpty {

@@ -2,8 +2,10 @@ import ChronicleCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Turns every error into an `application/problem+json` response.
 struct ProblemMiddleware: RouterMiddleware {
@@ -51,32 +53,57 @@ extension Problem {
 }
 
 /// Finds the role of the request's API key. Keys come as `Authorization: Bearer <key>`,
-/// or as `?access_token=` on WebSocket and event-stream requests, which browsers cannot
-/// give headers.
+/// or as `?access_token=` on the WebSocket and event-stream routes only, which browsers
+/// cannot give headers (anywhere else a query-string key would end up in access logs and
+/// browser history, so it is refused).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = ChronicleRequestContext
     let keys: APIKeys
 
+    /// The routes that accept `?access_token=`.
+    static let accessTokenPaths: Set<String> = ["/v1/subscribe", "/v1/ws"]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        if keys.isEmpty {
-            context.role = .admin
-            return try await next(request, context)
-        }
+        context.role = try Self.role(
+            keys: keys, authorization: request.headers[.authorization], path: request.uri.path,
+            accessToken: request.uri.queryParameters["access_token"].map(String.init)
+        )
+        return try await next(request, context)
+    }
+
+    /// The role the presented key has (`admin` on a server without keys).
+    ///
+    /// - Throws: a `401` ``Problem`` saying what to send.
+    static func role(keys: APIKeys, authorization: String?, path: String, accessToken: String?) throws -> Role {
+        if keys.isEmpty { return .admin }
         var presented: String?
-        if let header = request.headers[.authorization] {
+        if let header = authorization {
             guard header.lowercased().hasPrefix("bearer ") else {
-                throw Problem(.unauthorized, code: "unauthorized", title: "Unauthorized", detail: "The Authorization header must be Bearer <key>.", headers: [.wwwAuthenticate: "Bearer"])
+                throw unauthorized("The Authorization header must be Bearer <key>.")
             }
             presented = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        } else if let token = request.uri.queryParameters["access_token"] {
-            presented = String(token)
+        } else if let token = accessToken {
+            guard accessTokenPaths.contains(path) else {
+                throw unauthorized("?access_token= is accepted on /v1/subscribe and /v1/ws only; send the key as Authorization: Bearer <key>.")
+            }
+            presented = token
         }
-        guard let presented, let role = keys.role(of: presented) else {
-            throw Problem(.unauthorized, code: "unauthorized", title: "Unauthorized", detail: presented == nil ? "Send an API key as Authorization: Bearer <key>." : "The API key is not valid.", headers: [.wwwAuthenticate: "Bearer"])
-        }
-        context.role = role
-        return try await next(request, context)
+        guard let presented else { throw unauthorized("Send an API key as Authorization: Bearer <key>.") }
+        guard let role = keys.role(of: presented) else { throw unauthorized("The API key is not valid.") }
+        return role
+    }
+
+    /// Whether a WebSocket upgrade request carries a key that may read.
+    static func allowsUpgrade(_ head: HTTPRequestHead, keys: APIKeys) -> Bool {
+        if keys.isEmpty { return true }
+        let uri = URI(head.uri)
+        let role = try? role(keys: keys, authorization: head.headers.first(name: "authorization"), path: uri.path, accessToken: uri.queryParameters["access_token"].map(String.init))
+        return role.map { $0 >= Role.read } ?? false
+    }
+
+    private static func unauthorized(_ detail: String) -> Problem {
+        Problem(.unauthorized, code: "unauthorized", title: "Unauthorized", detail: detail, headers: [.wwwAuthenticate: "Bearer"])
     }
 }
 

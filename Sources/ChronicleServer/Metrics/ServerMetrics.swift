@@ -34,6 +34,14 @@ public final class ServerMetrics: Sendable {
         .init(namespace: "chronicle", metricName: "subscribers", unitName: "", helpText: "Connected subscribers by transport (sse, websocket).")
     }
 
+    private static var connections: MetricNameDescriptor {
+        .init(namespace: "chronicle", metricName: "http_connections", unitName: "", helpText: "Open HTTP connections.")
+    }
+
+    private static var connectionCapReached: MetricNameDescriptor {
+        .init(namespace: "chronicle", metricName: "http_connection_cap_reached", unitName: "total", helpText: "Times the open connections reached maximumConnections (new ones then wait).")
+    }
+
     private var headDescriptor: MetricNameDescriptor {
         .init(namespace: "chronicle", metricName: "log_head_position", unitName: "", helpText: "Position of the last event in the log.")
     }
@@ -70,6 +78,8 @@ public final class ServerMetrics: Sendable {
             registry.makeGauge(descriptor: Self.subscribers, labels: [("transport", transport)]).set(to: 0)
         }
         appended = registry.makeCounter(descriptor: Self.eventsAppended)
+        registry.makeGauge(descriptor: Self.connections).set(to: 0)
+        _ = registry.makeCounter(descriptor: Self.connectionCapReached)
         appendDuration = registry.makeDurationHistogram(descriptor: Self.appendDuration, labels: [], buckets: Self.durationBuckets)
     }
 
@@ -103,6 +113,14 @@ public final class ServerMetrics: Sendable {
 
     func subscriberDisconnected(_ transport: String) {
         registry.makeGauge(descriptor: Self.subscribers, labels: [("transport", transport)]).decrement(by: 1)
+    }
+
+    func recordConnections(open: Int) {
+        registry.makeGauge(descriptor: Self.connections).set(to: Double(open))
+    }
+
+    func recordConnectionCapReached() {
+        registry.makeCounter(descriptor: Self.connectionCapReached).increment()
     }
 
     func recordStore(head: Int64, size: Int64?) {

@@ -1,0 +1,60 @@
+import NIOCore
+import NIOPosix
+
+/// A plain TCP connection to a test server, for requests an HTTP client would never send
+/// (a partial request line, a control byte, a TLS hello).
+struct RawConnection: Sendable {
+    let channel: any Channel
+
+    /// Connects to the loopback port.
+    static func open(port: Int) async throws -> RawConnection {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .connect(host: "127.0.0.1", port: port).get()
+        return RawConnection(channel: channel)
+    }
+
+    /// Sends bytes as they are.
+    func send(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
+    }
+
+    func send(_ text: String) async throws {
+        try await send(Array(text.utf8))
+    }
+
+    /// Waits until the server closes the connection (cancelling closes it from this side,
+    /// so a deadline around the wait ends it).
+    func closed() async throws {
+        let channel = channel
+        try await withTaskCancellationHandler {
+            try await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        try Task.checkCancellation()
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+
+    /// Sends `bytes`, then reads everything the server sends until it closes the connection.
+    static func exchange(port: Int, _ bytes: [UInt8]) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+        let raw = channel.channel
+        return try await withTaskCancellationHandler {
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(bytes: bytes))
+                var received = ByteBuffer()
+                for try await chunk in inbound { received.writeImmutableBuffer(chunk) }
+                try Task.checkCancellation()
+                return String(buffer: received)
+            }
+        } onCancel: {
+            raw.close(promise: nil)
+        }
+    }
+}

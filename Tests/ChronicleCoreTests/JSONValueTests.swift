@@ -9,7 +9,8 @@ struct JSONValueTests {
         let value = try JSONValue(parsing: #" { "a": [1, -2, 1.0, 2.5e3, true, false, null], "b": "x\"\\\/\n\u00e9\ud83d\ude00", "c": {} } "#)
         #expect(value == ["a": [1, -2, .double(1.0), .double(2500), true, false, nil], "b": "x\"\\/\né😀", "c": [:]])
         #expect(try JSONValue(parsing: "9223372036854775807") == .integer(.max))
-        #expect(try JSONValue(parsing: "9223372036854775808") == .double(9_223_372_036_854_775_808))
+        // One past Int64: a double would print it as 9.223372036854776e+18, another number.
+        #expect(throws: ChronicleError.self) { try JSONValue(parsing: "9223372036854775808") }
         #expect(try JSONValue(parsing: "-0") == .integer(0))
     }
 
@@ -26,6 +27,11 @@ struct JSONValueTests {
         (#""\x""#, "not a JSON escape"),
         (#""\ud800""#, "low surrogate"),
         ("1e999", "too large"),
+        ("123456789012345678901234567890", "cannot be kept exactly"),
+        ("9223372036854775808", "cannot be kept exactly"),
+        ("1.23456789012345678", "cannot be kept exactly"),
+        ("0.1000000000000000055511151231257827", "cannot be kept exactly"),
+        (#"{"price":12345678901234567.5}"#, "send it as a string"),
         ("[1,]", "expected a value"),
         ("1.", "after the decimal point"),
         (String(repeating: "[", count: 300) + String(repeating: "]", count: 300), "nested deeper"),
@@ -37,6 +43,18 @@ struct JSONValueTests {
             let error = error as? ChronicleError
             return error?.code == .invalidInput && error?.message.contains(fragment) == true
         }
+    }
+
+    @Test("numbers are kept exactly as sent, in value: every one a 64-bit float holds parses", arguments: [
+        ("0.1", JSONValue.double(0.1)), ("1.50", .double(1.5)), ("1e2", .double(100)), ("-0.0", .double(-0.0)),
+        ("2.5e-7", .double(2.5e-7)), ("9223372036854775807", .integer(.max)), ("-9223372036854775808", .integer(.min)),
+        ("1.7976931348623157e308", .double(.greatestFiniteMagnitude)), ("5e-324", .double(5e-324)), ("0.000120", .double(0.00012)),
+        ("1E+3", .double(1000)), ("1234567890.5e-3", .double(1234567.8905)),
+    ])
+    func exactNumbers(text: String, value: JSONValue) throws {
+        let parsed = try JSONValue(parsing: text)
+        #expect(parsed == value)
+        #expect(try JSONValue(parsing: parsed.canonicalText) == parsed)
     }
 
     @Test("canonical text sorts keys, has no whitespace and round-trips")

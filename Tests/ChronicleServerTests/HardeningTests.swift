@@ -150,6 +150,20 @@ struct HardeningTests {
         }
     }
 
+    @Test("a number that cannot be kept exactly is refused with a 400 naming it, never rounded")
+    func numbersAreNeverRounded() async throws {
+        try await withServer { server in
+            let refused = try await server.post("/v1/streams/order-1", #"{"type":"OrderPlaced","data":{"total":123456789012345678901234567890}}"#)
+            #expect(refused.status == 400)
+            #expect(refused.body.contains("123456789012345678901234567890"), "\(refused.body)")
+            #expect(try await server.get("/v1/streams/order-1").status == 404, "nothing was stored")
+            let kept = try await server.post("/v1/streams/order-1", #"{"type":"OrderPlaced","data":{"total":9223372036854775807,"rate":0.1}}"#)
+            #expect(kept.status == 201)
+            let read = try await server.get("/v1/streams/order-1")
+            #expect(read.body.contains(#""total":9223372036854775807"#) && read.body.contains(#""rate":0.1"#), "\(read.body)")
+        }
+    }
+
     @Test("the loopback check resolves the host: 127.example.com is not loopback, 127.0.0.2, ::1 and localhost are")
     func loopbackIsResolved() throws {
         for host in ["127.0.0.1", "127.0.0.2", "::1", "localhost"] {

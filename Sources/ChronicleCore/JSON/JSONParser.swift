@@ -245,6 +245,52 @@ struct JSONParser {
             index = start
             throw error("the number \(text) is too large")
         }
+        guard DecimalDigits(text) == DecimalDigits(double.description) else {
+            index = start
+            throw error("the number \(text) cannot be kept exactly (integers are kept to 64 bits, up to 9223372036854775807, and fractions to what a 64-bit float holds, about 16 digits); send it as a string")
+        }
         return .double(double)
+    }
+}
+
+/// A decimal number as sign, significant digits and exponent (`-12.50e3` is `-`, `125`,
+/// `2`): two spellings of the same value have equal digits, so comparing what was sent with
+/// what a `Double` keeps shows whether anything would be rounded away.
+struct DecimalDigits: Equatable {
+    var negative = false
+    var digits: [UInt8] = []
+    var exponent = 0
+
+    /// Reads a JSON number or a Swift `Double` description (`1.5`, `1e-07`, `1.2345678901234568e+29`).
+    init(_ text: String) {
+        var mantissa: [UInt8] = []
+        var pointAt: Int?
+        var exponentText = ""
+        var inExponent = false
+        for byte in text.utf8 {
+            if inExponent {
+                exponentText.unicodeScalars.append(Unicode.Scalar(byte))
+            } else if byte == UInt8(ascii: "-"), mantissa.isEmpty, pointAt == nil {
+                negative = true
+            } else if byte == UInt8(ascii: ".") {
+                pointAt = mantissa.count
+            } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                inExponent = true
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                mantissa.append(byte - UInt8(ascii: "0"))
+            }
+        }
+        // value = 0.mantissa × 10^(pointAt + exponent)
+        var scale = (pointAt ?? mantissa.count) + (Int(exponentText) ?? 0)
+        let leading = mantissa.prefix { $0 == 0 }.count
+        mantissa.removeFirst(leading)
+        scale -= leading
+        while mantissa.last == 0 { mantissa.removeLast() }
+        if mantissa.isEmpty {
+            // Zero: the sign stays (-0.0 is a value of its own), the scale goes.
+            return
+        }
+        self.digits = mantissa
+        self.exponent = scale
     }
 }

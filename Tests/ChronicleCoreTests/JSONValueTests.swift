@@ -48,7 +48,7 @@ struct JSONValueTests {
     @Test("numbers are kept exactly as sent, in value: every one a 64-bit float holds parses", arguments: [
         ("0.1", JSONValue.double(0.1)), ("1.50", .double(1.5)), ("1e2", .double(100)), ("-0.0", .double(-0.0)),
         ("2.5e-7", .double(2.5e-7)), ("9223372036854775807", .integer(.max)), ("-9223372036854775808", .integer(.min)),
-        ("1.7976931348623157e308", .double(.greatestFiniteMagnitude)), ("5e-324", .double(5e-324)), ("0.000120", .double(0.00012)),
+        ("1.7976931348623157e308", .double(.greatestFiniteMagnitude)), ("5e-324", .double(.leastNonzeroMagnitude)), ("0.000120", .double(0.00012)),
         ("1E+3", .double(1000)), ("1234567890.5e-3", .double(1234567.8905)),
     ])
     func exactNumbers(text: String, value: JSONValue) throws {

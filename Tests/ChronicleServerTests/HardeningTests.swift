@@ -1,4 +1,5 @@
 import ChronicleCore
+import ChronicleProjections
 import ChronicleServer
 import ChronicleTesting
 import Foundation
@@ -161,6 +162,38 @@ struct HardeningTests {
             #expect(kept.status == 201)
             let read = try await server.get("/v1/streams/order-1")
             #expect(read.body.contains(#""total":9223372036854775807"#) && read.body.contains(#""rate":0.1"#), "\(read.body)")
+        }
+    }
+
+    @Test("Location percent-encodes the stream and the entity id as one path segment, and it can be followed")
+    func locationIsOneSegment() async throws {
+        let schema = try EntitySchema(yaml: "entities:\n  user:\n    events:\n      UserCreated: create\n")
+        try await withServer(projection: DeclarativeProjection(schema: schema)) { server in
+            let appended = try await server.post("/v1/streams/a%2Fb%3Fc", #"{"type":"X"}"#)
+            #expect(appended.status == 201)
+            #expect(appended.header("Location") == "/v1/streams/a%2Fb%3Fc")
+            #expect(try await server.get(appended.header("Location") ?? "/").status == 200)
+            let created = try await server.post("/v1/events/UserCreated", #"{"id":"x/y?z","name":"Ada"}"#)
+            #expect(created.status == 201, "\(created.body)")
+            #expect(created.header("Location") == "/v1/entities/user/x%2Fy%3Fz")
+            let entity = try await server.get(created.header("Location") ?? "/")
+            #expect(entity.status == 200 && entity.body.contains("Ada"), "\(entity.body)")
+        }
+    }
+
+    @Test("If-None-Match: * appends only to a stream that does not exist, else 412; other values are a 400")
+    func ifNoneMatchStar() async throws {
+        try await withServer { server in
+            let first = try await server.post("/v1/streams/user-1", #"{"type":"UserCreated"}"#, headers: [("If-None-Match", "*")])
+            #expect(first.status == 201)
+            let second = try await server.post("/v1/streams/user-1", #"{"type":"UserCreated"}"#, headers: [("If-None-Match", "*")])
+            #expect(second.status == 412)
+            #expect(second.json["code"] == "precondition-failed" && second.json["actualRevision"] == 0, "\(second.body)")
+            #expect(try await server.post("/v1/streams/user-2", #"{"type":"X"}"#, headers: [("If-None-Match", "\"3\"")]).status == 400)
+            #expect(try await server.post("/v1/streams/user-2", #"{"type":"X"}"#, headers: [("If-None-Match", "*"), ("If-Match", "*")]).status == 400)
+            let stream = try await server.get("/v1/streams/user-1")
+            guard case .array(let events)? = stream.json["events"] else { Issue.record("\(stream.body)"); return }
+            #expect(events.count == 1, "the refused append stored nothing")
         }
     }
 

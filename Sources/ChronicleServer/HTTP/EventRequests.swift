@@ -1,5 +1,6 @@
 import ChronicleCore
 import Foundation
+import HTTPTypes
 
 /// Decoding of request bodies into appends: pure functions over JSON values, so every bad
 /// shape gets a precise `400` before anything reaches the store.
@@ -153,6 +154,33 @@ public enum EventRequests {
             return .exact(revision)
         }
         throw Problem.invalid("If-Match \(trimmed.debugDescription) is not a stream ETag: send the revision in quotes, such as \"7\", or *.")
+    }
+
+    /// The expectation an append's headers state: `If-Match` (see ``ifMatch(_:)``), or
+    /// `If-None-Match: *`, "only if the stream does not exist yet".
+    static func headerExpectation(_ headers: HTTPFields) throws -> (header: String, expected: ExpectedRevision)? {
+        let ifMatch = try headers[.ifMatch].map(ifMatch)
+        guard let none = headers[.ifNoneMatch] else { return ifMatch.map { ("If-Match", $0) } }
+        guard none.trimmingCharacters(in: .whitespaces) == "*" else {
+            throw Problem.invalid("If-None-Match on an append takes * only (append only if the stream does not exist); to expect a revision send If-Match: \"7\".")
+        }
+        if ifMatch != nil { throw Problem.invalid("If-Match and If-None-Match contradict each other; send one of them.") }
+        return ("If-None-Match", .noStream)
+    }
+
+    /// Runs an append whose expectation came from `header`: a failed `If-None-Match: *` is
+    /// HTTP's `412 Precondition Failed` (an `If-Match` or body expectation stays a `409`).
+    static func preconditioned<T>(_ header: (header: String, expected: ExpectedRevision)?, _ append: () async throws -> T) async throws -> T {
+        do {
+            return try await append()
+        } catch let error as ChronicleError where error.code == .wrongExpectedRevision && header?.header == "If-None-Match" {
+            var problem = Problem(error)
+            problem.status = .preconditionFailed
+            problem.code = "precondition-failed"
+            problem.title = "Precondition failed"
+            problem.detail = "If-None-Match: * asks for a new stream, and \(error.stream?.rawValue ?? "the stream") exists (revision \(error.actualRevision.map(String.init) ?? "?")). " + error.message
+            throw problem
+        }
     }
 
     /// The ETag of a stream at a revision.

@@ -41,20 +41,23 @@ extension ChronicleServer {
             // If-Match is the entity's ETag, its version as GET reports it. With inline
             // documents the version is checked in the append's transaction; otherwise the
             // stream's revision stands in (they agree unless the entity ignores some types).
+            // If-None-Match: * means "only if the entity's stream does not exist yet".
             var expected = ExpectedRevision.any
             var rules: [AppendRule] = []
-            if let header = request.headers[.ifMatch] {
-                let wanted = try EventRequests.ifMatch(header)
-                if entities.lifecycle == .inline, case .exact(let version) = wanted {
+            let header = try EventRequests.headerExpectation(request.headers)
+            if let header {
+                if header.header == "If-Match", entities.lifecycle == .inline, case .exact(let version) = header.expected {
                     rules.append(AppendRule(.version(entity: entityName, id: id, expected: version), status: 409, projection: entities.name))
                 } else {
-                    expected = wanted
+                    expected = header.expected
                 }
             }
             let event = EventData(type: type, data: .object(data))
-            let result = try await store.append(AppendRequest([.init(stream: stream, expected: expected, events: context.correlating([event]))], rules: rules))
+            let result = try await EventRequests.preconditioned(header) {
+                try await store.append(AppendRequest([.init(stream: stream, expected: expected, events: context.correlating([event]))], rules: rules))
+            }
             let part = result.streams[0]
-            let location = "/v1/entities/\(entityName)/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)"
+            let location = "/v1/entities/\(PathSegment.encode(entityName))/\(PathSegment.encode(id))"
             let answer = DeclarativeWriteResponse(entity: entityName, id: id, stream: stream.rawValue, revision: part.lastRevision, position: part.lastPosition, correlationId: context.correlationId)
             return try Response.json(.created, answer, headers: [
                 .location: location, .eTag: EventRequests.eTag(part.lastRevision),

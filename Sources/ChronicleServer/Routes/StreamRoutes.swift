@@ -14,17 +14,19 @@ extension ChronicleServer {
             let stream = try StreamName(context.parameters.decoded("stream"))
             let (events, bodyExpectation, condition) = try EventRequests.streamAppend(try await request.jsonBody(limit: configuration.maximumRequestBytes))
             try checkCount(events.count, configuration)
-            let headerExpectation = try request.headers[.ifMatch].map(EventRequests.ifMatch)
-            if let headerExpectation, let bodyExpectation, headerExpectation != bodyExpectation {
-                throw Problem.invalid("If-Match (\(headerExpectation)) and expectedRevision (\(bodyExpectation)) disagree; send one of them.")
+            let headerExpectation = try EventRequests.headerExpectation(request.headers)
+            if let headerExpectation, let bodyExpectation, headerExpectation.expected != bodyExpectation {
+                throw Problem.invalid("\(headerExpectation.header) (\(headerExpectation.expected)) and expectedRevision (\(bodyExpectation)) disagree; send one of them.")
             }
             let start = ContinuousClock.now
-            let expected = headerExpectation ?? bodyExpectation ?? .any
-            let result = try await store.append(AppendRequest([.init(stream: stream, expected: expected, events: context.correlating(events))], condition: condition)).streams[0]
+            let expected = headerExpectation?.expected ?? bodyExpectation ?? .any
+            let result = try await EventRequests.preconditioned(headerExpectation) {
+                try await store.append(AppendRequest([.init(stream: stream, expected: expected, events: context.correlating(events))], condition: condition)).streams[0]
+            }
             metrics.recordAppend(events: events.count, duration: ContinuousClock.now - start)
             return try Response.json(.created, AppendResponse(result), headers: [
                 .eTag: EventRequests.eTag(result.lastRevision),
-                .location: "/v1/streams/\(stream.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? stream.rawValue)",
+                .location: "/v1/streams/\(PathSegment.encode(stream.rawValue))",
             ])
         }
 

@@ -30,7 +30,7 @@ struct Reactors: AsyncParsableCommand {
     }
 
     static func path(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+        PathSegment.encode(text)
     }
 
     struct List: AsyncParsableCommand {

@@ -217,7 +217,7 @@ struct RemoteCLIStore: CLIStore {
     }
 
     private func path(_ stream: StreamName) -> String {
-        "/v1/streams/" + (stream.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? stream.rawValue)
+        "/v1/streams/" + PathSegment.encode(stream.rawValue)
     }
 
     func append(_ event: EventData, to stream: StreamName, expected: ExpectedRevision) async throws -> AppendResult.StreamResult {
@@ -256,8 +256,7 @@ struct RemoteCLIStore: CLIStore {
     }
 
     private func entityPath(_ entity: String, _ id: String) -> String {
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        return "/v1/entities/\(entity.addingPercentEncoding(withAllowedCharacters: allowed) ?? entity)/\(id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id)"
+        "/v1/entities/\(PathSegment.encode(entity))/\(PathSegment.encode(id))"
     }
 
     func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool, projection: String?) async throws -> DocumentResponse {
@@ -296,7 +295,7 @@ struct RemoteCLIStore: CLIStore {
     }
 
     func rebuild(_ name: String) async throws -> RebuildResponse {
-        try await call(.POST, "/v1/projections/\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)/rebuild", body: "{}")
+        try await call(.POST, "/v1/projections/\(PathSegment.encode(name))/rebuild", body: "{}")
     }
 
     func diff(_ entity: String, _ id: String, from: String, to: String, projection: String?) async throws -> EntityDiffResponse {

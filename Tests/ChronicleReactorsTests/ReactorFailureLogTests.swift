@@ -33,9 +33,9 @@ final class CapturedLog: Sendable {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            let all = self.metadata.merging(metadata ?? [:]) { $1 }
-            log.append(Record(level: level, message: message.description, metadata: all.mapValues { "\($0)" }))
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            log.append(Record(level: event.level, message: event.message.description, metadata: all.mapValues { "\($0)" }))
         }
     }
 }

@@ -72,7 +72,7 @@ public enum ReactorArchiveConformance {
         }
         var spliced = summary
         spliced.entries -= 1
-        #expect(throws: ChronicleError.self) { try read(lines.dropLast() + [ArchiveRecord.end(spliced).jsonText]) }
+        #expect(throws: ChronicleError.self) { try read(Array(lines.dropLast()) + [ArchiveRecord.end(spliced).jsonText]) }
         #expect(throws: ChronicleError.self) { try read(lines + [lines[0]]) }
         #expect(throws: ChronicleError.self) { try read(Array(lines.dropLast())) }
         #expect(try read(entries.map(\.jsonText)).reactors == nil)

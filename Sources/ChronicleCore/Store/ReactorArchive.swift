@@ -57,9 +57,10 @@ public struct ReactorArchive: Sendable, Hashable {
                 throw ChronicleError(.invalidInput, "Reactor \(parked.reactor) has two parked events at position \(parked.position). Nothing was imported.")
             }
             switch byPosition[parked.position] {
-            case .event(let event)? where event.id == parked.eventID, .purged?:
+            case .purged?:
                 continue
             case .event(let event)?:
+                guard event.id != parked.eventID else { continue }
                 throw ChronicleError(.invalidInput, "The event parked by reactor \(parked.reactor) at position \(parked.position) is \(parked.eventID.uuidString.lowercased()), but the log holds \(event.id.uuidString.lowercased()) there. Nothing was imported.")
             case nil:
                 throw ChronicleError(.invalidInput, "Reactor \(parked.reactor) has an event parked at position \(parked.position), outside the imported log (positions 1 to \(head)). Nothing was imported.")

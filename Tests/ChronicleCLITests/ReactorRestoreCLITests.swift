@@ -72,6 +72,8 @@ struct ReactorRestoreCLITests {
             // Three events and the $reactorParked record of user-2: the checkpoint passes all four.
             try await waitForReactor(sourceURL, checkpoint: 4)
             #expect(Set(users(receiver.received)) == ["user-1", "user-2", "user-3"])
+            let status = try await remote.run(arguments: ["reactors", "list", "--server", sourceURL])
+            #expect(status.stdout.contains("parked 1\tlast error at ") && status.stdout.contains("500"), "the operator sees why: \(status.stdout)")
             first.terminate()
             try await waitForExit(first, seconds: 60)
             let sentBefore = receiver.received.count

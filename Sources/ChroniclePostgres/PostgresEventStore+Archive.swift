@@ -29,9 +29,10 @@ extension PostgresEventStore: LogArchive {
     }
 
     /// Loads a log into an empty store, all or nothing, under the write lock; see
-    /// ``LogArchive/importLog(_:progress:)``. The documents of every projection that keeps
+    /// ``LogArchive/importLog(_:reactors:progress:)``. The documents of every projection that keeps
     /// them are rebuilt in the same transaction (an asynchronous one's checkpoint is the head).
-    public func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) async throws {
+    public func importLog(_ entries: [LogEntry], reactors: ReactorArchive, progress: @Sendable (Int) -> Void) async throws {
+        try reactors.check(against: entries)
         var snapshot = PostgresSnapshotTransaction()
         var check = LogImportCheck()
         var purged: [(position: Int64, hash: EventHash)] = []
@@ -48,7 +49,7 @@ extension PostgresEventStore: LogArchive {
         let checked = snapshot, lost = purged, logger = self.logger, name = configuration.displayName
         let rebuilt = projections.filter { $0.lifecycle != .live }.map(\.projection)
         do {
-            try await load(checked, purged: lost, rebuilding: rebuilt, storeName: name, logger: logger)
+            try await load(checked, purged: lost, reactors: reactors, rebuilding: rebuilt, storeName: name, logger: logger)
         } catch {
             throw Self.storageError(error, doing: "import the log", configuration: configuration)
         }
@@ -57,7 +58,7 @@ extension PostgresEventStore: LogArchive {
     }
 
     /// Writes a checked import in one transaction, if the store is empty.
-    private func load(_ checked: PostgresSnapshotTransaction, purged lost: [(position: Int64, hash: EventHash)], rebuilding projections: [any Projection], storeName name: String, logger: Logger) async throws {
+    private func load(_ checked: PostgresSnapshotTransaction, purged lost: [(position: Int64, hash: EventHash)], reactors: ReactorArchive, rebuilding projections: [any Projection], storeName name: String, logger: Logger) async throws {
         try await withPooledConnection { connection in
             try await connection.run("BEGIN", logger: logger)
             do {
@@ -73,6 +74,7 @@ extension PostgresEventStore: LogArchive {
                         SELECT * FROM unnest(\(lost.map(\.position))::int8[], \(lost.map { $0.hash.withUnsafeBytes { ByteBuffer(bytes: $0) } })::bytea[])
                         """, logger: logger)
                 }
+                try await Self.insert(reactors, on: connection, logger: logger)
                 for projection in projections {
                     _ = try await Self.rebuild(projection, on: connection, logger: logger)
                 }
@@ -81,6 +83,45 @@ extension PostgresEventStore: LogArchive {
                 if Self.connectionSurvives(error) { _ = try? await connection.run("ROLLBACK", logger: logger) }
                 throw error
             }
+        }
+    }
+
+    /// The reactors' checkpoints and parked events, in one snapshot; see
+    /// ``LogArchive/exportReactors()``.
+    public func exportReactors() async throws -> ReactorArchive {
+        let logger = self.logger
+        return try await reading("export the reactors' state") { connection in
+            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                var checkpoints: [String: Int64] = [:]
+                for try await (name, position) in try await connection.run("SELECT name, position FROM reactors", logger: logger).decode((String, Int64).self) {
+                    checkpoints[name] = position
+                }
+                var parked: [ParkedEvent] = []
+                let rows = try await connection.run("SELECT reactor, position, event_id, attempts, error, parked_at FROM parked_events ORDER BY reactor, position", logger: logger)
+                for try await (reactor, position, id, attempts, error, parkedAt) in rows.decode((String, Int64, UUID, Int32, String, Int64).self) {
+                    parked.append(ParkedEvent(reactor: reactor, position: position, eventID: id, attempts: Int(attempts), error: error, parkedAtMicroseconds: parkedAt))
+                }
+                try await connection.run("COMMIT", logger: logger)
+                return ReactorArchive(checkpoints: checkpoints, parked: parked)
+            } catch {
+                if Self.connectionSurvives(error) { _ = try? await connection.run("ROLLBACK", logger: logger) }
+                throw error
+            }
+        }
+    }
+
+    /// Writes imported reactor state (inside the import's transaction).
+    private static func insert(_ reactors: ReactorArchive, on connection: PostgresConnection, logger: Logger) async throws {
+        for (name, position) in reactors.checkpoints {
+            try await connection.run("INSERT INTO reactors (name, position) VALUES (\(name), \(position)) ON CONFLICT (name) DO UPDATE SET position = excluded.position", logger: logger)
+        }
+        for parked in reactors.parked {
+            try await connection.run("""
+                INSERT INTO parked_events (reactor, position, event_id, attempts, error, parked_at)
+                VALUES (\(parked.reactor), \(parked.position), \(parked.eventID), \(Int32(clamping: parked.attempts)), \(parked.error), \(parked.parkedAtMicroseconds))
+                ON CONFLICT (reactor, position) DO UPDATE SET event_id = excluded.event_id, attempts = excluded.attempts, error = excluded.error, parked_at = excluded.parked_at
+                """, logger: logger)
         }
     }
 }

@@ -439,3 +439,18 @@ extension PostgresEventStore: AsyncProjectionStore {
         }
     }
 }
+
+extension PostgresEventStore {
+    /// The names of the projections whose documents the database keeps (recorded by the
+    /// stores that opened it with one), in name order.
+    public func projectionNames() async throws -> [String] {
+        let logger = self.logger
+        return try await reading("list the projections") { connection in
+            var names: [String] = []
+            for try await name in try await connection.run("SELECT name FROM projections ORDER BY name", logger: logger).decode(String.self) {
+                names.append(name)
+            }
+            return names
+        }
+    }
+}

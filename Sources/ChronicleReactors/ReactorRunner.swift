@@ -146,12 +146,16 @@ public struct ReactorRunner: Service {
     private func deliver(_ event: RecordedEvent) async throws -> ReactionFrontier.Result {
         let statistics = reactor.statistics
         statistics.record(inFlight: true)
-        defer { statistics.record(inFlight: false) }
+        defer {
+            statistics.record(inFlight: false)
+            statistics.recordRetryDone(position: event.position)
+        }
         let key = reactor.idempotencyKey(for: event)
         var attempt = 0
         while true {
             attempt += 1
             try Task.checkCancellation()
+            statistics.recordRetryDone(position: event.position)
             do {
                 let outcomes = ReactorOutcome.correlated(try await reactor.handler(ReactorDelivery(event: event, idempotencyKey: key, attempt: attempt)), trigger: event)
                 if let refusal = Self.refusal(of: outcomes) {
@@ -164,12 +168,21 @@ public struct ReactorRunner: Service {
                 return .delivered(outcomes)
             } catch {
                 try Task.checkCancellation()
-                statistics.record(delivered: false)
-                if attempt >= reactor.maximumAttempts || error is PermanentReactorFailure {
+                let gaveUp = attempt >= reactor.maximumAttempts || error is PermanentReactorFailure
+                let delay = reactor.delay(after: attempt)
+                statistics.record(failure: "\(error)", position: event.position, retryAt: gaveUp ? nil : Timestamp.now() + delay.microseconds)
+                var metadata: Logger.Metadata = [
+                    "chronicle.reactor": "\(reactor.name)", "chronicle.position": "\(event.position)", "chronicle.event_id": "\(event.id.uuidString.lowercased())",
+                    "chronicle.attempt": "\(attempt)", "chronicle.error": "\(error)",
+                ]
+                if gaveUp {
+                    logger.warning("A delivery failed; no attempt left, parking the event", metadata: metadata)
                     let parked = ParkedEvent(reactor: reactor.name, position: event.position, eventID: event.id, attempts: attempt, error: "\(error)", parkedAtMicroseconds: Timestamp.now())
                     return .parked(parked, trigger: event)
                 }
-                try await Task.sleep(for: reactor.delay(after: attempt))
+                metadata["chronicle.retry_in_ms"] = "\(delay.microseconds / 1000)"
+                logger.warning("A delivery failed; retrying", metadata: metadata)
+                try await Task.sleep(for: delay)
             }
         }
     }
@@ -193,7 +206,7 @@ extension Reactor {
             statistics.record(delivered: true)
             return true
         } catch {
-            statistics.record(delivered: false)
+            statistics.record(failure: "\(error)", position: parked.position, retryAt: nil)
             statistics.recordParked()
             var again = parked
             again.attempts = attempt

@@ -6,9 +6,12 @@ import NIOCore
 
 /// A reactor handler that `POST`s each event, as JSON, to a URL.
 ///
-/// - Headers: `Idempotency-Key` (the delivery's key) and, with a secret,
-///   `X-Chronicle-Signature: sha256=<hex HMAC-SHA256 of the body>` so the receiver can check
-///   the call came from Chronicle.
+/// - Headers: `Idempotency-Key` (the delivery's key), `Chronicle-Timestamp` (when the attempt
+///   was sent, in Unix seconds) and, with a secret,
+///   `X-Chronicle-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">` so the receiver
+///   can check the call came from Chronicle — and, since the signature covers the timestamp,
+///   refuse a recorded call replayed later (say, one older than five minutes). See
+///   ``signature(timestamp:body:secret:)``.
 /// - `2xx`: done; a body `{"events": [{"stream", "type", "data"?, "metadata"?}]}` lists outcome
 ///   events to append. `408`, `429`, `5xx`, timeouts and connection errors: retried. Any
 ///   other `4xx`: parked at once (``PermanentReactorFailure``).
@@ -39,9 +42,10 @@ public struct Webhook: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Idempotency-Key", value: delivery.idempotencyKey)
+        let timestamp = String(Timestamp.now() / 1_000_000)
+        request.headers.add(name: "Chronicle-Timestamp", value: timestamp)
         if let secret {
-            let signature = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-            request.headers.add(name: "X-Chronicle-Signature", value: "sha256=" + signature.map { String(format: "%02x", $0) }.joined())
+            request.headers.add(name: "X-Chronicle-Signature", value: "sha256=" + Self.signature(timestamp: timestamp, body: body, secret: secret))
         }
         request.body = .bytes(ByteBuffer(string: body))
         let seconds = Int64(timeout.components.seconds) * 1000 + Int64(timeout.components.attoseconds / 1_000_000_000_000_000)
@@ -56,6 +60,15 @@ public struct Webhook: Sendable {
         default:
             throw PermanentReactorFailure(reason: "the webhook answered \(status): \(text.prefix(200))")
         }
+    }
+
+    /// The signature of a call: the hex HMAC-SHA256, keyed with `secret`, of the
+    /// `Chronicle-Timestamp` header's value, a `.`, and the body. A receiver recomputes it
+    /// from the headers and the raw body, compares in constant time, and refuses a timestamp
+    /// too far from its own clock.
+    public static func signature(timestamp: String, body: String, secret: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data((timestamp + "." + body).utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return code.map { String(format: "%02x", $0) }.joined()
     }
 
     static func outcomes(_ text: String) throws -> [ReactorOutcome] {

@@ -104,3 +104,31 @@ extension SQLiteEventStore {
         return parked
     }
 }
+
+extension SQLiteEventStore {
+    /// The reactors' checkpoints and parked events; see ``LogArchive/exportReactors()``.
+    public func exportReactors() async throws -> ReactorArchive {
+        try await reading("export the reactors' state") { db in
+            var checkpoints: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, position FROM reactors") {
+                checkpoints[row[0]] = row[1]
+            }
+            let parked = try Row.fetchAll(db, sql: "SELECT reactor, position, event_id, attempts, error, parked_at FROM parked_events ORDER BY reactor, position").map { row in
+                let id = (row[2] as Data).withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
+                return ParkedEvent(reactor: row[0], position: row[1], eventID: id, attempts: row[3], error: row[4], parkedAtMicroseconds: row[5])
+            }
+            return ReactorArchive(checkpoints: checkpoints, parked: parked)
+        }
+    }
+
+    /// Writes imported reactor state (inside the import's transaction).
+    static func insert(_ reactors: ReactorArchive, in db: Database) throws {
+        for (name, position) in reactors.checkpoints {
+            try db.execute(sql: "INSERT OR REPLACE INTO reactors (name, position) VALUES (?, ?)", arguments: [name, position])
+        }
+        for parked in reactors.parked {
+            try db.execute(sql: "INSERT OR REPLACE INTO parked_events (reactor, position, event_id, attempts, error, parked_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [parked.reactor, parked.position, SQLiteEventRow.blob(parked.eventID), parked.attempts, parked.error, parked.parkedAtMicroseconds])
+        }
+    }
+}

@@ -164,9 +164,10 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
         }
     }
 
-    /// Loads a log into this empty store; see ``LogArchive/importLog(_:progress:)``.
-    public func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) async throws {
+    /// Loads a log into this empty store; see ``LogArchive/importLog(_:reactors:progress:)``.
+    public func importLog(_ entries: [LogEntry], reactors: ReactorArchive, progress: @Sendable (Int) -> Void) async throws {
         let projections = projections
+        try reactors.check(against: entries)
         do {
             try await pool.write { db in
                 if try Self.lastEvent(db) != nil || (try Int.fetchOne(db, sql: "SELECT count(*) FROM purged_events") ?? 0) > 0 {
@@ -186,6 +187,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
                     try transaction.flush()
                     if (index + 1) % 10_000 == 0 { progress(index + 1) }
                 }
+                try Self.insert(reactors, in: db)
                 for registration in projections where registration.lifecycle != .live {
                     _ = try Self.rebuild(registration.projection, in: db)
                 }

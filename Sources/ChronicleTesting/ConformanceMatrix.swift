@@ -102,6 +102,15 @@ public enum ConformanceMatrix {
                 }
             }
         })
+        entries.append(ConformanceEntry("backup and restore", "reactor checkpoints and parked events go out with the log and come back with it") { backend in
+            try await backend.withStore(projection: nil, lifecycle: .inline) { source in
+                try await backend.withStore(projection: nil, lifecycle: .inline) { target in
+                    try await backend.withStore(projection: nil, lifecycle: .inline) { damaged in
+                        try await ReactorArchiveConformance.run(source: source, target: target, damaged: damaged)
+                    }
+                }
+            }
+        })
         entries.append(ConformanceEntry("leases", "one owner at a time, renewal, expiry and release") { backend in
             try await backend.withStore(projection: nil, lifecycle: .inline) { try await LeaseConformance.run($0) }
         })

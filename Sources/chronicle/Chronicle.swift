@@ -9,9 +9,13 @@ struct ChronicleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chronicle",
         abstract: "Chronicle: an event-sourcing database.",
-        discussion: "Commands work on a data directory (--data, default ./chronicle-data). Add --json for output meant for scripts.",
-        subcommands: [Serve.self, Append.self, Read.self, Log.self, Tail.self, Query.self, Get.self, History.self, Diff.self, Projections.self, Reactors.self, Verify.self, Export.self, Import.self, Bench.self]
+        discussion: "Commands work on a data directory (--data, default ./chronicle-data) or a PostgreSQL database (--postgres URL). Add --json for output meant for scripts.",
+        version: "chronicle \(ChronicleCommand.version)",
+        subcommands: [Serve.self, Append.self, Read.self, Log.self, Tail.self, Query.self, Get.self, History.self, Diff.self, Delete.self, Projections.self, Reactors.self, Verify.self, Export.self, Import.self, Bench.self]
     )
+
+    /// This build's version, printed by `chronicle --version`.
+    static let version = "0.1.0"
 
     /// Runs the command; errors become one line on stderr and a non-zero exit.
     static func main() async {

@@ -23,7 +23,8 @@ struct ArchiveCLITests {
             #expect(export.status == 0, "\(export.stderr)")
             #expect(export.stderr.contains("export: 100%") && export.stderr.contains("exported"), "progress on stderr: \(export.stderr)")
             let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
-            #expect(lines.count == 27 && lines.filter { $0.contains("\"purged\"") }.count == 6)
+            #expect(lines.count == 28 && lines.filter { $0.contains("\"purged\"") }.count == 6, "27 entries and the closing line")
+            #expect(lines.last == #"{"exportEnd":{"entries":27,"headPosition":27,"parkedEvents":0,"reactorCheckpoints":0}}"#, "\(lines.last ?? "")")
 
             let restored = CLI(data: cli.data + "-restored")
             defer { try? FileManager.default.removeItem(atPath: restored.data) }

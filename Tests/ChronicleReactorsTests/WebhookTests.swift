@@ -15,7 +15,7 @@ import Testing
 
 @Suite("Webhooks")
 struct WebhookTests {
-    @Test("a webhook gets the event, the idempotency key and a valid signature; its answer's events are appended")
+    @Test("a webhook gets the event, the idempotency key, a timestamp and a signature over both; its answer's events are appended")
     func delivery() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-webhook-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -41,8 +41,16 @@ struct WebhookTests {
         let trigger = try #require(try await store.read(StreamName("user-1")).first)
         #expect(calls.allSatisfy { $0.key == "welcome:\(trigger.id.uuidString.lowercased())" }, "the same key on every attempt")
         #expect(calls.first?.body == trigger.jsonText)
-        let expected = HMAC<SHA256>.authenticationCode(for: Data(trigger.jsonText.utf8), using: SymmetricKey(data: Data("s3cret".utf8))).map { String(format: "%02x", $0) }.joined()
-        #expect(calls.first?.signature == "sha256=" + expected)
+        // The signature covers the timestamp, so a receiver can refuse a replayed call.
+        for call in calls {
+            let timestamp = try #require(call.timestamp, "every attempt carries Chronicle-Timestamp")
+            let seconds = try #require(Int64(timestamp), "Chronicle-Timestamp is Unix seconds: \(timestamp)")
+            #expect(abs(seconds - Int64(Date().timeIntervalSince1970)) < 600, "the timestamp is the sending time")
+            let expected = HMAC<SHA256>.authenticationCode(for: Data((timestamp + "." + trigger.jsonText).utf8), using: SymmetricKey(data: Data("s3cret".utf8))).map { String(format: "%02x", $0) }.joined()
+            #expect(call.signature == "sha256=" + expected, "HMAC-SHA256 of timestamp.body")
+        }
+        let bodyOnly = HMAC<SHA256>.authenticationCode(for: Data(trigger.jsonText.utf8), using: SymmetricKey(data: Data("s3cret".utf8))).map { String(format: "%02x", $0) }.joined()
+        #expect(calls.first?.signature != "sha256=" + bodyOnly, "a signature of the body alone would let a recorded call be replayed")
         let outcome = try #require(try await store.read(StreamName("email-1")).first)
         #expect(outcome.type == "WelcomeEmailSent" && outcome.data == ["ok": true])
         #expect(outcome.metadata["causationId"] == .string(trigger.id.uuidString.lowercased()))

@@ -13,6 +13,8 @@ public final class Receiver: Sendable {
         public var key: String
         /// The `X-Chronicle-Signature` header.
         public var signature: String?
+        /// The `Chronicle-Timestamp` header.
+        public var timestamp: String?
         /// The body.
         public var body: String
     }
@@ -43,7 +45,7 @@ public final class Receiver: Sendable {
         let router = Router()
         router.post("/hook") { request, _ -> Response in
             let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
-            let call = Call(key: request.headers[HTTPField.Name("Idempotency-Key")!] ?? "", signature: request.headers[HTTPField.Name("X-Chronicle-Signature")!], body: text)
+            let call = Call(key: request.headers[HTTPField.Name("Idempotency-Key")!] ?? "", signature: request.headers[HTTPField.Name("X-Chronicle-Signature")!], timestamp: request.headers[HTTPField.Name("Chronicle-Timestamp")!], body: text)
             let (status, answer) = self.answer(call)
             try await self.before(call)
             return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))

@@ -268,11 +268,17 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         return entries
     }
 
-    /// Loads a log into this empty store; see ``LogArchive/importLog(_:progress:)``.
-    public func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) throws {
+    /// The reactors' state; see ``LogArchive/exportReactors()``.
+    public func exportReactors() -> ReactorArchive {
+        ReactorArchive(checkpoints: reactorCheckpoints, parked: parked.values.flatMap { $0 })
+    }
+
+    /// Loads a log into this empty store; see ``LogArchive/importLog(_:reactors:progress:)``.
+    public func importLog(_ entries: [LogEntry], reactors: ReactorArchive, progress: @Sendable (Int) -> Void) throws {
         guard writer.head == 0 else {
             throw ChronicleError(.invalidInput, "The store is not empty; import into a new store.")
         }
+        try reactors.check(against: entries)
         var check = LogImportCheck()
         var imported = Storage()
         var last: RecordedEvent?
@@ -299,6 +305,8 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             checkpoints[registration.name] = entries.last?.position ?? 0
         }
         storage = imported
+        reactorCheckpoints = reactors.checkpoints
+        parked = Dictionary(grouping: reactors.parked, by: \.reactor)
         writer = LogWriter(head: entries.last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAtMicroseconds ?? 0)
         progress(entries.count)
         notifier.advance(to: writer.head)

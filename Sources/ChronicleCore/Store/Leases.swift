@@ -82,10 +82,27 @@ package enum LeasedWork {
                 group.cancelAll()
             }
             if Task.isCancelled {
-                try? await store.releaseLease(name, owner: options.owner)
+                await release(store, name: name, options: options, logger: logger, metadata: metadata)
                 return
             }
             logger.warning("Lost the lease; work stopped", metadata: metadata)
+        }
+    }
+
+    /// Gives the lease up when the work stops (graceful shutdown), so that a restarted node,
+    /// or another one, takes it at once instead of waiting for it to expire.
+    ///
+    /// The calling task is cancelled by then, and the stores refuse work in a cancelled task
+    /// (GRDB and PostgresNIO check for cancellation before they start), so the release runs
+    /// in a task of its own, which does not inherit the cancellation. If it fails (the
+    /// database is unreachable) the lease simply expires after its duration.
+    private static func release(_ store: any LeaseStore, name: String, options: LeaseOptions, logger: Logger, metadata: Logger.Metadata) async {
+        let release = Task { try await store.releaseLease(name, owner: options.owner) }
+        do {
+            try await release.value
+            logger.info("Released the lease", metadata: metadata)
+        } catch {
+            logger.warning("Could not release the lease; it expires by itself", metadata: metadata.merging(["chronicle.error": "\(error)"]) { $1 })
         }
     }
 

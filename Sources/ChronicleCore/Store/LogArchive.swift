@@ -50,7 +50,22 @@ public protocol LogArchive: Sendable {
     ///
     /// - Throws: ``ChronicleError`` if the store is not empty, an entry is out of order, or the
     ///   chain does not verify; nothing is stored then.
-    func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) async throws
+    ///
+    /// `reactors` (checkpoints and parked events from the same export, see
+    /// ``ReactorArchive``) are stored in the same transaction, after
+    /// ``ReactorArchive/check(against:)``.
+    func importLog(_ entries: [LogEntry], reactors: ReactorArchive, progress: @Sendable (Int) -> Void) async throws
+    /// The reactors' checkpoints and parked events, for an export (written after the log,
+    /// cut at the exported head with ``ReactorArchive/cut(at:)``).
+    func exportReactors() async throws -> ReactorArchive
+}
+
+extension LogArchive {
+    /// Loads entries into an empty store, with no reactor state; see
+    /// ``importLog(_:reactors:progress:)``.
+    public func importLog(_ entries: [LogEntry], progress: @Sendable (Int) -> Void) async throws {
+        try await importLog(entries, reactors: ReactorArchive(), progress: progress)
+    }
 }
 
 /// The checks every backend makes on an import, entry by entry, before it stores anything:

@@ -35,7 +35,10 @@ extension ChronicleServer {
             inFlight: statistics.inFlight, delivered: statistics.delivered, failures: statistics.failures,
             parked: try await store.parkedEvents(reactor.name).count,
             lastDeliveredAt: statistics.lastDeliveredAtMicroseconds.map { Timestamp.iso8601(microseconds: $0) },
-            runningOn: try await (store as? any LeaseStore)?.leaseHolder(ReactorRunner.leaseName(reactor.name))
+            runningOn: try await (store as? any LeaseStore)?.leaseHolder(ReactorRunner.leaseName(reactor.name)),
+            lastError: statistics.lastError,
+            lastErrorAt: statistics.lastErrorAtMicroseconds.map { Timestamp.iso8601(microseconds: $0) },
+            nextAttemptAt: statistics.nextAttemptAtMicroseconds.map { Timestamp.iso8601(microseconds: $0) }
         )
         return ReactorReport(status: status, statistics: statistics)
     }

@@ -23,12 +23,24 @@ public struct ReactorStatus: Codable, Sendable, Hashable {
     public var lastDeliveredAt: String?
     /// The node whose runner holds the reactor's lease, if the store has leases and one does.
     public var runningOn: String?
+    /// The error of this node's last failed attempt (the webhook's status and the start of
+    /// its body, a timeout, a refused connection…), if one failed since it started.
+    public var lastError: String?
+    /// When that attempt failed.
+    public var lastErrorAt: String?
+    /// When this node next tries a delivery that failed (the earliest, if several wait);
+    /// `null` when none waits to be retried.
+    public var nextAttemptAt: String?
 
     /// Creates a status.
     public init(
         name: String, checkpoint: Int64?, lag: Lag, concurrency: Int, inFlight: Int, delivered: Int, failures: Int,
-        parked: Int, lastDeliveredAt: String?, runningOn: String?
+        parked: Int, lastDeliveredAt: String?, runningOn: String?,
+        lastError: String? = nil, lastErrorAt: String? = nil, nextAttemptAt: String? = nil
     ) {
+        self.lastError = lastError
+        self.lastErrorAt = lastErrorAt
+        self.nextAttemptAt = nextAttemptAt
         self.name = name
         self.checkpoint = checkpoint
         self.lag = lag

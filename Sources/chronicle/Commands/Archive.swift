@@ -1,12 +1,15 @@
 import ArgumentParser
 import ChronicleCore
-import ChronicleSQLite
 import Foundation
 
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the whole log as NDJSON: a complete backup (read models are rebuilt from it).",
-        discussion: "One event per line (with position, id, revision, time and hash); hard-deleted events appear as {\"purged\": position, \"hash\": …} so the chain still verifies. Progress goes to stderr."
+        discussion: """
+            One event per line (with position, id, revision, time and hash); hard-deleted events appear as {"purged": position, "hash": …} so the chain still verifies. \
+            Then each reactor's checkpoint ({"reactorCheckpoint": …}) and parked event ({"parkedEvent": …}), so a restored store does not deliver again what was delivered, \
+            and a last line {"exportEnd": …} with the counts, so a file cut short is refused. Progress goes to stderr.
+            """
     )
 
     @Option(help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file"))
@@ -15,46 +18,66 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let store = try options.openStore()
-        let total = try await store.headPosition()
-        let handle: FileHandle
-        if let output {
-            guard FileManager.default.createFile(atPath: output, contents: nil), let file = FileHandle(forWritingAtPath: output) else {
-                throw CommandFailure(message: "cannot write \(output); check the path and its permissions.")
+        let output = output
+        try await options.withStore { store in
+            let total = try await store.headPosition()
+            let handle: FileHandle
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: nil), let file = FileHandle(forWritingAtPath: output) else {
+                    throw CommandFailure(message: "cannot write \(output); check the path and its permissions.")
+                }
+                handle = file
+            } else {
+                handle = FileHandle.standardOutput
             }
-            handle = file
-        } else {
-            handle = FileHandle.standardOutput
-        }
-        let progress = ProgressBar(label: "export", total: Int(total))
-        var after: Int64 = 0
-        var written = 0
-        while true {
-            let page = try await store.exportLog(after: after, limit: 5000)
-            guard let last = page.last else { break }
+            let progress = ProgressBar(label: "export", total: Int(total))
+            var after: Int64 = 0
+            var written = 0
+            while true {
+                let page = try await store.exportLog(after: after, limit: 5000)
+                guard let last = page.last else { break }
+                var chunk = ""
+                for entry in page {
+                    chunk += entry.jsonText
+                    chunk += "\n"
+                }
+                handle.write(Data(chunk.utf8))
+                written += page.count
+                after = last.position
+                progress.update(Int(after))
+            }
+            // Read after the log: reactors that moved on meanwhile are cut back to the exported
+            // head (what they did after it concerns events this export lacks).
+            let reactors = try await store.exportReactors().cut(at: after)
+            let summary = ArchiveSummary(entries: written, headPosition: after, reactorCheckpoints: reactors.checkpoints.count, parkedEvents: reactors.parked.count)
             var chunk = ""
-            for entry in page {
-                chunk += entry.jsonText
+            for record in reactors.records + [.end(summary)] {
+                chunk += record.jsonText
                 chunk += "\n"
             }
             handle.write(Data(chunk.utf8))
-            written += page.count
-            after = last.position
-            progress.update(Int(after))
+            if output != nil { try handle.close() }
+            progress.finish("exported \(written) entries (head position \(after)), \(summary.reactorCheckpoints) reactor checkpoints, \(summary.parkedEvents) parked events")
         }
-        if output != nil { try handle.close() }
-        progress.finish("exported \(written) entries (head position \(total))")
     }
 }
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load an NDJSON export into an empty data directory, verifying the hash chain.",
-        discussion: "All or nothing: a line that does not parse, an entry out of order, or a broken chain stores nothing. Documents of a schema are rebuilt when the server next opens the store with it."
+        abstract: "Load an NDJSON export into an empty store, verifying the hash chain.",
+        discussion: """
+            All or nothing: a line that does not parse, an entry out of order, a broken chain or a count that does not match the last line stores nothing. \
+            The reactors' checkpoints and parked events come back with the log. An export without them (written by an older chronicle, or cut short) is refused: \
+            on it, a reactor with from: beginning would deliver every event again; --reactors-from-beginning imports it anyway. \
+            Documents of a schema are rebuilt when the server next opens the store with it.
+            """
     )
 
     @Argument(help: "The export file, or - for stdin.")
     var file: String
+
+    @Flag(help: "Import without the reactors' state: reactors start as on a new store (a reactor with from: beginning delivers every event again). Needed for an export without reactor checkpoints; drops those of one that has them.")
+    var reactorsFromBeginning = false
 
     @OptionGroup var options: StoreOptions
 
@@ -69,25 +92,43 @@ struct Import: AsyncParsableCommand {
             data = contents
         }
         let text = String(decoding: data, as: UTF8.self)
-        var entries: [LogEntry] = []
+        var reader = ArchiveContents.Reader()
         let reading = ProgressBar(label: "read", total: text.utf8.count)
         var offset = 0
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             offset += line.utf8.count + 1
             if line.isEmpty { continue }
             do {
-                entries.append(try LogEntry(line: String(line)))
+                try reader.add(try ArchiveRecord(line: String(line)))
             } catch let error as ChronicleError {
                 throw CommandFailure(message: "\(file), line \(number + 1): \(error.message) Nothing was imported.")
             }
             if number % 10_000 == 0 { reading.update(offset) }
         }
+        let contents: ArchiveContents
+        do {
+            contents = try reader.finish()
+        } catch let error as ChronicleError {
+            throw CommandFailure(message: "\(file): \(error.message) Nothing was imported.")
+        }
+        let entries = contents.entries
         reading.finish("read \(entries.count) entries")
-        let store = try options.openStore()
-        let importing = ProgressBar(label: "import", total: entries.count)
-        try await store.importLog(entries) { done in importing.update(done) }
-        let report = try await store.verify()
-        importing.finish("imported \(entries.count) entries into \(options.dataDirectory); hash chain intact: \(report.verifiedEvents) events, \(report.purgedEvents) purged")
+        let reactors: ReactorArchive
+        if reactorsFromBeginning {
+            reactors = ReactorArchive()
+        } else if let archived = contents.reactors {
+            reactors = archived
+        } else {
+            throw CommandFailure(message: "\(file) carries no reactor checkpoints (it was written by an older chronicle export, or is cut short): on the restored store a reactor with from: beginning would deliver every event again. Export again with this version, or add --reactors-from-beginning to import it anyway. Nothing was imported.")
+        }
+        let location = options.location
+        try await options.withStore { store in
+            let importing = ProgressBar(label: "import", total: entries.count)
+            try await store.importLog(entries, reactors: reactors) { done in importing.update(done) }
+            let report = try await store.verify()
+            let state = reactorsFromBeginning ? "reactors start afresh (--reactors-from-beginning)" : "\(reactors.checkpoints.count) reactor checkpoints and \(reactors.parked.count) parked events restored"
+            importing.finish("imported \(entries.count) entries into \(location); hash chain intact: \(report.verifiedEvents) events, \(report.purgedEvents) purged; \(state)")
+        }
     }
 }
 

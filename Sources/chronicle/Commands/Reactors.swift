@@ -34,7 +34,7 @@ struct Reactors: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Each reactor: checkpoint, lag, parked events.")
+        static let configuration = CommandConfiguration(abstract: "Each reactor: checkpoint, lag, parked events, last error, next attempt.")
         @OptionGroup var connection: Connection
 
         func run() async throws {
@@ -42,7 +42,10 @@ struct Reactors: AsyncParsableCommand {
             if connection.json { return try Output.json(answer) }
             guard !answer.reactors.isEmpty else { return Output.line("no reactors") }
             for reactor in answer.reactors {
-                Output.line("\(reactor.name)\tcheckpoint \(reactor.checkpoint.map(String.init) ?? "null")\tlag \(reactor.lag.events) events (\(reactor.lag.seconds) s)\tin flight \(reactor.inFlight)\tdelivered \(reactor.delivered)\tfailures \(reactor.failures)\tparked \(reactor.parked)")
+                var line = "\(reactor.name)\tcheckpoint \(reactor.checkpoint.map(String.init) ?? "null")\tlag \(reactor.lag.events) events (\(reactor.lag.seconds) s)\tin flight \(reactor.inFlight)\tdelivered \(reactor.delivered)\tfailures \(reactor.failures)\tparked \(reactor.parked)"
+                if let error = reactor.lastError { line += "\tlast error at \(reactor.lastErrorAt ?? "?"): \(error)" }
+                if let next = reactor.nextAttemptAt { line += "\tnext attempt at \(next)" }
+                Output.line(line)
             }
         }
     }

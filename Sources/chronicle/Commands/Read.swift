@@ -109,8 +109,7 @@ struct Verify: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let store = try options.openStore()
-        let report = try await store.verify()
+        let report = try await options.withStore { try await $0.verify() }
         if options.json {
             let broken = report.firstBrokenPosition.map(String.init) ?? "null"
             let problem = report.problem.map(\.jsonQuoted) ?? "null"

@@ -1,14 +1,29 @@
 import ArgumentParser
 import ChronicleCore
+import ChroniclePostgres
 import ChronicleProjections
 import ChronicleSQLite
 import Foundation
 import Logging
 
-/// Options shared by the commands that open a data directory.
+/// What the operator commands need of a store opened in the process: the log, documents,
+/// backup and restore, reactor state. A data directory and a PostgreSQL database both are.
+protocol OperatorStore: ProjectionStore, DocumentStore, LogArchive, ReactorStore {
+    /// The names of the projections whose documents the store keeps.
+    func projectionNames() async throws -> [String]
+}
+
+extension SQLiteEventStore: OperatorStore {}
+extension PostgresEventStore: OperatorStore {}
+
+/// Options shared by the commands that open a store: a data directory, or a PostgreSQL
+/// database with `--postgres`.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The data directory (or set CHRONICLE_DATA).", valueName: "path"))
     var data: String?
+
+    @Option(help: ArgumentHelp("A PostgreSQL database instead of a data directory (or set CHRONICLE_POSTGRES_URL): postgres://USER:PASSWORD@HOST:PORT/DATABASE?schema=NAME&sslmode=disable.", valueName: "url"))
+    var postgres: String?
 
     @Flag(name: .long, help: "Print JSON (one object per line) for scripts.")
     var json = false
@@ -17,8 +32,30 @@ struct StoreOptions: ParsableArguments {
         data ?? ProcessInfo.processInfo.environment["CHRONICLE_DATA"] ?? "./chronicle-data"
     }
 
-    func openStore(projection: (any Projection)? = nil) throws -> SQLiteEventStore {
-        try SQLiteEventStore(directory: dataDirectory, configuration: .init(projection: projection), logger: Self.logger)
+    /// The PostgreSQL URL, from `--postgres` or `CHRONICLE_POSTGRES_URL`.
+    var postgresURL: String? {
+        postgres ?? ProcessInfo.processInfo.environment["CHRONICLE_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Where the store is, for messages: the data directory or the database (without its password).
+    var location: String {
+        guard let postgresURL else { return dataDirectory }
+        return (try? PostgresEventStore.Configuration(url: postgresURL).displayName) ?? "the PostgreSQL database"
+    }
+
+    /// Runs `body` with the store: the PostgreSQL database when one is named, else the data
+    /// directory. A PostgreSQL store runs (its connection pool) for the duration of `body`.
+    func withStore<T: Sendable>(projection: (any Projection)? = nil, _ body: (any OperatorStore) async throws -> T) async throws -> T {
+        guard let url = postgresURL else {
+            return try await body(try SQLiteEventStore(directory: dataDirectory, configuration: .init(projection: projection), logger: Self.logger))
+        }
+        if data != nil {
+            throw CommandFailure(message: "--data and --postgres (or CHRONICLE_POSTGRES_URL) name two stores; give one.", exitCode: 64)
+        }
+        var configuration = try PostgresEventStore.Configuration(url: url)
+        configuration.projection = projection
+        configuration.maximumConnections = min(configuration.maximumConnections, 4)
+        return try await PostgresEventStore.withStore(configuration: configuration, logger: Self.logger) { try await body($0) }
     }
 
     static let logger: Logger = {
@@ -43,17 +80,17 @@ struct DataOptions: ParsableArguments {
 
     var json: Bool { store.json }
 
-    /// Runs `body` on the server when one is named, else on the data directory.
-    func withStore<T>(_ body: (any CLIStore) async throws -> T) async throws -> T {
+    /// Runs `body` on the server when one is named, else on the store (data directory or PostgreSQL).
+    func withStore<T: Sendable>(_ body: (any CLIStore) async throws -> T) async throws -> T {
         let environment = ProcessInfo.processInfo.environment
         if let server = server ?? environment["CHRONICLE_SERVER"] {
-            if store.data != nil {
-                throw CommandFailure(message: "--server and --data name two different stores; give one.", exitCode: 64)
+            if store.data != nil || store.postgres != nil {
+                throw CommandFailure(message: "--server and --\(store.data != nil ? "data" : "postgres") name two different stores; give one.", exitCode: 64)
             }
             return try await RemoteCLIStore.with(server: server, apiKey: apiKey ?? environment["CHRONICLE_API_KEY"]) { try await body($0) }
         }
         let projection = try schema.map { DeclarativeProjection(schema: try EntitySchema.load(file: $0)) }
-        return try await body(LocalCLIStore(store: try store.openStore(projection: projection), projection: projection))
+        return try await store.withStore(projection: projection) { try await body(LocalCLIStore(store: $0, projection: projection)) }
     }
 }
 

@@ -12,6 +12,8 @@ import NIOHTTP1
 protocol CLIStore: Sendable {
     func append(_ event: EventData, to stream: StreamName, expected: ExpectedRevision) async throws -> AppendResult.StreamResult
     func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent]
+    /// Deletes a stream, soft or hard.
+    func delete(_ stream: StreamName, mode: DeleteMode, expected: ExpectedRevision) async throws -> DeleteResult
     func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage
     /// Prints events as they come, after `position` (`nil`: the current end), until interrupted.
     func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws
@@ -30,9 +32,9 @@ protocol CLIStore: Sendable {
     func query(_ query: DCBQuery, after: Int64, limit: Int) async throws -> DCBQueryPage
 }
 
-/// The data directory.
+/// A store opened in the process: a data directory or a PostgreSQL database.
 struct LocalCLIStore: CLIStore {
-    let store: SQLiteEventStore
+    let store: any OperatorStore
     let projection: (any Projection)?
 
     private func requireProjection(_ name: String? = nil) throws -> any Projection {
@@ -116,13 +118,22 @@ struct LocalCLIStore: CLIStore {
     /// with a schema is only written with that schema (`--schema`), so that its rules hold.
     func append(_ event: EventData, to stream: StreamName, expected: ExpectedRevision) async throws -> AppendResult.StreamResult {
         if projection == nil, let name = try await store.projectionNames().first {
-            throw CommandFailure(message: "this data directory keeps read models (projection \(name)) whose schema has rules; add --schema FILE (the one the server runs with) so the append is checked, or use --server URL.", exitCode: 64)
+            throw CommandFailure(message: "this store keeps read models (projection \(name)) whose schema has rules; add --schema FILE (the one the server runs with) so the append is checked, or use --server URL.", exitCode: 64)
         }
         return try await store.append(to: stream, [event], expected: expected)
     }
 
     func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
         try await store.read(stream, from: start, direction: direction, limit: limit)
+    }
+
+    /// Deletes through the schema's projection: a store that keeps read models is only
+    /// changed with the schema they were built with (`--schema`), so their rows follow.
+    func delete(_ stream: StreamName, mode: DeleteMode, expected: ExpectedRevision) async throws -> DeleteResult {
+        if projection == nil, let name = try await store.projectionNames().first {
+            throw CommandFailure(message: "this store keeps read models (projection \(name)); add --schema FILE (the one the server runs with) so their rows follow the delete, or use --server URL.", exitCode: 64)
+        }
+        return try await store.delete(stream, mode: mode, expected: expected)
     }
 
     func query(_ query: DCBQuery, after: Int64, limit: Int) async throws -> DCBQueryPage {
@@ -167,9 +178,10 @@ struct RemoteCLIStore: CLIStore {
         }
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: String? = nil, timeout: TimeAmount = .seconds(60)) async throws -> HTTPClientResponse {
+    private func send(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [], timeout: TimeAmount = .seconds(60)) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -184,8 +196,8 @@ struct RemoteCLIStore: CLIStore {
 
     /// Sends a request and decodes the answer as the server's wire type `T`; a problem
     /// answer becomes a failure with the problem's `detail`.
-    private func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: String? = nil, as type: T.Type = T.self) async throws -> T {
-        let response = try await send(method, path, body: body)
+    private func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [], as type: T.Type = T.self) async throws -> T {
+        let response = try await send(method, path, body: body, headers: headers)
         let bytes = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
         guard (200..<300).contains(response.status.code) else {
             throw Self.failure(response.status, bytes)
@@ -229,6 +241,16 @@ struct RemoteCLIStore: CLIStore {
         if !event.tags.isEmpty { fields["tags"] = .array(event.tags.map(JSONValue.string)) }
         let body: JSONValue = ["expectedRevision": expectation, "events": [.object(fields)]]
         return try await call(.POST, path(stream), body: body.canonicalText, as: AppendResponse.self).result
+    }
+
+    func delete(_ stream: StreamName, mode: DeleteMode, expected: ExpectedRevision) async throws -> DeleteResult {
+        let headers: [(String, String)] = switch expected {
+        case .exact(let revision): [("If-Match", "\"\(revision)\"")]
+        case .streamExists: [("If-Match", "*")]
+        default: []
+        }
+        let answer = try await call(.DELETE, path(stream) + query([("mode", mode.rawValue)]), headers: headers, as: StreamDeleteResponse.self)
+        return DeleteResult(stream: stream, revision: answer.revision, position: answer.position)
     }
 
     func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {

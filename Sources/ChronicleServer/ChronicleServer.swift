@@ -102,7 +102,7 @@ public struct ChronicleServer: Service {
                 logger.error("Could not check the documents against the unique rules", metadata: ["chronicle.projection": "\(reads.name)", "chronicle.error": "\(error)"])
             }
         }
-        let router = Router(context: ChronicleRequestContext.self)
+        let router = Router(context: ChronicleRequestContext.self, options: .autoGenerateHeadEndpoints)
         registerRoutes(on: router)
         let logger = logger
         let configuration = configuration
@@ -135,9 +135,12 @@ public struct ChronicleServer: Service {
     }
 
     func registerRoutes(on router: Router<ChronicleRequestContext>) {
+        let routeTable = RouteTable()
+        defer { routeTable.set(router.routes.map { Route(method: $0.method.rawValue, path: $0.path.description) }) }
         router.add(middleware: CorrelationMiddleware())
+        router.add(middleware: CORSMiddleware(origins: Set(configuration.corsOrigins)))
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ProblemMiddleware(routes: routeTable))
         let store = store
         let configuration = configuration
 

@@ -75,12 +75,17 @@ struct HardeningTests {
 
     @Test("at maximumConnections the server waits for a connection to close, counts it in /metrics, and then answers")
     func connectionCap() async throws {
-        try await withServer(.init(port: 0, requestHeaderTimeout: .seconds(2), maximumConnections: 10)) { server in
-            var stalled: [RawConnection] = []
-            for _ in 0..<30 {
-                let connection = try await RawConnection.open(port: server.port)
-                try await connection.send("GET /v1")
-                stalled.append(connection)
+        try await withServer(.init(port: 0, requestHeaderTimeout: .seconds(5), maximumConnections: 10)) { server in
+            // Opened at once, so they are all held together even on a slow machine.
+            let stalled = try await withThrowingTaskGroup(of: RawConnection.self) { group in
+                for _ in 0..<30 {
+                    group.addTask {
+                        let connection = try await RawConnection.open(port: server.port)
+                        try await connection.send("GET /v1")
+                        return connection
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
             let metrics = try await withDeadline(seconds: 120, "/metrics once the stalled connections time out") {
                 try await server.get("/metrics")

@@ -137,10 +137,14 @@ public struct AppendResult: Sendable, Hashable {
 
     /// One entry per stream, in the request's order.
     public var streams: [StreamResult]
+    /// Whether the events were all stored before: a retry of an append that had succeeded,
+    /// answered with its original result and storing nothing.
+    public var replayed: Bool
 
     /// Creates a result.
-    public init(streams: [StreamResult]) {
+    public init(streams: [StreamResult], replayed: Bool = false) {
         self.streams = streams
+        self.replayed = replayed
     }
 
     /// The highest position written: wait for projections to reach it to read your own write.

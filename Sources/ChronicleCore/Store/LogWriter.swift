@@ -246,7 +246,7 @@ public struct LogWriter: Sendable {
             }
             results.append(.init(stream: part.stream, firstRevision: stored[0].revision, lastRevision: stored[stored.count - 1].revision, firstPosition: stored[0].position, lastPosition: stored[stored.count - 1].position))
         }
-        return AppendResult(streams: results)
+        return AppendResult(streams: results, replayed: true)
     }
 }
 

@@ -7,13 +7,18 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Turns every error into an `application/problem+json` response.
+/// Turns every error into an `application/problem+json` response; a known path asked with
+/// a method it does not serve is a `405` with `Allow`.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = ChronicleRequestContext
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && !routes.methods(at: request.uri.path).isEmpty {
+            let allowed = routes.methods(at: request.uri.path).joined(separator: ", ")
+            return Problem(.methodNotAllowed, code: "method-not-allowed", title: "Method not allowed", detail: "\(request.uri.path) does not accept \(request.method.rawValue); it accepts \(allowed). See /openapi.json for the API.", headers: [.allow: allowed]).response()
         } catch {
             let problem = Self.problem(for: error, path: request.uri.path)
             if problem.status.code >= 500 {
@@ -48,7 +53,7 @@ extension Problem {
     func response() -> Response {
         var headers = headers
         headers[.contentType] = "application/problem+json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json.canonicalText)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json.canonicalText + "\n")))
     }
 }
 

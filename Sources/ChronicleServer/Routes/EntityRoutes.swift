@@ -121,7 +121,7 @@ extension ChronicleServer {
             let entity = try context.parameters.decoded("entity")
             let query = try documentQuery(entity: entity, request.uri.queryParameters)
             let page = try await reads.documents.documents(query)
-            return try Response.json(.ok, DocumentListResponse(entity: entity, page: page))
+            return try Response.json(.ok, DocumentListResponse(entity: entity, page: page), headers: request.nextLink("cursor", page.next?.token))
         }
 
         router.get("/v1/entities/{entity}/{id}/history") { request, context in

@@ -58,7 +58,7 @@ extension ChronicleServer {
             }
             let part = result.streams[0]
             let location = "/v1/entities/\(PathSegment.encode(entityName))/\(PathSegment.encode(id))"
-            let answer = DeclarativeWriteResponse(entity: entityName, id: id, stream: stream.rawValue, revision: part.lastRevision, position: part.lastPosition, correlationId: context.correlationId)
+            let answer = DeclarativeWriteResponse(entity: entityName, id: id, stream: stream.rawValue, revision: part.lastRevision, position: part.lastPosition, correlationId: context.correlationId, eventId: event.id)
             return try Response.json(.created, answer, headers: [
                 .location: location, .eTag: EventRequests.eTag(part.lastRevision),
             ])

@@ -20,11 +20,11 @@ extension ChronicleServer {
             }
             let start = ContinuousClock.now
             let expected = headerExpectation?.expected ?? bodyExpectation ?? .any
-            let result = try await EventRequests.preconditioned(headerExpectation) {
-                try await store.append(AppendRequest([.init(stream: stream, expected: expected, events: context.correlating(events))], condition: condition)).streams[0]
-            }
+            let append = AppendRequest([.init(stream: stream, expected: expected, events: context.correlating(events))], condition: condition)
+            let appended = try await EventRequests.preconditioned(headerExpectation) { try await store.append(append) }
+            let result = appended.streams[0]
             metrics.recordAppend(events: events.count, duration: ContinuousClock.now - start)
-            return try Response.json(.created, AppendResponse(result), headers: [
+            return try Response.json(appended.replayed ? .ok : .created, AppendResponse(result, eventIds: events.map(\.id), replayed: appended.replayed), headers: [
                 .eTag: EventRequests.eTag(result.lastRevision),
                 .location: "/v1/streams/\(PathSegment.encode(stream.rawValue))",
             ])
@@ -38,7 +38,7 @@ extension ChronicleServer {
             let start = ContinuousClock.now
             let result = try await store.append(append)
             metrics.recordAppend(events: append.streams.reduce(0) { $0 + $1.events.count }, duration: ContinuousClock.now - start)
-            return try Response.json(.created, MultiStreamAppendResponse(result))
+            return try Response.json(result.replayed ? .ok : .created, MultiStreamAppendResponse(result, request: append))
         }
 
         router.post("/v1/query") { request, context in
@@ -94,7 +94,9 @@ extension ChronicleServer {
                 let following = direction == .forwards ? last.revision + 1 : last.revision - 1
                 if following >= 0 && following <= (info.revision ?? -1) { next = following }
             }
-            return try Response.json(.ok, StreamPage(stream: stream.rawValue, revision: info.revision ?? -1, events: events, next: next), headers: [.eTag: eTag])
+            var headers = request.nextLink("from", next.map(String.init))
+            headers[.eTag] = eTag
+            return try Response.json(.ok, StreamPage(stream: stream.rawValue, revision: info.revision ?? -1, events: events, next: next), headers: headers)
         }
 
         router.delete("/v1/streams/{stream}") { request, context in
@@ -118,7 +120,7 @@ extension ChronicleServer {
             let limit = try LogQuery.limit(query["limit"])
             let filter = LogQuery.filter(types: query.getAll("type"), categories: query.getAll("category"), correlation: query["correlation"].map(String.init))
             let page = try await store.readLog(after: after, limit: limit, filter: filter)
-            return try Response.json(.ok, LogPageResponse(page))
+            return try Response.json(.ok, LogPageResponse(page), headers: request.nextLink("after", String(page.scannedThrough)))
         }
 
         // Every event caused by one request, in order: its own events and, later, their outcomes.
@@ -127,8 +129,9 @@ extension ChronicleServer {
             let id = try context.parameters.decoded("id")
             let query = request.uri.queryParameters
             let after = try await LogQuery.after(query["after"].map(String.init), store: store)
-            let page = try await store.readLog(after: after, limit: try LogQuery.limit(query["limit"]), filter: LogFilter(correlation: id))
-            return try Response.json(.ok, CorrelationResponse(correlationId: id, page: page))
+            let limit = try LogQuery.limit(query["limit"])
+            let page = try await store.readLog(after: after, limit: limit, filter: LogFilter(correlation: id))
+            return try Response.json(.ok, CorrelationResponse(correlationId: id, page: page), headers: request.nextLink("after", String(page.scannedThrough)))
         }
     }
 }

@@ -1,4 +1,5 @@
 import ChronicleCore
+import Foundation
 
 /// The answer of a declarative write, `POST /v1/events/{type}`.
 public struct DeclarativeWriteResponse: Codable, Sendable, Hashable {
@@ -14,9 +15,12 @@ public struct DeclarativeWriteResponse: Codable, Sendable, Hashable {
     public var position: Int64
     /// The request's correlation id, carried by the event and its outcomes.
     public var correlationId: String
+    /// The event's id.
+    public var eventId: String?
 
     /// Creates the answer.
-    public init(entity: String, id: String, stream: String, revision: Int64, position: Int64, correlationId: String) {
+    public init(entity: String, id: String, stream: String, revision: Int64, position: Int64, correlationId: String, eventId: UUID? = nil) {
+        self.eventId = eventId?.uuidString.lowercased()
         self.entity = entity
         self.id = id
         self.stream = stream

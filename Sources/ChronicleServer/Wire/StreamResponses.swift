@@ -1,4 +1,5 @@
 import ChronicleCore
+import Foundation
 
 /// The answer of `POST /v1/streams/{stream}`, and one stream's part of `POST /v1/append`.
 public struct AppendResponse: Codable, Sendable, Hashable {
@@ -12,14 +13,21 @@ public struct AppendResponse: Codable, Sendable, Hashable {
     public var firstPosition: Int64
     /// The log position of the last event appended.
     public var lastPosition: Int64
+    /// The ids of the events, in order (those sent, or the ones the server gave them).
+    public var eventIds: [String]?
+    /// Whether this was a retry of an append stored before: nothing new was stored, and
+    /// the answer is the original one (status `200` rather than `201`).
+    public var replayed: Bool?
 
     /// The answer for one stream's result.
-    public init(_ result: AppendResult.StreamResult) {
+    public init(_ result: AppendResult.StreamResult, eventIds: [UUID]? = nil, replayed: Bool? = nil) {
         self.stream = result.stream.rawValue
         self.firstRevision = result.firstRevision
         self.lastRevision = result.lastRevision
         self.firstPosition = result.firstPosition
         self.lastPosition = result.lastPosition
+        self.eventIds = eventIds?.map { $0.uuidString.lowercased() }
+        self.replayed = replayed
     }
 
     /// The result it reports.
@@ -34,11 +42,16 @@ public struct MultiStreamAppendResponse: Codable, Sendable, Hashable {
     public var position: Int64
     /// Each stream's result, in the order of the request.
     public var streams: [AppendResponse]
+    /// Whether this was a retry of an append stored before (status `200` rather than `201`).
+    public var replayed: Bool?
 
     /// The answer for an append's result.
-    public init(_ result: AppendResult) {
+    public init(_ result: AppendResult, request: AppendRequest? = nil) {
         self.position = result.position
-        self.streams = result.streams.map(AppendResponse.init)
+        self.streams = result.streams.enumerated().map { index, stream in
+            AppendResponse(stream, eventIds: request.map { $0.streams[index].events.map(\.id) })
+        }
+        self.replayed = result.replayed
     }
 }
 

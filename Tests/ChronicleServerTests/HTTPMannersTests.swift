@@ -15,6 +15,8 @@ struct HTTPMannersTests {
             #expect(put.json["code"] == "method-not-allowed")
             let trace = try await server.request(.TRACE, "/health/live")
             #expect(trace.status == 405 && trace.header("Allow") == "GET, HEAD")
+            let root = try await server.request(.TRACE, "/")
+            #expect(root.status == 405 && root.header("Allow") == "GET, HEAD", "the root path too")
             let entity = try await server.request(.PATCH, "/v1/entities/user/ada")
             #expect(entity.status == 405 && entity.header("Allow") == "GET, HEAD")
             let unknown = try await server.request(.PUT, "/v1/nothing-here")
@@ -102,7 +104,10 @@ struct HTTPMannersTests {
             let read = try await server.get("/v1/streams/user-2")
             #expect(read.body.contains(given), "the id in the answer is the stored event's")
             let multi = #"{"streams":[{"stream":"order-1","events":[{"type":"OrderPlaced","id":"\#(UUID.timeOrdered().uuidString)"}]}]}"#
-            #expect(try await server.post("/v1/append", multi).status == 201)
+            let stored = try await server.post("/v1/append", multi)
+            #expect(stored.status == 201)
+            guard case .array(let parts)? = stored.json["streams"] else { Issue.record("\(stored.body)"); return }
+            #expect(parts.allSatisfy { $0["replayed"] == false && $0["eventIds"] != nil }, "each stream's part says it, never null")
             let replayed = try await server.post("/v1/append", multi)
             #expect(replayed.status == 200 && replayed.json["replayed"] == true, "\(replayed.body)")
         }

@@ -40,7 +40,7 @@ public struct StreamName: Hashable, Sendable, Comparable, CustomStringConvertibl
             throw ChronicleError(.invalidInput, "\(what) is \(length) characters long; the limit is \(maximumLength).")
         }
         if !printableASCII, let bad = name.unicodeScalars.first(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control || $0.properties.generalCategory == .format || $0.properties.generalCategory == .unassigned }) {
-            throw ChronicleError(.invalidInput, "\(what) \(name.debugDescription) contains whitespace or a control character (U+\(String(bad.value, radix: 16, uppercase: true))). Use printable characters only.")
+            throw ChronicleError(.invalidInput, "\(what) \(name.debugDescription) contains whitespace or a control, format or unassigned character (U+\(String(bad.value, radix: 16, uppercase: true))). Use printable characters only.")
         }
         if !allowReserved && name.hasPrefix("$") {
             throw ChronicleError(.invalidInput, "\(what) \(name.debugDescription) starts with '$', which is reserved for Chronicle's own names.")

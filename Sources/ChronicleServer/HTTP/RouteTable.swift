@@ -13,7 +13,7 @@ final class RouteTable: Sendable {
     /// The methods served at `path` (a request path, percent-encoded as sent), with `HEAD`
     /// wherever `GET` is; empty for an unknown path.
     func methods(at path: String) -> [String] {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let segments = path.split(separator: "/")
         var methods = Set<String>()
         routes.withLock { routes in
             for route in routes where Self.matches(route.segments, Array(segments)) {

@@ -49,7 +49,7 @@ public struct MultiStreamAppendResponse: Codable, Sendable, Hashable {
     public init(_ result: AppendResult, request: AppendRequest? = nil) {
         self.position = result.position
         self.streams = result.streams.enumerated().map { index, stream in
-            AppendResponse(stream, eventIds: request.map { $0.streams[index].events.map(\.id) })
+            AppendResponse(stream, eventIds: request.map { $0.streams[index].events.map(\.id) }, replayed: result.replayed)
         }
         self.replayed = result.replayed
     }

@@ -145,7 +145,7 @@ struct EntityEndpointTests {
         ("/v1/entities/user/1?at=yesterday", 400, "invalid-input"),
         ("/v1/entities/user/1?after=x", 400, "invalid-input"),
         ("/v1/entities/user/1?after=1&wait=forever", 400, "invalid-input"),
-        ("/v1/entities/user/1?after=99&wait=100ms", 503, "not-caught-up"),
+        ("/v1/entities/user/1?after=99&wait=100ms", 400, "invalid-input"),
         ("/v1/entities/user/1/diff?from=0", 400, "invalid-input"),
         ("/v1/entities/user/1/history?x=1", 404, "stream-not-found"),
         ("/v1/entities/user%201/x", 400, "invalid-input"),

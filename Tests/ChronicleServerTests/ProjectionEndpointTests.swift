@@ -23,8 +23,38 @@ struct UserEventCount: Projection {
     }
 }
 
+/// An async projection that cannot get past an event of type `Poison`.
+struct StuckProjection: Projection {
+    struct Poisoned: Error {}
+    var name: String { "stuck" }
+    var definitionHash: String { "stuck-v1" }
+
+    func entity(of event: RecordedEvent) -> (entity: String, id: String)? {
+        event.stream.entityID.map { (event.stream.category, $0) }
+    }
+
+    func evolve(_ document: Document?, with event: RecordedEvent) throws -> DocumentChange {
+        if event.type == "Poison" { throw Poisoned() }
+        return .none
+    }
+}
+
 @Suite("HTTP: several projections side by side")
 struct ProjectionEndpointTests {
+    @Test("read-your-write on an async projection that lags: a 503 not-caught-up with the lag; a position past the log's head is a 400")
+    func notCaughtUp() async throws {
+        try await withServer(projection: try seedProjection(), additionalProjections: [ProjectionRegistration(StuckProjection(), lifecycle: .async)]) { server in
+            #expect(try await server.post("/v1/streams/job-1", #"{"type":"Fine"}"#).status == 201)
+            let poisoned = try await server.post("/v1/streams/job-1", #"{"type":"Poison"}"#)
+            guard case .integer(let position)? = poisoned.json["lastPosition"] else { Issue.record("\(poisoned.body)"); return }
+            let lagging = try await server.get("/v1/entities/job/1?projection=stuck&after=\(position)&wait=200ms")
+            #expect(lagging.status == 503 && lagging.json["code"] == "not-caught-up", "\(lagging.body)")
+            #expect(lagging.header("Retry-After") != nil)
+            let beyond = try await server.get("/v1/entities/job/1?projection=stuck&after=\(position + 1000)&wait=200ms")
+            #expect(beyond.status == 400 && beyond.json["head"] == .integer(position), "\(beyond.body)")
+        }
+    }
+
     @Test("the schema's inline projection and a Swift async one are served side by side, each read with ?projection= and rebuilt on its own (SQLite)")
     func sideBySideOnSQLite() async throws { try await sideBySide(backend: .sqlite) }
 

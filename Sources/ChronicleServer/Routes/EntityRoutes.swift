@@ -219,8 +219,15 @@ func waitDuration(_ text: Substring?) throws -> Duration {
 }
 
 /// Waits (bounded) until the documents include `position` (read your own write).
+///
+/// A position past the log's head is no write of the client's (every append answers a
+/// position at or below the head): a `400`, not a wait that ends in a `503`.
 func waitForPosition(_ position: Int64, store: any EventStore, documents: any DocumentStore, wait: Duration) async throws {
     if try await documents.documentsPosition() >= position { return }
+    let logHead = try await store.headPosition()
+    if position > logHead {
+        throw Problem.invalid("after=\(position) is beyond the log's head (\(logHead)): pass a position an append answered.", ["head": .integer(logHead)])
+    }
     let reached = await withTaskGroup(of: Bool.self) { group in
         group.addTask {
             while !Task.isCancelled {

@@ -30,9 +30,7 @@ struct AsyncServeTests {
     @Test("killed (-9) while catching up, restarted, the documents equal a full rebuild")
     func killDuringCatchUp() async throws {
         try await withCLI { cli in
-            let schemaFile = cli.data + "-schema.yaml"
-            try schema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+            let schemaFile = try cli.writeSchema(schema)
             let projection = DeclarativeProjection(schema: try EntitySchema(yaml: schema))
             // The projection exists (checkpoint 0) before the events arrive, so the server must catch up.
             try await fillUsers(cli.data, .init(durability: .lossyOnPowerFailure, projection: projection, lifecycle: .async))
@@ -77,9 +75,7 @@ struct AsyncServeTests {
     @Test("killed (-9) during a rebuild, restarted, the old documents serve and a new rebuild gives the same")
     func killDuringRebuild() async throws {
         try await withCLI { cli in
-            let schemaFile = cli.data + "-schema.yaml"
-            try schema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+            let schemaFile = try cli.writeSchema(schema)
             let projection = DeclarativeProjection(schema: try EntitySchema(yaml: schema))
             try await fillUsers(cli.data, .init(durability: .lossyOnPowerFailure, projection: projection))
             let serve = ServeCLITests()

@@ -84,10 +84,27 @@ let uniqueEmailSchema = """
           UserEmailVerified: { set: { emailVerified: true } }
     """
 
+/// Runs `body` with a CLI on a fresh data directory; removes it afterwards, with every file
+/// named after it (`<data>-schema.yaml`, `<data>-backup.ndjson`…).
 func withCLI<T>(_ body: (CLI) async throws -> T) async throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-cli-data-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    return try await body(CLI(data: directory))
+    let parent = FileManager.default.temporaryDirectory
+    let name = "chronicle-cli-data-\(UUID().uuidString)"
+    defer {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where entry.hasPrefix(name) {
+            try? FileManager.default.removeItem(atPath: parent.appendingPathComponent(entry).path)
+        }
+    }
+    return try await body(CLI(data: parent.appendingPathComponent(name).path))
+}
+
+extension CLI {
+    /// Writes an entity schema to `<data>-schema.yaml` (removed with the data directory by
+    /// ``withCLI(_:)``) and returns its path.
+    func writeSchema(_ yaml: String) throws -> String {
+        let file = data + "-schema.yaml"
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
 }
 
 func jsonObject(_ line: String) throws -> [String: JSONValue] {

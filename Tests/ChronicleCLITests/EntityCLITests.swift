@@ -16,9 +16,7 @@ struct EntityCLITests {
     @Test("entities on a data directory (with --schema) and on a server, now and in the past")
     func entities() async throws {
         try await withCLI { cli in
-            let schemaFile = cli.data + "-schema.yaml"
-            try schema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+            let schemaFile = try cli.writeSchema(schema)
             #expect(try await cli.run("append", "user-7", "UserCreated", #"{"email":"a@x.org","name":"Ada"}"#).status == 0)
             #expect(try await cli.run("append", "user-7", "UserUpdatedEmailAddress", #"{"email":"b@x.org"}"#).status == 0)
 

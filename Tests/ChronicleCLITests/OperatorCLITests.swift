@@ -45,14 +45,13 @@ struct OperatorCLITests {
         func run(_ arguments: String..., on target: [String]? = nil) async throws -> CLI.Outcome {
             try await cli.run(arguments: arguments + (target ?? store))
         }
-        let schemaFile = cli.data + "-schema.yaml"
-        try """
+        let schemaFile = try cli.writeSchema("""
             entities:
               user:
                 events:
                   UserCreated: create
                   UserRenamed: merge
-            """.write(toFile: schemaFile, atomically: true, encoding: .utf8)
+            """)
         let backup = cli.data + "-backup.ndjson"
         defer { for file in [schemaFile, backup] { try? FileManager.default.removeItem(atPath: file) } }
 

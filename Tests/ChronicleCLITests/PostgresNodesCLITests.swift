@@ -111,9 +111,7 @@ struct PostgresNodesCLITests {
         try await withCLI { cli in
             let receiver = Receiver(then: (200, "{}"))
             try await receiver.run { hook in
-                let schemaFile = cli.data + "-schema.yaml"
-                try schema(hook).write(toFile: schemaFile, atomically: true, encoding: .utf8)
-                defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+                let schemaFile = try cli.writeSchema(schema(hook))
                 let arguments = ["--postgres", try TestDatabase.freshURL(), "--schema", schemaFile, "--lease-duration", "3s"]
                 let serve = ServeCLITests()
                 let (urlA, a, _) = try await serve.startServer(cli, arguments)
@@ -310,9 +308,7 @@ struct PostgresNodesCLITests {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await withCLI { cli in
-                let schemaFile = cli.data + "-schema.yaml"
-                try uniqueEmailSchema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
-                defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+                let schemaFile = try cli.writeSchema(uniqueEmailSchema)
                 let (url, node, _) = try await ServeCLITests().startServer(cli, ["--postgres", try TestDatabase.freshURL(), "--schema", schemaFile])
                 defer { if node.isRunning { node.terminate() } }
                 func call(_ path: String, _ body: String? = nil) async throws -> NodeAnswer {
@@ -343,14 +339,12 @@ struct PostgresNodesCLITests {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await withCLI { cli in
-                let schemaFile = cli.data + "-schema.yaml"
-                try """
+                let schemaFile = try cli.writeSchema("""
                     entities:
                       user:
                         events:
                           UserCreated: create
-                    """.write(toFile: schemaFile, atomically: true, encoding: .utf8)
-                defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+                    """)
                 let (url, node, _) = try await ServeCLITests().startServer(cli, ["--postgres", try TestDatabase.freshURL(), "--schema", schemaFile, "--lifecycle", "async"])
                 defer { if node.isRunning { node.terminate() } }
                 #expect(try await call(http, url + "/v1/events/UserCreated", #"{"id":"ada","email":"ada@x.org"}"#).status == 201)

@@ -43,9 +43,7 @@ struct ReactorDeliveryCLITests {
                 try await held.wait()
             }
             try await receiver.run { url in
-                let schemaFile = cli.data + "-schema.yaml"
-                try schema(url, from: "beginning", concurrency: 2).write(toFile: schemaFile, atomically: true, encoding: .utf8)
-                defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+                let schemaFile = try cli.writeSchema(schema(url, from: "beginning", concurrency: 2))
                 let serve = ServeCLITests()
                 let (_, first, _) = try await serve.startServer(cli, ["--schema", schemaFile])
                 try await pollUntil("user-3 in flight and the other users delivered") {
@@ -85,9 +83,7 @@ struct ReactorDeliveryCLITests {
         try await withCLI { cli in
             let receiver = Receiver(then: (200, "{}"))
             try await receiver.run { url in
-                let schemaFile = cli.data + "-schema.yaml"
-                try schema(url, from: "end", concurrency: 1).write(toFile: schemaFile, atomically: true, encoding: .utf8)
-                defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+                let schemaFile = try cli.writeSchema(schema(url, from: "end", concurrency: 1))
                 let serve = ServeCLITests()
                 let remote = CLI(data: cli.data + "-unused")
                 let (url, server, _) = try await serve.startServer(cli, ["--schema", schemaFile])

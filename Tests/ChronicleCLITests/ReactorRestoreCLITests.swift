@@ -38,8 +38,7 @@ struct ReactorRestoreCLITests {
             if call.body.contains(#""stream":"user-2""#) { throw Down() }
         }
         try await receiver.run { url in
-            let schemaFile = cli.data + "-schema.yaml"
-            try """
+            let schemaFile = try cli.writeSchema("""
                 entities: {}
                 reactors:
                   mail:
@@ -48,7 +47,7 @@ struct ReactorRestoreCLITests {
                     retry: { attempts: 2, backoff: 10ms }
                     from: beginning
                     concurrency: 1
-                """.write(toFile: schemaFile, atomically: true, encoding: .utf8)
+                """)
             let backup = cli.data + "-backup.ndjson", oldBackup = cli.data + "-old.ndjson"
             defer { for file in [schemaFile, backup, oldBackup] { try? FileManager.default.removeItem(atPath: file) } }
             let serve = ServeCLITests()

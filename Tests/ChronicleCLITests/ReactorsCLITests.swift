@@ -20,9 +20,7 @@ struct ReactorsCLITests {
                     retry: { attempts: 1 }
                     from: beginning
                 """
-            let schemaFile = cli.data + "-schema.yaml"
-            try schema.write(toFile: schemaFile, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+            let schemaFile = try cli.writeSchema(schema)
             #expect(try await cli.run("append", "user-1", "UserCreated", #"{"email":"a@x.org"}"#).status == 0)
             #expect(try await cli.run("append", "user-2", "UserCreated", #"{"email":"b@x.org"}"#).status == 0)
 

@@ -21,15 +21,13 @@ struct ServeRestartCLITests {
     func restart(_ cli: CLI, store: [String]) async throws {
         let receiver = Receiver(then: (200, "{}"))
         try await receiver.run { url in
-            let schemaFile = cli.data + "-schema.yaml"
-            try """
+            let schemaFile = try cli.writeSchema("""
                 entities: {}
                 reactors:
                   mail:
                     on: [UserCreated]
                     webhook: { url: "\(url)", timeout: 30s }
-                """.write(toFile: schemaFile, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(atPath: schemaFile) }
+                """)
             let arguments = ["--schema", schemaFile, "--lease-duration", "60s"] + store
             let serve = ServeCLITests()
             let remote = CLI(data: cli.data + "-unused")

@@ -1,44 +1,11 @@
 import ChronicleCore
 import ChronicleReactors
 import ChronicleSQLite
+import ChronicleTestSupport
 import Foundation
 import Logging
 import Synchronization
 import Testing
-
-/// Keeps every log record, for tests that check what an operator would read.
-final class CapturedLog: Sendable {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-
-    private let storage = Mutex<[Record]>([])
-    var records: [Record] { storage.withLock { $0 } }
-
-    var logger: Logger {
-        var logger = Logger(label: "chronicle.tests") { _ in Handler(log: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-
-    fileprivate func append(_ record: Record) { storage.withLock { $0.append(record) } }
-
-    struct Handler: LogHandler {
-        let log: CapturedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            log.append(Record(level: event.level, message: event.message.description, metadata: all.mapValues { "\($0)" }))
-        }
-    }
-}
 
 @Suite("Reactors: failed attempts are logged")
 struct ReactorFailureLogTests {

@@ -2,6 +2,7 @@ import ChronicleCore
 import ChronicleProjections
 import ChronicleServer
 import ChronicleTesting
+import ChronicleTestSupport
 import Foundation
 import Testing
 
@@ -199,6 +200,31 @@ struct HardeningTests {
             let stream = try await server.get("/v1/streams/user-1")
             guard case .array(let events)? = stream.json["events"] else { Issue.record("\(stream.body)"); return }
             #expect(events.count == 1, "the refused append stored nothing")
+        }
+    }
+
+    @Test("API keys are never logged: every auth path at trace level, and no record holds a key")
+    func keysAreNeverLogged() async throws {
+        let log = CapturedLog()
+        let wrongKey = "wrong-key-0123456789abcdef"
+        try await withServer(try keyedConfiguration(), logger: log.logger) { server in
+            #expect(try await server.post("/v1/streams/user-1", #"{"type":"UserCreated"}"#, key: writeKey).status == 201)
+            #expect(try await server.get("/v1/log", key: readKey).status == 200)
+            #expect(try await server.request(.DELETE, "/v1/streams/user-1?mode=hard", key: adminKey).status == 200)
+            #expect(try await server.get("/v1/log", key: wrongKey).status == 401)
+            #expect(try await server.post("/v1/streams/user-2", #"{"type":"X"}"#, key: readKey).status == 403)
+            #expect(try await server.get("/v1/log", headers: [("Authorization", "Basic \(adminKey)")]).status == 401)
+            #expect(try await server.get("/v1/log?access_token=\(adminKey)").status == 401)
+            #expect(try await server.get("/metrics", key: readKey).status == 200)
+            _ = try await readEventStream(server, "/v1/subscribe?after=0&access_token=\(readKey)") { $0.contains(where: \.isEvent) }
+            _ = try await RawConnection.exchange(port: server.port, Array("GET /v1/ws?access_token=\(wrongKey) HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
+            _ = try await RawConnection.exchange(port: server.port, Array("GET /v1/log HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(adminKey)\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n".utf8))
+        }
+        let records = log.records
+        #expect(records.count > 1, "the server logged at trace level")
+        for key in [readKey, writeKey, adminKey, wrongKey] {
+            let leaks = records.filter { record in record.message.contains(key) || record.metadata.values.contains { $0.contains(key) } }
+            #expect(leaks.isEmpty, "\(key) appears in \(leaks.map(\.message))")
         }
     }
 

@@ -88,6 +88,7 @@ func withServer<T: Sendable>(
     snapshotInterval: Int = 100,
     reactors: [Reactor] = [],
     backend: TestBackend = .sqlite,
+    logger: Logger = serverTestLogger,
     _ body: @escaping @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
@@ -112,7 +113,7 @@ func withServer<T: Sendable>(
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     var configuration = configuration
     configuration.port = 0
-    let server = ChronicleServer(store: store, configuration: configuration, logger: serverTestLogger, projections: store.projectionViews, reactors: reactors, onListening: { port in
+    let server = ChronicleServer(store: store, configuration: configuration, logger: logger, projections: store.projectionViews, reactors: reactors, onListening: { port in
         portContinuation.yield(port)
     })
     let runners: [any Service] = reactors.map { ReactorRunner(store: store, reactor: $0, logger: serverTestLogger) }

@@ -232,6 +232,7 @@ let package = Package(
             dependencies: [
                 "ChronicleCore", "ChronicleSQLite", "ChronicleProjections", "ChronicleTestSupport", "chronicle",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -1,6 +1,8 @@
 import ChronicleCore
 import ChronicleTestSupport
 import Foundation
+import Logging
+import PostgresNIO
 import Testing
 
 /// The operator's commands work on a data directory and on PostgreSQL alike (issue 19, item
@@ -38,6 +40,24 @@ struct OperatorCLITests {
             #expect(!viaFlag.isEmpty && lines(of: out) == viaFlag, "the database's log, not the empty data directory's: \(lines(of: out))")
             let both = try await cli.run("log", "--data", cli.data, "--postgres", url)
             #expect(both.status == 64 && both.stderr.contains("give one"), "\(both.stderr)")
+        }
+    }
+
+    @Test("verify --postgres exits non-zero and names the position when a stored event was changed in the database", TestPostgres.enabled)
+    func verifyCatchesTamperingOnPostgres() async throws {
+        try await withCLI { cli in
+            let url = try TestDatabase.freshURL()
+            for index in 0..<3 {
+                try #require(try await cli.run("append", "ledger-1", "Entry", #"{"n":\#(index)}"#, "--postgres", url).status == 0)
+            }
+            #expect(try await cli.run("verify", "--postgres", url).status == 0)
+            let schema = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "schema" }?.value)
+            try await TestPostgres.withConnection(schema: schema) { connection in
+                try await connection.query(#"UPDATE events SET data = '{"n":99}' WHERE position = 2"#, logger: Logger(label: "test"))
+            }
+            let verify = try await cli.run("verify", "--postgres", url)
+            #expect(verify.status == 1)
+            #expect(verify.stderr.contains("position 2"), "\(verify.stderr)")
         }
     }
 

@@ -27,6 +27,17 @@ struct AsyncServeTests {
               UserUpdatedEmailAddress: merge
         """
 
+    @Test("serve refuses a schema with rules under --lifecycle async or live, saying why, and starts nothing", arguments: ["async", "live"])
+    func refusesRulesWhenNotInline(_ lifecycle: String) async throws {
+        try await withCLI { cli in
+            let schemaFile = try cli.writeSchema(uniqueEmailSchema)
+            let refused = try await cli.run("serve", "--data", cli.data, "--schema", schemaFile, "--lifecycle", lifecycle, "--port", "0")
+            #expect(refused.status == 64)
+            #expect(refused.stderr.contains("--lifecycle inline") && refused.stderr.contains("unique"), "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: cli.data + "/chronicle.sqlite"), "no store was opened")
+        }
+    }
+
     @Test("killed (-9) while catching up, restarted, the documents equal a full rebuild")
     func killDuringCatchUp() async throws {
         try await withCLI { cli in

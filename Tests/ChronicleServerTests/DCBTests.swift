@@ -62,6 +62,8 @@ struct DCBTests {
             #expect(badCondition.status == 400 && badCondition.json["pointer"] == "/condition/failIfEventsMatch", "\(badCondition.body)")
             let badQuery = try await server.post("/v1/query", #"{"query":{"items":[{"kinds":["A"]}]}}"#)
             #expect(badQuery.status == 400 && badQuery.json["pointer"] == "/query/items/0/kinds", "\(badQuery.body)")
+            let badQueryTag = try await server.post("/v1/query", #"{"query":{"items":[{"tags":["user:ada","has\nnewline"]}]}}"#)
+            #expect(badQueryTag.status == 400 && badQueryTag.body.contains("item 0 tag") && badQueryTag.json["pointer"] == "/query", "a tag no event can carry matches nothing, so it is refused: \(badQueryTag.body)")
             let page = try await server.post("/v1/query", #"{"query":{"items":[{"tags":["username:eve"]}]},"after":0,"limit":1}"#)
             #expect(page.json["head"] == 2, "a full page's head is its last event: \(page.body)")
         }

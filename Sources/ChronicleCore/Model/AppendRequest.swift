@@ -77,10 +77,7 @@ public struct AppendRequest: Sendable, Hashable {
             result.append(.init(stream: part.stream, expected: part.expected, events: events))
         }
         if let condition {
-            for item in condition.failIfEventsMatch.items {
-                for type in item.types { try StreamName.validate(type, what: "A condition's event type", allowReserved: true) }
-                for tag in item.tags { try StreamName.validate(tag, what: "A condition's tag", allowReserved: true) }
-            }
+            try condition.failIfEventsMatch.validate(what: "A condition")
             if let after = condition.after, after < 0 {
                 throw ChronicleError(.invalidInput, "A condition's after must be a log position (0 or more); got \(after).")
             }

@@ -42,6 +42,18 @@ public struct DCBQuery: Sendable, Hashable {
         items.isEmpty || items.contains { $0.matches(type: event.type, tags: event.tags) }
     }
 
+    /// Refuses types and tags no event can carry (empty, over 200 characters, whitespace or
+    /// control characters), which would silently match nothing.
+    ///
+    /// - Parameter what: how the error names the query ("A condition", "The query").
+    /// - Throws: ``ChronicleError`` (`invalid-input`) naming the item and the value.
+    public func validate(what: String) throws {
+        for (index, item) in items.enumerated() {
+            for type in item.types.sorted() { try StreamName.validate(type, what: "\(what)'s item \(index) event type", allowReserved: true) }
+            for tag in item.tags.sorted() { try StreamName.validate(tag, what: "\(what)'s item \(index) tag", allowReserved: true) }
+        }
+    }
+
     /// Whether the query matches every event.
     public var matchesEverything: Bool {
         items.isEmpty || items.contains { $0.types.isEmpty && $0.tags.isEmpty }

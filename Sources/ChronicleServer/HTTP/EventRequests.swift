@@ -48,7 +48,7 @@ public enum EventRequests {
         guard case .array(let items) = raw else {
             throw Problem.invalid("\(path)/items must be an array of items.", ["pointer": .string(path + "/items")])
         }
-        return DCBQuery(try items.enumerated().map { index, item in
+        let query = DCBQuery(try items.enumerated().map { index, item in
             let itemPath = "\(path)/items/\(index)"
             guard let fields = item.objectValue else {
                 throw Problem.invalid("\(itemPath) must be an object with types and tags.", ["pointer": .string(itemPath)])
@@ -58,6 +58,12 @@ public enum EventRequests {
             let tags = try fields["tags"].map { try strings($0, at: itemPath + "/tags", what: "tags") } ?? []
             return DCBQuery.Item(types: Set(types), tags: Set(tags))
         })
+        do {
+            try query.validate(what: "The query at \(path)")
+        } catch let error as ChronicleError {
+            throw Problem.invalid(error.message, ["pointer": .string(path)])
+        }
+        return query
     }
 
     /// Parses an append condition: `{"failIfEventsMatch": query, "after"?: position}`.

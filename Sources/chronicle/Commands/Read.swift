@@ -164,6 +164,11 @@ struct Query: AsyncParsableCommand {
                 throw CommandFailure(message: problem.detail, exitCode: 64)
             }
         }
+        do {
+            try dcb.validate(what: "The query")
+        } catch let error as ChronicleError {
+            throw CommandFailure(message: error.message, exitCode: 64)
+        }
         let page = try await options.withStore { [dcb] in try await $0.query(dcb, after: after, limit: limit) }
         if options.json {
             return try Output.json(QueryResponse(page))

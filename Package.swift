@@ -224,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChronicleTests",
-            dependencies: ["Chronicle", "ReadmeSnippet"],
+            dependencies: ["Chronicle", "ReadmeSnippet", "ChronicleTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

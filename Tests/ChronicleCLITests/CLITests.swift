@@ -1,4 +1,5 @@
 import ChronicleCore
+import ChronicleTestSupport
 import Foundation
 import Testing
 
@@ -24,19 +25,11 @@ struct CLI {
 
     let data: String
 
-    func process(_ arguments: [String], stdout: FileHandle, stderr: FileHandle, stdin: FileHandle? = nil, environment extra: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
+    func process(_ arguments: [String], stdout: FileHandle, stderr: FileHandle, stdin: FileHandle? = nil, environment extra: [String: String] = [:]) throws -> ChildProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["CHRONICLE_DATA"] = data
         environment.merge(extra) { _, new in new }
-        process.environment = environment
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = stdin ?? FileHandle.nullDevice
-        try process.run()
-        return process
+        return try ChildProcess(executable: Self.binary, arguments: arguments, environment: environment, stdin: stdin ?? FileHandle.nullDevice, stdout: stdout, stderr: stderr)
     }
 
     /// Runs to completion, with output in files (no pipe can fill up and block the child).
@@ -58,7 +51,7 @@ struct CLI {
     }
 }
 
-func waitForExit(_ process: Process, seconds: Double) async throws {
+func waitForExit(_ process: ChildProcess, seconds: Double) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while process.isRunning {
         if ContinuousClock.now > deadline {
@@ -181,12 +174,14 @@ struct CLITests {
             for index in 0..<3 {
                 try #require(try await cli.run("append", "ledger-1", "Entry", #"{"n":\#(index)}"#).status == 0)
             }
-            let sqlite = Process()
-            sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-            sqlite.arguments = [cli.data + "/chronicle.sqlite", #"UPDATE events SET data = '{"n":99}' WHERE position = 2"#]
             if FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") {
-                try sqlite.run()
+                let sqlite = try ChildProcess(
+                    executable: URL(fileURLWithPath: "/usr/bin/sqlite3"),
+                    arguments: [cli.data + "/chronicle.sqlite", #"UPDATE events SET data = '{"n":99}' WHERE position = 2"#],
+                    environment: ProcessInfo.processInfo.environment, stdin: .nullDevice, stdout: .nullDevice, stderr: .nullDevice
+                )
                 try await waitForExit(sqlite, seconds: 60)
+                #expect(sqlite.terminationStatus == 0)
                 let verify = try await cli.run("verify")
                 #expect(verify.status == 1)
                 #expect(verify.stderr.contains("position 2"))

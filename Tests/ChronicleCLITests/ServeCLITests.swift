@@ -1,11 +1,12 @@
 import ChronicleCore
+import ChronicleTestSupport
 import Foundation
 import Testing
 
 @Suite("chronicle serve and --server")
 struct ServeCLITests {
     /// Starts `chronicle serve` on a free port and returns its URL, the process and its stderr file.
-    func startServer(_ cli: CLI, _ extra: [String] = [], environment: [String: String] = [:]) async throws -> (url: String, process: Process, stderr: URL) {
+    func startServer(_ cli: CLI, _ extra: [String] = [], environment: [String: String] = [:]) async throws -> (url: String, process: ChildProcess, stderr: URL) {
         let stderr = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-serve-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         let process = try cli.process(["serve", "--port", "0"] + extra, stdout: FileHandle.nullDevice, stderr: try FileHandle(forWritingTo: stderr), environment: environment)

@@ -1,4 +1,5 @@
 import Chronicle
+import ChronicleTestSupport
 import Foundation
 import Testing
 
@@ -44,20 +45,17 @@ struct ReadmeSnippetTests {
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
 
-        let process = Process()
-        process.executableURL = binary
-        process.currentDirectoryURL = directory
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(
+            executable: binary, arguments: [], environment: ProcessInfo.processInfo.environment,
+            stdin: .nullDevice, stdout: try FileHandle(forWritingTo: out), stderr: try FileHandle(forWritingTo: err), directory: directory
+        )
         let deadline = ContinuousClock.now + .seconds(60)
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        if process.isRunning { process.send(SIGKILL) }
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
 
         let stderr = try String(contentsOf: err, encoding: .utf8)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "the snippet failed: \(stderr)")
+        #expect(process.termination == .exit(0), "the snippet failed: \(stderr)")
         #expect(try String(contentsOf: out, encoding: .utf8) == "1 UserCreated {\"email\":\"ada@example.com\"}\n")
 
         var logger = Logger(label: "chronicle.readme-tests")

@@ -25,7 +25,8 @@ struct LeaseReleaseTests {
 
     /// Runs a reactor and an asynchronous projection as one node, stops it gracefully, then
     /// starts a new node (a new lease owner, as a restarted process is). The leases last two
-    /// minutes, so only a release explains the second node taking them within the deadline.
+    /// minutes, so only a release explains the second node taking them within the deadline (90 s, for a
+    /// loaded machine).
     static func restart(on backend: some ConformanceBackend) async throws {
         try await backend.withStore(projection: CounterProjection(), lifecycle: .async) { store in
             let deliveries = Mutex<[String]>([])
@@ -46,7 +47,7 @@ struct LeaseReleaseTests {
                     tasks.addTask { try await group.run() }
                     do {
                         try await store.append(to: StreamName("counter-1"), [EventData(type: "Incremented", data: ["by": 1])])
-                        try await withDeadline(seconds: 20, "node \(owner) to take both leases and handle position \(position)") {
+                        try await withDeadline(seconds: 90, "node \(owner) to take both leases and handle position \(position)") {
                             while true {
                                 var holders: [String?] = []
                                 for lease in leases { holders.append(try await store.leaseHolder(lease)) }

@@ -62,13 +62,17 @@ struct IdleSubscriberBench {
         configuration.timeout.connect = .seconds(60)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { _ = http.shutdown() as EventLoopFuture<Void> }
+        // The reads have a client of their own: a pool holding the subscribers' connections
+        // would make each read pay for looking through them.
+        let reader = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = reader.shutdown() as EventLoopFuture<Void> }
         let server = ChronicleServer(store: store, configuration: .init(port: 0, maximumConnections: max(ChronicleServer.Configuration.defaultMaximumConnections, subscribers + 1000)), logger: logger)
         let subscribers = subscribers, window = window, reads = reads
         return try await withBenchServer(server, logger: logger) { port in
             let base = "http://127.0.0.1:\(port)"
             let readURL = "\(base)/v1/streams/bench-read"
-            _ = try await Self.readLatencies(http, readURL, count: 20)  // warm up
-            let idle = Phase(cpu: try await Self.cpu(over: window), latencies: try await Self.readLatencies(http, readURL, count: reads))
+            _ = try await Self.readLatencies(reader, readURL, count: 20)  // warm up
+            let idle = Phase(cpu: try await Self.cpu(over: window), latencies: try await Self.readLatencies(reader, readURL, count: reads))
             Output.progress("no subscribers: CPU \(Self.percent(idle.cpu)) %, read p50 \(Bench.milliseconds(idle.latencies.percentile(0.5))) ms; opening \(subscribers) subscribers")
             let subscribed = try await withThrowingTaskGroup(of: Void.self) { group in
                 let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
@@ -89,7 +93,7 @@ struct IdleSubscriberBench {
                 }
                 // Let every feed read its first (empty) page and settle into waiting.
                 try await Task.sleep(for: .seconds(1))
-                let phase = Phase(cpu: try await Self.cpu(over: window), latencies: try await Self.readLatencies(http, readURL, count: reads))
+                let phase = Phase(cpu: try await Self.cpu(over: window), latencies: try await Self.readLatencies(reader, readURL, count: reads))
                 group.cancelAll()
                 try? await group.waitForAll()
                 return phase

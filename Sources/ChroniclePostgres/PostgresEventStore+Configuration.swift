@@ -37,9 +37,10 @@ extension PostgresEventStore {
         /// after this long with ``ChronicleError/Code/storageFailure`` (HTTP `503`) instead of
         /// waiting for it to come back. `connect_timeout` (seconds) in the URL.
         public var connectTimeout: Duration
-        /// How often a caught-up subscriber reads the head position even without a
-        /// notification: the bound on how late a commit is seen if a notification is lost
-        /// (for example while the `LISTEN` connection reconnects).
+        /// How often the store reads the head position even without a notification, while
+        /// anyone waits for a commit: the bound on how late a commit is seen if a
+        /// notification is lost (for example while the `LISTEN` connection reconnects).
+        /// One read per interval for the whole store, however many subscribers wait.
         public var pollInterval: Duration
         /// A projection whose documents are kept inline: written in the same transaction as
         /// the events (under the write lock), so a read right after an append sees it, and

@@ -35,9 +35,10 @@ import ServiceLifecycle
 /// appends are grouped into one transaction (group commit), so the lock is taken once per
 /// batch, not once per append.
 ///
-/// `LISTEN`/`NOTIFY` only wakes subscribers: events are always read from the tables, and a
-/// subscriber that missed a notification still reads the head every
-/// ``Configuration-swift.struct/pollInterval``.
+/// `LISTEN`/`NOTIFY` only wakes subscribers: events are always read from the tables, and
+/// in case a notification is lost the store still reads the head every
+/// ``Configuration-swift.struct/pollInterval`` while anyone waits: one read for all the
+/// waiting subscribers, not one each.
 public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
     enum WriteOperation: Sendable {
         case append(PreparedAppend)

@@ -25,7 +25,9 @@ extension SQLiteEventStore {
         public var busyTimeout: Double
         /// The most appends committed together in one transaction.
         public var maximumBatchSize: Int
-        /// How often a caught-up subscriber looks for commits made by other processes.
+        /// How often the store looks for commits made by other processes while anyone waits
+        /// for a commit: one read of the head per interval for the whole store, however many
+        /// subscribers wait (commits of this process wake them at once).
         public var externalCommitPollInterval: Duration
         /// A projection whose documents are kept inline: written in the same transaction as
         /// the events, so a read right after an append sees it. Changing its definition

@@ -369,13 +369,11 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
     }
 
     /// Waits for a commit, from this process or another; see ``EventStore/waitForEvents(after:)``.
+    ///
+    /// Waiters share one poll of the head (every `externalCommitPollInterval`), so an idle
+    /// subscriber costs no query of its own.
     public func waitForEvents(after position: Int64) async throws {
-        while !Task.isCancelled {
-            if notifier.head > position { return }
-            await notifier.wait(after: position, timeout: configuration.externalCommitPollInterval)
-            if notifier.head > position { return }
-            if try await headPosition() > position { return }
-        }
+        try await notifier.wait(after: position, polling: configuration.externalCommitPollInterval) { try await self.headPosition() }
     }
 
     /// Checks the hash chain; see ``EventStore/verify()``.

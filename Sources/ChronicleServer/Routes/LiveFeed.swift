@@ -5,7 +5,12 @@ import ChronicleCore
 ///
 /// It reads a page at a time and writes each event before reading on, so a slow client
 /// slows only its own reads (the writes wait for the socket): it is never dropped and never
-/// makes the server buffer events for it.
+/// makes the server buffer events for it. What one subscriber holds is one page (at most
+/// ``pageSize`` events and about ``pageBytes``, judged by the previous page) plus what the
+/// channel accepts before it stops being writable (NIO's high water mark, 64 KiB).
+///
+/// While caught up it waits on the store's shared wake-up (``EventStore/waitForEvents(after:)``):
+/// no timer and no query of its own but the heartbeat.
 struct LiveFeed: Sendable {
     let store: any EventStore
     let filter: LogFilter
@@ -14,6 +19,8 @@ struct LiveFeed: Sendable {
     let heartbeat: Duration
     let shutdown: CommitNotifier
     let pageSize = 256
+    /// About how many bytes of events a page holds: the memory bound of a slow subscriber.
+    let pageBytes = 512 << 10
 
     enum Stop: Sendable {
         /// The server is shutting down; the subscriber may resume after `position`.
@@ -27,7 +34,7 @@ struct LiveFeed: Sendable {
         event: (RecordedEvent) async throws -> Void,
         heartbeat beat: (Int64) async throws -> Void
     ) async throws -> Stop? {
-        var cursor = LogCursor(after: start, filter: filter, query: query, pageSize: pageSize)
+        var cursor = LogCursor(after: start, filter: filter, query: query, pageSize: pageSize, pageBytes: pageBytes)
         var backoff = Duration.milliseconds(100)
         while !Task.isCancelled {
             if shutdown.head > 0 { return .shutdown(position: cursor.position) }

@@ -82,6 +82,15 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Events sent while measuring push latency (--http).")
     var pushEvents: Int = 10_000
 
+    @Option(help: ArgumentHelp("Measure only what idle subscribers cost: server CPU and plain-read latency with no subscribers, then with this many idle SSE subscribers.", valueName: "n"))
+    var idleSubscribers: Int?
+
+    @Option(help: "Seconds of CPU measured per phase of --idle-subscribers.")
+    var idleWindow: Int = 5
+
+    @Option(help: "Plain reads timed per phase of --idle-subscribers.")
+    var idleReads: Int = 300
+
     func validate() throws {
         if writers < 1 { throw ValidationError("--writers must be 1 or more.") }
         if runs < 1 { throw ValidationError("--runs must be 1 or more.") }
@@ -91,6 +100,9 @@ struct Bench: AsyncParsableCommand {
         if projectionEvents < 1000 { throw ValidationError("--projection-events must be at least 1000.") }
         if reactorEvents < 100 || reactorConcurrency < 1 || reactorRate < 1 || reactorLatencyEvents < 1 {
             throw ValidationError("--reactor-events must be at least 100; --reactor-concurrency, --reactor-rate and --reactor-latency-events 1 or more.")
+        }
+        if let idleSubscribers, idleSubscribers < 1 || idleWindow < 1 || idleReads < 1 {
+            throw ValidationError("--idle-subscribers, --idle-window and --idle-reads must be 1 or more.")
         }
         if pushRate < 1 || pushEvents < 1 { throw ValidationError("--push-rate and --push-events must be 1 or more.") }
         if dcbEvents < writers || dcbPrefill < 0 { throw ValidationError("--dcb-events must be at least --writers, and --dcb-prefill 0 or more.") }
@@ -134,6 +146,9 @@ struct Bench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let idleSubscribers {
+            return try await runIdleSubscribers(idleSubscribers)
+        }
         if let postgres {
             return try await runPostgres(url: postgres)
         }

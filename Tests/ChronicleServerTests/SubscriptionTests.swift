@@ -153,10 +153,21 @@ struct SubscriptionTests {
     func slowSubscriber() async throws {
         try await withServer { server in
             let total = 400
+            // What the subscriber has seen so far, for the message if it runs out of time.
+            final class Seen: Sendable { let value = Mutex<(count: Int, last: String?)>((0, nil)) }
+            let seen = Seen()
             let events = try await withThrowingTaskGroup(of: [ServerSentEvent].self) { group in
                 group.addTask {
-                    try await readEventStream(server, "/v1/subscribe?after=0", pause: .milliseconds(2)) { events in
-                        events.filter(\.isEvent).count >= total
+                    do {
+                        return try await readEventStream(server, "/v1/subscribe?after=0", pause: .milliseconds(2)) { events in
+                            let delivered = events.filter(\.isEvent)
+                            seen.value.withLock { $0 = (delivered.count, delivered.last?.id) }
+                            return delivered.count >= total
+                        }
+                    } catch {
+                        let (count, last) = seen.value.withLock { $0 }
+                        let head = try? await server.store.headPosition()
+                        throw ChronicleError(.storageFailure, "\(error): the subscriber had \(count) events (last id \(last ?? "none")); the log's head is \(head.map(String.init) ?? "?")")
                     }
                 }
                 for writer in 0..<4 {

@@ -8,14 +8,14 @@ extension PostgresEventStore {
     static let eventColumns = "position, id, stream, revision, type, recorded_at, data, metadata, hash, tags"
 
     static func decodeEvent(_ row: PostgresRow) throws -> RecordedEvent {
-        let (position, id, stream, revision, type, recordedAt, data, metadata, hashBytes, tags) = try row.decode((Int64, UUID, String, Int64, String, Int64, String, String, ByteBuffer, String).self)
+        let (position, id, stream, revision, type, recordedAt, data, metadata, hashBytes, tags) = try row.decode((Int64, UUID, String, Int64, String, Int64, String, String, ByteBuffer, ByteBuffer).self)
         guard let hash = hashBytes.withUnsafeReadableBytes({ EventHash(bytes: $0) }) else {
             throw ChronicleError(.storageFailure, "The event at position \(position) has a malformed hash; the database was changed outside Chronicle. Restore it from a backup.")
         }
         return RecordedEvent(
             id: id, stream: StreamName(stored: stream), type: type, revision: revision, position: position,
             recordedAtMicroseconds: recordedAt, dataJSON: data, metadataJSON: metadata, hash: hash,
-            tags: tags.isEmpty ? [] : tags.split(separator: " ").map(String.init)
+            tags: tags.withUnsafeReadableBytes { StoredTags.decode($0) }
         )
     }
 
@@ -23,19 +23,13 @@ extension PostgresEventStore {
     /// events matching `query` in `(after, through]`.
     static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int) -> (String, PostgresBindings) {
         var binds = PostgresBindings()
-        let sql = positions(query, after: after, through: through, limit: limit, binds: &binds)
-        return (sql, binds)
-    }
-
-    /// The same SQL, binding into `binds` (so that several go into one statement).
-    static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int, binds: inout PostgresBindings) -> String {
-        DCBQuerySQL.positions(query, after: after, through: through, limit: limit) { value in
+        for value in DCBQuerySQL.values(query, after: after, through: through, limit: limit) {
             switch value {
             case .text(let text): binds.append(text)
             case .integer(let number): binds.append(number)
             }
-            return "$\(binds.count)"
         }
+        return (DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: through != nil), prefix: "$"), binds)
     }
 
     /// The events matching a DCB query, from the tag index; see ``EventStore/read(query:after:limit:)``.

@@ -320,21 +320,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
                 events[event.id] = event
             }
         }
-        // Every condition of the batch in one statement: one first-match subquery per key.
-        var conditions: [ConditionKey: Int64?] = [:]
-        let keys = Array(need.conditions)
-        if !keys.isEmpty {
-            var binds = PostgresBindings()
-            var parts: [String] = []
-            for (index, key) in keys.enumerated() {
-                parts.append("SELECT \(index)::int8, (\(positions(key.query, after: key.after, through: nil, limit: 1, binds: &binds)))::int8")
-            }
-            for key in keys { conditions[key] = .some(nil) }
-            let rows = try await connection.run(PostgresQuery(unsafeSQL: parts.joined(separator: " UNION ALL "), binds: binds), logger: logger)
-            for try await (index, position) in rows.decode((Int64, Int64?).self) {
-                conditions[keys[Int(index)]] = position
-            }
-        }
+        let conditions: [ConditionKey: Int64?] = need.conditions.isEmpty ? [:] : try await firstMatches(need.conditions, on: connection, logger: logger)
         let documents = try await readDocuments(need.documents, on: connection, logger: logger)
         var holders: [HolderKey: [String]] = [:]
         var holderDocuments: [DocumentKey: Document?] = [:]
@@ -395,7 +381,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
         var tags: [String] = [], tagTexts: [String] = [], tagPositions: [Int64] = []
         tagTexts.reserveCapacity(events.count)
         for event in events {
-            tagTexts.append(event.tags.joined(separator: " "))
+            tagTexts.append(StoredTags.encode(event.tags))
             for tag in event.tags {
                 tags.append(tag)
                 tagPositions.append(event.position)

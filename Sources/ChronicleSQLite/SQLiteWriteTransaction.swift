@@ -83,7 +83,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         bindText(statement, 8, event.dataJSON)
         bindText(statement, 9, event.metadataJSON)
         event.hash.withUnsafeBytes { _ = sqlite3_bind_blob(statement, 10, $0.baseAddress, Int32($0.count), sqliteTransient) }
-        bindText(statement, 11, event.tags.isEmpty ? "" : event.tags.joined(separator: " "))
+        bindText(statement, 11, StoredTags.encode(event.tags))
         let code = sqlite3_step(statement)
         sqlite3_reset(statement)
         guard code == SQLITE_DONE else {
@@ -151,16 +151,16 @@ let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 enum SQLiteEventRow {
     static let columns = "position, id, stream, revision, type, recorded_at, data, metadata, hash, tags"
 
-    /// The SQL (``DCBQuerySQL``, with `?` placeholders) and arguments of the positions of the
-    /// events matching `query` in `(after, through]`.
+    /// The SQL (``DCBQuerySQL``, with `?n` placeholders, built once per query shape) and
+    /// arguments of the positions of the events matching `query` in `(after, through]`.
     static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int) -> (String, StatementArguments) {
+        let sql = DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: through != nil), prefix: "?")
         var arguments = StatementArguments()
-        let sql = DCBQuerySQL.positions(query, after: after, through: through, limit: limit) { value in
+        for value in DCBQuerySQL.values(query, after: after, through: through, limit: limit) {
             switch value {
             case .text(let text): arguments += [text]
             case .integer(let number): arguments += [number]
             }
-            return "?"
         }
         return (sql, arguments)
     }
@@ -182,7 +182,7 @@ enum SQLiteEventRow {
             revision: sqlite3_column_int64(statement, 3), position: position,
             recordedAtMicroseconds: sqlite3_column_int64(statement, 5),
             dataJSON: text(statement, 6), metadataJSON: text(statement, 7), hash: hash,
-            tags: sqlite3_column_bytes(statement, 9) == 0 ? [] : text(statement, 9).split(separator: " ").map(String.init)
+            tags: tags(statement, 9)
         )
     }
 
@@ -214,6 +214,12 @@ enum SQLiteEventRow {
             }
             return last
         }
+    }
+
+    /// The tags of the stored, space-separated list, split on its bytes.
+    private static func tags(_ statement: SQLiteStatement, _ column: Int32) -> [String] {
+        guard let pointer = sqlite3_column_text(statement, column) else { return [] }
+        return StoredTags.decode(UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, column))))
     }
 
     private static func text(_ statement: SQLiteStatement, _ column: Int32) -> String {

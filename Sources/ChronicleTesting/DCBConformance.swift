@@ -11,6 +11,8 @@ public enum DCBConformance {
         ConformanceCase("a condition passes when nothing matches after its position, and fails naming the first match; nothing is stored", run: conditions),
         ConformanceCase("of concurrent appends with the same condition exactly one wins; a retry of the winner is answered as stored", run: races),
         ConformanceCase("the command handler by query: of concurrent claims of one name one wins, the others re-read and are refused by the decider", run: handler),
+        ConformanceCase("queries deep in the log: several tags, types and items after a late position return exactly the matching events and head", run: deepQueries),
+        ConformanceCase("concurrent appends with different conditions, of several shapes, are each judged on their own", run: independentConditions),
     ]
 
     static func event(_ type: String, _ tags: [String], id: UUID = .timeOrdered()) -> EventData {
@@ -164,5 +166,101 @@ public enum DCBConformance {
         #expect(claims.count == 1 && claims[0].metadata["actor"] == "test")
         let other = try await handler.handle("bob", query: DCBQuery([.init(types: ["UsernameClaimed"], tags: ["username:bob"])]), appendTo: StreamName("user-bob"))
         #expect(other.appended != nil && other.state == true && other.attempts == 1, "another name is free")
+    }
+}
+
+extension DCBConformance {
+    /// 240 events, each tagged by its index modulo 2, 3 and 5 (`m2:1`, `m3:0`…), of type
+    /// `Even` or `Odd`; the expected answers are computed from the indexes.
+    static func deepQueries(_ store: any EventStore) async throws {
+        let count = 240
+        var events: [EventData] = []
+        for index in 1...count {
+            events.append(event(index % 2 == 0 ? "Even" : "Odd", ["m2:\(index % 2)", "m3:\(index % 3)", "m5:\(index % 5)", "all"]))
+        }
+        for chunk in stride(from: 0, to: count, by: 60) {
+            try await store.append(to: StreamName("deep-\(chunk)"), Array(events[chunk..<chunk + 60]))
+        }
+        let head = Int64(count)
+        func expected(after: Int64, _ matches: (Int64) -> Bool) -> [Int64] {
+            (after + 1 ..< head + 1).filter(matches)
+        }
+        let cases: [(String, DCBQuery, (Int64) -> Bool)] = [
+            ("two tags", DCBQuery([.init(tags: ["m2:0", "m3:1"])]), { $0 % 2 == 0 && $0 % 3 == 1 }),
+            ("three tags", DCBQuery([.init(tags: ["m2:1", "m3:2", "m5:4"])]), { $0 % 2 == 1 && $0 % 3 == 2 && $0 % 5 == 4 }),
+            ("tags and a type", DCBQuery([.init(types: ["Even"], tags: ["m5:0", "all"])]), { $0 % 2 == 0 && $0 % 5 == 0 }),
+            ("types only", DCBQuery([.init(types: ["Odd"])]), { $0 % 2 == 1 }),
+            ("items OR", DCBQuery([.init(tags: ["m3:0", "m5:0"]), .init(types: ["Odd"], tags: ["m5:1"])]), { ($0 % 3 == 0 && $0 % 5 == 0) || ($0 % 2 == 1 && $0 % 5 == 1) }),
+        ]
+        for (name, query, matches) in cases {
+            for after: Int64 in [0, 170, 229, head] {
+                let all = expected(after: after, matches)
+                let page = try await store.read(query: query, after: after, limit: 1000)
+                #expect(page.events.map(\.position) == all, "\(name) after \(after)")
+                #expect(page.head == head, "\(name) after \(after): a page that is not full reads to the head")
+                // Paging by head, two at a time, visits the same events and ends at the head.
+                var position = after, paged: [Int64] = []
+                while true {
+                    let page = try await store.read(query: query, after: position, limit: 2)
+                    #expect(page.events.allSatisfy { $0.position > position && query.matches($0) }, "\(name) paged after \(position)")
+                    paged += page.events.map(\.position)
+                    if page.events.count == 2 { #expect(page.head == page.events[1].position) }
+                    if page.events.count < 2 { #expect(page.head == head); break }
+                    position = page.head
+                }
+                #expect(paged == all, "\(name) paged from \(after)")
+            }
+        }
+        let last = try await store.read(query: DCBQuery([.init(tags: ["m2:0", "m3:0"])]), after: 233, limit: 1)
+        #expect(last.events.map(\.position) == [234] && last.head == 234)
+    }
+
+    /// Claims that race into the same write batches, each with a condition of its own on
+    /// seeds stored before: half of them match a seed after their position and fail naming
+    /// it, the others pass; one claim's outcome never depends on another's.
+    static func independentConditions(_ store: any EventStore) async throws {
+        let count = 48
+        // Seeds for even k: tagged `seed:k` and `kind:a`, of type `Seeded`.
+        var seeds: [Int: Int64] = [:]
+        for k in stride(from: 0, to: count, by: 2) {
+            seeds[k] = try await store.append(to: StreamName("seed-\(k)"), [event("Seeded", ["seed:\(k)", "kind:a"])]).lastPosition
+        }
+        func condition(_ k: Int) -> AppendCondition {
+            let query: DCBQuery = switch k % 3 {
+            case 0: DCBQuery([.init(tags: ["seed:\(k)", "kind:a"])])
+            case 1: DCBQuery([.init(types: ["Seeded", "Other"], tags: ["seed:\(k)"])])
+            default: DCBQuery([.init(types: ["Other"], tags: ["other:\(k)"]), .init(tags: ["kind:a", "seed:\(k)"])])
+            }
+            // For every fourth k the position read is the seed's own: nothing after it matches.
+            let after: Int64 = k % 4 == 0 ? seeds[k] ?? 0 : 0
+            return AppendCondition(failIfEventsMatch: query, after: after)
+        }
+        func passes(_ k: Int) -> Bool { k % 2 == 1 || k % 4 == 0 }
+        let conditions = (0..<count).map(condition)
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Int64?).self) { group in
+            for k in 0..<count {
+                group.addTask {
+                    do {
+                        try await store.append(AppendRequest([.init(stream: StreamName("claim-\(k)"), events: [event("Claimed", ["claim:\(k)"])])], condition: conditions[k]))
+                        return (k, nil)
+                    } catch let error as ChronicleError where error.code == .appendConditionFailed {
+                        guard case .integer(let position)? = error.details["position"] else { return (k, -1) }
+                        return (k, position)
+                    }
+                }
+            }
+            var outcomes: [Int: Int64?] = [:]
+            for try await (k, failure) in group { outcomes[k] = failure }
+            return outcomes
+        }
+        for k in 0..<count {
+            if passes(k) {
+                #expect(outcomes[k] == .some(nil), "claim \(k) passes")
+            } else {
+                #expect(outcomes[k] == .some(seeds[k]), "claim \(k) fails naming its seed")
+            }
+        }
+        let claimed = try await store.readLog(after: 0, limit: 1000).events.filter { $0.type == "Claimed" }
+        #expect(Set(claimed.map(\.stream.rawValue)) == Set((0..<count).filter(passes).map { "claim-\($0)" }))
     }
 }

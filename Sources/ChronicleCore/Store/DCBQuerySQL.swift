@@ -1,49 +1,124 @@
+import Synchronization
+
 /// The SQL both relational drivers use to find the positions of events matching a DCB
 /// query, over `events(position, type)` and a tag index `event_tags(tag, position)` with its
 /// primary key on (tag, position): an item with tags walks the index of its first tag and
 /// probes the others, an item with types only walks `events_by_type`, so a condition check
 /// costs a few index probes however long the log is. The SQL is plain (`IN`, `JOIN`,
-/// `UNION`); each driver passes its own placeholder syntax.
+/// `UNION`) with numbered placeholders; each driver picks their spelling.
+///
+/// The text depends only on the query's ``Shape`` (how many items, tags and types), never on
+/// the tags, types or positions, which are bound as ``values(_:after:through:limit:)``: so
+/// the text of a shape is built once (``sql(_:prefix:)`` caches it), and PostgreSQL can
+/// check a batch of conditions of one shape with one statement whatever the batch's size.
+///
+/// The position range is repeated on every alias of `event_tags` (and on `events`), not
+/// only on the driving one: without it PostgreSQL's merge join reads the other tags' index
+/// entries from the start of the log, so a page deep in a long log cost time in proportion
+/// to its depth.
 package enum DCBQuerySQL {
     /// A value to bind.
-    package enum Value: Sendable {
+    package enum Value: Sendable, Hashable {
         case text(String)
         case integer(Int64)
     }
 
+    /// What the SQL text of a query depends on.
+    package struct Shape: Sendable, Hashable {
+        /// How many tags and types an item has.
+        package struct Item: Sendable, Hashable {
+            package var tags: Int
+            package var types: Int
+        }
+
+        /// The items; none when the query matches every event.
+        package var items: [Item]
+        /// Whether the range has an upper bound (`through`).
+        package var bounded: Bool
+
+        /// The shape of `query`, read with an upper bound or not.
+        package init(_ query: DCBQuery, bounded: Bool) {
+            self.items = query.matchesEverything ? [] : query.items.map { Item(tags: $0.tags.count, types: $0.types.count) }
+            self.bounded = bounded
+        }
+    }
+
+    /// The values the placeholders of ``sql(_:placeholder:)`` stand for, in their order:
+    /// `after`, `through` (when given), `limit`, then for each item its tags and then its
+    /// types, each sorted.
+    package static func values(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int) -> [Value] {
+        var values: [Value] = [.integer(after)]
+        if let through { values.append(.integer(through)) }
+        values.append(.integer(Int64(max(0, limit))))
+        guard !query.matchesEverything else { return values }
+        for item in query.items {
+            values += item.tags.sorted().map(Value.text)
+            values += item.types.sorted().map(Value.text)
+        }
+        return values
+    }
+
     /// `SELECT position …` of the matching events in `(after, through]` (no upper bound when
-    /// `through` is nil), in position order, at most `limit`. `bind` records a value and
-    /// returns its placeholder.
-    package static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int, bind: (Value) -> String) -> String {
+    /// the shape is not bounded), in position order, at most `limit`. `placeholder(n)` is the
+    /// SQL of value `n` (from 0) of ``values(_:after:through:limit:)``; a value may be used
+    /// more than once.
+    package static func sql(_ shape: Shape, placeholder: (Int) -> String) -> String {
+        let after = placeholder(0)
+        let through = shape.bounded ? placeholder(1) : nil
+        let limit = placeholder(shape.bounded ? 2 : 1)
+        var next = shape.bounded ? 3 : 2
+        func take(_ count: Int) -> [String] {
+            defer { next += count }
+            return (next..<next + count).map(placeholder)
+        }
         func range(_ column: String) -> String {
-            var text = "\(column) > \(bind(.integer(after)))"
-            if let through { text += " AND \(column) <= \(bind(.integer(through)))" }
+            var text = "\(column) > \(after)"
+            if let through { text += " AND \(column) <= \(through)" }
             return text
         }
-        func types(_ types: Set<String>) -> String {
-            types.sorted().map { bind(.text($0)) }.joined(separator: ", ")
+        if shape.items.isEmpty {
+            return "SELECT position FROM events WHERE \(range("position")) ORDER BY position LIMIT \(limit)"
         }
-        func limitText() -> String { bind(.integer(Int64(max(0, limit)))) }
-        if query.matchesEverything {
-            return "SELECT position FROM events WHERE \(range("position")) ORDER BY position LIMIT \(limitText())"
-        }
-        let parts = query.items.map { item -> String in
-            let tags = item.tags.sorted()
+        let parts = shape.items.map { item -> String in
+            let tags = take(item.tags)
+            let types = take(item.types).joined(separator: ", ")
             guard let first = tags.first else {
-                return "SELECT position FROM events WHERE type IN (\(types(item.types))) AND \(range("position")) ORDER BY position LIMIT \(limitText())"
+                return "SELECT position FROM events WHERE type IN (\(types)) AND \(range("position")) ORDER BY position LIMIT \(limit)"
             }
             var sql = "SELECT t0.position AS position FROM event_tags t0"
             for (index, tag) in tags.dropFirst().enumerated() {
-                sql += " JOIN event_tags t\(index + 1) ON t\(index + 1).tag = \(bind(.text(tag))) AND t\(index + 1).position = t0.position"
+                let alias = "t\(index + 1)"
+                sql += " JOIN event_tags \(alias) ON \(alias).tag = \(tag) AND \(alias).position = t0.position AND \(range("\(alias).position"))"
             }
-            if !item.types.isEmpty {
-                sql += " JOIN events e ON e.position = t0.position AND e.type IN (\(types(item.types)))"
+            if item.types > 0 {
+                sql += " JOIN events e ON e.position = t0.position AND e.type IN (\(types)) AND \(range("e.position"))"
             }
-            sql += " WHERE t0.tag = \(bind(.text(first))) AND \(range("t0.position")) ORDER BY t0.position LIMIT \(limitText())"
+            sql += " WHERE t0.tag = \(first) AND \(range("t0.position")) ORDER BY t0.position LIMIT \(limit)"
             return sql
         }
         if parts.count == 1 { return parts[0] }
         let union = parts.map { "SELECT position FROM (\($0)) AS q" }.joined(separator: " UNION ")
-        return "SELECT position FROM (\(union)) AS u ORDER BY position LIMIT \(limitText())"
+        return "SELECT position FROM (\(union)) AS u ORDER BY position LIMIT \(limit)"
     }
+
+    /// ``sql(_:placeholder:)`` with placeholder `n` spelled `prefix` followed by `n + 1`
+    /// (`?1`, `$1`, `k.c1`), built once per shape and prefix.
+    package static func sql(_ shape: Shape, prefix: String) -> String {
+        let key = CacheKey(shape: shape, prefix: prefix)
+        if let cached = cache.withLock({ $0[key] }) { return cached }
+        let text = sql(shape) { "\(prefix)\($0 + 1)" }
+        cache.withLock { cache in
+            // Shapes are few in practice; a client inventing new ones cannot grow this forever.
+            if cache.count >= 1024 { cache.removeAll() }
+            cache[key] = text
+        }
+        return text
+    }
+
+    private struct CacheKey: Hashable {
+        var shape: Shape
+        var prefix: String
+    }
+
+    private static let cache = Mutex<[CacheKey: String]>([:])
 }

@@ -1,0 +1,54 @@
+import ChronicleCore
+import Foundation
+import Testing
+
+/// The SQL text of a query depends on its shape only, and its placeholders and values agree.
+@Suite("DCB query SQL and stored tags")
+struct DCBQuerySQLTests {
+    static let queries: [DCBQuery] = [
+        DCBQuery(),
+        DCBQuery([.init(tags: ["a:1"])]),
+        DCBQuery([.init(tags: ["b:2", "a:1"])]),
+        DCBQuery([.init(types: ["T", "S"])]),
+        DCBQuery([.init(types: ["T"], tags: ["c:3", "a:1", "b:2"])]),
+        DCBQuery([.init(tags: ["a:1", "b:2"]), .init(types: ["T"]), .init(types: ["S"], tags: ["c:3"])]),
+        DCBQuery([.init(tags: ["a:1"]), .init()]),
+    ]
+
+    @Test("every value has a placeholder that is used, on every alias of the range", arguments: queries, [false, true])
+    func placeholdersMatchValues(_ query: DCBQuery, bounded: Bool) {
+        let values = DCBQuerySQL.values(query, after: 7, through: bounded ? 9 : nil, limit: 5)
+        var used = Set<Int>()
+        let sql = DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: bounded)) { index in
+            used.insert(index)
+            return "$\(index + 1)"
+        }
+        #expect(used == Set(values.indices), "\(sql)")
+        #expect(values[0] == .integer(7) && values[bounded ? 2 : 1] == .integer(5))
+        if bounded { #expect(values[1] == .integer(9)) }
+        // Each alias of event_tags (and the events join) carries the range.
+        let aliases = sql.components(separatedBy: "JOIN event_tags ").count - 1 + sql.components(separatedBy: "FROM event_tags ").count - 1
+            + sql.components(separatedBy: "JOIN events e ").count - 1 + sql.components(separatedBy: "FROM events WHERE").count - 1
+        #expect(sql.components(separatedBy: "position > $1").count - 1 == aliases, "\(sql)")
+        #expect(sql.components(separatedBy: "position <= $2").count - 1 == (bounded ? aliases : 0), "\(sql)")
+    }
+
+    @Test("the text depends on the shape, not on the tags, types or positions")
+    func textByShape() {
+        let one = DCBQuery([.init(types: ["T"], tags: ["a:1", "b:2"])])
+        let other = DCBQuery([.init(types: ["Other"], tags: ["x:9", "y:8"])])
+        #expect(DCBQuerySQL.sql(DCBQuerySQL.Shape(one, bounded: false), prefix: "?") == DCBQuerySQL.sql(DCBQuerySQL.Shape(other, bounded: false), prefix: "?"))
+        #expect(DCBQuerySQL.Shape(one, bounded: false) != DCBQuerySQL.Shape(DCBQuery([.init(tags: ["a:1", "b:2"])]), bounded: false))
+        #expect(DCBQuerySQL.values(one, after: 3, through: nil, limit: 1) == [.integer(3), .integer(1), .text("a:1"), .text("b:2"), .text("T")])
+        #expect(DCBQuerySQL.sql(DCBQuerySQL.Shape(one, bounded: false), prefix: "k.c").contains("t0.tag = k.c3"))
+    }
+
+    @Test("stored tags are split on spaces, on their bytes")
+    func storedTags() {
+        #expect(StoredTags.decode("") == [])
+        #expect(StoredTags.decode("user:ada") == ["user:ada"])
+        #expect(StoredTags.decode("course:c1 term:2026 ünï:cødé") == ["course:c1", "term:2026", "ünï:cødé"])
+        #expect(StoredTags.decode(StoredTags.encode(["a:1", "b:2"])) == ["a:1", "b:2"])
+        #expect(StoredTags.encode([]) == "")
+    }
+}

@@ -61,7 +61,7 @@ struct HardeningTests {
             }
             #expect(connections.count == 2000)
             let start = ContinuousClock.now
-            let ready = try await withDeadline(seconds: 5, "/health/ready beside 2,000 stalled connections") {
+            let ready = try await withDeadline(seconds: 15, "/health/ready beside 2,000 stalled connections") {
                 try await server.get("/health/ready")
             }
             #expect(ready.status == 200)

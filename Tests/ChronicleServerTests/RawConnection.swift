@@ -8,7 +8,9 @@ struct RawConnection: Sendable {
 
     /// Connects to the loopback port.
     static func open(port: Int) async throws -> RawConnection {
+        // A loaded server accepts slowly while thousands connect: more than NIO's 10 s.
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(120))
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .connect(host: "127.0.0.1", port: port).get()
         return RawConnection(channel: channel)
@@ -41,7 +43,7 @@ struct RawConnection: Sendable {
 
     /// Sends `bytes`, then reads everything the server sends until it closes the connection.
     static func exchange(port: Int, _ bytes: [UInt8]) async throws -> String {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connectTimeout(.seconds(120)).connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
         }
         let raw = channel.channel

@@ -159,7 +159,9 @@ struct SubscriptionTests {
             let events = try await withThrowingTaskGroup(of: [ServerSentEvent].self) { group in
                 group.addTask {
                     do {
-                        return try await readEventStream(server, "/v1/subscribe?after=0", pause: .milliseconds(2)) { events in
+                        // The writers' 400 appends are the slow part on a loaded machine (a run
+                        // under a parallel build saw 276 in 60 s, the subscriber 4 behind).
+                        return try await readEventStream(server, "/v1/subscribe?after=0", pause: .milliseconds(2), seconds: 300) { events in
                             let delivered = events.filter(\.isEvent)
                             seen.value.withLock { $0 = (delivered.count, delivered.last?.id) }
                             return delivered.count >= total

@@ -162,13 +162,13 @@ func withServer<T: Sendable>(
 /// Reads a Server-Sent Events stream until `until` says stop, within a deadline.
 func readEventStream(
     _ server: TestServer, _ path: String, key: String? = nil, headers: [(String, String)] = [],
-    pause: Duration? = nil, until: @escaping @Sendable ([ServerSentEvent]) -> Bool
+    pause: Duration? = nil, seconds: Double = 60, until: @escaping @Sendable ([ServerSentEvent]) -> Bool
 ) async throws -> [ServerSentEvent] {
-    try await withDeadline(seconds: 60, "events from \(path)") {
+    try await withDeadline(seconds: seconds, "events from \(path)") {
         var request = HTTPClientRequest(url: server.base + path)
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await server.http.execute(request, timeout: .seconds(120))
+        let response = try await server.http.execute(request, timeout: .seconds(Int64(max(120, seconds * 2))))
         guard response.status == .ok else {
             throw ChronicleError(.invalidInput, "subscribe answered \(response.status)")
         }

@@ -136,6 +136,7 @@ extension PostgresEventStore {
                 WHERE s.projection = k.projection AND s.entity = k.entity AND s.id = k.id
                 """, logger: logger)
         }
+        try await PostgresDocumentVersions.apply(snapshot.historyPlans, on: connection, logger: logger)
         let snapshots = snapshot.pendingSnapshots.map(\.document), owners = snapshot.pendingSnapshots.map(\.projection)
         if !snapshots.isEmpty {
             try await connection.run("""
@@ -207,11 +208,22 @@ extension PostgresEventStore {
     /// of events replayed. For opening and importing; a rebuild of a serving store is
     /// ``rebuildDocuments(projection:progress:)``.
     static func rebuild(_ projection: any Projection, on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        var documents = DocumentSet()
+        var documents = DocumentSet(recordingHistory: true)
         var replayed = 0
-        for try await row in try await connection.run("SELECT \(unescaped: eventColumns) FROM events ORDER BY position", logger: logger) {
-            try documents.apply(try decodeEvent(row), projection)
-            replayed += 1
+        try await connection.run("DELETE FROM document_versions WHERE projection = \(projection.name)", logger: logger)
+        // Page by page, so that each page's temporal-table rows are sent before the next is read.
+        var position: Int64 = 0
+        while true {
+            var page = 0
+            for try await row in try await connection.run("SELECT \(unescaped: eventColumns) FROM events WHERE position > \(position) ORDER BY position LIMIT 10000", logger: logger) {
+                let event = try decodeEvent(row)
+                try documents.apply(event, projection)
+                position = event.position
+                page += 1
+            }
+            replayed += page
+            try await PostgresDocumentVersions.apply([(projection.name, DocumentHistoryPlan(documents.takeHistory()))], on: connection, logger: logger)
+            if page < 10000 { break }
         }
         let head = try await lastEvent(connection, logger: logger)?.position ?? 0
         try await replaceDocuments(of: projection, with: documents.all, head: head, on: connection, logger: logger)
@@ -310,9 +322,14 @@ extension PostgresEventStore {
 
     /// A page of a projection's documents, in the same order as on SQLite; see ``ProjectionStore/documents(_:projection:)``.
     public func documents(_ query: DocumentQuery, projection name: String) async throws -> DocumentPage {
+        try await page(query, projection: name, asOf: nil)
+    }
+
+    /// A page of the documents, or of the temporal table's rows in force at `asOf`.
+    func page(_ query: DocumentQuery, projection name: String, asOf: Int64?) async throws -> DocumentPage {
         try refuseLive(name, "list documents")
         let logger = self.logger
-        let (sql, binds) = Self.pageQuery(query, projection: name)
+        let (sql, binds) = Self.pageQuery(query, projection: name, asOf: asOf)
         var documents = try await reading("list \(query.entity) documents") { connection in
             var documents: [Document] = []
             for try await row in try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
@@ -335,7 +352,8 @@ extension PostgresEventStore {
     /// for strings (compared by their bytes, `COLLATE "C"`) and for objects and arrays (by
     /// their JSONB text, which is not Chronicle's canonical text: sorting or filtering on
     /// object or array fields may order differently from SQLite).
-    static func pageQuery(_ query: DocumentQuery, projection: String) -> (String, PostgresBindings) {
+    /// With `asOf`, the temporal table's rows in force right after that position.
+    static func pageQuery(_ query: DocumentQuery, projection: String, asOf: Int64? = nil) -> (String, PostgresBindings) {
         var binds = PostgresBindings()
         func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
             binds.append(value)
@@ -357,6 +375,9 @@ extension PostgresEventStore {
             }
         }
         var conditions = ["projection = \(bind(projection))", "entity = \(bind(query.entity))"]
+        if let asOf {
+            conditions += ["valid_from <= \(bind(asOf))", "valid_to > \(bind(asOf))", "state IS NOT NULL"]
+        }
         if !query.includeDeleted { conditions.append("NOT deleted") }
         for filter in query.filters {
             let operation = switch filter.comparison {
@@ -383,7 +404,7 @@ extension PostgresEventStore {
             conditions.append("id \(query.descending ? "<" : ">") \(bind(cursor.id))::text")
         }
         let limit = bind(Int64(max(0, query.limit) + 1))
-        return ("SELECT \(documentColumns) FROM documents WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)", binds)
+        return ("SELECT \(documentColumns) FROM \(asOf == nil ? "documents" : "document_versions") WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)", binds)
     }
 }
 

@@ -35,7 +35,21 @@ final class PostgresRebuild: ProjectionRebuildStorage {
         staged.withLock { $0 = documents }
     }
 
-    func swap(after through: Int64, catchUp: @escaping @Sendable ([RecordedEvent]) throws -> [DocumentChangeKey: Document?]) async throws -> Int {
+    func resetStagedHistory() async throws {
+        let logger = store.logger, name = projection.name
+        try await store.withPooledConnection { connection in
+            try await connection.run("DELETE FROM document_versions_staging WHERE projection = \(name)", logger: logger)
+        }
+    }
+
+    func stageHistory(_ plan: DocumentHistoryPlan) async throws {
+        let logger = store.logger, name = projection.name
+        try await store.withPooledConnection { connection in
+            try await PostgresDocumentVersions.apply([(name, plan)], table: "document_versions_staging", on: connection, logger: logger)
+        }
+    }
+
+    func swap(after through: Int64, catchUp: @escaping @Sendable ([RecordedEvent]) throws -> RebuildCatchUp) async throws -> Int {
         let logger = store.logger, projection = projection
         let staged = staged.withLock { $0 }
         return try await store.withPooledConnection { connection in
@@ -50,7 +64,12 @@ final class PostgresRebuild: ProjectionRebuildStorage {
                 }
                 var documents: [DocumentChangeKey: Document] = [:]
                 for document in staged { documents[DocumentChangeKey(entity: document.entity, id: document.id)] = document }
-                for (key, document) in try catchUp(late) { documents[key] = document }
+                let caught = try catchUp(late)
+                for (key, document) in caught.documents { documents[key] = document }
+                try await PostgresDocumentVersions.apply([(projection.name, caught.history)], table: "document_versions_staging", on: connection, logger: logger)
+                try await connection.run("DELETE FROM document_versions WHERE projection = \(projection.name)", logger: logger)
+                try await connection.run("INSERT INTO document_versions SELECT * FROM document_versions_staging WHERE projection = \(projection.name)", logger: logger)
+                try await connection.run("DELETE FROM document_versions_staging WHERE projection = \(projection.name)", logger: logger)
                 let head = try await PostgresEventStore.lastEvent(connection, logger: logger)?.position ?? 0
                 try await PostgresEventStore.replaceDocuments(of: projection, with: Array(documents.values), head: head, on: connection, logger: logger)
                 try await connection.run("COMMIT", logger: logger)

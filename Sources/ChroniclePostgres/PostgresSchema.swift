@@ -116,6 +116,31 @@ enum PostgresSchema {
             "ALTER TABLE events ADD COLUMN tags TEXT NOT NULL DEFAULT ''",
             "CREATE TABLE event_tags (tag TEXT COLLATE \"C\" NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (tag, position))",
         ]),
+        // Every projection's temporal table (as-of reads, changes, blame): each document
+        // version with the positions it held between (valid_to 2^63-1 while current; no state
+        // for a removal), and the table a rebuild stages it in. Existing documents have no
+        // past recorded: each projection rebuilds on the next open, which fills it.
+        ("v6-document-versions", [
+            """
+            CREATE TABLE document_versions (
+                projection TEXT COLLATE "C" NOT NULL,
+                entity TEXT COLLATE "C" NOT NULL,
+                id TEXT COLLATE "C" NOT NULL,
+                valid_from BIGINT NOT NULL,
+                valid_to BIGINT NOT NULL,
+                state JSONB,
+                version BIGINT NOT NULL,
+                position BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                deleted BOOLEAN NOT NULL,
+                PRIMARY KEY (projection, entity, id, valid_from)
+            )
+            """,
+            "CREATE INDEX document_versions_by_change ON document_versions (projection, valid_from)",
+            "CREATE TABLE document_versions_staging (LIKE document_versions INCLUDING CONSTRAINTS INCLUDING INDEXES)",
+            "DROP INDEX IF EXISTS document_versions_staging_projection_valid_from_idx",
+            "UPDATE projections SET definition_hash = ''",
+        ]),
     ]
 
     /// The lock that serialises migrations of one schema: "CHRM" in the high half, a hash

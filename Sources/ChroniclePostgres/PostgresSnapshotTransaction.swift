@@ -87,6 +87,8 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// Snapshots to store, and the entities whose snapshots go (removed documents).
     private(set) var pendingSnapshots: [(projection: String, document: Document)] = []
     private(set) var removedSnapshots: Set<DocumentKey> = []
+    /// The temporal tables' changes, by projection, in the order they were made.
+    private(set) var pendingHistory: [(projection: String, change: DocumentHistoryChange)] = []
 
     /// A transaction that applies the inline ones of `projections` to each event it inserts.
     init(projections: [ProjectionRegistration] = [], snapshotInterval: Int = 0) {
@@ -186,6 +188,22 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
         pendingDocuments[key] = .some(nil)
         pendingSnapshots.removeAll { $0.projection == scope && $0.document.entity == entity && $0.document.id == id }
         removedSnapshots.insert(key)
+    }
+
+    /// Records a temporal-table change; the batch sends them with its documents.
+    mutating func recordHistory(_ change: DocumentHistoryChange) throws {
+        pendingHistory.append((scope, change))
+    }
+
+    /// The batch's temporal-table changes as one plan per projection.
+    var historyPlans: [(projection: String, plan: DocumentHistoryPlan)] {
+        var order: [String] = []
+        var changes: [String: [DocumentHistoryChange]] = [:]
+        for (projection, change) in pendingHistory {
+            if changes[projection] == nil { order.append(projection) }
+            changes[projection, default: []].append(change)
+        }
+        return order.map { ($0, DocumentHistoryPlan(changes[$0] ?? [])) }
     }
 
     mutating func save(_ stream: StreamInfo) throws {

@@ -62,10 +62,15 @@ enum SQLiteDocuments {
 extension SQLiteDocuments {
     /// Answers a document query with one indexed SQL query (the primary key orders by id;
     /// filters and sorts on fields use `json_extract`).
-    static func page(_ db: Database, _ query: DocumentQuery, projection: String) throws -> DocumentPage {
+    /// With `asOf`, the temporal table's rows in force right after that position.
+    static func page(_ db: Database, _ query: DocumentQuery, projection: String, asOf: Int64? = nil) throws -> DocumentPage {
         func path(_ field: String) -> String { "$.\"" + field + "\"" }
         var conditions = ["projection = ?", "entity = ?"]
         var arguments: StatementArguments = [projection, query.entity]
+        if let asOf {
+            conditions += ["valid_from <= ?", "valid_to > ?", "state IS NOT NULL"]
+            arguments += [asOf, asOf]
+        }
         if !query.includeDeleted { conditions.append("deleted = 0") }
         for filter in query.filters {
             let operation = switch filter.comparison {
@@ -96,7 +101,8 @@ extension SQLiteDocuments {
             arguments += [path(field)]
         }
         arguments += [query.limit + 1]
-        let sql = "SELECT id, state, version, position, updated_at, deleted FROM documents WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?"
+        let table = asOf == nil ? "documents" : "document_versions"
+        let sql = "SELECT id, state, version, position, updated_at, deleted FROM \(table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?"
         var documents = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
             Document(entity: query.entity, id: row[0], state: try JSONValue(parsing: row[1] as String), version: row[2], position: row[3], updatedAtMicroseconds: row[4], deleted: row[5])
         }
@@ -144,5 +150,9 @@ struct SQLiteDocumentWriter: DocumentWriting {
     func removeDocument(entity: String, id: String) throws {
         try SQLiteDocuments.delete(db, projection: projection, entity: entity, id: id)
         try db.cachedStatement(sql: "DELETE FROM snapshots WHERE projection = ? AND entity = ? AND id = ?").execute(arguments: [projection, entity, id])
+    }
+
+    func recordHistory(_ change: DocumentHistoryChange) throws {
+        try SQLiteDocumentVersions.apply(db, DocumentHistoryPlan([change]), projection: projection)
     }
 }

@@ -23,8 +23,9 @@ extension SQLiteEventStore {
     /// readers keep seeing the old documents until it commits. Returns the number of events
     /// replayed.
     static func rebuild(_ projection: any Projection, in db: Database) throws -> Int {
-        var documents = DocumentSet()
+        var documents = DocumentSet(recordingHistory: true)
         var replayed = 0
+        try db.execute(sql: "DELETE FROM document_versions WHERE projection = ?", arguments: [projection.name])
         let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventRow.columns) FROM events ORDER BY position")
         let cursor = try Row.fetchCursor(statement)
         var names = SQLiteEventRow.RepeatedNames()
@@ -32,7 +33,11 @@ extension SQLiteEventStore {
             let event = try SQLiteEventRow.decode(statement.sqliteStatement, names: &names)
             replayed += 1
             try documents.apply(event, projection)
+            if replayed % 10_000 == 0 {
+                try SQLiteDocumentVersions.apply(db, DocumentHistoryPlan(documents.takeHistory()), projection: projection.name)
+            }
         }
+        try SQLiteDocumentVersions.apply(db, DocumentHistoryPlan(documents.takeHistory()), projection: projection.name)
         try db.execute(sql: "DELETE FROM documents WHERE projection = ?", arguments: [projection.name])
         try db.execute(sql: "DELETE FROM snapshots WHERE projection = ?", arguments: [projection.name])
         for document in documents.all {
@@ -117,6 +122,36 @@ extension SQLiteEventStore {
     /// The latest snapshot at or before a point; see ``ProjectionStore/snapshot(entity:id:before:projection:)``.
     public func snapshot(entity: String, id: String, before point: EntityTimeline.Point, projection name: String) async throws -> Document? {
         try await reading("read a snapshot of \(entity)/\(id)") { db in try SQLiteDocuments.snapshot(db, projection: name, entity: entity, id: id, before: point) }
+    }
+
+    /// An entity's document as of a position; see ``ProjectionStore/document(entity:id:projection:asOf:)``.
+    public func document(entity: String, id: String, projection name: String, asOf position: Int64) async throws -> Document? {
+        let registration = try registration(named: name)
+        if registration.lifecycle == .live {
+            let projection = registration.projection
+            guard let stream = projection.stream(entity: entity, id: id) else { return nil }
+            let events = try await reading("fold \(entity)/\(id)") { db in
+                try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? AND position <= ? ORDER BY revision", arguments: [stream.rawValue, position])
+            }
+            return try liveDocument(projection, events: events, asOf: position)
+        }
+        return try await reading("read document \(entity)/\(id) as of \(position)") { db in
+            try SQLiteDocumentVersions.version(db, projection: name, entity: entity, id: id, asOf: position)?.document
+        }
+    }
+
+    /// A page of a projection's documents as of a position; see ``ProjectionStore/documents(_:projection:asOf:)``.
+    public func documents(_ query: DocumentQuery, projection name: String, asOf position: Int64) async throws -> DocumentPage {
+        try refuseLive(name, "list documents")
+        return try await reading("list \(query.entity) documents as of \(position)") { db in try SQLiteDocuments.page(db, query, projection: name, asOf: position) }
+    }
+
+    /// The entities changed between two positions; see ``ProjectionStore/changedDocuments(projection:from:to:entity:after:limit:)``.
+    public func changedDocuments(projection name: String, from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> [ChangedDocument] {
+        try refuseLive(name, "list changes")
+        return try await reading("list the changes from \(from) to \(to)") { db in
+            try SQLiteDocumentVersions.changed(db, projection: name, from: from, to: to, entity: entity, after: cursor, limit: limit)
+        }
     }
 
     /// A page of a projection's documents; see ``ProjectionStore/documents(_:projection:)``.

@@ -96,6 +96,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
                 for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?", arguments: [SQLiteDocuments.shadowPrefix + "%"]) {
                     try db.execute(sql: "DROP TABLE \(table)")
                 }
+                try db.execute(sql: "DELETE FROM document_versions_staging")
             }
         } catch {
             throw Self.storageError(error, doing: "open \(path)")

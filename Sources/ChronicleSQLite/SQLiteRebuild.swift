@@ -39,11 +39,28 @@ struct SQLiteRebuild: ProjectionRebuildStorage {
         }
     }
 
-    func swap(after through: Int64, catchUp: @escaping @Sendable ([RecordedEvent]) throws -> [DocumentChangeKey: Document?]) async throws -> Int {
+    func resetStagedHistory() async throws {
+        let name = name
+        try await store.pool.write { db in
+            try db.execute(sql: "DELETE FROM document_versions_staging WHERE projection = ?", arguments: [name])
+        }
+    }
+
+    func stageHistory(_ plan: DocumentHistoryPlan) async throws {
+        let name = name
+        try await store.pool.write { db in
+            try SQLiteDocumentVersions.apply(db, plan, projection: name, table: "document_versions_staging")
+        }
+    }
+
+    func swap(after through: Int64, catchUp: @escaping @Sendable ([RecordedEvent]) throws -> RebuildCatchUp) async throws -> Int {
         let shadow = shadow, name = name, projection = projection
         return try await store.pool.write { db -> Int in
             let late = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? ORDER BY position", arguments: [through])
-            for (key, document) in try catchUp(late) {
+            let caught = try catchUp(late)
+            try SQLiteDocumentVersions.apply(db, caught.history, projection: name, table: "document_versions_staging")
+            try SQLiteDocumentVersions.swapStaged(db, projection: name)
+            for (key, document) in caught.documents {
                 if let document {
                     try SQLiteDocuments.write(db, document, projection: name, table: shadow)
                 } else {

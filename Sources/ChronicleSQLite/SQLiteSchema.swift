@@ -150,6 +150,32 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v8-document-versions") { db in
+            // Every projection's temporal table (as-of reads, changes, blame) and the table a
+            // rebuild stages it in. Existing documents have no past recorded: each projection
+            // rebuilds on the next open (its definition hash is forgotten), which fills it.
+            for table in ["document_versions", "document_versions_staging"] {
+                try db.execute(sql: """
+                    CREATE TABLE \(table) (
+                        projection TEXT NOT NULL,
+                        entity TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        valid_from INTEGER NOT NULL,
+                        valid_to INTEGER NOT NULL,
+                        state TEXT,
+                        version INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        deleted INTEGER NOT NULL,
+                        PRIMARY KEY (projection, entity, id, valid_from)
+                    ) WITHOUT ROWID;
+                    """)
+            }
+            try db.execute(sql: """
+                CREATE INDEX document_versions_by_change ON document_versions (projection, valid_from);
+                UPDATE projections SET definition_hash = '';
+                """)
+        }
         return migrator
     }
 

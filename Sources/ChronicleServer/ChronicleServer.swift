@@ -171,6 +171,7 @@ public struct ChronicleServer: Service {
         registerStreamRoutes(on: router)
         registerSubscriptionRoutes(on: router)
         registerEntityRoutes(on: router)
+        registerTemporalRoutes(on: router)
         registerProjectionRoutes(on: router)
         registerEventRoutes(on: router)
         registerReactorRoutes(on: router)

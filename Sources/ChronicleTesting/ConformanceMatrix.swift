@@ -83,6 +83,16 @@ public enum ConformanceMatrix {
         entries.append(ConformanceEntry("async projection", "pages apply once, with the checkpoint") { backend in
             try await backend.withStore(projection: CounterProjection(), lifecycle: .async) { try await AsyncProjectionConformance.run($0) }
         })
+        entries.append(ConformanceEntry("read model across time", "as of every position, changes between positions, blame, after a rebuild and in a fork") { backend in
+            try await backend.withStore(projection: ProfileProjection(), lifecycle: .inline) { store in
+                try await TemporalConformance.run(store) { body in
+                    try await backend.withStore(projection: ProfileProjection(), lifecycle: .inline) { try await body($0) }
+                }
+            }
+        })
+        entries.append(ConformanceEntry("read model across time", "an asynchronous projection answers as of what it applied") { backend in
+            try await backend.withStore(projection: ProfileProjection(), lifecycle: .async) { try await TemporalConformance.runAsync($0) }
+        })
         entries += DCBConformance.cases.map { check in
             ConformanceEntry("tags and conditions", check.name) { backend in
                 try await backend.withStore(projections: []) { try await check.run($0) }

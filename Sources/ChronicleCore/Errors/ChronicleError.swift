@@ -30,6 +30,8 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
             case invalidPayload = "invalid-payload"
             case projectionNotFound = "projection-not-found"
             case appendConditionFailed = "append-condition-failed"
+            case momentOutOfRange = "moment-out-of-range"
+            case notCaughtUp = "not-caught-up"
         }
 
         private let base: Base
@@ -45,6 +47,14 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
         /// An append's condition failed: an event matching its query is stored after its
         /// position (`position` in ``ChronicleError/details`` is the first one).
         public static let appendConditionFailed = Code(.appendConditionFailed)
+        /// A moment (`asOf`, `from`, `to`) names no point of the log: beyond its head, in the
+        /// future, before its first event, or a range that ends before it starts;
+        /// ``ChronicleError/details`` holds the valid range (`head`, `first`…) and
+        /// ``ChronicleError/status`` 400 or 404.
+        public static let momentOutOfRange = Code(.momentOutOfRange)
+        /// An asynchronous projection has not applied the position asked for yet;
+        /// ``ChronicleError/details`` holds where it is (`position`) and the `lag`. Retry.
+        public static let notCaughtUp = Code(.notCaughtUp)
         /// The store keeps no projection of that name.
         public static let projectionNotFound = Code(.projectionNotFound)
         /// The stream's revision is not the one the append or delete expected.

@@ -115,6 +115,12 @@ public protocol DocumentStore: Sendable {
     /// The latest snapshot of an entity's document at or before a point, if the store keeps
     /// snapshots; time travel folds on from it instead of from the first event.
     func snapshot(entity: String, id: String, before point: EntityTimeline.Point) async throws -> Document?
+    /// The document of an entity as it was right after `position`; see ``ProjectionStore/document(entity:id:projection:asOf:)``.
+    func document(entity: String, id: String, asOf position: Int64) async throws -> Document?
+    /// A page of documents as they were right after `position`; see ``ProjectionStore/documents(_:projection:asOf:)``.
+    func documents(_ query: DocumentQuery, asOf position: Int64) async throws -> DocumentPage
+    /// What changed between two positions; see ``ProjectionStore/changes(projection:from:to:entity:after:limit:)``.
+    func changes(from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> ChangePage
     /// Drops the documents and rebuilds them from the events alone; returns the number of
     /// events replayed. Readers see the old documents until the new ones are complete.
     /// `progress` gets the log position reached and the position the rebuild goes to.
@@ -149,24 +155,31 @@ extension Projection {
 }
 
 /// The documents of one projection held in memory, built by applying events in order: what
-/// rebuilds and imports fold the log into before storing it.
-public struct DocumentSet: Sendable, DocumentLookup {
+/// rebuilds and imports fold the log into before storing it. With `recordingHistory`, it also
+/// keeps the temporal table's changes, for the caller to take (``takeHistory()``) and store.
+public struct DocumentSet: Sendable, DocumentWriting {
     /// The documents, by entity and id.
     public private(set) var documents: [String: [String: Document]] = [:]
+    /// Whether ``history`` is kept.
+    public var recordingHistory: Bool
+    /// The temporal table's changes not taken yet.
+    public private(set) var history: [DocumentHistoryChange] = []
 
     /// A set holding `documents`.
-    public init(_ documents: [String: [String: Document]] = [:]) {
+    public init(_ documents: [String: [String: Document]] = [:], recordingHistory: Bool = false) {
         self.documents = documents
+        self.recordingHistory = recordingHistory
     }
 
     /// Applies one event through the projection.
     public mutating func apply(_ event: RecordedEvent, _ projection: any Projection) throws {
-        guard let (entity, id) = projection.entity(of: event) else { return }
-        switch try projection.evolve(documents[entity]?[id], with: event) {
-        case .none: break
-        case .save(let document): documents[document.entity, default: [:]][document.id] = document
-        case .remove(let entity, let id): documents[entity]?[id] = nil
-        }
+        try projection.apply(event, to: &self, snapshotInterval: 0)
+    }
+
+    /// Returns the recorded changes and forgets them.
+    public mutating func takeHistory() -> [DocumentHistoryChange] {
+        defer { history = [] }
+        return history
     }
 
     /// Every document.
@@ -178,5 +191,17 @@ public struct DocumentSet: Sendable, DocumentLookup {
     /// The first live holder by id, as the stored backends answer; see ``DocumentLookup/holder(entity:field:value:)``.
     public func holder(entity: String, field: String, value: JSONValue) -> String? {
         documents[entity]?.values.filter { !$0.deleted && $0.state[field].map { JSONValue.equal($0, value) } == true }.map(\.id).min()
+    }
+
+    public mutating func saveDocument(_ document: Document, snapshot: Bool) {
+        documents[document.entity, default: [:]][document.id] = document
+    }
+
+    public mutating func removeDocument(entity: String, id: String) {
+        documents[entity]?[id] = nil
+    }
+
+    public mutating func recordHistory(_ change: DocumentHistoryChange) {
+        if recordingHistory { history.append(change) }
     }
 }

@@ -7,13 +7,16 @@ public protocol DocumentWriting: DocumentLookup {
     mutating func saveDocument(_ document: Document, snapshot: Bool) throws
     /// Removes an entity's document and its snapshots (a hard delete or an erase).
     mutating func removeDocument(entity: String, id: String) throws
+    /// Records the change in the projection's temporal table, in the same transaction (see
+    /// ``DocumentHistoryPlan`` for what a driver does with a list of them).
+    mutating func recordHistory(_ change: DocumentHistoryChange) throws
 }
 
 extension Projection {
     /// Applies one stored event to the documents — the inline and the asynchronous
     /// lifecycles' step, written once for every backend: the event's entity, its current
-    /// document, ``evolve(_:with:)``, and a snapshot every `snapshotInterval` versions (0:
-    /// never).
+    /// document, ``evolve(_:with:)``, the temporal table's row, and a snapshot every
+    /// `snapshotInterval` versions (0: never).
     public func apply(_ event: RecordedEvent, to documents: inout some DocumentWriting, snapshotInterval: Int) throws {
         guard let (entity, id) = entity(of: event) else { return }
         let current = try documents.document(entity: entity, id: id)
@@ -23,8 +26,10 @@ extension Projection {
         case .save(let document):
             let snapshot = snapshotInterval > 0 && (document.version + 1) % Int64(snapshotInterval) == 0 && document.version != current?.version
             try documents.saveDocument(document, snapshot: snapshot)
+            try documents.recordHistory(.saved(document, replacing: current?.position))
         case .remove(let entity, let id):
             try documents.removeDocument(entity: entity, id: id)
+            try documents.recordHistory(.removed(entity: entity, id: id, at: event.position))
         }
     }
 }

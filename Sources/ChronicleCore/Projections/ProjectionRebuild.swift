@@ -11,12 +11,26 @@ public protocol ProjectionRebuildStorage: Sendable {
     /// Keeps the documents folded so far where ``swap(after:catchUp:)`` finds them (a fresh
     /// table, or memory); readers still see the old documents.
     func stage(_ documents: [Document]) async throws
+    /// Forgets temporal-table rows staged by an earlier rebuild that did not finish.
+    func resetStagedHistory() async throws
+    /// Applies a page's temporal-table changes to the rows being staged (not the ones
+    /// readers see).
+    func stageHistory(_ plan: DocumentHistoryPlan) async throws
     /// Under the write lock, in one transaction: hands the events committed after `through`
-    /// to `catchUp`, which folds them and returns the documents they changed (`nil`: gone);
-    /// then replaces the projection's documents with the staged ones and those changes, drops
-    /// its snapshots, and records its definition at the head. Returns how many events it
-    /// handed over.
-    func swap(after through: Int64, catchUp: @escaping @Sendable ([RecordedEvent]) throws -> [DocumentChangeKey: Document?]) async throws -> Int
+    /// to `catchUp`, which folds them and returns the documents they changed (`nil`: gone)
+    /// and their temporal-table changes; then replaces the projection's documents and
+    /// temporal table with the staged ones and those changes, drops its snapshots, and
+    /// records its definition at the head. Returns how many events it handed over.
+    func swap(after through: Int64, catchUp: @escaping @Sendable ([RecordedEvent]) throws -> RebuildCatchUp) async throws -> Int
+}
+
+/// What the events committed during a rebuild changed: documents (`nil`: gone) and the
+/// temporal table.
+public struct RebuildCatchUp: Sendable {
+    /// The documents they changed.
+    public var documents: [DocumentChangeKey: Document?]
+    /// Their temporal-table changes.
+    public var history: DocumentHistoryPlan
 }
 
 /// An entity's key in a rebuild's catch-up.
@@ -46,13 +60,15 @@ public enum ProjectionRebuild {
         progress: @Sendable (_ done: Int64, _ total: Int64) -> Void
     ) async throws -> Int {
         let target = try await storage.head()
-        var documents = DocumentSet()
+        try await storage.resetStagedHistory()
+        var documents = DocumentSet(recordingHistory: true)
         var position: Int64 = 0
         var replayed = 0
         while position < target {
             let page = try await storage.events(after: position, through: target, limit: max(1, pageSize))
             guard let last = page.last else { break }
             for event in page { try documents.apply(event, projection) }
+            try await storage.stageHistory(DocumentHistoryPlan(documents.takeHistory()))
             replayed += page.count
             position = last.position
             progress(position, target)
@@ -68,7 +84,7 @@ public enum ProjectionRebuild {
             }
             var changes: [DocumentChangeKey: Document?] = [:]
             for key in touched { changes[key] = .some(documents.documents[key.entity]?[key.id]) }
-            return changes
+            return RebuildCatchUp(documents: changes, history: DocumentHistoryPlan(documents.takeHistory()))
         }
         progress(target, target)
         return replayed

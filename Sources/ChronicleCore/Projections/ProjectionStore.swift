@@ -58,6 +58,16 @@ public protocol ProjectionStore: EventStore {
     func documents(_ query: DocumentQuery, projection: String) async throws -> DocumentPage
     /// The latest snapshot of an entity's document in a projection at or before a point.
     func snapshot(entity: String, id: String, before point: EntityTimeline.Point, projection: String) async throws -> Document?
+    /// An entity's document as it was right after `position` (deleted or not), from the
+    /// projection's temporal table (folded on demand for a live one); `nil` if there was none
+    /// then. Callers check `position` against ``documentsPosition(projection:)`` first.
+    func document(entity: String, id: String, projection: String, asOf position: Int64) async throws -> Document?
+    /// A page of a projection's documents as they were right after `position`: one cut.
+    func documents(_ query: DocumentQuery, projection: String, asOf position: Int64) async throws -> DocumentPage
+    /// The entities whose documents changed in `(from, to]`, ordered by their last change
+    /// there (then kind and id), after `cursor`, at most `limit`; with `entity`, of that kind
+    /// only.
+    func changedDocuments(projection: String, from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> [ChangedDocument]
     /// Rebuilds one projection's documents from the events; the others are not touched.
     func rebuildDocuments(projection: String, progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int
     /// An asynchronous projection's checkpoint (0 before it applied anything).

@@ -45,6 +45,18 @@ public struct ProjectionView: AsyncProjectionStore {
         try await store.snapshot(entity: entity, id: id, before: point, projection: name)
     }
 
+    public func document(entity: String, id: String, asOf position: Int64) async throws -> Document? {
+        try await store.document(entity: entity, id: id, projection: name, asOf: position)
+    }
+
+    public func documents(_ query: DocumentQuery, asOf position: Int64) async throws -> DocumentPage {
+        try await store.documents(query, projection: name, asOf: position)
+    }
+
+    public func changes(from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> ChangePage {
+        try await store.changes(projection: name, from: from, to: to, entity: entity, after: cursor, limit: limit)
+    }
+
     @discardableResult
     public func rebuildDocuments(progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) async throws -> Int {
         try await store.rebuildDocuments(projection: name, progress: progress)

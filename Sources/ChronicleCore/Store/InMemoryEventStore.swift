@@ -13,6 +13,8 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         var purged: [Int64: EventHash] = [:]
         /// Documents by projection, entity and id.
         var documents: [String: [String: [String: Document]]] = [:]
+        /// The temporal tables, by projection.
+        var versions: [String: DocumentVersions] = [:]
     }
 
     private var storage = Storage()
@@ -120,11 +122,12 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         let projection = try asyncRegistration(name).projection
         let checkpoint = checkpoints[name] ?? 0
         guard checkpoint == expected, through > expected else { return checkpoint }
-        var documents = DocumentSet(storage.documents[name] ?? [:])
+        var documents = DocumentSet(storage.documents[name] ?? [:], recordingHistory: true)
         for event in events where event.position > expected && event.position <= through {
             try documents.apply(event, projection)
         }
         storage.documents[name] = documents.documents
+        storage.versions[name, default: DocumentVersions()].apply(DocumentHistoryPlan(documents.takeHistory()))
         checkpoints[name] = through
         return through
     }
@@ -145,6 +148,28 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         nil
     }
 
+    /// An entity's document as of a position; see ``ProjectionStore/document(entity:id:projection:asOf:)``.
+    public func document(entity: String, id: String, projection name: String, asOf position: Int64) throws -> Document? {
+        let registration = try registration(named: name)
+        if registration.lifecycle == .live {
+            guard let stream = registration.projection.stream(entity: entity, id: id) else { return nil }
+            return try liveDocument(registration.projection, events: (storage.streamPositions[stream] ?? []).compactMap { storage.events[$0] }, asOf: position)
+        }
+        return storage.versions[name]?.version(entity: entity, id: id, asOf: position)?.document
+    }
+
+    /// A page of a projection's documents as of a position; see ``ProjectionStore/documents(_:projection:asOf:)``.
+    public func documents(_ query: DocumentQuery, projection name: String, asOf position: Int64) throws -> DocumentPage {
+        try refuseLive(name, "list documents")
+        return query.page(of: storage.versions[name]?.documents(entity: query.entity, asOf: position) ?? [])
+    }
+
+    /// The entities changed between two positions; see ``ProjectionStore/changedDocuments(projection:from:to:entity:after:limit:)``.
+    public func changedDocuments(projection name: String, from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) throws -> [ChangedDocument] {
+        try refuseLive(name, "list changes")
+        return storage.versions[name]?.changed(from: from, to: to, entity: entity, after: cursor, limit: limit) ?? []
+    }
+
     /// A page of a projection's documents; see ``ProjectionStore/documents(_:projection:)``.
     public func documents(_ query: DocumentQuery, projection name: String) throws -> DocumentPage {
         try refuseLive(name, "list documents")
@@ -156,7 +181,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
     public func rebuildDocuments(projection name: String, progress: @Sendable (_ done: Int64, _ total: Int64) -> Void) throws -> Int {
         try refuseLive(name, "rebuild documents")
         let projection = try registration(named: name).projection
-        var documents = DocumentSet()
+        var documents = DocumentSet(recordingHistory: true)
         var replayed = 0
         for position in stride(from: Int64(1), through: writer.head, by: 1) {
             guard let event = storage.events[position] else { continue }
@@ -164,6 +189,9 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             try documents.apply(event, projection)
         }
         storage.documents[name] = documents.documents
+        var versions = DocumentVersions()
+        versions.apply(DocumentHistoryPlan(documents.takeHistory()))
+        storage.versions[name] = versions
         checkpoints[name] = writer.head
         progress(writer.head, writer.head)
         return replayed
@@ -297,11 +325,14 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             }
         }
         for registration in projections where registration.lifecycle != .live {
-            var documents = DocumentSet()
+            var documents = DocumentSet(recordingHistory: true)
             for case .event(let event) in entries {
                 try documents.apply(event, registration.projection)
             }
             imported.documents[registration.name] = documents.documents
+            var versions = DocumentVersions()
+            versions.apply(DocumentHistoryPlan(documents.takeHistory()))
+            imported.versions[registration.name] = versions
             checkpoints[registration.name] = entries.last?.position ?? 0
         }
         storage = imported
@@ -334,6 +365,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             case save(StreamName, previous: StreamInfo?)
             case purge(StreamName, positions: [Int64], events: [RecordedEvent])
             case document(projection: String, entity: String, id: String, previous: Document?)
+            case history(projection: String, key: DocumentChangeKey, previous: [DocumentVersion]?)
         }
 
         var base: Storage
@@ -391,6 +423,12 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             base.documents[scope]?[entity]?[id] = nil
         }
 
+        mutating func recordHistory(_ change: DocumentHistoryChange) {
+            let key = change.key
+            journal.append(.history(projection: scope, key: key, previous: base.versions[scope]?.rows[key]))
+            base.versions[scope, default: DocumentVersions()].apply(DocumentHistoryPlan([change]))
+        }
+
         mutating func save(_ stream: StreamInfo) {
             journal.append(.save(stream.stream, previous: base.streams[stream.stream]))
             base.streams[stream.stream] = stream
@@ -422,6 +460,8 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
                     base.streams[name] = previous
                 case .document(let projection, let entity, let id, let previous):
                     base.documents[projection, default: [:]][entity, default: [:]][id] = previous
+                case .history(let projection, let key, let previous):
+                    base.versions[projection]?.setRows(previous, for: key)
                 case .purge(let name, let positions, let events):
                     base.streamPositions[name] = positions
                     for event in events {

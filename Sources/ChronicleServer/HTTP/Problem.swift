@@ -69,6 +69,10 @@ public struct Problem: Error, Sendable {
         case .entityNotFound: (status, title) = (.notFound, "Entity not found")
         case .projectionNotFound: (status, title) = (.notFound, "Projection not found")
         case .appendConditionFailed: (status, title) = (.conflict, "Append condition failed")
+        case .momentOutOfRange: (status, title) = (HTTPResponse.Status(code: error.status ?? 400), "Moment out of range")
+        case .notCaughtUp:
+            (status, title) = (.serviceUnavailable, "Not caught up")
+            headers[.retryAfter] = "1"
         case .undeclaredEventType: (status, title) = (.unprocessableContent, "Undeclared event type")
         case .invalidPayload: (status, title) = (.unprocessableContent, "Invalid payload")
         default: (status, title) = (.internalServerError, "Incompatible storage")

@@ -67,22 +67,36 @@ struct EntityReads: Sendable {
     }
 }
 
+extension EntityReads {
+    /// The projection a request reads: `?projection=NAME`, else the primary one.
+    static func select(_ request: Request, from projections: [EntityReads]) throws -> EntityReads {
+        guard let primary = projections.first else {
+            throw Problem(.notFound, code: "no-schema", title: "No read models", detail: "This server keeps no entities: start it with --schema FILE to declare them.")
+        }
+        guard let name = request.uri.queryParameters["projection"].map(String.init) else { return primary }
+        guard let reads = projections.first(where: { $0.name == name }) else {
+            throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name.debugDescription); this server keeps \(projections.map(\.name).joined(separator: ", ")). See /v1/projections.")
+        }
+        return reads
+    }
+
+    /// The position a moment parameter (`asOf`, `from`, `to`) names, checked against the log
+    /// and this projection; `nil` when the parameter is absent.
+    func position(_ request: Request, _ name: String) async throws -> Int64? {
+        guard let text = request.uri.queryParameters[Substring(name)].map(String.init) else { return nil }
+        guard let moment = LogMoment(parsing: text) else {
+            throw Problem.invalid("\(name) must be a log position (0 or more) or an RFC 3339 instant such as 2026-11-27T10:00:00Z; got \(text.debugDescription).")
+        }
+        return try await moment.resolve(in: store, documents: documents, name: name)
+    }
+}
+
 extension ChronicleServer {
     func registerEntityRoutes(on router: Router<ChronicleRequestContext>) {
         let projections = projections
         let store = store
 
-        /// The projection a request reads: `?projection=NAME`, else the primary one.
-        @Sendable func reads(_ request: Request) throws -> EntityReads {
-            guard let primary = projections.first else {
-                throw Problem(.notFound, code: "no-schema", title: "No read models", detail: "This server keeps no entities: start it with --schema FILE to declare them.")
-            }
-            guard let name = request.uri.queryParameters["projection"].map(String.init) else { return primary }
-            guard let reads = projections.first(where: { $0.name == name }) else {
-                throw Problem(.notFound, code: "projection-not-found", title: "Projection not found", detail: "There is no projection named \(name.debugDescription); this server keeps \(projections.map(\.name).joined(separator: ", ")). See /v1/projections.")
-            }
-            return reads
-        }
+        @Sendable func reads(_ request: Request) throws -> EntityReads { try EntityReads.select(request, from: projections) }
 
         router.get("/v1/entities/{entity}/{id}") { request, context in
             try context.require(.read)
@@ -90,6 +104,15 @@ extension ChronicleServer {
             let entity = try context.parameters.decoded("entity"), id = try context.parameters.decoded("id")
             _ = try reads.stream(entity: entity, id: id)
             let query = request.uri.queryParameters
+            if let asOf = try await reads.position(request, "asOf") {
+                guard let document = try await reads.documents.document(entity: entity, id: id, asOf: asOf) else {
+                    throw Problem(.notFound, code: "entity-not-found", title: "Entity not found", detail: "There was no \(entity) with id \(id) as of position \(asOf).", extensions: ["asOf": .integer(asOf)])
+                }
+                if document.deleted && query["includeDeleted"] != "true" {
+                    throw Problem(.notFound, code: "entity-deleted", title: "Entity deleted", detail: "\(entity) \(id) was deleted as of position \(asOf); add includeDeleted=true to see its last state.", extensions: ["version": .integer(document.version), "asOf": .integer(asOf)])
+                }
+                return try Response.json(.ok, DocumentResponse(document, asOf: asOf), headers: [.eTag: EventRequests.eTag(document.version)])
+            }
             if let version = query["version"].map(String.init) ?? query["at"].map(String.init) {
                 let point = try EntityReads.point(version, name: query["version"] != nil ? "version" : "at")
                 let document = try EntityReads.document(at: point, in: try await reads.timeline(entity: entity, id: id, upTo: point))
@@ -120,6 +143,10 @@ extension ChronicleServer {
             let reads = try reads(request)
             let entity = try context.parameters.decoded("entity")
             let query = try documentQuery(entity: entity, request.uri.queryParameters)
+            if let asOf = try await reads.position(request, "asOf") {
+                let page = try await reads.documents.documents(query, asOf: asOf)
+                return try Response.json(.ok, DocumentListResponse(entity: entity, page: page, asOf: asOf), headers: request.nextLink("cursor", page.next?.token))
+            }
             let page = try await reads.documents.documents(query)
             return try Response.json(.ok, DocumentListResponse(entity: entity, page: page), headers: request.nextLink("cursor", page.next?.token))
         }
@@ -179,7 +206,7 @@ func documentQuery(entity: String, _ parameters: HummingbirdCore.FlatDictionary<
         case "includeDeleted":
             guard value == "true" || value == "false" else { throw Problem.invalid("includeDeleted must be true or false.") }
             query.includeDeleted = value == "true"
-        case "access_token", "projection":
+        case "access_token", "projection", "asOf":
             continue
         default:
             var fieldName = name

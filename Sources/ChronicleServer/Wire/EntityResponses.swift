@@ -46,9 +46,12 @@ public struct DocumentResponse: Codable, Sendable, Hashable {
     public var deleted: Bool
     /// The state, a JSON object.
     public var state: RawJSON
+    /// For a read `?asOf=`: the log position the document is as of (`null` for current reads).
+    public var asOf: Int64?
 
-    /// The answer for a document.
-    public init(_ document: Document) {
+    /// The answer for a document (read as of `asOf`, if given).
+    public init(_ document: Document, asOf: Int64? = nil) {
+        self.asOf = asOf
         self.entity = document.entity
         self.id = document.id
         self.version = document.version
@@ -67,12 +70,15 @@ public struct DocumentListResponse: Codable, Sendable, Hashable {
     public var documents: [DocumentResponse]
     /// The cursor of the next page, or `null` after the last one.
     public var next: String?
+    /// For a list `?asOf=`: the log position every document of it is as of (one cut).
+    public var asOf: Int64?
 
-    /// The answer for a page.
-    public init(entity: String, page: DocumentPage) {
+    /// The answer for a page (read as of `asOf`, if given).
+    public init(entity: String, page: DocumentPage, asOf: Int64? = nil) {
         self.entity = entity
-        self.documents = page.documents.map(DocumentResponse.init)
+        self.documents = page.documents.map { DocumentResponse($0, asOf: asOf) }
         self.next = page.next?.token
+        self.asOf = asOf
     }
 }
 

@@ -1,0 +1,50 @@
+import ChronicleCore
+import Logging
+import PostgresNIO
+
+extension PostgresEventStore {
+    /// An entity's document as of a position; see ``ProjectionStore/document(entity:id:projection:asOf:)``.
+    public func document(entity: String, id: String, projection name: String, asOf position: Int64) async throws -> Document? {
+        let logger = self.logger
+        let registration = try registration(named: name)
+        if registration.lifecycle == .live {
+            let projection = registration.projection
+            guard let stream = projection.stream(entity: entity, id: id) else { return nil }
+            let events = try await reading("fold \(entity)/\(id)") { connection in
+                var events: [RecordedEvent] = []
+                for try await row in try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND position <= \(position) ORDER BY revision", logger: logger) {
+                    events.append(try Self.decodeEvent(row))
+                }
+                return events
+            }
+            return try liveDocument(projection, events: events, asOf: position)
+        }
+        return try await reading("read document \(entity)/\(id) as of \(position)") { connection in
+            try await PostgresDocumentVersions.version(projection: name, entity: entity, id: id, asOf: position, on: connection, logger: logger)?.document
+        }
+    }
+
+    /// A page of a projection's documents as of a position; see ``ProjectionStore/documents(_:projection:asOf:)``.
+    public func documents(_ query: DocumentQuery, projection name: String, asOf position: Int64) async throws -> DocumentPage {
+        try await page(query, projection: name, asOf: position)
+    }
+
+    /// The entities changed between two positions, read in one snapshot; see ``ProjectionStore/changedDocuments(projection:from:to:entity:after:limit:)``.
+    public func changedDocuments(projection name: String, from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> [ChangedDocument] {
+        try refuseLive(name, "list changes")
+        let logger = self.logger
+        return try await reading("list the changes from \(from) to \(to)") { connection in
+            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                let changes = try await PostgresDocumentVersions.changed(projection: name, from: from, to: to, entity: entity, after: cursor, limit: limit, on: connection, logger: logger)
+                try await connection.run("COMMIT", logger: logger)
+                return changes
+            } catch {
+                if Self.connectionSurvives(error) {
+                    _ = try? await connection.run("ROLLBACK", logger: logger)
+                }
+                throw error
+            }
+        }
+    }
+}

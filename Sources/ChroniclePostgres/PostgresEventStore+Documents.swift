@@ -237,8 +237,8 @@ extension PostgresEventStore {
         try await connection.run("DELETE FROM document_snapshots WHERE projection = \(projection.name)", logger: logger)
         try await upsert(documents.map { (projection.name, $0) }, on: connection, logger: logger)
         try await connection.run("""
-            INSERT INTO projections (name, definition_hash, position) VALUES (\(projection.name), \(projection.definitionHash), \(head))
-            ON CONFLICT (name) DO UPDATE SET definition_hash = excluded.definition_hash, position = excluded.position
+            INSERT INTO projections (name, definition_hash, position, history_from) VALUES (\(projection.name), \(projection.definitionHash), \(head), 0)
+            ON CONFLICT (name) DO UPDATE SET definition_hash = excluded.definition_hash, position = excluded.position, history_from = 0
             """, logger: logger)
     }
 }

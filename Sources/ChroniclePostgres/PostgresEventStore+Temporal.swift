@@ -29,6 +29,18 @@ extension PostgresEventStore {
         try await page(query, projection: name, asOf: position)
     }
 
+    /// Where the projection's recorded past starts; see ``ProjectionStore/historyStart(projection:)``.
+    public func historyStart(projection name: String) async throws -> Int64 {
+        _ = try registration(named: name)
+        let logger = self.logger
+        return try await reading("read where the past of projection \(name) starts") { connection in
+            for try await start in try await connection.run("SELECT history_from FROM projections WHERE name = \(name)", logger: logger).decode(Int64.self) {
+                return start
+            }
+            return 0
+        }
+    }
+
     /// The entities changed between two positions, read in one snapshot; see ``ProjectionStore/changedDocuments(projection:from:to:entity:after:limit:)``.
     public func changedDocuments(projection name: String, from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> [ChangedDocument] {
         try refuseLive(name, "list changes")

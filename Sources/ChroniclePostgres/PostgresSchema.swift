@@ -118,8 +118,10 @@ enum PostgresSchema {
         ]),
         // Every projection's temporal table (as-of reads, changes, blame): each document
         // version with the positions it held between (valid_to 2^63-1 while current; no state
-        // for a removal), and the table a rebuild stages it in. Existing documents have no
-        // past recorded: each projection rebuilds on the next open, which fills it.
+        // for a removal), and the table a rebuild stages it in. Of existing documents only the
+        // current versions are known: they are recorded from their positions, and
+        // `history_from` (the head now) says the read model before it was not recorded —
+        // until a rebuild records it all.
         ("v6-document-versions", [
             """
             CREATE TABLE document_versions (
@@ -139,7 +141,12 @@ enum PostgresSchema {
             "CREATE INDEX document_versions_by_change ON document_versions (projection, valid_from)",
             "CREATE TABLE document_versions_staging (LIKE document_versions INCLUDING CONSTRAINTS INCLUDING INDEXES)",
             "DROP INDEX IF EXISTS document_versions_staging_projection_valid_from_idx",
-            "UPDATE projections SET definition_hash = ''",
+            "ALTER TABLE projections ADD COLUMN history_from BIGINT NOT NULL DEFAULT 0",
+            "UPDATE projections SET history_from = (SELECT COALESCE(MAX(position), 0) FROM events)",
+            """
+            INSERT INTO document_versions (projection, entity, id, valid_from, valid_to, state, version, position, updated_at, deleted)
+            SELECT projection, entity, id, position, 9223372036854775807, state, version, position, updated_at, deleted FROM documents
+            """,
         ]),
     ]
 

@@ -69,8 +69,8 @@ extension SQLiteEventStore {
     static func recordDefinition(_ projection: any Projection, in db: Database) throws {
         let head = try lastEvent(db)?.position ?? 0
         try db.execute(sql: """
-            INSERT INTO projections (name, definition_hash, position) VALUES (?, ?, ?)
-            ON CONFLICT(name) DO UPDATE SET definition_hash = excluded.definition_hash, position = excluded.position
+            INSERT INTO projections (name, definition_hash, position, history_from) VALUES (?, ?, ?, 0)
+            ON CONFLICT(name) DO UPDATE SET definition_hash = excluded.definition_hash, position = excluded.position, history_from = 0
             """, arguments: [projection.name, projection.definitionHash, head])
     }
 
@@ -144,6 +144,14 @@ extension SQLiteEventStore {
     public func documents(_ query: DocumentQuery, projection name: String, asOf position: Int64) async throws -> DocumentPage {
         try refuseLive(name, "list documents")
         return try await reading("list \(query.entity) documents as of \(position)") { db in try SQLiteDocuments.page(db, query, projection: name, asOf: position) }
+    }
+
+    /// Where the projection's recorded past starts; see ``ProjectionStore/historyStart(projection:)``.
+    public func historyStart(projection name: String) async throws -> Int64 {
+        _ = try registration(named: name)
+        return try await reading("read where the past of projection \(name) starts") { db in
+            try Int64.fetchOne(db, sql: "SELECT history_from FROM projections WHERE name = ?", arguments: [name]) ?? 0
+        }
     }
 
     /// The entities changed between two positions; see ``ProjectionStore/changedDocuments(projection:from:to:entity:after:limit:)``.

@@ -152,8 +152,9 @@ enum SQLiteSchema {
         }
         migrator.registerMigration("v8-document-versions") { db in
             // Every projection's temporal table (as-of reads, changes, blame) and the table a
-            // rebuild stages it in. Existing documents have no past recorded: each projection
-            // rebuilds on the next open (its definition hash is forgotten), which fills it.
+            // rebuild stages it in. Of existing documents only the current versions are known:
+            // they are recorded from their positions, and `history_from` (the head now) says
+            // that the read model before it was not recorded — until a rebuild records it all.
             for table in ["document_versions", "document_versions_staging"] {
                 try db.execute(sql: """
                     CREATE TABLE \(table) (
@@ -173,7 +174,10 @@ enum SQLiteSchema {
             }
             try db.execute(sql: """
                 CREATE INDEX document_versions_by_change ON document_versions (projection, valid_from);
-                UPDATE projections SET definition_hash = '';
+                ALTER TABLE projections ADD COLUMN history_from INTEGER NOT NULL DEFAULT 0;
+                UPDATE projections SET history_from = (SELECT IFNULL(MAX(position), 0) FROM events);
+                INSERT INTO document_versions (projection, entity, id, valid_from, valid_to, state, version, position, updated_at, deleted)
+                    SELECT projection, entity, id, position, 9223372036854775807, state, version, position, updated_at, deleted FROM documents;
                 """)
         }
         return migrator

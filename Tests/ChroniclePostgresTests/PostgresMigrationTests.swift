@@ -56,4 +56,33 @@ struct PostgresMigrationTests {
             #expect(try await store.document(entity: "counter", id: "2")?.state == ["count": 1])
         }
     }
+
+    @Test("a database written before temporal tables keeps its documents, reads as of the upgrade on, and refuses earlier moments until a rebuild")
+    func temporalUpgrade() async throws {
+        var configuration = TestPostgres.freshConfiguration()
+        configuration.projection = CounterProjection()
+        let schema = configuration.schema!
+        do {
+            var head: Int64 = 0
+            try await PostgresEventStore.withStore(configuration: configuration, logger: testLogger) { store in
+                head = try await TemporalUpgrade.script(store)
+            }
+            // The database as the version before v6 left it: no temporal tables, no history_from.
+            try await TestPostgres.withConnection(schema: schema) { connection in
+                for statement in [
+                    "DROP TABLE document_versions", "DROP TABLE document_versions_staging", "ALTER TABLE projections DROP COLUMN history_from",
+                    "DELETE FROM chronicle_migrations WHERE name = 'v6-document-versions'",
+                ] {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: testLogger)
+                }
+            }
+            try await PostgresEventStore.withStore(configuration: configuration, logger: testLogger) { store in
+                try await TemporalUpgrade.check(store, head: head)
+            }
+            try await TestPostgres.dropSchema(schema)
+        } catch {
+            try? await TestPostgres.dropSchema(schema)
+            throw error
+        }
+    }
 }

@@ -119,6 +119,8 @@ public protocol DocumentStore: Sendable {
     func document(entity: String, id: String, asOf position: Int64) async throws -> Document?
     /// A page of documents as they were right after `position`; see ``ProjectionStore/documents(_:projection:asOf:)``.
     func documents(_ query: DocumentQuery, asOf position: Int64) async throws -> DocumentPage
+    /// Where the recorded past starts; see ``ProjectionStore/historyStart(projection:)``.
+    func historyStart() async throws -> Int64
     /// What changed between two positions; see ``ProjectionStore/changes(projection:from:to:entity:after:limit:)``.
     func changes(from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> ChangePage
     /// Drops the documents and rebuilds them from the events alone; returns the number of

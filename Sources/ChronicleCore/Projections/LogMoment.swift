@@ -32,6 +32,23 @@ public enum LogMoment: Sendable, Hashable, CustomStringConvertible {
     ///   the valid range in its details; ``ChronicleError/Code/notCaughtUp`` when an
     ///   asynchronous projection has not reached it yet.
     public func resolve(in store: any EventStore, documents: any DocumentStore, name: String = "asOf", now: Int64 = Timestamp.now()) async throws -> Int64 {
+        let position = try await position(in: store, name: name, now: now)
+        let start = try await documents.historyStart()
+        guard position >= start else {
+            throw Self.outOfRange("The read model before position \(start) was not recorded: this store was upgraded then from a version that kept no past. Ask for \(name) from \(start) on, or rebuild the projection (chronicle projections rebuild, or POST /v1/projections/{name}/rebuild) to record its whole past from the log.", status: 404, ["historyFrom": .integer(start), "head": .integer(try await store.headPosition())])
+        }
+        let applied = try await documents.documentsPosition()
+        guard position <= applied else {
+            var error = ChronicleError(.notCaughtUp, "The read model has applied the log up to position \(applied), not yet \(position) (\(self)). Retry in a moment.")
+            error.details = ["position": .integer(applied), "lag": .integer(position - applied)]
+            throw error
+        }
+        return position
+    }
+
+    /// The position this moment names in `store`'s log, with the range checks of
+    /// ``resolve(in:documents:name:now:)`` but none about read models (an export's `--until`).
+    public func position(in store: any EventStore, name: String = "asOf", now: Int64 = Timestamp.now()) async throws -> Int64 {
         let head = try await store.headPosition()
         let position: Int64
         switch self {
@@ -52,12 +69,6 @@ public enum LogMoment: Sendable, Hashable, CustomStringConvertible {
                 throw Self.outOfRange("\(name)=\(Timestamp.iso8601(microseconds: instant)) is before the first event: \(range). Use a later instant, or position 0 for the empty read model.", status: 404, details)
             }
             position = try await store.position(atInstant: instant)
-        }
-        let applied = try await documents.documentsPosition()
-        guard position <= applied else {
-            var error = ChronicleError(.notCaughtUp, "The read model has applied the log up to position \(applied), not yet \(position) (\(self)). Retry in a moment.")
-            error.details = ["position": .integer(applied), "lag": .integer(position - applied)]
-            throw error
         }
         return position
     }

@@ -23,6 +23,12 @@ extension ProjectionStore {
         return try await documents(query, projection: primary, asOf: position)
     }
 
+    /// See ``DocumentStore/historyStart()``.
+    public func historyStart() async throws -> Int64 {
+        guard let primary = projections.first?.name else { return 0 }
+        return try await historyStart(projection: primary)
+    }
+
     /// See ``DocumentStore/changes(from:to:entity:after:limit:)``.
     public func changes(from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> ChangePage {
         guard let primary = projections.first?.name else { return ChangePage(changes: [], next: nil) }

@@ -62,6 +62,10 @@ public protocol ProjectionStore: EventStore {
     /// projection's temporal table (folded on demand for a live one); `nil` if there was none
     /// then. Callers check `position` against ``documentsPosition(projection:)`` first.
     func document(entity: String, id: String, projection: String, asOf position: Int64) async throws -> Document?
+    /// The first position from which the projection's temporal table holds the read model:
+    /// 0, unless the store was upgraded from a version that kept no past (then the head at
+    /// the upgrade, until a rebuild records the whole past).
+    func historyStart(projection: String) async throws -> Int64
     /// A page of a projection's documents as they were right after `position`: one cut.
     func documents(_ query: DocumentQuery, projection: String, asOf position: Int64) async throws -> DocumentPage
     /// The entities whose documents changed in `(from, to]`, ordered by their last change

@@ -53,6 +53,10 @@ public struct ProjectionView: AsyncProjectionStore {
         try await store.documents(query, projection: name, asOf: position)
     }
 
+    public func historyStart() async throws -> Int64 {
+        try await store.historyStart(projection: name)
+    }
+
     public func changes(from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> ChangePage {
         try await store.changes(projection: name, from: from, to: to, entity: entity, after: cursor, limit: limit)
     }

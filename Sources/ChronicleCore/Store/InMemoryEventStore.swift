@@ -164,6 +164,12 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         return query.page(of: storage.versions[name]?.documents(entity: query.entity, asOf: position) ?? [])
     }
 
+    /// The whole past is recorded in memory; see ``ProjectionStore/historyStart(projection:)``.
+    public func historyStart(projection name: String) throws -> Int64 {
+        _ = try registration(named: name)
+        return 0
+    }
+
     /// The entities changed between two positions; see ``ProjectionStore/changedDocuments(projection:from:to:entity:after:limit:)``.
     public func changedDocuments(projection name: String, from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) throws -> [ChangedDocument] {
         try refuseLive(name, "list changes")

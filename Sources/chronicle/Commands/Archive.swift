@@ -15,12 +15,23 @@ struct Export: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file"))
     var output: String?
 
+    @Option(help: ArgumentHelp("Write the log only up to this position or RFC 3339 instant: import it elsewhere to fork the store there (\"what if\").", valueName: "moment"))
+    var until: String?
+
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
         let output = output
+        var moment: LogMoment?
+        if let until {
+            guard let parsed = LogMoment(parsing: until) else {
+                throw CommandFailure(message: "--until must be a log position (0 or more) or an RFC 3339 instant such as 2026-11-27T10:00:00Z; got \(until.debugDescription).")
+            }
+            moment = parsed
+        }
         try await options.withStore { store in
-            let total = try await store.headPosition()
+            let head = try await store.headPosition()
+            let total = try await moment?.position(in: store, name: "--until") ?? head
             let handle: FileHandle
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: nil), let file = FileHandle(forWritingAtPath: output) else {
@@ -34,7 +45,7 @@ struct Export: AsyncParsableCommand {
             var after: Int64 = 0
             var written = 0
             while true {
-                let page = try await store.exportLog(after: after, limit: 5000)
+                let page = try await store.exportLog(after: after, limit: 5000).filter { $0.position <= total }
                 guard let last = page.last else { break }
                 var chunk = ""
                 for entry in page {

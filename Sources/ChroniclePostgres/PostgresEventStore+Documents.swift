@@ -375,8 +375,17 @@ extension PostgresEventStore {
             }
         }
         var conditions = ["projection = \(bind(projection))", "entity = \(bind(query.entity))"]
+        var table = "documents"
         if let asOf {
-            conditions += ["valid_from <= \(bind(asOf))", "valid_to > \(bind(asOf))", "state IS NOT NULL"]
+            // Every entity with a version has a document (a removal purges both): the
+            // documents' key gives the ids in order, each one's version in force is one probe.
+            table = """
+                (SELECT d.projection, d.entity, d.id, v.state, v.version, v.position, v.updated_at, v.deleted FROM documents d
+                 CROSS JOIN LATERAL (SELECT m.state, m.version, m.position, m.updated_at, m.deleted FROM document_versions m
+                    WHERE m.projection = d.projection AND m.entity = d.entity AND m.id = d.id AND m.valid_from <= \(bind(asOf))
+                    ORDER BY m.valid_from DESC LIMIT 1) v
+                 WHERE v.state IS NOT NULL) AS t
+                """
         }
         if !query.includeDeleted { conditions.append("NOT deleted") }
         for filter in query.filters {
@@ -404,7 +413,7 @@ extension PostgresEventStore {
             conditions.append("id \(query.descending ? "<" : ">") \(bind(cursor.id))::text")
         }
         let limit = bind(Int64(max(0, query.limit) + 1))
-        return ("SELECT \(documentColumns) FROM \(asOf == nil ? "documents" : "document_versions") WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)", binds)
+        return ("SELECT \(documentColumns) FROM \(table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT \(limit)", binds)
     }
 }
 

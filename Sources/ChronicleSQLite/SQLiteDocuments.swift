@@ -67,9 +67,20 @@ extension SQLiteDocuments {
         func path(_ field: String) -> String { "$.\"" + field + "\"" }
         var conditions = ["projection = ?", "entity = ?"]
         var arguments: StatementArguments = [projection, query.entity]
+        var table = "documents"
         if let asOf {
-            conditions += ["valid_from <= ?", "valid_to > ?", "state IS NOT NULL"]
-            arguments += [asOf, asOf]
+            // Every entity that has a version has a document (a removal purges both), so the
+            // documents' primary key gives the ids in order, and each one's version in force
+            // is one probe of the temporal table's: a page costs what a current page does.
+            table = """
+                (SELECT d.projection AS projection, d.entity AS entity, d.id AS id, v.state AS state, v.version AS version,
+                        v.position AS position, v.updated_at AS updated_at, v.deleted AS deleted
+                 FROM documents d JOIN document_versions v ON v.projection = d.projection AND v.entity = d.entity AND v.id = d.id
+                    AND v.valid_from = (SELECT max(m.valid_from) FROM document_versions m
+                                        WHERE m.projection = d.projection AND m.entity = d.entity AND m.id = d.id AND m.valid_from <= ?)
+                 WHERE v.state IS NOT NULL)
+                """
+            arguments = [asOf] + arguments
         }
         if !query.includeDeleted { conditions.append("deleted = 0") }
         for filter in query.filters {
@@ -101,7 +112,6 @@ extension SQLiteDocuments {
             arguments += [path(field)]
         }
         arguments += [query.limit + 1]
-        let table = asOf == nil ? "documents" : "document_versions"
         let sql = "SELECT id, state, version, position, updated_at, deleted FROM \(table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?"
         var documents = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
             Document(entity: query.entity, id: row[0], state: try JSONValue(parsing: row[1] as String), version: row[2], position: row[3], updatedAtMicroseconds: row[4], deleted: row[5])

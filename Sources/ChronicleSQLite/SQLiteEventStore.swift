@@ -208,6 +208,22 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
 
     /// SQLite settings of the writer connection that decide durability and layout
     /// (`journal_mode`, `synchronous` — 2 is FULL, 1 is NORMAL —, `page_size`, `max_page_count`).
+    /// The bytes each table and index takes in the data file (SQLite's `dbstat`), for the
+    /// bench's storage figures.
+    public func storageBytes() async throws -> [String: Int64] {
+        do {
+            return try await pool.read { db in
+                var bytes: [String: Int64] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name") {
+                    bytes[row[0]] = row[1]
+                }
+                return bytes
+            }
+        } catch {
+            throw Self.storageError(error, doing: "measure the tables")
+        }
+    }
+
     public func storageSettings() async throws -> [String: String] {
         do {
             return try await pool.writeWithoutTransaction { db in

@@ -190,6 +190,7 @@ struct Bench: AsyncParsableCommand {
             }
         }
         var storeReads: [Duration] = [], httpReads: [Duration] = []
+        var temporal = ProjectionBench.TemporalReads()
         if projections {
             figures.append(Figure(name: "projection-rebuild", description: "rebuilding a merge-style projection over \(projectionEvents) events"))
             let bench = ProjectionBench(events: projectionEvents, entities: 1000, reads: 2000)
@@ -200,6 +201,7 @@ struct Bench: AsyncParsableCommand {
                 figures[figures.count - 1].samples.append(result.rebuildEventsPerSecond)
                 storeReads += result.storeLatencies
                 httpReads += result.httpLatencies
+                temporal.merge(result.temporal)
                 Output.progress("projections run \(run)/\(runs): rebuild \(Int(result.rebuildEventsPerSecond)) events/s; GET entity p50 \(Self.milliseconds(result.httpLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.httpLatencies.percentile(0.99))) ms")
             }
         }
@@ -240,13 +242,15 @@ struct Bench: AsyncParsableCommand {
         let webhook = reactors ? Self.latencyJSON("webhookLatency", rate: reactorRate, webhookLatencies) : ""
         let entityReads = projections ? ",\"entityRead\":{\"storeP50Milliseconds\":\(Self.milliseconds(storeReads.percentile(0.5))),\"storeP99Milliseconds\":\(Self.milliseconds(storeReads.percentile(0.99))),\"httpP50Milliseconds\":\(Self.milliseconds(httpReads.percentile(0.5))),\"httpP99Milliseconds\":\(Self.milliseconds(httpReads.percentile(0.99)))}" : ""
         let push = http ? Self.latencyJSON("pushLatency", rate: pushRate, latencies) : ""
+        let asOf = projections ? "," + temporal.json : ""
         if json {
             let entries = figures.map { $0.json(baseline: baseline) }
-            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)\(webhook)}")
+            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)\(asOf)\(webhook)}")
         } else {
             Output.line("SQLite, durability \(durability), median of \(runs) runs:")
             for figure in figures { Output.line(figure.line(baseline: baseline)) }
             if projections {
+                for line in temporal.lines { Output.line(line) }
                 Output.line("  entity read latency: store p50 \(Self.milliseconds(storeReads.percentile(0.5))) ms, p99 \(Self.milliseconds(storeReads.percentile(0.99))) ms; HTTP GET p50 \(Self.milliseconds(httpReads.percentile(0.5))) ms, p99 \(Self.milliseconds(httpReads.percentile(0.99))) ms")
             }
             if reactors {

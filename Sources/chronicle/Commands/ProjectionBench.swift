@@ -23,6 +23,35 @@ struct ProjectionBench {
         var rebuildEventsPerSecond: Double
         var storeLatencies: [Duration]
         var httpLatencies: [Duration]
+        var temporal: TemporalReads
+    }
+
+    /// Reads of the read model now and as of a moment (at the head, and in the middle of the
+    /// log), and what the temporal table costs on disk.
+    struct TemporalReads {
+        var currentGet: [Duration] = []
+        var asOfGetHead: [Duration] = []
+        var asOfGetMiddle: [Duration] = []
+        var currentList: [Duration] = []
+        var asOfListHead: [Duration] = []
+        var asOfListMiddle: [Duration] = []
+        /// Bytes of the temporal table and its index.
+        var temporalBytes: Int64 = 0
+        /// Bytes of everything else in the data file.
+        var otherBytes: Int64 = 0
+        var events: Int = 0
+
+        mutating func merge(_ other: TemporalReads) {
+            currentGet += other.currentGet
+            asOfGetHead += other.asOfGetHead
+            asOfGetMiddle += other.asOfGetMiddle
+            currentList += other.currentList
+            asOfListHead += other.asOfListHead
+            asOfListMiddle += other.asOfListMiddle
+            temporalBytes = other.temporalBytes
+            otherBytes = other.otherBytes
+            events = other.events
+        }
     }
 
     static let schema = """
@@ -72,7 +101,36 @@ struct ProjectionBench {
             storeLatencies.append(ContinuousClock.now - began)
         }
         let httpLatencies = try await httpReads(store: store, projection: projection, logger: logger)
-        return Result(rebuildEventsPerSecond: rebuild, storeLatencies: storeLatencies, httpLatencies: httpLatencies)
+        let temporal = try await temporalReads(store: store)
+        return Result(rebuildEventsPerSecond: rebuild, storeLatencies: storeLatencies, httpLatencies: httpLatencies, temporal: temporal)
+    }
+
+    /// The same gets and a 50-document list, now and as of the head and the middle of the log.
+    private func temporalReads(store: SQLiteEventStore) async throws -> TemporalReads {
+        var result = TemporalReads()
+        let head = try await store.headPosition(), middle = head / 2
+        func timed(_ body: () async throws -> Void) async throws -> Duration {
+            let began = ContinuousClock.now
+            try await body()
+            return ContinuousClock.now - began
+        }
+        for index in 0..<reads {
+            let id = String(index % activeEntities)
+            result.currentGet.append(try await timed { _ = try await store.document(entity: "user", id: id) })
+            result.asOfGetHead.append(try await timed { _ = try await store.document(entity: "user", id: id, asOf: head) })
+            result.asOfGetMiddle.append(try await timed { _ = try await store.document(entity: "user", id: id, asOf: middle) })
+        }
+        let list = DocumentQuery(entity: "user", limit: 50)
+        for _ in 0..<max(1, reads / 10) {
+            result.currentList.append(try await timed { _ = try await store.documents(list) })
+            result.asOfListHead.append(try await timed { _ = try await store.documents(list, asOf: head) })
+            result.asOfListMiddle.append(try await timed { _ = try await store.documents(list, asOf: middle) })
+        }
+        let bytes = try await store.storageBytes()
+        result.temporalBytes = bytes.filter { $0.key.hasPrefix("document_versions") }.values.reduce(0, +)
+        result.otherBytes = bytes.filter { !$0.key.hasPrefix("document_versions") }.values.reduce(0, +)
+        result.events = events
+        return result
     }
 
     private func httpReads(store: SQLiteEventStore, projection: DeclarativeProjection, logger: Logger) async throws -> [Duration] {

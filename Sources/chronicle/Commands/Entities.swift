@@ -13,17 +13,27 @@ struct Get: AsyncParsableCommand {
     @Option(help: "A version (0 or more) or an RFC 3339 instant: the state as it was then.")
     var at: String?
 
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("A log position or an RFC 3339 instant: the read model's document as it was right after it.", valueName: "moment"))
+    var asOf: String?
+
     @Flag(help: "Show a soft-deleted entity's last state.")
     var includeDeleted = false
 
     @OptionGroup var options: DataOptions
 
+    func validate() throws {
+        if at != nil && asOf != nil { throw ValidationError("give --at (a version of the entity) or --as-of (a moment of the log), not both.") }
+    }
+
     func run() async throws {
-        let document = try await options.withStore { try await $0.entity(target.entity, target.id, at: at, includeDeleted: includeDeleted, projection: target.projection) }
+        let document = try await options.withStore { store in
+            if let asOf { return try await store.entity(target.entity, target.id, asOf: asOf, includeDeleted: includeDeleted, projection: target.projection) }
+            return try await store.entity(target.entity, target.id, at: at, includeDeleted: includeDeleted, projection: target.projection)
+        }
         if options.json {
             try Output.json(document)
         } else {
-            Output.line("\(target.entity) \(target.id), version \(document.version) (position \(document.position), updated \(document.updatedAt))\(document.deleted ? ", deleted" : "")")
+            Output.line("\(target.entity) \(target.id), version \(document.version) (position \(document.position), updated \(document.updatedAt))\(document.deleted ? ", deleted" : "")\(document.asOf.map { ", as of position \($0)" } ?? "")")
             Output.line(document.state.text)
         }
     }

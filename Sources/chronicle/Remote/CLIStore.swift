@@ -30,6 +30,14 @@ protocol CLIStore: Sendable {
     func rebuild(_ name: String) async throws -> RebuildResponse
     /// The events matching a DCB query.
     func query(_ query: DCBQuery, after: Int64, limit: Int) async throws -> DCBQueryPage
+    /// An entity's document as of a moment (a position or an RFC 3339 instant).
+    func entity(_ entity: String, _ id: String, asOf: String, includeDeleted: Bool, projection: String?) async throws -> DocumentResponse
+    /// A page of an entity kind's documents, now or as of a moment.
+    func list(_ entity: String, asOf: String?, limit: Int, cursor: String?, includeDeleted: Bool, projection: String?) async throws -> DocumentListResponse
+    /// What changed between two moments.
+    func changes(from: String, to: String, entity: String?, limit: Int, cursor: String?, projection: String?) async throws -> ChangesResponse
+    /// Which event set each field of an entity, now or as of a moment.
+    func blame(_ entity: String, _ id: String, asOf: String?, projection: String?) async throws -> BlameResponse
 }
 
 /// A store opened in the process: a data directory or a PostgreSQL database.
@@ -37,7 +45,7 @@ struct LocalCLIStore: CLIStore {
     let store: any OperatorStore
     let projection: (any Projection)?
 
-    private func requireProjection(_ name: String? = nil) throws -> any Projection {
+    func requireProjection(_ name: String? = nil) throws -> any Projection {
         guard let projection else {
             throw CommandFailure(message: "entities need the schema they were built with: add --schema FILE, or use --server URL.", exitCode: 64)
         }
@@ -47,7 +55,7 @@ struct LocalCLIStore: CLIStore {
         return projection
     }
 
-    private func timeline(_ entity: String, _ id: String, _ name: String?) async throws -> EntityTimeline {
+    func timeline(_ entity: String, _ id: String, _ name: String?) async throws -> EntityTimeline {
         let projection = try requireProjection(name)
         let stream = try StreamName("\(entity)-\(id)")
         return try EntityTimeline(entity: entity, id: id, events: try await store.read(stream, from: .start, direction: .forwards, limit: .max), projection: projection)

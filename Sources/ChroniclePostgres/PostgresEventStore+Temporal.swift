@@ -12,7 +12,11 @@ extension PostgresEventStore {
             guard let stream = projection.stream(entity: entity, id: id) else { return nil }
             let events = try await reading("fold \(entity)/\(id)") { connection in
                 var events: [RecordedEvent] = []
-                for try await row in try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND position <= \(position) ORDER BY revision", logger: logger) {
+                // The stream's events and the deletions recorded of it, in log order.
+                for try await row in try await connection.run("""
+                    SELECT \(unescaped: Self.eventColumns) FROM events WHERE position <= \(position)
+                    AND (stream = \(stream.rawValue) OR (stream = \(StreamName.deletions.rawValue) AND (data::jsonb) ->> 'stream' = \(stream.rawValue))) ORDER BY position
+                    """, logger: logger) {
                     events.append(try Self.decodeEvent(row))
                 }
                 return events

@@ -131,7 +131,11 @@ extension SQLiteEventStore {
             let projection = registration.projection
             guard let stream = projection.stream(entity: entity, id: id) else { return nil }
             let events = try await reading("fold \(entity)/\(id)") { db in
-                try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? AND position <= ? ORDER BY revision", arguments: [stream.rawValue, position])
+                // The stream's events and the deletions recorded of it, in log order.
+                try SQLiteEventRow.fetchAll(db, sql: """
+                    SELECT \(SQLiteEventRow.columns) FROM events WHERE position <= ?
+                    AND (stream = ? OR (stream = ? AND json_extract(data, '$.stream') = ?)) ORDER BY position
+                    """, arguments: [position, stream.rawValue, StreamName.deletions.rawValue, stream.rawValue])
             }
             return try liveDocument(projection, events: events, asOf: position)
         }

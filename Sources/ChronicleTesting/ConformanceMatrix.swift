@@ -90,6 +90,9 @@ public enum ConformanceMatrix {
                 }
             }
         })
+        entries.append(ConformanceEntry("read model across time", "a live projection folds as of a position, and lists nothing") { backend in
+            try await backend.withStore(projection: ProfileProjection(), lifecycle: .live) { try await TemporalConformance.runLive($0) }
+        })
         entries.append(ConformanceEntry("read model across time", "an asynchronous projection answers as of what it applied") { backend in
             try await backend.withStore(projection: ProfileProjection(), lifecycle: .async) { try await TemporalConformance.runAsync($0) }
         })

@@ -221,4 +221,20 @@ public enum TemporalConformance {
         #expect(try await store.applyProjection(rest.events, after: half, through: head) == head)
         try await checkAsOf(store, entries: entries, head: head, "async")
     }
+
+    /// On a live projection (no documents kept): an as-of get folds the stream up to the
+    /// position; lists and changes are refused, saying why.
+    public static func runLive(_ store: ConformanceStore) async throws {
+        let head = try await script(store)
+        let entries = try await store.exportLog(after: 0, limit: 10_000)
+        for position in 0...head {
+            let expected = try reference(entries, upTo: position)
+            for id in ["a", "b", "d"] {
+                let document = try await store.document(entity: "profile", id: id, asOf: position)
+                #expect(document == expected[id], "live get \(id) as of \(position)")
+            }
+        }
+        await #expect { try await store.documents(DocumentQuery(entity: "profile"), asOf: head) } throws: { ($0 as? ChronicleError)?.message.contains("is live") == true }
+        await #expect { try await store.changes(from: 0, to: head, entity: nil, after: nil, limit: 10) } throws: { ($0 as? ChronicleError)?.message.contains("is live") == true }
+    }
 }

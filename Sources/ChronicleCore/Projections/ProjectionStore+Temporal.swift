@@ -35,8 +35,8 @@ extension ProjectionStore {
         return try await changes(projection: primary, from: from, to: to, entity: entity, after: cursor, limit: limit)
     }
 
-    /// A live projection's document as of a position: folded from its stream's events up to
-    /// there (`events` is the whole stream, in order).
+    /// A live projection's document as of a position: folded from its stream's events and
+    /// the deletions recorded of it (`$streamDeleted`), in log order, up to there.
     public func liveDocument(_ projection: any Projection, events: [RecordedEvent], asOf position: Int64) throws -> Document? {
         try projection.fold(events.filter { $0.position <= position }).last?.document
     }

@@ -153,7 +153,9 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         let registration = try registration(named: name)
         if registration.lifecycle == .live {
             guard let stream = registration.projection.stream(entity: entity, id: id) else { return nil }
-            return try liveDocument(registration.projection, events: (storage.streamPositions[stream] ?? []).compactMap { storage.events[$0] }, asOf: position)
+            let deletions = (storage.streamPositions[.deletions] ?? []).compactMap { storage.events[$0] }.filter { StreamDeletion.stream(of: $0) == stream }
+            let events = ((storage.streamPositions[stream] ?? []).compactMap { storage.events[$0] } + deletions).sorted { $0.position < $1.position }
+            return try liveDocument(registration.projection, events: events, asOf: position)
         }
         return storage.versions[name]?.version(entity: entity, id: id, asOf: position)?.document
     }

@@ -81,6 +81,16 @@ struct ConsoleTests {
         var description: String { "\(service) answered 503" }
     }
 
+    /// A flag the test flips while a reactor reads it.
+    final class Switch: Sendable {
+        private let state: Mutex<Bool>
+        init(_ on: Bool) { state = Mutex(on) }
+        var isOn: Bool {
+            get { state.withLock { $0 } }
+            set { state.withLock { $0 = newValue } }
+        }
+    }
+
     static let browserScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Browser/console_test.py")
 
@@ -95,9 +105,9 @@ struct ConsoleTests {
 
         // billing fails until the test says otherwise (one attempt: its first event is parked);
         // audit always fails, so a parked event stays for the read key to look at.
-        let billingDown = Mutex(true)
+        let billingDown = Switch(true)
         let billing = Reactor(name: "billing", filter: LogFilter(types: ["InvoiceIssued"]), startsAtBeginning: true, maximumAttempts: 1) { delivery in
-            if billingDown.withLock({ $0 }) { throw Down(service: "the billing service") }
+            if billingDown.isOn { throw Down(service: "the billing service") }
             return [ReactorOutcome(stream: delivery.event.stream, events: [EventData(type: "InvoiceSent", data: ["via": "billing"])])]
         }
         let audit = Reactor(name: "audit", filter: LogFilter(types: ["UserDeleted"]), startsAtBeginning: true, maximumAttempts: 1) { _ in
@@ -122,7 +132,7 @@ struct ConsoleTests {
                 guard case .array(let list)? = reactors else { return false }
                 return list.allSatisfy { $0["parked"] == 1 }
             }
-            billingDown.withLock { $0 = false }
+            billingDown.isOn = false
 
             var environment = ProcessInfo.processInfo.environment
             environment["CHRONICLE_URL"] = server.base
@@ -133,6 +143,7 @@ struct ConsoleTests {
             environment["CHRONICLE_CHROMIUM"] = tools.chromium
             environment["CHRONICLE_CHROMEDRIVER"] = tools.chromedriver
             environment["PYTHONUNBUFFERED"] = "1"
+            environment["PYTHONDONTWRITEBYTECODE"] = "1"
             let run = try await TestBrowser.run(tools.python, [Self.browserScript.path], environment: environment, seconds: 900)
             try? run.output.write(to: output.appendingPathComponent("console_test.log"), atomically: true, encoding: .utf8)
             print(run.output)

@@ -47,6 +47,7 @@ export async function overviewPage(main, session) {
     h("section", { class: "card" }, h("h2", {}, "Projections"), projections),
     h("section", { class: "card" }, h("h2", {}, "Reactors"), reactors));
 
+  const headText = () => head.textContent;
   const draw = () => {
     advance();
     const total = counts.reduce((sum, value) => sum + value, 0);
@@ -78,6 +79,16 @@ export async function overviewPage(main, session) {
   };
 
   await refresh();
+  // The chart starts with the last minute of the log, then counts the live events.
+  try {
+    const head = Number(headText()) || 0;
+    const recent = await client.log({ after: Math.max(0, head - 1000), limit: 1000 });
+    advance();
+    for (const event of recent.events) {
+      const age = second - Math.floor(Date.parse(event.recordedAt) / 1000);
+      if (age >= 0 && age < window_) counts[counts.length - 1 - age] += 1;
+    }
+  } catch { /* the chart only */ }
   draw();
   const subscription = client.subscribe({
     after: "end",

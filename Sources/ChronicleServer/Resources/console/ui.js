@@ -87,6 +87,10 @@ export function barChart(values, { width = 300, height = 60, label = "" } = {}) 
   svg.setAttribute("class", "chart");
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-label", label);
+  const baseline = document.createElementNS(ns, "line");
+  for (const [name, value] of [["x1", 0], ["y1", height - 0.5], ["x2", width], ["y2", height - 0.5]]) baseline.setAttribute(name, String(value));
+  baseline.setAttribute("class", "baseline");
+  svg.append(baseline);
   const maximum = Math.max(1, ...values);
   const step = width / Math.max(1, values.length);
   values.forEach((value, index) => {

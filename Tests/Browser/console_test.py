@@ -180,7 +180,7 @@ def admin_session(driver):
         const observer = new MutationObserver(seen);
         observer.observe(rows, { childList: true });
         fetch("/v1/streams/probe-live", { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-          body: JSON.stringify({ id, type: "ProbeAppended", data: { from: "the browser test" } }) })
+          body: JSON.stringify({ id, type: "ProbeAppended", data: { from: "the browser test" }, tags: ["probe:live"] }) })
           .then((response) => {
             answered = performance.now();
             if (!response.ok) return done({ error: `append answered ${response.status}` });
@@ -194,7 +194,12 @@ def admin_session(driver):
         shown = max(0, timing["shownAfterAppendMs"])
         check(f"log: shown {shown:.0f} ms after the append answered (promise: {LIVE_PROMISE_MS} ms)", shown <= LIVE_PROMISE_MS, timing)
 
-    # Filter the invoice's events; the retried one (below) caused InvoiceSent
+    # Filter by tag, then by category: the invoice's events (the retried one, below, caused InvoiceSent)
+    driver.find_element(By.ID, "filter-tag").send_keys("probe:live")
+    click(driver, "#log-filters button")
+    wait(driver, "the events with the tag", lambda d: d.execute_script(
+        "const rows = [...document.querySelectorAll('#log-rows tr')]; return rows.length === 1 && rows[0].innerText.includes('ProbeAppended')"))
+    driver.find_element(By.ID, "filter-tag").clear()
     driver.find_element(By.ID, "filter-category").send_keys("invoice")
     click(driver, "#log-filters button")
     wait(driver, "the filtered log", lambda d: d.execute_script(

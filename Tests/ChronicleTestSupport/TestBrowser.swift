@@ -26,6 +26,7 @@ public enum TestBrowser {
     /// Why the browser tests cannot run although they should.
     public struct Unusable: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// The tools, or what is missing.
@@ -83,7 +84,9 @@ public enum TestBrowser {
     /// deadline; the child is killed if it overruns.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String], seconds: Double, directory: URL? = nil) async throws -> Run {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-child-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+            throw Unusable(description: "cannot create \(log.path)")
+        }
         defer { try? FileManager.default.removeItem(at: log) }
         let output = try FileHandle(forWritingTo: log)
         defer { try? output.close() }

@@ -6,8 +6,9 @@ passes; prints what it checked, and writes a screenshot of each page to the outp
 """
 import json
 import os
+import shutil
 import sys
-import time
+import tempfile
 from urllib.parse import urlparse
 
 from selenium import webdriver
@@ -23,6 +24,8 @@ OUTPUT = os.environ["CHRONICLE_OUTPUT"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = 60  # seconds: generous, the machine may be busy with other builds
 LIVE_PROMISE_MS = 2000  # issue 14: the live log shows an appended event within 2 s
+
+PROFILE = tempfile.mkdtemp(prefix="chronicle-chromium-profile-")
 
 failures = []
 
@@ -44,7 +47,7 @@ def make_driver():
     options.binary_location = os.environ["CHRONICLE_CHROMIUM"]
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900",
                      "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", f"--user-data-dir={os.path.join(OUTPUT, 'profile')}"]:
+                     "--disable-component-update", "--disable-sync", f"--user-data-dir={PROFILE}"]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     service = Service(executable_path=os.environ["CHRONICLE_CHROMEDRIVER"], log_output=os.path.join(OUTPUT, "chromedriver.log"))
@@ -316,6 +319,7 @@ def main():
             pass
     finally:
         driver.quit()
+        shutil.rmtree(PROFILE, ignore_errors=True)
     if failures:
         log(f"{len(failures)} check(s) failed: {failures}")
         sys.exit(1)

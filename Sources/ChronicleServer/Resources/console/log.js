@@ -75,7 +75,11 @@ export async function logPage(main, session) {
 
   const row = (event) => h("tr", { dataset: { position: event.position, id: event.id }, class: "clickable", onclick: () => detail(panel, event, session) },
     h("td", {}, String(event.position)), h("td", {}, instant(event.recordedAt)), h("td", {}, event.stream), h("td", {}, event.type),
-    h("td", { class: "mono short" }, (event.metadata?.correlationId ?? "").slice(0, 8)));
+    h("td", { class: "mono short" }, event.metadata?.correlationId ? h("button", { class: "link", title: "Show this correlation only", onclick: (click) => {
+      click.stopPropagation();
+      inputs.correlation.value = event.metadata.correlationId;
+      form.requestSubmit();
+    } }, event.metadata.correlationId.slice(0, 8)) : ""));
 
   const follow = async () => {
     subscription?.close();

@@ -55,7 +55,7 @@ async function timeline(main, session, kind, id) {
     diffView(lines))).reverse());
   fill(main,
     h("p", {}, h("a", { href: "#/entities" }, "Streams & entities"), " / ", kind),
-    h("h1", {}, `${kind} ${id}`),
+    h("h1", {}, `${kind} ${id} `, entries[entries.length - 1].deleted ? h("span", { class: "badge" }, "deleted") : null),
     h("p", {}, h("a", { href: `#/stream/${encodeURIComponent(history.stream ?? `${kind}-${id}`)}` }, "its stream")),
     h("section", { class: "card" }, h("h2", {}, "State at version ", label),
       h("div", { class: "slider-row" }, h("span", {}, String(entries[0].version)), slider, h("span", {}, String(latest))), meta, stateBox),
@@ -115,8 +115,26 @@ async function search(main, session) {
   } catch { /* suggestions only */ }
 }
 
+/** A soft-deleted entity: its history is hidden with its stream, its last state is not. */
+async function deletedEntity(main, session, kind, id, error) {
+  const document = await session.client.entity(kind, id, { includeDeleted: true });
+  fill(main,
+    h("p", {}, h("a", { href: "#/entities" }, "Streams & entities"), " / ", kind),
+    h("h1", {}, `${kind} ${id} `, h("span", { class: "badge" }, "deleted")),
+    h("p", { class: "muted" }, error.detail),
+    h("section", { class: "card" }, h("h2", {}, `Last state, version ${document.version}`), jsonBlock(document.state, { id: "entity-state-json", dataset: { version: document.version } })));
+}
+
 export async function entitiesPage(main, session, { name, rest }) {
-  if (name === "entity" && rest.length >= 2) return timeline(main, session, rest[0], rest.slice(1).join("/"));
+  if (name === "entity" && rest.length >= 2) {
+    const [kind, id] = [rest[0], rest.slice(1).join("/")];
+    try {
+      return await timeline(main, session, kind, id);
+    } catch (error) {
+      if (error?.code === "entity-deleted") return deletedEntity(main, session, kind, id, error);
+      throw error;
+    }
+  }
   if (name === "stream" && rest.length >= 1) return stream(main, session, rest.join("/"));
   return search(main, session);
 }

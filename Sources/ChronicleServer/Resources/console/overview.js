@@ -39,11 +39,12 @@ export async function overviewPage(main, session) {
   const projections = h("div", { id: "projections" });
   const reactors = h("div", { id: "reactors" });
   const problems = h("div");
+  const notices = h("div");
   fill(main,
     h("h1", {}, "Overview"),
     h("div", { class: "stats" }, stat("Head position", head), stat("Appends / s (last minute)", rate), stat("Store size", size), stat("Live", live)),
     h("section", { class: "card" }, h("h2", {}, "Events per second"), chart),
-    problems,
+    problems, notices,
     h("section", { class: "card" }, h("h2", {}, "Projections"), projections),
     h("section", { class: "card" }, h("h2", {}, "Reactors"), reactors));
 
@@ -63,10 +64,12 @@ export async function overviewPage(main, session) {
       head.textContent = String(Math.max(Number(head.textContent) || 0, health.position));
       const bytesOnDisk = storeSize(metrics);
       size.textContent = bytesOnDisk === null ? "not reported" : bytes(bytesOnDisk);
+      const admin = session.can("admin");
       fill(projections, projectionList.projections.length === 0 ? h("p", { class: "muted" }, "No projections (start the server with --schema FILE).") :
-        table(["Name", "Lifecycle", "Checkpoint", "Lag (events)", "Lag (time)", "State"], projectionList.projections.map((projection) => [
+        table(["Name", "Lifecycle", "Checkpoint", "Lag (events)", "Lag (time)", "State", admin ? "" : null].filter((label) => label !== null), projectionList.projections.map((projection) => [
           projection.name, projection.lifecycle, String(projection.checkpoint), String(projection.lag.events), seconds(projection.lag.seconds), projectionState(projection),
-        ])));
+          admin ? (projection.lifecycle === "live" ? "" : h("button", { class: "write-action rebuild secondary", dataset: { projection: projection.name }, onclick: () => rebuild(projection.name) }, "Rebuild")) : null,
+        ].filter((cell) => cell !== null))));
       fill(reactors, reactorList.reactors.length === 0 ? h("p", { class: "muted" }, "No reactors.") :
         table(["Name", "Checkpoint", "Lag (events)", "Lag (time)", "In flight", "Delivered", "Failures", "Parked", "State"], reactorList.reactors.map((reactor) => [
           h("a", { href: "#/reactors" }, reactor.name), String(reactor.checkpoint ?? "–"), String(reactor.lag.events), seconds(reactor.lag.seconds),
@@ -76,6 +79,17 @@ export async function overviewPage(main, session) {
     } catch (error) {
       fill(problems, errorBox(error));
     }
+  };
+
+  const rebuild = async (name) => {
+    if (!window.confirm(`Rebuild ${name} from the log? It keeps serving the old copy until the new one is ready.`)) return;
+    try {
+      const answer = await client.rebuild(name);
+      fill(notices, h("div", { class: "notice", role: "status", id: "rebuild-result" }, `${name} rebuilt from ${answer.replayedEvents} events.`));
+    } catch (error) {
+      fill(notices, errorBox(error));
+    }
+    await refresh();
   };
 
   await refresh();

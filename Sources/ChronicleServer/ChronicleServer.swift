@@ -144,7 +144,7 @@ public struct ChronicleServer: Service {
         let store = store
         let configuration = configuration
 
-        router.get("/") { _, _ in try Response.json(.ok, IndexResponse()) }
+        registerConsoleRoutes(on: router)
         router.get("/health/live") { _, _ in try Response.json(.ok, HealthResponse.live) }
         router.get("/health/ready") { _, _ in
             do {

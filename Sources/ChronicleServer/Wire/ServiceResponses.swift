@@ -43,3 +43,19 @@ public struct HealthResponse: Codable, Sendable, Hashable {
         if let position { try container.encode(position, forKey: .position) }
     }
 }
+
+/// `GET /v1/whoami`: the role of the request's API key, so a client (the web console) shows
+/// only what that key may do, and whether the server wants a key at all.
+public struct WhoAmIResponse: Codable, Sendable, Hashable {
+    /// `read`, `write` or `admin` (`admin` on a server without keys); `null` when the server
+    /// has keys and the request sent none.
+    public var role: Role?
+    /// Whether the server has API keys (without them it is open, on loopback only).
+    public var keys: Bool
+
+    /// Creates the answer.
+    public init(role: Role?, keys: Bool) {
+        self.role = role
+        self.keys = keys
+    }
+}

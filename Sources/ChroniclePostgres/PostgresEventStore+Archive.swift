@@ -8,23 +8,16 @@ extension PostgresEventStore: LogArchive {
     /// ``LogArchive/exportLog(after:limit:)``.
     public func exportLog(after position: Int64, limit: Int) async throws -> [LogEntry] {
         let logger = self.logger
-        return try await reading("export the log") { connection in
-            // One snapshot: a hard delete moves events to purged_events between two reads.
-            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            do {
-                var entries: [LogEntry] = []
-                for try await row in try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE position > \(position) ORDER BY position LIMIT \(Int64(limit))", logger: logger) {
-                    entries.append(.event(try Self.decodeEvent(row)))
-                }
-                for try await (purged, hashBytes) in try await connection.run("SELECT position, hash FROM purged_events WHERE position > \(position) ORDER BY position LIMIT \(Int64(limit))", logger: logger).decode((Int64, ByteBuffer).self) {
-                    entries.append(.purged(position: purged, hash: hashBytes.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero))
-                }
-                try await connection.run("COMMIT", logger: logger)
-                return Array(entries.sorted { $0.position < $1.position }.prefix(limit))
-            } catch {
-                if Self.connectionSurvives(error) { _ = try? await connection.run("ROLLBACK", logger: logger) }
-                throw error
+        // One snapshot: a hard delete moves events to purged_events between two reads.
+        return try await readingSnapshot("export the log") { connection in
+            var entries: [LogEntry] = []
+            for try await row in try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE position > \(position) ORDER BY position LIMIT \(Int64(limit))", logger: logger) {
+                entries.append(.event(try Self.decodeEvent(row)))
             }
+            for try await (purged, hashBytes) in try await connection.run("SELECT position, hash FROM purged_events WHERE position > \(position) ORDER BY position LIMIT \(Int64(limit))", logger: logger).decode((Int64, ByteBuffer).self) {
+                entries.append(.purged(position: purged, hash: hashBytes.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero))
+            }
+            return Array(entries.sorted { $0.position < $1.position }.prefix(limit))
         }
     }
 
@@ -90,24 +83,17 @@ extension PostgresEventStore: LogArchive {
     /// ``LogArchive/exportReactors()``.
     public func exportReactors() async throws -> ReactorArchive {
         let logger = self.logger
-        return try await reading("export the reactors' state") { connection in
-            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            do {
-                var checkpoints: [String: Int64] = [:]
-                for try await (name, position) in try await connection.run("SELECT name, position FROM reactors", logger: logger).decode((String, Int64).self) {
-                    checkpoints[name] = position
-                }
-                var parked: [ParkedEvent] = []
-                let rows = try await connection.run("SELECT reactor, position, event_id, attempts, error, parked_at FROM parked_events ORDER BY reactor, position", logger: logger)
-                for try await (reactor, position, id, attempts, error, parkedAt) in rows.decode((String, Int64, UUID, Int32, String, Int64).self) {
-                    parked.append(ParkedEvent(reactor: reactor, position: position, eventID: id, attempts: Int(attempts), error: error, parkedAtMicroseconds: parkedAt))
-                }
-                try await connection.run("COMMIT", logger: logger)
-                return ReactorArchive(checkpoints: checkpoints, parked: parked)
-            } catch {
-                if Self.connectionSurvives(error) { _ = try? await connection.run("ROLLBACK", logger: logger) }
-                throw error
+        return try await readingSnapshot("export the reactors' state") { connection in
+            var checkpoints: [String: Int64] = [:]
+            for try await (name, position) in try await connection.run("SELECT name, position FROM reactors", logger: logger).decode((String, Int64).self) {
+                checkpoints[name] = position
             }
+            var parked: [ParkedEvent] = []
+            let rows = try await connection.run("SELECT reactor, position, event_id, attempts, error, parked_at FROM parked_events ORDER BY reactor, position", logger: logger)
+            for try await (reactor, position, id, attempts, error, parkedAt) in rows.decode((String, Int64, UUID, Int32, String, Int64).self) {
+                parked.append(ParkedEvent(reactor: reactor, position: position, eventID: id, attempts: Int(attempts), error: error, parkedAtMicroseconds: parkedAt))
+            }
+            return ReactorArchive(checkpoints: checkpoints, parked: parked)
         }
     }
 

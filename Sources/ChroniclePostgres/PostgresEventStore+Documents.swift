@@ -253,23 +253,14 @@ extension PostgresEventStore {
         if registration.lifecycle == .live {
             let projection = registration.projection
             guard let stream = projection.stream(entity: entity, id: id) else { return nil }
-            return try await reading("fold \(entity)/\(id)") { connection in
-                // The stream's state and its events from one snapshot.
-                try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-                do {
-                    let status = try await Self.streamInfos([stream.rawValue], on: connection, logger: logger).first?.status
-                    var events: [RecordedEvent] = []
-                    for try await row in try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) ORDER BY revision", logger: logger) {
-                        events.append(try Self.decodeEvent(row))
-                    }
-                    try await connection.run("COMMIT", logger: logger)
-                    return try projection.liveDocument(events: events, status: status)
-                } catch {
-                    if Self.connectionSurvives(error) {
-                        _ = try? await connection.run("ROLLBACK", logger: logger)
-                    }
-                    throw error
+            // The stream's state and its events from one snapshot.
+            return try await readingSnapshot("fold \(entity)/\(id)") { connection in
+                let status = try await Self.streamInfos([stream.rawValue], on: connection, logger: logger).first?.status
+                var events: [RecordedEvent] = []
+                for try await row in try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) ORDER BY revision", logger: logger) {
+                    events.append(try Self.decodeEvent(row))
                 }
+                return try projection.liveDocument(events: events, status: status)
             }
         }
         let key = DocumentKey(projection: name, entity: entity, id: id)

@@ -87,6 +87,23 @@ extension PostgresEventStore {
         }
     }
 
+    /// Runs a read in one snapshot (a read-only, repeatable-read transaction) on a pooled
+    /// connection, for reads of several statements that must agree with each other.
+    func readingSnapshot<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let logger = self.logger
+        return try await reading(what) { connection in
+            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.run("COMMIT", logger: logger)
+                return result
+            } catch {
+                if Self.connectionSurvives(error) { _ = try? await connection.run("ROLLBACK", logger: logger) }
+                throw error
+            }
+        }
+    }
+
     /// Reads a stream; see ``EventStore/read(_:from:direction:limit:)``.
     public func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
         let logger = self.logger
@@ -173,19 +190,9 @@ extension PostgresEventStore {
     /// Checks the hash chain; see ``EventStore/verify()``.
     public func verify() async throws -> VerificationReport {
         let logger = self.logger
-        return try await reading("verify") { connection in
-            // One snapshot for the head, the purged events and the events.
-            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            do {
-                let report = try await Self.verify(on: connection, logger: logger)
-                try await connection.run("COMMIT", logger: logger)
-                return report
-            } catch {
-                if Self.connectionSurvives(error) {
-                    _ = try? await connection.run("ROLLBACK", logger: logger)
-                }
-                throw error
-            }
+        // One snapshot for the head, the purged events and the events.
+        return try await readingSnapshot("verify") { connection in
+            try await Self.verify(on: connection, logger: logger)
         }
     }
 

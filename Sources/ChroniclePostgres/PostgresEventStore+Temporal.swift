@@ -49,18 +49,8 @@ extension PostgresEventStore {
     public func changedDocuments(projection name: String, from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> [ChangedDocument] {
         try refuseLive(name, "list changes")
         let logger = self.logger
-        return try await reading("list the changes from \(from) to \(to)") { connection in
-            try await connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            do {
-                let changes = try await PostgresDocumentVersions.changed(projection: name, from: from, to: to, entity: entity, after: cursor, limit: limit, on: connection, logger: logger)
-                try await connection.run("COMMIT", logger: logger)
-                return changes
-            } catch {
-                if Self.connectionSurvives(error) {
-                    _ = try? await connection.run("ROLLBACK", logger: logger)
-                }
-                throw error
-            }
+        return try await readingSnapshot("list the changes from \(from) to \(to)") { connection in
+            try await PostgresDocumentVersions.changed(projection: name, from: from, to: to, entity: entity, after: cursor, limit: limit, on: connection, logger: logger)
         }
     }
 }

@@ -4,14 +4,7 @@ import Testing
 
 @Suite("chronicle get --as-of, list, changes, blame and export --until")
 struct TemporalCLITests {
-    let schema = """
-        entities:
-          user:
-            events:
-              UserCreated: create
-              UserUpdatedEmailAddress: merge
-              UserDeleted: delete
-        """
+    let schema = EntityCLITests().schema
 
     func json(_ outcome: CLI.Outcome) throws -> [String: JSONValue] {
         try jsonObject(outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines))

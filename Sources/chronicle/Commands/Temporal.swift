@@ -14,31 +14,21 @@ struct List: AsyncParsableCommand {
     @Option(name: .customLong("as-of"), help: ArgumentHelp("A log position or an RFC 3339 instant: every document as it was right after it (one cut).", valueName: "moment"))
     var asOf: String?
 
-    @Option(help: "Documents per page (1–1000).")
-    var limit: Int = 100
-
-    @Option(help: "The next page: the cursor a previous page printed.")
-    var cursor: String?
-
     @Flag(help: "List soft-deleted entities too.")
     var includeDeleted = false
 
-    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
-    var projection: String?
+    @OptionGroup var page: PageOptions
 
     @OptionGroup var options: DataOptions
 
-    func validate() throws {
-        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000.") }
-    }
-
     func run() async throws {
-        let page = try await options.withStore { try await $0.list(entity, asOf: asOf, limit: limit, cursor: cursor, includeDeleted: includeDeleted, projection: projection) }
-        if options.json { return try Output.json(page) }
-        for document in page.documents {
+        let paging = page
+        let answer = try await options.withStore { try await $0.list(entity, asOf: asOf, limit: paging.limit, cursor: paging.cursor, includeDeleted: includeDeleted, projection: paging.projection) }
+        if options.json { return try Output.json(answer) }
+        for document in answer.documents {
             Output.line("\(document.id)\tv\(document.version)\t@\(document.position)\(document.deleted ? "\tdeleted" : "")\t\(document.state.text)")
         }
-        if let next = page.next { Output.line("next: --cursor \(next)") }
+        if let next = answer.next { Output.line("next: --cursor \(next)") }
     }
 }
 
@@ -57,28 +47,18 @@ struct Changes: AsyncParsableCommand {
     @Option(help: "Only this entity kind.")
     var entity: String?
 
-    @Option(help: "Changes per page (1–1000).")
-    var limit: Int = 100
-
-    @Option(help: "The next page: the cursor a previous page printed.")
-    var cursor: String?
-
-    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
-    var projection: String?
+    @OptionGroup var page: PageOptions
 
     @OptionGroup var options: DataOptions
 
-    func validate() throws {
-        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000.") }
-    }
-
     func run() async throws {
-        let page = try await options.withStore { try await $0.changes(from: from, to: to, entity: entity, limit: limit, cursor: cursor, projection: projection) }
-        if options.json { return try Output.json(page) }
-        for change in page.changes {
+        let paging = page
+        let answer = try await options.withStore { try await $0.changes(from: from, to: to, entity: entity, limit: paging.limit, cursor: paging.cursor, projection: paging.projection) }
+        if options.json { return try Output.json(answer) }
+        for change in answer.changes {
             Output.line("\(change.entity) \(change.id)\t\(change.kind)\t@\(change.position)\t\(change.patch.text)")
         }
-        if let next = page.next { Output.line("next: --cursor \(next)") }
+        if let next = answer.next { Output.line("next: --cursor \(next)") }
     }
 }
 
@@ -100,5 +80,21 @@ struct Blame: AsyncParsableCommand {
         for field in blame.fields {
             Output.line("\(field.pointer)\t\(field.value.text)\tv\(field.revision)\t@\(field.position)\t\(field.recordedAt)\t\(field.type)\(field.actor.map { "\t\($0.text)" } ?? "")")
         }
+    }
+}
+
+/// A page of a list or of changes, and the projection it reads.
+struct PageOptions: ParsableArguments {
+    @Option(help: "Items per page (1–1000).")
+    var limit: Int = 100
+
+    @Option(help: "The next page: the cursor a previous page printed.")
+    var cursor: String?
+
+    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
+    var projection: String?
+
+    func validate() throws {
+        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000.") }
     }
 }

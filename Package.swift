@@ -240,7 +240,7 @@ let package = Package(
             name: "ChronicleClientTests",
             dependencies: [
                 "ChronicleClient", "ChronicleCore", "ChronicleSQLite", "ChronicleServer", "ChronicleProjections", "ChronicleReactors", "ChronicleTesting", "ChronicleTestSupport",
-                "ClientReadmeSnippet",
+                "ClientReadmeSnippet", "chronicle",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -45,22 +45,21 @@ extension ChronicleClient {
     /// Sends `request`, retrying on a lost connection and on `503` as the ``RetryPolicy``
     /// allows; a non-2xx answer becomes a ``ChronicleClientError``.
     ///
-    /// `beforeResend`, if given, runs before each attempt that follows a lost connection
-    /// (when the request may have been processed); an answer it returns ends the call.
+    /// `beforeResend`, if given, runs before each attempt after the first (after a lost
+    /// connection the request may have been processed; after a `503` it should not have
+    /// been, but a lookup costs little); an answer it returns ends the call.
     func send(_ request: ClientRequest, beforeResend: (@Sendable () async throws -> ClientResponse?)? = nil) async throws -> ClientResponse {
         let policy = configuration.retry
         var attempt = 1
-        var lostConnection = false
         while true {
             do {
-                if lostConnection, let beforeResend, let answer = try await beforeResend() { return answer }
+                if attempt > 1, let beforeResend, let answer = try await beforeResend() { return answer }
                 let response = try await sendOnce(request)
                 if response.status == 503, attempt < policy.maximumAttempts {
                     let delay = policy.delay(beforeRetry: attempt, retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) })
                     logger.debug("chronicle.client retrying after 503", metadata: ["chronicle.path": "\(request.path)", "chronicle.attempt": "\(attempt)", "chronicle.retry_in_ms": "\(delay.milliseconds)"])
                     try await Task.sleep(for: delay)
                     attempt += 1
-                    lostConnection = false
                     continue
                 }
                 guard (200..<300).contains(response.status) || response.status == 304 else {
@@ -75,7 +74,6 @@ extension ChronicleClient {
                 logger.debug("chronicle.client retrying after a lost connection", metadata: ["chronicle.path": "\(request.path)", "chronicle.attempt": "\(attempt)", "chronicle.error": "\(failure.cause)", "chronicle.retry_in_ms": "\(delay.milliseconds)"])
                 try await Task.sleep(for: delay)
                 attempt += 1
-                lostConnection = true
             }
         }
     }

@@ -25,6 +25,7 @@ public struct ChronicleClientError: Error, Sendable, Hashable, CustomStringConve
         /// A code by its text.
         public init(stringLiteral value: String) { self.rawValue = value }
 
+        /// The code's text.
         public var description: String { rawValue }
 
         /// `400`: the request is malformed; ``ChronicleClientError/pointer`` says where.
@@ -144,6 +145,7 @@ public struct ChronicleClientError: Error, Sendable, Hashable, CustomStringConve
     /// For `invalid-input` and `invalid-payload`: the JSON Pointer of the offending member.
     public var pointer: String? { member("pointer") }
 
+    /// The code, status, detail and rule, for logs.
     public var description: String {
         var text = "\(code)"
         if let status { text += " (\(status))" }

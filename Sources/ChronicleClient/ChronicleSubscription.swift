@@ -20,12 +20,14 @@ import NIOCore
 /// }
 /// ```
 public struct ChronicleSubscription: AsyncSequence, Sendable {
+    /// An event of the log.
     public typealias Element = RecordedEvent
 
     let client: ChronicleClient
     let after: Int64?
     let filter: LogFilter
 
+    /// An iterator that connects on its first `next()`.
     public func makeAsyncIterator() -> Iterator {
         Iterator(client: client, last: after, filter: filter)
     }
@@ -34,7 +36,7 @@ public struct ChronicleSubscription: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         let client: ChronicleClient
         /// The position of the last event returned (or the start); `nil`: not known yet,
-        /// the subscription starts at the log's end.
+        /// the log's head when the first connection is made.
         var last: Int64?
         let filter: LogFilter
         var body: HTTPClientResponse.Body.AsyncIterator?
@@ -78,10 +80,6 @@ public struct ChronicleSubscription: AsyncSequence, Sendable {
         /// The event a message carries, if it is one not returned before.
         mutating func take(_ message: ServerSentEventParser.Message) throws -> RecordedEvent? {
             if let comment = message.comment {
-                // `: following the log after position N` opens each connection: where "end" is.
-                if last == nil, comment.hasPrefix("following the log after position "), let position = Int64(comment.dropFirst("following the log after position ".count)) {
-                    last = position
-                }
                 // A heartbeat says the connection works (an opening comment alone does not:
                 // a server shutting down opens and closes at once).
                 if comment.hasPrefix("heartbeat") { failures = 0 }
@@ -121,13 +119,14 @@ public struct ChronicleSubscription: AsyncSequence, Sendable {
                 }
                 try await Task.sleep(for: client.configuration.retry.delay(beforeRetry: failures))
             }
-            var headers: [(String, String)] = []
-            if let last { headers.append(("Last-Event-ID", String(last))) }
-            let request = ClientRequest(
-                method: .GET, path: "/v1/subscribe", query: [("after", last.map(String.init) ?? "end")] + ChronicleClient.filterQuery(filter),
-                headers: headers + [("Accept", "text/event-stream")]
-            )
             do {
+                // "From now on" is the log's head when the subscription starts, resolved once:
+                // a reconnection must not move it past events appended meanwhile.
+                guard let last = try await startPosition() else { return }
+                let request = ClientRequest(
+                    method: .GET, path: "/v1/subscribe", query: [("after", String(last))] + ChronicleClient.filterQuery(filter),
+                    headers: [("Last-Event-ID", String(last)), ("Accept", "text/event-stream")]
+                )
                 let (response, body) = try await client.execute(request, timeout: .seconds(365 * 24 * 3600))
                 if response.status == .ok {
                     self.body = body.makeAsyncIterator()
@@ -141,11 +140,28 @@ public struct ChronicleSubscription: AsyncSequence, Sendable {
                 failures += 1
             }
         }
+
+        /// ``last``, or the log's head if it is not known yet; `nil` (a failure counted) if
+        /// the server cannot say now.
+        mutating func startPosition() async throws -> Int64? {
+            if let last { return last }
+            let request = ClientRequest(method: .GET, path: "/v1/log", query: [("after", "end"), ("limit", "1")])
+            let response = try await client.sendOnce(request)
+            if response.status == 503 {
+                failures += 1
+                return nil
+            }
+            guard (200..<300).contains(response.status) else { throw client.problem(response) }
+            let head = try client.decode(WireLogPage.self, response, request).next
+            last = head
+            return head
+        }
     }
 }
 
 extension ChronicleClient {
-    /// The events after `position` (`nil`: from now on) that match `filter`, catch-up then
+    /// The events after `position` (`nil`: after the log's head when iteration starts,
+    /// resolved once, so reconnections keep that start) that match `filter`, catch-up then
     /// live, resuming after dropped connections without losing or repeating one.
     public func subscribe(after position: Int64? = nil, filter: LogFilter = LogFilter()) -> ChronicleSubscription {
         ChronicleSubscription(client: self, after: position, filter: filter)

@@ -134,7 +134,18 @@ public struct EntityDiff: Codable, Sendable, Hashable {
 public struct EntityFilter: Sendable, Hashable {
     /// How a field is compared.
     public enum Comparison: String, Sendable, Hashable, CaseIterable {
-        case eq, ne, gt, gte, lt, lte
+        /// Equal.
+        case eq
+        /// Not equal.
+        case ne
+        /// Greater than.
+        case gt
+        /// Greater than or equal.
+        case gte
+        /// Less than.
+        case lt
+        /// Less than or equal.
+        case lte
     }
 
     /// A top-level field of the state (letters, digits, `_`).

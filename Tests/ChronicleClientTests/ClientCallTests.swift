@@ -115,4 +115,24 @@ struct ClientCallTests {
             #expect(posted.state["title"] == "Bike")
         }
     }
+
+    @Test("read your write on asynchronous read models: each read after a post sees that post")
+    func readYourWriteAsync() async throws {
+        let schema = """
+            entities:
+              user:
+                events:
+                  UserCreated: create
+                  UserRenamed: merge
+            """
+        try await withClient(ServerSetup(schema: schema, lifecycle: .async)) { chronicle, _ in
+            let created = try await chronicle.post(eventType: "UserCreated", payload: ["id": "ada", "name": "Ada 0"])
+            #expect(try await chronicle.readYourWrite("user", "ada", after: created.position).version == 0)
+            for index in 1...20 {
+                let renamed = try await chronicle.post(eventType: "UserRenamed", payload: ["id": "ada", "name": .string("Ada \(index)")])
+                let read = try await chronicle.readYourWrite("user", "ada", after: renamed.position, wait: .seconds(10))
+                #expect(read.version == renamed.revision && read.state["name"] == .string("Ada \(index)"))
+            }
+        }
+    }
 }

@@ -31,6 +31,8 @@ struct ServerSetup: Sendable {
     var keys: [(key: String, role: Role)] = []
     /// How often idle subscribers get a heartbeat.
     var heartbeat: Duration = .seconds(15)
+    /// When the schema's documents are updated.
+    var lifecycle: ProjectionLifecycle = .inline
 }
 
 /// A real Chronicle server (SQLite in `directory`, the schema's read models and reactors)
@@ -42,7 +44,7 @@ func withChronicleServer<T: Sendable>(
 ) async throws -> T {
     let schema = try setup.schema.map { try EntitySchema(yaml: $0) }
     let projection = schema.flatMap { $0.entities.isEmpty ? nil : DeclarativeProjection(schema: $0) }
-    let store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection), logger: clientTestLogger)
+    let store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection, lifecycle: setup.lifecycle), logger: clientTestLogger)
     let reactors = (schema?.reactors ?? [:]).sorted { $0.key < $1.key }.map { name, definition in
         Reactor(
             name: name, filter: LogFilter(types: Set(definition.types)), startsAtBeginning: definition.fromBeginning,
@@ -56,6 +58,7 @@ func withChronicleServer<T: Sendable>(
         portContinuation.yield(port)
     })
     let runners: [any Service] = reactors.map { ReactorRunner(store: store, reactor: $0, logger: clientTestLogger) }
+        + store.projectionViews.filter { $0.lifecycle == .async }.map { ProjectionRunner(store: $0, logger: clientTestLogger) }
     let group = ServiceGroup(configuration: .init(services: [server] + runners, gracefulShutdownSignals: [], logger: clientTestLogger))
     return try await withThrowingTaskGroup(of: T?.self) { tasks in
         tasks.addTask {

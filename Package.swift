@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ChronicleServer", targets: ["ChronicleServer"]),
         .library(name: "ChronicleProjections", targets: ["ChronicleProjections"]),
         .library(name: "ChronicleReactors", targets: ["ChronicleReactors"]),
+        .library(name: "ChronicleClient", targets: ["ChronicleClient"]),
         .executable(name: "chronicle", targets: ["chronicle"]),
     ],
     dependencies: [
@@ -114,6 +115,18 @@ let package = Package(
             resources: [.copy("Resources/openapi.json"), .copy("Resources/console"), .copy("Resources/client.js")],
             swiftSettings: swiftSettings
         ),
+        // The Swift client for apps and servers: no server, driver or SQLite dependency.
+        .target(
+            name: "ChronicleClient",
+            dependencies: [
+                "ChronicleCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Chronicle",
             dependencies: [
@@ -131,6 +144,7 @@ let package = Package(
                 "ChronicleServer",
                 "ChronicleProjections",
                 "ChronicleReactors",
+                "ChronicleClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -210,6 +224,27 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The README's Swift client example, as written; ChronicleClientTests runs it against a
+        // real server and checks it is still the README's text.
+        .executableTarget(
+            name: "ClientReadmeSnippet",
+            dependencies: ["ChronicleClient"],
+            path: "Tests/ClientReadmeSnippet",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChronicleClientTests",
+            dependencies: [
+                "ChronicleClient", "ChronicleCore", "ChronicleSQLite", "ChronicleServer", "ChronicleProjections", "ChronicleReactors", "ChronicleTesting", "ChronicleTestSupport",
+                "ClientReadmeSnippet", "chronicle",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -1,11 +1,12 @@
 import AsyncHTTPClient
+import ChronicleClient
 import ChronicleCore
 import ChronicleProjections
 import ChronicleServer
 import ChronicleSQLite
 import Foundation
+import Logging
 import NIOCore
-import NIOHTTP1
 
 /// What the data commands (`append`, `read`, `log`, `tail`) need, on a data directory or a
 /// running server.
@@ -161,203 +162,125 @@ struct LocalCLIStore: CLIStore {
     }
 }
 
-/// A running server, over HTTP (and Server-Sent Events for `tail`).
+/// A running server, through ``ChronicleClient`` (its retries, problems and subscriptions).
 struct RemoteCLIStore: CLIStore {
-    let base: String
-    let apiKey: String?
-    let http: HTTPClient
+    let client: ChronicleClient
 
     /// Runs `body` with a client for `server`, shutting the client down afterwards.
     static func with<T>(server: String, apiKey: String?, _ body: (RemoteCLIStore) async throws -> T) async throws -> T {
         guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             throw CommandFailure(message: "--server \(server.debugDescription) is not an http(s) URL such as http://127.0.0.1:8080.", exitCode: 64)
         }
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout.connect = .seconds(5)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let store = RemoteCLIStore(base: server.hasSuffix("/") ? String(server.dropLast()) : server, apiKey: apiKey, http: http)
+        var http = HTTPClient.Configuration()
+        http.timeout.connect = .seconds(5)
+        // A command retries a little (a server restarting, a 503), then says what is wrong;
+        // `tail` gives up after a few failed reconnections rather than waiting for ever.
+        let configuration = ChronicleClient.Configuration(
+            url: server, apiKey: apiKey, retry: RetryPolicy(maximumAttempts: 4, initialDelay: .milliseconds(100), maximumDelay: .seconds(1)),
+            subscriptionReconnectAttempts: 5
+        )
+        var logger = Logger(label: "chronicle.cli")
+        logger.logLevel = .critical
         do {
-            let result = try await body(store)
-            try await http.shutdown()
-            return result
-        } catch {
-            try? await http.shutdown()
-            throw error
+            return try await ChronicleClient.withClient(configuration: configuration, http: http, logger: logger) { client in
+                try await body(RemoteCLIStore(client: client))
+            }
+        } catch let error as ChronicleClientError {
+            throw failure(error, server: server)
         }
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [], timeout: TimeAmount = .seconds(60)) async throws -> HTTPClientResponse {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
+    /// A client error as the CLI reports it: the problem's `detail`.
+    static func failure(_ error: ChronicleClientError, server: String) -> CommandFailure {
+        switch error.code {
+        case .connectionFailed:
+            CommandFailure(message: "cannot reach the server at \(server): \(error.cause ?? error.detail). Is chronicle serve running there?")
+        case .invalidResponse:
+            CommandFailure(message: "the server's answer is not what this chronicle reads: \(error.detail)")
+        default:
+            CommandFailure(message: error.detail)
         }
-        do {
-            return try await http.execute(request, timeout: timeout)
-        } catch {
-            throw CommandFailure(message: "cannot reach the server at \(base): \(error). Is chronicle serve running there?")
-        }
-    }
-
-    /// Sends a request and decodes the answer as the server's wire type `T`; a problem
-    /// answer becomes a failure with the problem's `detail`.
-    private func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [], as type: T.Type = T.self) async throws -> T {
-        let response = try await send(method, path, body: body, headers: headers)
-        let bytes = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
-        guard (200..<300).contains(response.status.code) else {
-            throw Self.failure(response.status, bytes)
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: bytes)
-        } catch {
-            throw CommandFailure(message: "the server's answer to \(method) \(path) is not what this chronicle reads (\(error)): \(String(decoding: bytes.prefix(200), as: UTF8.self))")
-        }
-    }
-
-    /// The `detail` of a problem answer.
-    private struct ProblemDetail: Decodable {
-        var detail: String
-    }
-
-    private static func failure(_ status: HTTPResponseStatus, _ bytes: Data) -> CommandFailure {
-        if let problem = try? JSONDecoder().decode(ProblemDetail.self, from: bytes) {
-            return CommandFailure(message: problem.detail)
-        }
-        return CommandFailure(message: "the server answered \(status.code) \(status.reasonPhrase)")
-    }
-
-    private func query(_ items: [(String, String)]) -> String {
-        guard !items.isEmpty else { return "" }
-        var components = URLComponents()
-        components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
-        return components.percentEncodedQuery.map { "?" + $0 } ?? ""
-    }
-
-    private func path(_ stream: StreamName) -> String {
-        "/v1/streams/" + PathSegment.encode(stream.rawValue)
     }
 
     func append(_ event: EventData, to stream: StreamName, expected: ExpectedRevision) async throws -> AppendResult.StreamResult {
-        let expectation: JSONValue = switch expected {
-        case .exact(let revision): .integer(revision)
-        default: .string(expected.description)
-        }
-        var fields: [String: JSONValue] = ["id": .string(event.id.uuidString.lowercased()), "type": .string(event.type), "data": event.data, "metadata": event.metadata]
-        if !event.tags.isEmpty { fields["tags"] = .array(event.tags.map(JSONValue.string)) }
-        let body: JSONValue = ["expectedRevision": expectation, "events": [.object(fields)]]
-        return try await call(.POST, path(stream), body: body.canonicalText, as: AppendResponse.self).result
+        try await client.append(event, to: stream, expected: expected).stream
     }
 
     func delete(_ stream: StreamName, mode: DeleteMode, expected: ExpectedRevision) async throws -> DeleteResult {
-        let headers: [(String, String)] = switch expected {
-        case .exact(let revision): [("If-Match", "\"\(revision)\"")]
-        case .streamExists: [("If-Match", "*")]
-        default: []
-        }
-        let answer = try await call(.DELETE, path(stream) + query([("mode", mode.rawValue)]), headers: headers, as: StreamDeleteResponse.self)
-        return DeleteResult(stream: stream, revision: answer.revision, position: answer.position)
+        try await client.delete(stream, mode: mode, expected: expected == .noStream ? .any : expected)
     }
 
     func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
-        var events: [RecordedEvent] = []
-        var from: String? = switch start {
-        case .start: nil
-        case .end: "end"
-        case .revision(let revision): String(revision)
-        }
-        while events.count < limit {
-            var items = [("direction", direction.rawValue), ("limit", String(min(1000, limit - events.count)))]
-            if let from { items.append(("from", from)) }
-            let page = try await call(.GET, path(stream) + query(items), as: StreamPage.self)
-            events += page.events.map(\.event)
-            guard let next = page.next else { break }
-            from = String(next)
-        }
-        return events
+        try await client.read(stream, from: start, direction: direction, limit: limit)
     }
 
     func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage {
-        var items = [("after", String(position)), ("limit", String(min(max(limit, 1), 1000)))]
-        items += filter.types.sorted().map { ("type", $0) } + filter.categories.sorted().map { ("category", $0) }
-        return try await call(.GET, "/v1/log" + query(items), as: LogPageResponse.self).page
+        try await client.readLog(after: position, limit: limit, filter: filter)
+    }
+
+    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool, projection: String?) async throws -> DocumentResponse {
+        let document: EntityDocument
+        if let point, let version = Int64(point) {
+            document = try await client.entity(entity, id, version: version, projection: projection)
+        } else if let point {
+            document = try await client.entity(entity, id, at: point, projection: projection)
+        } else {
+            document = try await client.entity(entity, id, includeDeleted: includeDeleted, projection: projection)
+        }
+        return DocumentResponse(Document(
+            entity: document.entity, id: document.id, state: document.state, version: document.version, position: document.position,
+            updatedAtMicroseconds: Timestamp.microseconds(parsing: document.updatedAt) ?? 0, deleted: document.deleted
+        ))
+    }
+
+    private func projectionQuery(_ projection: String?) -> [(String, String)] {
+        projection.map { [("projection", $0)] } ?? []
     }
 
     private func entityPath(_ entity: String, _ id: String) -> String {
         "/v1/entities/\(PathSegment.encode(entity))/\(PathSegment.encode(id))"
     }
 
-    func entity(_ entity: String, _ id: String, at point: String?, includeDeleted: Bool, projection: String?) async throws -> DocumentResponse {
-        var items: [(String, String)] = []
-        if let point { items.append((Int64(point) == nil ? "at" : "version", point)) }
-        if includeDeleted { items.append(("includeDeleted", "true")) }
-        if let projection { items.append(("projection", projection)) }
-        return try await call(.GET, entityPath(entity, id) + query(items))
+    // The CLI prints the server's own wire types for these, so it reads them as such.
+    func history(_ entity: String, _ id: String, projection: String?) async throws -> EntityHistoryResponse {
+        try await client.get(entityPath(entity, id) + "/history", query: projectionQuery(projection), as: EntityHistoryResponse.self)
     }
 
-    func history(_ entity: String, _ id: String, projection: String?) async throws -> EntityHistoryResponse {
-        try await call(.GET, entityPath(entity, id) + "/history" + query(projection.map { [("projection", $0)] } ?? []))
+    func diff(_ entity: String, _ id: String, from: String, to: String, projection: String?) async throws -> EntityDiffResponse {
+        try await client.get(entityPath(entity, id) + "/diff", query: [("from", from), ("to", to)] + projectionQuery(projection), as: EntityDiffResponse.self)
     }
 
     func projections() async throws -> ProjectionList {
-        try await call(.GET, "/v1/projections")
+        try await client.get("/v1/projections", as: ProjectionList.self)
     }
 
     /// A GET of the API, decoded as the wire type `T`.
     func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
-        try await call(.GET, path)
+        try await client.get(path, as: T.self)
     }
 
-    /// A POST of the API without a body, decoded as the wire type `T`.
+    /// A POST of the API with an empty object, decoded as the wire type `T`.
     func post<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
-        try await call(.POST, path, body: "{}")
+        try await client.post(path, body: JSONValue.object([:]), as: T.self)
     }
 
     func query(_ query: DCBQuery, after: Int64, limit: Int) async throws -> DCBQueryPage {
-        let items: [JSONValue] = query.items.map { item in
-            ["types": .array(item.types.sorted().map(JSONValue.string)), "tags": .array(item.tags.sorted().map(JSONValue.string))]
-        }
-        let body: JSONValue = ["query": ["items": .array(items)], "after": .integer(after), "limit": .integer(Int64(min(max(limit, 1), 1000)))]
-        let answer = try await call(.POST, "/v1/query", body: body.canonicalText, as: QueryResponse.self)
-        return DCBQueryPage(events: answer.events.map(\.event), head: answer.head)
+        try await client.query(query, after: after, limit: limit)
     }
 
     func rebuild(_ name: String) async throws -> RebuildResponse {
-        try await call(.POST, "/v1/projections/\(PathSegment.encode(name))/rebuild", body: "{}")
-    }
-
-    func diff(_ entity: String, _ id: String, from: String, to: String, projection: String?) async throws -> EntityDiffResponse {
-        try await call(.GET, entityPath(entity, id) + "/diff" + query([("from", from), ("to", to)] + (projection.map { [("projection", $0)] } ?? [])))
+        try await post("/v1/projections/\(PathSegment.encode(name))/rebuild", as: RebuildResponse.self)
     }
 
     func follow(after position: Int64?, filter: LogFilter, _ body: @Sendable (RecordedEvent) -> Void) async throws {
-        var items = [("after", position.map(String.init) ?? "end")]
-        items += filter.types.sorted().map { ("type", $0) } + filter.categories.sorted().map { ("category", $0) }
-        let response = try await send(.GET, "/v1/subscribe" + query(items), timeout: .hours(24 * 365))
-        guard response.status == .ok else {
-            throw Self.failure(response.status, Data(try await response.body.collect(upTo: 1 << 20).readableBytesView))
-        }
-        var pending = ""
-        for try await chunk in response.body {
-            pending += String(buffer: chunk)
-            while let end = pending.range(of: "\n\n") {
-                let block = pending[..<end.lowerBound]
-                pending = String(pending[end.upperBound...])
-                var event: String?, data: String?
-                for line in block.split(separator: "\n") {
-                    if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
-                    if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
-                }
-                if event == "shutdown" {
-                    throw CommandFailure(message: "the server is shutting down; run tail again with --after <the last position printed> to resume")
-                }
-                if let data, let recorded = try? JSONDecoder().decode(EventResponse.self, from: Data(data.utf8)) {
-                    body(recorded.event)
-                }
+        var last = position
+        do {
+            for try await event in client.subscribe(after: position, filter: filter) {
+                last = event.position
+                body(event)
             }
+        } catch let error as ChronicleClientError where error.code == .connectionFailed {
+            throw CommandFailure(message: "lost the server at \(client.configuration.url) and could not reconnect; run tail again with --after \(last.map(String.init) ?? "<the last position printed>") to resume")
         }
     }
 }
-

@@ -1,0 +1,151 @@
+import AsyncHTTPClient
+import ChronicleClient
+import ChronicleCore
+import ChronicleProjections
+import ChronicleReactors
+import ChronicleServer
+import ChronicleSQLite
+import ChronicleTesting
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+let clientTestLogger: Logger = {
+    var logger = Logger(label: "chronicle.client-tests")
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// A fresh data directory, removed by the caller.
+func freshDirectory() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-client-\(UUID().uuidString)").path
+}
+
+/// What a test server runs with.
+struct ServerSetup: Sendable {
+    /// The schema's YAML (entities, rules, reactors), if any.
+    var schema: String?
+    /// API keys; none: an open server on loopback.
+    var keys: [(key: String, role: Role)] = []
+    /// How often idle subscribers get a heartbeat.
+    var heartbeat: Duration = .seconds(15)
+    /// When the schema's documents are updated.
+    var lifecycle: ProjectionLifecycle = .inline
+}
+
+/// A real Chronicle server (SQLite in `directory`, the schema's read models and reactors)
+/// on a loopback port (`port`, or a free one with 0), for `body`; shut down gracefully after.
+/// Started again on the same directory and port, it is the same server after a restart.
+func withChronicleServer<T: Sendable>(
+    directory: String, port: Int = 0, _ setup: ServerSetup = ServerSetup(),
+    _ body: (_ port: Int) async throws -> T
+) async throws -> T {
+    let schema = try setup.schema.map { try EntitySchema(yaml: $0) }
+    let projection = schema.flatMap { $0.entities.isEmpty ? nil : DeclarativeProjection(schema: $0) }
+    let store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection, lifecycle: setup.lifecycle), logger: clientTestLogger)
+    let reactors = (schema?.reactors ?? [:]).sorted { $0.key < $1.key }.map { name, definition in
+        Reactor(
+            name: name, filter: LogFilter(types: Set(definition.types)), startsAtBeginning: definition.fromBeginning,
+            maximumAttempts: definition.attempts, backoff: definition.backoff, concurrency: definition.concurrency,
+            handler: Webhook(url: definition.url, timeout: definition.timeout, secret: definition.secret).handler(client: .shared)
+        )
+    }
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let configuration = ChronicleServer.Configuration(port: port, apiKeys: try APIKeys(setup.keys), heartbeatInterval: setup.heartbeat, shutdownGracePeriod: .seconds(5))
+    let server = ChronicleServer(store: store, configuration: configuration, logger: clientTestLogger, projections: store.projectionViews, reactors: reactors, onListening: { port in
+        portContinuation.yield(port)
+    })
+    let runners: [any Service] = reactors.map { ReactorRunner(store: store, reactor: $0, logger: clientTestLogger) }
+        + store.projectionViews.filter { $0.lifecycle == .async }.map { ProjectionRunner(store: $0, logger: clientTestLogger) }
+    let group = ServiceGroup(configuration: .init(services: [server] + runners, gracefulShutdownSignals: [], logger: clientTestLogger))
+    return try await withThrowingTaskGroup(of: T?.self) { tasks in
+        tasks.addTask {
+            try await group.run()
+            portContinuation.finish()
+            return nil
+        }
+        do {
+            let port = try await withDeadline(seconds: 60, "the server to listen") {
+                for await port in ports { return port }
+                throw ChronicleError(.storageFailure, "the server stopped before listening")
+            }
+            let value = try await body(port)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return value
+        } catch {
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            throw error
+        }
+    }!
+}
+
+/// A client of the server on `port`.
+func client(port: Int, apiKey: String? = nil, retry: RetryPolicy = RetryPolicy()) throws -> ChronicleClient {
+    try ChronicleClient(configuration: .init(url: "http://127.0.0.1:\(port)", apiKey: apiKey, retry: retry), logger: clientTestLogger)
+}
+
+/// Runs `body` on a fresh server with `setup`, and a client of it.
+func withClient<T: Sendable>(_ setup: ServerSetup = ServerSetup(), apiKey: String? = nil, _ body: (ChronicleClient, Int) async throws -> T) async throws -> T {
+    let directory = freshDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try await withChronicleServer(directory: directory, setup) { port in
+        try await body(try client(port: port, apiKey: apiKey), port)
+    }
+}
+
+/// A free loopback port (bound once and released), for servers that must come back on it.
+func freePort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress?.port ?? 0
+    try await channel.close()
+    return port
+}
+
+/// Waits until `condition` holds, checking every 20 ms, for at most `seconds`.
+func poll(_ what: String, seconds: Double = 60, _ condition: @escaping @Sendable () async throws -> Bool) async throws {
+    _ = try await withDeadline(seconds: seconds, what) {
+        while try await !condition() { try await Task.sleep(for: .milliseconds(20)) }
+        return true
+    }
+}
+
+/// The schema of the app-shaped tests: users who verify their email before posting ads,
+/// and a welcome email sent by a webhook.
+func appSchema(webhook: String? = nil, attempts: Int = 3) -> String {
+    var yaml = """
+        entities:
+          user:
+            events:
+              UserCreated: create
+              UserEmailVerified: { set: { emailVerified: true } }
+              UserRenamed: merge
+          advertisement:
+            events:
+              AdvertisementPosted:
+                create: true
+                require:
+                  - entity: user
+                    id: $.data.userId
+                    where: { emailVerified: true }
+                    otherwise: { status: 403, code: email-unverified, detail: "Verify your email address before posting." }
+
+        """
+    if let webhook {
+        yaml += """
+            reactors:
+              welcome-email:
+                on: [UserCreated]
+                webhook: { url: "\(webhook)", timeout: 10s }
+                retry: { attempts: \(attempts), backoff: 100ms }
+                from: beginning
+
+            """
+    }
+    return yaml
+}

@@ -67,6 +67,15 @@ extension ChronicleClient {
         try await document(entity, id, [("at", point)], includeDeleted: false, projection: projection)
     }
 
+    /// An entity's document in the read model as it was right after a log position
+    /// (`"42"`) or at an RFC 3339 instant: the same cut as a list `asOf:` gives.
+    ///
+    /// - Throws: ``ChronicleClientError`` `moment-out-of-range` (its ``ChronicleClientError/problem``
+    ///   holds `head`, `first` or `historyFrom`), `not-caught-up`, `entity-not-found`.
+    public func entity(_ entity: String, _ id: String, asOf moment: String, includeDeleted: Bool = false, projection: String? = nil) async throws -> EntityDocument {
+        try await document(entity, id, [("asOf", moment)], includeDeleted: includeDeleted, projection: projection)
+    }
+
     /// An entity's document as it was after `version`.
     public func entity(_ entity: String, _ id: String, version: Int64, projection: String? = nil) async throws -> EntityDocument {
         try await document(entity, id, [("version", String(version))], includeDeleted: false, projection: projection)
@@ -95,9 +104,10 @@ extension ChronicleClient {
     /// page's ``EntityPage/next`` as `cursor`.
     public func list(
         _ entity: String, filters: [EntityFilter] = [], sort: String? = nil, limit: Int = 100, cursor: String? = nil,
-        includeDeleted: Bool = false, projection: String? = nil
+        includeDeleted: Bool = false, asOf: String? = nil, projection: String? = nil
     ) async throws -> EntityPage {
         var query: [(String, String)] = [("limit", String(min(max(limit, 1), 1000)))]
+        if let asOf { query.append(("asOf", asOf)) }
         for filter in filters {
             query.append((filter.comparison == .eq ? filter.field : "\(filter.field)[\(filter.comparison.rawValue)]", filter.value.canonicalText))
         }

@@ -65,6 +65,10 @@ public struct ChronicleClientError: Error, Sendable, Hashable, CustomStringConve
         public static let undeclaredEventType: Code = "undeclared-event-type"
         /// `503`: the read models did not reach the position in time.
         public static let notCaughtUp: Code = "not-caught-up"
+        /// A moment (`asOf`, `from`, `to`) names no point of the log: beyond its head, in the
+        /// future, before its first event or its recorded past; ``ChronicleClientError/problem``
+        /// holds the valid range (`head`, `first`, `historyFrom`).
+        public static let momentOutOfRange: Code = "moment-out-of-range"
         /// `503`: the server is starting or stopping.
         public static let notReady: Code = "not-ready"
         /// `503`: the storage failed; nothing was stored.

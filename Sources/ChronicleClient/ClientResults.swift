@@ -78,6 +78,8 @@ public struct EntityDocument: Codable, Sendable, Hashable {
     public var deleted: Bool
     /// The state, a JSON object.
     public var state: JSONValue
+    /// For a read `asOf:`, the log position the document is as of; `nil` for current reads.
+    public var asOf: Int64?
 }
 
 /// A page of an entity's documents.
@@ -88,6 +90,8 @@ public struct EntityPage: Codable, Sendable, Hashable {
     public var documents: [EntityDocument]
     /// The cursor of the next page (pass it as `cursor`), or `nil` after the last one.
     public var next: String?
+    /// For a list `asOf:`, the log position every document of it is as of.
+    public var asOf: Int64?
 }
 
 /// Each event of an entity with the RFC 6902 JSON Patch it made to the state.

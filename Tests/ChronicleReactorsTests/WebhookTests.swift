@@ -37,7 +37,10 @@ struct WebhookTests {
             throw error
         }
         let calls = receiver.received
-        #expect(calls.count == 2, "a 503 is retried")
+        // At least once: a 503 is retried; on a loaded machine an answered call may be made
+        // again (a timeout), but the outcome is stored once for the one idempotency key.
+        #expect(calls.count >= 2, "a 503 is retried")
+        #expect(try await store.read(StreamName("email-1")).count == 1, "the outcome is appended once")
         let trigger = try #require(try await store.read(StreamName("user-1")).first)
         #expect(calls.allSatisfy { $0.key == "welcome:\(trigger.id.uuidString.lowercased())" }, "the same key on every attempt")
         #expect(calls.first?.body == trigger.jsonText)

@@ -38,7 +38,7 @@ final class PostgresRebuild: ProjectionRebuildStorage {
     func resetStagedHistory() async throws {
         let logger = store.logger, name = projection.name
         try await store.withPooledConnection { connection in
-            try await connection.run("DELETE FROM document_versions_staging WHERE projection = \(name)", logger: logger)
+            _ = try await connection.run("DELETE FROM document_versions_staging WHERE projection = \(name)", logger: logger)
         }
     }
 

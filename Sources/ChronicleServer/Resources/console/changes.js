@@ -54,7 +54,7 @@ export async function changesPage(main, session) {
     h("h1", {}, "Changes between two moments"),
     h("p", { class: "muted" }, "Each entity whose state changed after the first moment up to the second (positions, or RFC 3339 instants such as 2026-11-01T10:00:00Z)."),
     h("form", { class: "card filters", id: "changes-form", onsubmit: (event) => { event.preventDefault(); load(); } },
-      from, to, kind, h("button", { type: "submit" }, "Compare")),
+      h("label", { class: "field" }, "from ", from), h("label", { class: "field" }, "to ", to), kind, h("button", { type: "submit" }, "Compare")),
     problems, summary, list, more);
   await load();
 }

@@ -18,8 +18,8 @@ export function momentName(value) {
 
 /**
  * The bar that sets the session's moment; `onChange()` re-reads what the page shows. Answers
- * `{ element, reflect(answer), refuse(error) }`: `reflect` shows which position an answer is
- * as of, `refuse` the server's reason for not answering at that moment.
+ * `{ element, reflect(answer), note(text), refuse(error) }`: `reflect` shows which position an
+ * answer is as of, `refuse` the server's reason for not answering at that moment.
  */
 export async function momentBar(session, onChange) {
   const head = (await session.client.health()).position;
@@ -34,7 +34,7 @@ export async function momentBar(session, onChange) {
     session.asOf = value;
     describe();
     fill(notice);
-    fill(reflects, "reading…");
+    fill(reflects);
     onChange();
   };
   slider.addEventListener("input", () => {
@@ -64,6 +64,8 @@ export async function momentBar(session, onChange) {
       const at = answer?.asOf;
       fill(reflects, at === null || at === undefined ? "· the current read model" : `· the read model right after position ${at}`);
     },
+    /** A word on what the page shows instead of the moment (the timeline's own version slider). */
+    note(text) { fill(reflects, `· ${text}`); },
     refuse(error) {
       fill(reflects, "· refused");
       const extra = ["head", "first", "historyFrom", "lag"].filter((name) => error?.fields?.[name] !== undefined)

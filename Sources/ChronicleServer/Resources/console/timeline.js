@@ -69,8 +69,13 @@ export async function timeline(main, session, kind, id) {
     }
   };
   const bar = await momentBar(session, atMoment);
-  slider.addEventListener("input", () => select(Number(slider.value)));
-  fill(items, changes.map(({ entry, lines }) => h("li", { dataset: { version: entry.version }, class: entry.deleted ? "deleted" : "", onclick: () => select(entry.version) },
+  // A version picked by hand is shown as that version, whatever the moment.
+  const pick = (version) => {
+    if (asOf(session) !== undefined) bar.note(`showing version ${version}, picked below`);
+    return select(version);
+  };
+  slider.addEventListener("input", () => pick(Number(slider.value)));
+  fill(items, changes.map(({ entry, lines }) => h("li", { dataset: { version: entry.version }, class: entry.deleted ? "deleted" : "", onclick: () => pick(entry.version) },
     h("div", { class: "timeline-head" }, h("strong", {}, `v${entry.version} ${entry.type}`), h("span", { class: "muted" }, ` #${entry.position} · ${instant(entry.recordedAt)}`)),
     diffView(lines))).reverse());
   fill(main,

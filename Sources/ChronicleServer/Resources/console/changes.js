@@ -1,6 +1,7 @@
 // Changes between two moments: every entity whose document changed in (from, to] — created,
 // changed, deleted, restored or erased — with the JSON Patch between its two ends shown as a
 // readable diff, read from /v1/changes and paged in the order of each entity's last change.
+// It starts from the console's as-of moment when one is set (else 100 positions back) to the head.
 import { h, fill, errorBox, diffView } from "/console/ui.js";
 import { describePatch } from "/console/patch.js";
 
@@ -19,7 +20,7 @@ function changeItem(change) {
 export async function changesPage(main, session) {
   const { client } = session;
   const head = (await client.health()).position;
-  const from = h("input", { id: "changes-from", placeholder: "from: a position or an instant", autocapitalize: "off", value: String(Math.max(0, head - 100)) });
+  const from = h("input", { id: "changes-from", placeholder: "from: a position or an instant", autocapitalize: "off", value: String(session.asOf ?? Math.max(0, head - 100)) });
   const to = h("input", { id: "changes-to", placeholder: "to: a position or an instant", autocapitalize: "off", value: String(head) });
   const kind = h("input", { id: "changes-entity", placeholder: "entity (optional)", autocapitalize: "off" });
   const summary = h("p", { class: "muted", id: "changes-summary" });

@@ -59,6 +59,38 @@ const [adminKey, readKey, done] = [arguments[0], arguments[1], arguments[argumen
   const missing = await failure(chronicle.entity("user", `nobody-${suffix}`));
   check("entity not found", missing.code === "entity-not-found" && missing.status === 404 && missing.detail.length > 0);
 
+  // the read model across time: as of a moment, changes between two, blame
+  const grace = `js-${suffix}`;
+  const early = await chronicle.entity("user", grace, { asOf: created.position });
+  check("entity as of an early position", early.asOf === created.position && early.version === 0 && early.state.email === "grace@example.com", early);
+  const firstUsers = await chronicle.list("user", { asOf: 1 });
+  check("list as of position 1", firstUsers.asOf === 1 && firstUsers.documents.map((document) => document.id).join() === "ada" && firstUsers.documents[0].version === 0, firstUsers);
+  const before = await chronicle.list("user", { asOf: created.position - 1, filters: { name: "Grace" } });
+  check("list as of before a create", before.documents.length === 0 && before.asOf === created.position - 1, before);
+  const atInstant = await chronicle.list("user", { asOf: new Date(), filters: { name: "Grace" } });
+  check("list as of an instant (a Date)", atInstant.documents.some((document) => document.id === grace && document.version === 1) && atInstant.asOf >= updated.position, atInstant);
+  const changed = await chronicle.changes({ from: created.position - 1, to: updated.position, entity: "user" });
+  const graceChange = changed.changes.find((change) => change.id === grace);
+  check("changes between two positions", changed.from === created.position - 1 && changed.to === updated.position && graceChange?.kind === "created"
+    && graceChange.before === null && graceChange.after.state.email === "grace@navy.mil" && graceChange.patch.some((operation) => operation.path === "/email"), changed);
+  const paged = await chronicle.changes({ from: 0, to: updated.position, entity: "user", limit: 1 });
+  const rest = await chronicle.changes({ from: 0, to: updated.position, entity: "user", limit: 1, cursor: paged.next });
+  check("changes paged with a cursor", paged.changes.length === 1 && paged.next && rest.changes.length === 1 && rest.changes[0].id !== paged.changes[0].id, { paged, rest });
+  const blame = await chronicle.blame("user", grace);
+  const email = blame.fields.find((field) => field.pointer === "/email");
+  check("blame", blame.asOf === null && blame.version === 1 && email?.type === "UserUpdatedEmailAddress" && email.position === updated.position && email.revision === 1
+    && email.value === "grace@navy.mil" && email.eventId && email.recordedAt && "actor" in email && email.correlationId === updated.correlationId
+    && blame.fields.find((field) => field.pointer === "/name")?.type === "UserCreated", blame);
+  const blameThen = await chronicle.blame("user", grace, { asOf: created.position });
+  check("blame as of a position", blameThen.asOf === created.position && blameThen.fields.find((field) => field.pointer === "/email")?.type === "UserCreated", blameThen);
+  const beyond = await failure(chronicle.entity("user", grace, { asOf: updated.position + 1000000 }));
+  check("as of beyond the head: moment-out-of-range with the head", beyond instanceof ChronicleError && beyond.code === "moment-out-of-range" && beyond.status === 400
+    && typeof beyond.fields.head === "number" && beyond.fields.head >= updated.position && beyond.detail.includes("beyond"), { code: beyond.code, status: beyond.status, fields: beyond.fields });
+  const tooEarly = await failure(chronicle.list("user", { asOf: "2000-01-01T00:00:00Z" }));
+  check("as of before the first event: 404 with first", tooEarly.code === "moment-out-of-range" && tooEarly.status === 404 && typeof tooEarly.fields.first === "string", { code: tooEarly.code, fields: tooEarly.fields });
+  const backwards = await failure(chronicle.changes({ from: updated.position, to: created.position - 1 }));
+  check("changes from after to", backwards.code === "moment-out-of-range" && backwards.status === 400, { code: backwards.code });
+
   // a read key may read but not write
   const reader = new Chronicle({ apiKey: readKey });
   check("read key reads", (await reader.entity("user", `js-${suffix}`)).version === 1);

@@ -258,6 +258,8 @@ def admin_session(driver):
     wait(driver, "the stream's events", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#stream-events tbody tr")) == 3)
     drain_logs(driver, "streams and entities")
 
+    as_of_changes_and_blame(driver)
+
     # Reactors: retry the parked event
     go(driver, "#/reactors")
     retry = "section[data-reactor='billing'] button.retry"
@@ -286,8 +288,97 @@ def admin_session(driver):
     for name in result.get("checks", []):
         log(f"ok   client.js: {name}")
     check("client.js: every call", "error" not in result, result)
-    drain_logs(driver, "client.js", provoked=(403, 404, 409))
+    drain_logs(driver, "client.js", provoked=(400, 403, 404, 409))
     check_resources(driver, "admin session")
+
+
+# The seeded events are at fixed positions (ConsoleTests appends them one by one before any
+# reactor can act): ada 1 created, 2 email changed, 3 verified; bob 4 created, 5 deleted.
+SLIDE_AS_OF = "const s = document.getElementById('asof-slider'); s.value = String(arguments[0]); s.dispatchEvent(new Event('input', { bubbles: true }));"
+
+
+def list_rows(driver):
+    return driver.execute_script("return [...document.querySelectorAll('#entity-list tbody tr')].map((row) => [row.dataset.id, Number(row.dataset.version), row.innerText])")
+
+
+def blame_row(driver, pointer):
+    return driver.execute_script("const row = document.querySelector(`#blame-table tr[data-pointer='${arguments[0]}']`); return row ? row.innerText : ''", pointer)
+
+
+def as_of_changes_and_blame(driver):
+    # The database-wide as-of slider re-reads the list: at position 1 ada is as she was
+    # created (her later change not there yet) and bob (created at 4) is absent.
+    go(driver, "#/entities")
+    wait(driver, "the search form", lambda d: d.find_elements(By.ID, "entity-kind") and d.find_elements(By.ID, "asof-slider"))
+    driver.find_element(By.ID, "entity-kind").send_keys("user")
+    click(driver, "#entity-search button")
+    wait(driver, "the current users", lambda d: "ada" in text_of(d, "#entity-results") and "the current read model" in text_of(d, "#asof-reflects"))
+    head = int(driver.execute_script("return document.getElementById('asof-slider').max"))
+    check("as of: the slider runs from 0 to the head", head >= 6, head)
+    driver.execute_script(SLIDE_AS_OF, 1)
+    wait(driver, "the users as of position 1", lambda d: d.find_elements(By.CSS_SELECTOR, "#entity-list[data-as-of='1']"))
+    rows = list_rows(driver)
+    check("as of 1: ada as she was then (version 0, her first email)", [row[:2] for row in rows] == [["ada", 0]] and "ada@example.com" in rows[0][2] and "lovelace" not in rows[0][2], rows)
+    check("as of 1: bob, created later, is absent", not any(row[0] == "bob" for row in rows), rows)
+    check("as of 1: the page says which position the answer reflects", "right after position 1" in text_of(driver, "#asof-reflects"), text_of(driver, "#asof-reflects"))
+    screenshot(driver, "asof")
+    fits_phone(driver, "asof")
+    driver.execute_script(SLIDE_AS_OF, head)
+    wait(driver, "the users as of the head", lambda d: d.find_elements(By.CSS_SELECTOR, f"#entity-list[data-as-of='{head}']"))
+    rows = list_rows(driver)
+    check("as of the head: the current list (ada at version 2, bob deleted so hidden)", [row[:2] for row in rows] == [["ada", 2]] and "ada@lovelace.org" in rows[0][2], rows)
+    # A moment the server refuses: a clear notice with the problem's detail and range.
+    driver.find_element(By.ID, "asof-instant").send_keys("99999")
+    click(driver, "#asof-form button[type='submit']")
+    wait(driver, "the refusal", lambda d: "moment-out-of-range" in text_of(d, "#asof-notice"))
+    notice = text_of(driver, "#asof-notice")
+    check("as of beyond the head: the server's detail and its head", "beyond the log's head" in notice and "head:" in notice, notice)
+    driver.find_element(By.ID, "asof-instant").clear()
+    drain_logs(driver, "as of", provoked=(400,))
+
+    # The opened entity follows the moment, and its blame follows the version shown.
+    driver.execute_script(SLIDE_AS_OF, 1)
+    wait(driver, "the users as of position 1 again", lambda d: d.find_elements(By.CSS_SELECTOR, "#entity-list[data-as-of='1']"))
+    click(driver, "#entity-list a", containing="ada")
+    wait(driver, "ada as of position 1", lambda d: d.find_elements(By.CSS_SELECTOR, "#entity-state-json[data-as-of='1'][data-version='0']"))
+    check("entity as of 1: the state then", json.loads(text_of(driver, "#entity-state-json")) == {"name": "Ada", "email": "ada@example.com"})
+    check("entity as of 1: the version slider at version 0", driver.execute_script("return document.getElementById('version-slider').value") == "0")
+    wait(driver, "the blame as of position 1", lambda d: "UserCreated" in blame_row(d, "/email"))
+    check("blame as of 1: no emailVerified yet", not driver.find_elements(By.CSS_SELECTOR, "#blame-table tr[data-pointer='/emailVerified']"))
+    click(driver, "#asof-now")
+    wait(driver, "ada now", lambda d: d.find_elements(By.CSS_SELECTOR, "#entity-state-json[data-version='2']") and "UserUpdatedEmailAddress" in blame_row(d, "/email"))
+    email = blame_row(driver, "/email")
+    check("blame: the email names the later event that changed it (type, position, revision)", "UserUpdatedEmailAddress" in email and "#2" in email and "v1" in email and "ada@lovelace.org" in email, email)
+    check("blame: emailVerified set by UserEmailVerified at 3", "UserEmailVerified" in blame_row(driver, "/emailVerified") and "#3" in blame_row(driver, "/emailVerified"))
+    check("blame: the name still by UserCreated at 1", "UserCreated" in blame_row(driver, "/name") and "#1" in blame_row(driver, "/name"))
+    driver.set_window_size(1280, 1400)
+    screenshot(driver, "blame")
+    driver.set_window_size(1280, 900)
+    driver.execute_script("const s = document.getElementById('version-slider'); s.value = '0'; s.dispatchEvent(new Event('input', { bubbles: true }));")
+    wait(driver, "the blame following the version slider to version 0", lambda d: d.find_elements(By.CSS_SELECTOR, "#blame-meta[data-version='0']")
+         and "UserCreated" in blame_row(d, "/email"))
+    check("blame at version 0: the email by UserCreated at 1", "#1" in blame_row(driver, "/email"), blame_row(driver, "/email"))
+    drain_logs(driver, "entity as of and blame")
+
+    # Changes between two moments: ada changed in (1, 3]; bob was created and deleted in (3, 5].
+    go(driver, "#/changes")
+    wait(driver, "the changes form", lambda d: d.find_elements(By.ID, "changes-from") and text_of(d, "#changes-summary") not in ("", "reading…"))
+    for (low, high) in [(1, 3), (3, 5)]:
+        driver.find_element(By.ID, "changes-from").clear()
+        driver.find_element(By.ID, "changes-from").send_keys(str(low))
+        driver.find_element(By.ID, "changes-to").clear()
+        driver.find_element(By.ID, "changes-to").send_keys(str(high))
+        click(driver, "#changes-form button")
+        wait(driver, f"the changes in ({low}, {high}]", lambda d: d.find_elements(By.CSS_SELECTOR, f"#changes-summary[data-from='{low}'][data-to='{high}']"))
+        changed = driver.execute_script("return [...document.querySelectorAll('#changes-list > li')].map((item) => [item.dataset.entity, item.dataset.id, item.dataset.kind, item.innerText])")
+        if (low, high) == (1, 3):
+            check("changes (1, 3]: ada changed, with the diff of her email", [item[:3] for item in changed] == [["user", "ada", "changed"]]
+                  and "ada@example.com" in changed[0][3] and "ada@lovelace.org" in changed[0][3] and "/emailVerified" in changed[0][3], changed)
+            screenshot(driver, "changes")
+            fits_phone(driver, "changes")
+        else:
+            check("changes (3, 5]: bob, deleted, and not ada", [item[:3] for item in changed] == [["user", "bob", "deleted"]], changed)
+    drain_logs(driver, "changes")
 
 
 def read_only_session(driver):

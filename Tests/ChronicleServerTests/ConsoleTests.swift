@@ -36,7 +36,7 @@ struct ConsoleTests {
             let client = try await server.get("/client.js")
             #expect(client.status == 200 && client.header("Content-Type") == "text/javascript; charset=utf-8")
             #expect(client.body.contains("export class Chronicle") && client.body.contains("export class ChronicleError"))
-            for file in ["app.js", "console.css", "ui.js", "overview.js", "log.js", "entities.js", "patch.js", "reactors.js"] {
+            for file in ["app.js", "console.css", "ui.js", "overview.js", "log.js", "entities.js", "timeline.js", "moment.js", "blame.js", "changes.js", "patch.js", "reactors.js"] {
                 let asset = try await server.get("/console/\(file)")
                 #expect(asset.status == 200, "\(file): \(asset.status)")
                 #expect(asset.header("Content-Type")?.hasPrefix(file.hasSuffix(".css") ? "text/css" : "text/javascript") == true, "\(file)")
@@ -96,7 +96,7 @@ struct ConsoleTests {
     static let browserScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Browser/console_test.py")
 
-    @Test("in headless Chromium: every page loads without console errors or foreign requests, the live log shows an append within 2 s, the slider shows version 0 and the head, a parked event is retried, a read key sees no write buttons, and client.js makes every call", TestBrowser.enabled)
+    @Test("in headless Chromium: every page loads without console errors or foreign requests, the live log shows an append within 2 s, the slider shows version 0 and the head, the as-of slider shows the lists as they were, the changes between two moments and the blame of each field, a parked event is retried, a read key sees no write buttons, and client.js makes every call", TestBrowser.enabled)
     func inTheBrowser() async throws {
         guard case .success(let tools) = await TestBrowser.find() else {
             throw TestBrowser.Unusable(description: "the browser tools went away")
@@ -159,7 +159,7 @@ struct ConsoleTests {
             #expect(sent.json["state"]?["sent"] == true, "\(sent.body)")
             // Bob's deletion, and the user client.js deleted to see a parked outcome.
             #expect(try await server.get("/v1/reactors/audit", key: key).json["parked"] == 2)
-            for page in ["overview", "log", "entity", "reactors", "read-only-reactors"] {
+            for page in ["overview", "log", "entity", "asof", "blame", "changes", "reactors", "read-only-reactors"] {
                 #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("\(page).png").path), "no screenshot of \(page)")
             }
         }

@@ -25,7 +25,8 @@ export class ChronicleError extends Error {
     this.detail = detail;
     /** The problem's `type` URI. */
     this.type = type;
-    /** The problem's other members: `actualRevision`, `rule`, `pointer`, `position`… */
+    /** The problem's other members: `actualRevision`, `rule`, `pointer`, `position`, and for
+     * a refused moment `head`, `first`, `historyFrom` or `lag`… */
     this.fields = fields;
   }
 
@@ -53,11 +54,14 @@ export function uuid() {
 
 const segment = (text) => encodeURIComponent(String(text));
 
+/** A moment as the server takes it: a position as it is, a Date as an RFC 3339 instant. */
+const moment = (value) => (value instanceof Date ? value.toISOString() : value);
+
 function queryString(parameters) {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(parameters ?? {})) {
     if (value === undefined || value === null) continue;
-    for (const item of Array.isArray(value) ? value : [value]) search.append(name, String(item));
+    for (const item of Array.isArray(value) ? value : [value]) search.append(name, String(moment(item)));
   }
   const text = search.toString();
   return text ? `?${text}` : "";
@@ -145,11 +149,15 @@ export class Chronicle {
 
   // Reads
 
-  /** An entity's document. `version` or `at` (an instant) read its past; `after` (a position
-   * an append answered) waits up to `wait` (default "5s") until the read models include it:
-   * read your own write. `includeDeleted` shows a soft-deleted entity's last state. */
-  entity(entity, id, { version, at, after, wait, includeDeleted, projection } = {}) {
-    return this.request("GET", `/v1/entities/${segment(entity)}/${segment(id)}${queryString({ version, at, after, wait, includeDeleted, projection })}`);
+  /** An entity's document. `version` or `at` (an instant) read its past; `asOf` (a position,
+   * an RFC 3339 instant or a Date) reads it as the whole read model was then (the answer's
+   * `asOf` says which position); `after` (a position an append answered) waits up to `wait`
+   * (default "5s") until the read models include it: read your own write. `includeDeleted`
+   * shows a soft-deleted entity's last state. A moment the server refuses is a ChronicleError
+   * `moment-out-of-range` (with `fields.head`, `first` or `historyFrom`) or `not-caught-up`
+   * (with `fields.lag`). */
+  entity(entity, id, { version, at, asOf, after, wait, includeDeleted, projection } = {}) {
+    return this.request("GET", `/v1/entities/${segment(entity)}/${segment(id)}${queryString({ version, at, asOf, after, wait, includeDeleted, projection })}`);
   }
 
   /** Reads your own write: the entity once the read models have reached `position`. */
@@ -158,9 +166,25 @@ export class Chronicle {
   }
 
   /** A page of an entity's documents. `filters`: `{ field: value }` or `{ "age[gte]": 18 }`;
-   * `sort`: "field" or "-field"; `cursor`: the previous page's `next`. */
-  list(entity, { filters = {}, sort, limit, cursor, includeDeleted, projection } = {}) {
-    return this.request("GET", `/v1/entities/${segment(entity)}${queryString({ ...filters, sort, limit, cursor, includeDeleted, projection })}`);
+   * `sort`: "field" or "-field"; `cursor`: the previous page's `next`; `asOf`: the list as it
+   * was at a position or instant (one cut; the answer's `asOf` says which position). */
+  list(entity, { filters = {}, sort, limit, cursor, includeDeleted, asOf, projection } = {}) {
+    return this.request("GET", `/v1/entities/${segment(entity)}${queryString({ ...filters, sort, limit, cursor, includeDeleted, asOf, projection })}`);
+  }
+
+  /** What changed in the read model in (`from`, `to`] (positions, instants or Dates): a page
+   * `{ from, to, changes: [{ entity, id, kind, position, before, after, patch }], next }`,
+   * `kind` one of created, changed, deleted, restored, erased; `entity` keeps one kind of
+   * entity; `cursor` is the previous page's `next`. */
+  changes({ from, to, entity, limit, cursor, projection } = {}) {
+    return this.request("GET", `/v1/changes${queryString({ from, to, entity, limit, cursor, projection })}`);
+  }
+
+  /** Which event last set each field of an entity (now, or `asOf` a moment): `{ entity, id,
+   * version, asOf, fields: [{ pointer, value, eventId, position, revision, type, recordedAt,
+   * correlationId, actor }] }`. */
+  blame(entity, id, { asOf, projection } = {}) {
+    return this.request("GET", `/v1/entities/${segment(entity)}/${segment(id)}/blame${queryString({ asOf, projection })}`);
   }
 
   /** Each event of an entity with the JSON Patch it made: `{ entity, id, history: [{ version, position, type, recordedAt, deleted, patch }] }`. */

@@ -6,19 +6,22 @@ import { overviewPage } from "/console/overview.js";
 import { logPage } from "/console/log.js";
 import { entitiesPage } from "/console/entities.js";
 import { reactorsPage } from "/console/reactors.js";
+import { changesPage } from "/console/changes.js";
 
 const keyStorage = "chronicle.apiKey";
 const roles = ["read", "write", "admin"];
 
-/** What every page gets: the client, the key's role, and `can(role)`. */
+/** What every page gets: the client, the key's role, `can(role)`, and the database-wide
+ * moment the lists and entities are read as of (`asOf`: null for now; see moment.js). */
 const session = {
   client: new Chronicle({ apiKey: sessionStorage.getItem(keyStorage) }),
   role: null,
+  asOf: null,
   keys: false,
   can(role) { return this.role !== null && roles.indexOf(this.role) >= roles.indexOf(role); },
 };
 
-const pages = { overview: overviewPage, log: logPage, entities: entitiesPage, entity: entitiesPage, stream: entitiesPage, reactors: reactorsPage };
+const pages = { overview: overviewPage, log: logPage, entities: entitiesPage, entity: entitiesPage, stream: entitiesPage, changes: changesPage, reactors: reactorsPage };
 let cleanup = null;
 
 function showSession() {

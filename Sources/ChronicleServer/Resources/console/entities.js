@@ -1,67 +1,8 @@
-// Streams and entities: find a stream or an entity; an entity's timeline with a version
-// slider (its state at that version, read from the server) and the change each event made,
-// shown as a readable diff of the JSON Patch; soft-deleted entities on request.
+// Streams and entities: find a stream or an entity, soft-deleted ones on request; the list as
+// of the database-wide moment (moment.js); an entity's timeline is in timeline.js.
 import { h, fill, table, jsonBlock, errorBox, instant } from "/console/ui.js";
-import { applyPatch, describePatch } from "/console/patch.js";
-
-const show = (value) => (value === undefined ? "" : JSON.stringify(value));
-
-function diffView(lines) {
-  if (lines.length === 0) return h("p", { class: "muted" }, "No change to the state.");
-  return h("ul", { class: "diff" }, lines.map((line) => {
-    switch (line.kind) {
-      case "added": return h("li", { class: "added" }, "+ ", h("code", {}, line.path), " ", show(line.after));
-      case "removed": return h("li", { class: "removed" }, "− ", h("code", {}, line.path), " ", h("del", {}, show(line.before)));
-      case "moved": return h("li", { class: "changed" }, "→ ", h("code", {}, line.path), ` from ${line.before}`);
-      default: return h("li", { class: "changed" }, "~ ", h("code", {}, line.path), " ", h("del", {}, show(line.before)), " → ", h("ins", {}, show(line.after)));
-    }
-  }));
-}
-
-async function timeline(main, session, kind, id) {
-  const { client } = session;
-  const history = await client.history(kind, id);
-  const entries = history.history;
-  const latest = entries[entries.length - 1].version;
-  let state = {};
-  const changes = entries.map((entry) => {
-    const lines = describePatch(state, entry.patch);
-    state = applyPatch(state, entry.patch);
-    return { entry, lines };
-  });
-  const slider = h("input", { type: "range", id: "version-slider", min: entries[0].version, max: latest, value: latest, step: 1, "aria-label": "version" });
-  const label = h("span", { id: "slider-version" }, String(latest));
-  const stateBox = h("div", { id: "entity-state" });
-  const meta = h("p", { class: "muted", id: "entity-meta" });
-  const items = h("ol", { class: "timeline", id: "timeline" });
-  let request = 0;
-  const select = async (version) => {
-    const mine = ++request;
-    label.textContent = String(version);
-    slider.value = String(version);
-    for (const item of items.children) item.classList.toggle("selected", Number(item.dataset.version) === version);
-    try {
-      const document = await client.entity(kind, id, { version });
-      if (mine !== request) return;
-      fill(meta, `version ${document.version} of ${latest} · position ${document.position} · ${instant(document.updatedAt)}${document.deleted ? " · deleted" : ""}`);
-      fill(stateBox, jsonBlock(document.state, { id: "entity-state-json", dataset: { version: document.version } }));
-    } catch (error) {
-      if (mine === request) fill(stateBox, errorBox(error));
-    }
-  };
-  slider.addEventListener("input", () => select(Number(slider.value)));
-  fill(items, changes.map(({ entry, lines }) => h("li", { dataset: { version: entry.version }, class: entry.deleted ? "deleted" : "", onclick: () => select(entry.version) },
-    h("div", { class: "timeline-head" }, h("strong", {}, `v${entry.version} ${entry.type}`), h("span", { class: "muted" }, ` #${entry.position} · ${instant(entry.recordedAt)}`)),
-    diffView(lines))).reverse());
-  fill(main,
-    h("p", {}, h("a", { href: "#/entities" }, "Streams & entities"), " / ", kind),
-    h("h1", {}, `${kind} ${id} `, entries[entries.length - 1].deleted ? h("span", { class: "badge" }, "deleted") : null),
-    h("p", {}, h("a", { href: `#/stream/${encodeURIComponent(history.stream ?? `${kind}-${id}`)}` }, "its stream")),
-    h("section", { class: "card" }, h("h2", {}, "State at version ", label),
-      h("div", { class: "slider-row" }, h("span", {}, String(entries[0].version)), slider, h("span", {}, String(latest))), meta, stateBox),
-    h("section", { class: "card" }, h("h2", {}, "Timeline"), items));
-  await select(latest);
-}
+import { asOf, momentBar } from "/console/moment.js";
+import { timeline } from "/console/timeline.js";
 
 async function stream(main, session, name) {
   const page = await session.client.readStream(name, { limit: 1000 });
@@ -81,18 +22,30 @@ async function search(main, session) {
   const streamName = h("input", { id: "stream-name", placeholder: "stream (user-1)", autocapitalize: "off" });
   const kinds = h("datalist", { id: "entity-kinds" });
   const results = h("div", { id: "entity-results" });
+  let request = 0;
   const list = async () => {
     if (!kind.value.trim()) return;
+    const mine = ++request;
     try {
-      const page = await client.list(kind.value.trim(), { limit: 100, includeDeleted: deleted.checked ? true : undefined });
+      const page = await client.list(kind.value.trim(), { limit: 100, includeDeleted: deleted.checked ? true : undefined, asOf: asOf(session) });
+      if (mine !== request) return;
+      bar.reflect(page);
       fill(results, page.documents.length === 0 ? h("p", { class: "muted" }, "None.") :
-        table(["Id", "Version", "Updated", ""], page.documents.map((document) => h("tr", { class: document.deleted ? "deleted" : "" },
+        table(["Id", "Version", "Updated", "State", ""], page.documents.map((document) => h("tr", { class: document.deleted ? "deleted" : "", dataset: { id: document.id, version: document.version } },
           h("td", {}, h("a", { href: `#/entity/${encodeURIComponent(document.entity)}/${encodeURIComponent(document.id)}` }, document.id)),
-          h("td", {}, String(document.version)), h("td", {}, instant(document.updatedAt)), h("td", {}, document.deleted ? "deleted" : "")))));
+          h("td", {}, String(document.version)), h("td", {}, instant(document.updatedAt)),
+          h("td", {}, h("code", { class: "clip" }, JSON.stringify(document.state))), h("td", {}, document.deleted ? "deleted" : ""))), { id: "entity-list", dataset: { asOf: page.asOf ?? "" } }));
     } catch (error) {
-      fill(results, errorBox(error));
+      if (mine !== request) return;
+      if (error?.code === "moment-out-of-range" || error?.code === "not-caught-up") {
+        bar.refuse(error);
+        fill(results);
+      } else {
+        fill(results, errorBox(error));
+      }
     }
   };
+  const bar = await momentBar(session, list);
   fill(main,
     h("h1", {}, "Streams & entities"),
     h("form", { class: "card filters", id: "entity-search", onsubmit: (event) => {
@@ -104,6 +57,7 @@ async function search(main, session) {
       event.preventDefault();
       if (streamName.value.trim()) location.hash = `#/stream/${encodeURIComponent(streamName.value.trim())}`;
     } }, streamName, h("button", { type: "submit" }, "Open stream")),
+    bar.element,
     results);
   deleted.addEventListener("change", list);
   // Suggest the categories of recent events: in declarative mode a category is an entity.

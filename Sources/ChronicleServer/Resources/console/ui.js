@@ -104,3 +104,18 @@ export function barChart(values, { width = 300, height = 60, label = "" } = {}) 
   });
   return svg;
 }
+
+const show = (value) => (value === undefined ? "" : JSON.stringify(value));
+
+/** The lines of `describePatch` (patch.js) as a readable diff: + added, − removed, ~ changed. */
+export function diffView(lines) {
+  if (lines.length === 0) return h("p", { class: "muted" }, "No change to the state.");
+  return h("ul", { class: "diff" }, lines.map((line) => {
+    switch (line.kind) {
+      case "added": return h("li", { class: "added" }, "+ ", h("code", {}, line.path), " ", show(line.after));
+      case "removed": return h("li", { class: "removed" }, "− ", h("code", {}, line.path), " ", h("del", {}, show(line.before)));
+      case "moved": return h("li", { class: "changed" }, "→ ", h("code", {}, line.path), ` from ${line.before}`);
+      default: return h("li", { class: "changed" }, "~ ", h("code", {}, line.path), " ", h("del", {}, show(line.before)), " → ", h("ins", {}, show(line.after)));
+    }
+  }));
+}

@@ -35,6 +35,8 @@ public struct Reactor: Sendable {
     public var maximumAttempts: Int
     /// The first retry's delay; each next one doubles, with jitter.
     public var backoff: Duration
+    /// The longest delay between two attempts (before jitter).
+    public var maximumBackoff: Duration
     /// How many streams' events are delivered at once. Events of one stream are always
     /// delivered one after the other, in order; with 1, every event waits for the one before
     /// it (strict log order).
@@ -51,9 +53,11 @@ public struct Reactor: Sendable {
     /// Creates a reactor.
     public init(
         name: String, filter: LogFilter = LogFilter(), startsAtBeginning: Bool = false,
-        maximumAttempts: Int = 8, backoff: Duration = .milliseconds(100), concurrency: Int = Reactor.defaultConcurrency,
+        maximumAttempts: Int = 8, backoff: Duration = .milliseconds(100), maximumBackoff: Duration = .seconds(300),
+        concurrency: Int = Reactor.defaultConcurrency,
         handler: @escaping @Sendable (ReactorDelivery) async throws -> [ReactorOutcome]
     ) {
+        self.maximumBackoff = max(backoff, maximumBackoff)
         self.name = name
         self.filter = filter
         self.startsAtBeginning = startsAtBeginning
@@ -73,10 +77,11 @@ public struct Reactor: Sendable {
         "\(name):\(id.uuidString.lowercased())"
     }
 
-    /// The delay before attempt `attempt + 1`: `backoff × 2^(attempt−1)`, ±25% jitter, at most 5 minutes.
+    /// The delay before attempt `attempt + 1`: `backoff × 2^(attempt−1)`, at most
+    /// ``maximumBackoff`` (5 minutes unless told otherwise), ±25% jitter.
     public func delay(after attempt: Int) -> Duration {
         let base = backoff * (1 << min(attempt - 1, 20))
-        let capped = min(base, .seconds(300))
+        let capped = min(base, maximumBackoff)
         return capped * Double.random(in: 0.75...1.25)
     }
 }

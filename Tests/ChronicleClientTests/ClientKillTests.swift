@@ -22,7 +22,23 @@ struct ServeProcess {
     let stderr: URL
 
     /// Starts `chronicle serve --data directory --port port` and waits until it is ready.
+    ///
+    /// The port was free when the test picked it, but until the server binds it again any
+    /// outgoing connection of a test running beside this one may get it as its ephemeral
+    /// port for a moment; a start refused with `Address already in use` is tried again, for
+    /// up to a minute.
     static func start(directory: String, port: Int) async throws -> ServeProcess {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                return try await startOnce(directory: directory, port: port)
+            } catch let error as ChronicleClientError where error.detail.contains("Address already in use") && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    private static func startOnce(directory: String, port: Int) async throws -> ServeProcess {
         let binary = try #require(binary, "the chronicle binary is not built next to the tests")
         let stderr = URL(fileURLWithPath: directory + "-serve-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)

@@ -68,7 +68,9 @@ struct WebhookTests {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await receiver.run { url in
-                let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 5, backoff: .milliseconds(1), handler: Webhook(url: url).handler(client: http))
+                // A generous timeout: an attempt that timed out on a loaded machine would be
+                // retried and meet the receiver's later 204 instead of its 400.
+                let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 5, backoff: .milliseconds(1), handler: Webhook(url: url, timeout: .seconds(120)).handler(client: http))
                 try await store.append(to: StreamName("job-1"), [EventData(type: "A")])
                 try await store.append(to: StreamName("job-2"), [EventData(type: "B")])
                 try await withReactor(store, reactor) { _ in
@@ -103,8 +105,10 @@ struct WebhookTests {
                 let target = try #require(URL(string: url))
                 let proxy = try await TCPProxy(to: "127.0.0.1", port: target.port ?? 0)
                 proxy.cut()
-                let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 1000, backoff: .milliseconds(5),
-                                      handler: Webhook(url: "http://127.0.0.1:\(proxy.port)/hook", timeout: .seconds(2)).handler(client: http))
+                // Retries at most 200 ms apart: however many failed while the receiver was cut
+                // off (a loaded machine polls slowly), the next attempt comes soon after it is back.
+                let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 1000, backoff: .milliseconds(5), maximumBackoff: .milliseconds(200),
+                                      handler: Webhook(url: "http://127.0.0.1:\(proxy.port)/hook", timeout: .seconds(30)).handler(client: http))
                 try await store.append(to: StreamName("job-1"), [EventData(type: "A")])
                 try await withReactor(store, reactor) { runner in
                     try await eventually("failed attempts") { runner.statistics.snapshot.failures >= 3 }

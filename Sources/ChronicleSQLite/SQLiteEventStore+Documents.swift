@@ -33,7 +33,7 @@ extension SQLiteEventStore {
             let event = try SQLiteEventRow.decode(statement.sqliteStatement, names: &names)
             replayed += 1
             try documents.apply(event, projection)
-            if replayed % 10_000 == 0 {
+            if replayed % 50_000 == 0 {
                 try SQLiteDocumentVersions.apply(db, DocumentHistoryPlan(documents.takeHistory()), projection: projection.name)
             }
         }

@@ -104,7 +104,9 @@ public struct DocumentHistoryPlan: Sendable, Hashable {
             }
         }
         self.closes = closes
-        self.inserts = order.flatMap { rows[$0] ?? [] }
+        // In key order (entity, id, then position): a driver inserting them walks its index
+        // instead of jumping about it as the log's order would.
+        self.inserts = order.sorted { ($0.entity, $0.id) < ($1.entity, $1.id) }.flatMap { rows[$0] ?? [] }
     }
 }
 

@@ -69,6 +69,8 @@ public struct ChronicleClientError: Error, Sendable, Hashable, CustomStringConve
         /// future, before its first event or its recorded past; ``ChronicleClientError/problem``
         /// holds the valid range (`head`, `first`, `historyFrom`).
         public static let momentOutOfRange: Code = "moment-out-of-range"
+        /// `404`: no event is stored at that position (its stream was hard-deleted).
+        public static let eventNotFound: Code = "event-not-found"
         /// `503`: the server is starting or stopping.
         public static let notReady: Code = "not-ready"
         /// `503`: the storage failed; nothing was stored.

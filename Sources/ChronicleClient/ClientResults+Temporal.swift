@@ -42,7 +42,9 @@ public struct EntityBlameResult: Codable, Sendable, Hashable {
         public var eventId: String
         /// That event's log position.
         public var position: Int64
-        /// Its revision in the entity's stream.
+        /// Its stream (absent from servers before it was reported).
+        public var stream: String?
+        /// Its revision in that stream.
         public var revision: Int64
         /// Its type.
         public var type: String

@@ -98,8 +98,11 @@ public struct EntityPage: Codable, Sendable, Hashable {
 public struct EntityHistory: Codable, Sendable, Hashable {
     /// One event of the history.
     public struct Entry: Codable, Sendable, Hashable {
-        /// The entity's version after the event.
+        /// The entity's version after the event (`-1`: its stream had none yet).
         public var version: Int64
+        /// The event's stream, when it is not the entity's own (an event that changes
+        /// several entities).
+        public var stream: String?
         /// The event's log position.
         public var position: Int64
         /// The event's type.

@@ -20,7 +20,7 @@ extension NeedsData {
                     if projections.contains(where: { $0.projection.erases(eventType: event.type, in: part.stream) }) { streams.insert(.deletions) }
                     for projection in inline {
                         let name = projection.name
-                        if let (entity, id) = projection.entity(of: recorded) { documents.insert(DocumentKey(projection: name, entity: entity, id: id)) }
+                        for target in projection.targets(of: recorded) { documents.insert(DocumentKey(projection: name, entity: target.entity, id: target.id)) }
                         for read in projection.readsForCheck(of: recorded) {
                             switch read {
                             case .document(let entity, let id): documents.insert(DocumentKey(projection: name, entity: entity, id: id))
@@ -442,7 +442,7 @@ extension PostgresEventStore: AsyncProjectionStore {
                     return stored
                 }
                 var transaction = PostgresSnapshotTransaction(applying: projection, snapshotInterval: snapshotInterval)
-                let keys = Set(events.compactMap { projection.entity(of: $0).map { DocumentKey(projection: name, entity: $0.entity, id: $0.id) } })
+                let keys = Set(events.flatMap { projection.targets(of: $0).map { DocumentKey(projection: name, entity: $0.entity, id: $0.id) } })
                 transaction.learn(streams: [:], events: [:], documents: try await Self.readDocuments(keys, on: connection, logger: logger))
                 for event in events {
                     try projection.apply(event, to: &transaction, snapshotInterval: snapshotInterval)

@@ -45,6 +45,18 @@ extension PostgresEventStore {
         }
     }
 
+    /// The positions an entity's document changed at; see ``ProjectionStore/changePositions(entity:id:projection:after:)``.
+    public func changePositions(entity: String, id: String, projection name: String, after position: Int64) async throws -> [Int64] {
+        guard try registration(named: name).lifecycle != .live else { return [] }
+        let logger = self.logger
+        return try await reading("list the changes of \(entity)/\(id)") { connection in
+            var positions: [Int64] = []
+            let rows = try await connection.run("SELECT valid_from FROM document_versions WHERE projection = \(name) AND entity = \(entity) AND id = \(id) AND valid_from > \(position) ORDER BY valid_from", logger: logger)
+            for try await position in rows.decode(Int64.self) { positions.append(position) }
+            return positions
+        }
+    }
+
     /// The entities changed between two positions, read in one snapshot; see ``ProjectionStore/changedDocuments(projection:from:to:entity:after:limit:)``.
     public func changedDocuments(projection name: String, from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> [ChangedDocument] {
         try refuseLive(name, "list changes")

@@ -2,31 +2,40 @@ import ChronicleCore
 
 /// The projection of an ``EntitySchema``: one document per entity, named `entities`.
 ///
-/// A soft delete of the entity's stream marks the document deleted; a hard delete removes it.
-/// The schema's rules (declared types, payload schemas, `require:`, `unique:`, and that
-/// `merge`, `set` and `delete` need an existing entity) are checked by every append to a
-/// store that holds this projection: see ``checkAppend(_:documents:)``.
+/// An event changes its stream's entity when that entity declares its type plainly (its
+/// *home*), and the documents every `id:`/`each:` declaration of its type names, in the same
+/// transaction. A soft delete of an entity's stream marks its document deleted; a hard delete
+/// removes it. The schema's rules (declared types, payload schemas, `require:`, `unique:`,
+/// and that `merge`, `set` and `delete` need an existing entity) are checked, per changed
+/// document, by every append to a store that holds this projection: see
+/// ``checkAppend(_:documents:)``.
 public struct DeclarativeProjection: Projection {
     /// The schema it follows.
     public let schema: EntitySchema
-    /// The entity each event type belongs to.
+    /// The home entity of each event type: the one that declares it without `id:`/`each:`.
     let owners: [String: String]
-    /// Compiled payload schemas, by event type.
-    let validators: [String: JSONSchema]
+    /// The entities that declare each event type with `id:`/`each:`, by name.
+    let routed: [String: [String]]
+    /// Compiled payload schemas, by entity and event type.
+    let validators: [String: [String: JSONSchema]]
 
     /// Creates the projection of a schema.
     public init(schema: EntitySchema) {
         self.schema = schema
         var owners: [String: String] = [:]
-        var validators: [String: JSONSchema] = [:]
+        var routed: [String: [String]] = [:]
+        var validators: [String: [String: JSONSchema]] = [:]
         for (name, entity) in schema.entities {
-            for type in entity.events.keys { owners[type] = name }
+            for type in entity.events.keys {
+                if entity.routes[type] == nil { owners[type] = name } else { routed[type, default: []].append(name) }
+            }
             for (type, payload) in entity.payloadSchemas {
                 // The schema file's parser compiled each one already, so this cannot fail.
-                validators[type] = try? JSONSchema(payload)
+                validators[name, default: [:]][type] = try? JSONSchema(payload)
             }
         }
         self.owners = owners
+        self.routed = routed.mapValues { $0.sorted() }
         self.validators = validators
     }
 
@@ -35,6 +44,13 @@ public struct DeclarativeProjection: Projection {
 
     /// The schema's fingerprint.
     public var definitionHash: String { schema.definitionHash }
+
+    /// Whether some event type changes documents named by its data.
+    public var changesOtherEntities: Bool { !routed.isEmpty }
+
+    /// The entity whose streams an event type is appended to when the schema declares it
+    /// plainly (`POST /v1/events/{type}` writes there), if any.
+    public func homeEntity(of type: String) -> String? { owners[type] }
 
     /// The entity of an event of a schema entity's stream (or of a deletion of such a stream).
     public func entity(of event: RecordedEvent) -> (entity: String, id: String)? {
@@ -49,27 +65,118 @@ public struct DeclarativeProjection: Projection {
         schema.entities[stream.category]?.events[eventType] == .erase
     }
 
-    /// Applies the event's operation.
+    /// The event's home document (its stream's entity, if that declares the type plainly),
+    /// then the documents of every `id:`/`each:` declaration of its type, each once. A path
+    /// that resolves to nothing names no document here (an append is refused for it; see
+    /// ``checkAppend(_:documents:)``).
+    public func targets(of event: RecordedEvent) -> [DocumentChangeKey] {
+        if StreamDeletion.stream(of: event) != nil {
+            return entity(of: event).map { [DocumentChangeKey(entity: $0.entity, id: $0.id)] } ?? []
+        }
+        return (try? changes(of: event, throwing: false).map(\.target)) ?? []
+    }
+
+    /// Applies the event's operation to its stream's entity, as ``evolve(_:with:target:)`` does.
     public func evolve(_ document: Document?, with event: RecordedEvent) throws -> DocumentChange {
         guard let (entity, id) = entity(of: event) else { return .none }
+        return try evolve(document, with: event, target: DocumentChangeKey(entity: entity, id: id))
+    }
+
+    /// Applies the operation of the target's entity for the event's type, with the data it
+    /// uses (all of it, the element of `each:`, or a template of either); for an event of
+    /// another stream the document keeps its version (`-1` when it is new).
+    public func evolve(_ document: Document?, with event: RecordedEvent, target: DocumentChangeKey) throws -> DocumentChange {
         if StreamDeletion.stream(of: event) != nil {
+            guard let (entity, id) = entity(of: event), entity == target.entity, id == target.id else { return .none }
             return StreamDeletion.change(for: event, document: document, entity: entity, id: id)
         }
-        guard let operation = schema.entities[entity]?.events[event.type] else { return .none }
-        let current = document?.state ?? [:]
-        var deleted = false
-        let state: JSONValue
-        switch operation {
-        case .create: state = event.data
-        case .merge, .upsert: state = current.merging(event.data)
-        case .set(let fields): state = current.merging(fields)
-        case .delete:
-            guard document != nil else { return .none }
-            state = current
-            deleted = true
-        case .erase:
-            return .remove(entity: entity, id: id)
+        guard let declaration = schema.entities[target.entity], let operation = declaration.events[event.type] else { return .none }
+        let sources: [JSONValue]
+        if let route = declaration.routes[event.type] {
+            guard let found = try? route.sources(in: event.data) else { return .none }
+            sources = found.filter { $0.id == target.id }.map(\.data)
+        } else {
+            guard event.stream.category == target.entity, event.stream.entityID == target.id else { return .none }
+            sources = [event.data]
         }
-        return .save(Document(entity: entity, id: id, state: state, version: event.revision, position: event.position, updatedAtMicroseconds: event.recordedAtMicroseconds, deleted: deleted))
+        guard !sources.isEmpty else { return .none }
+        let own = event.stream.category == target.entity && event.stream.entityID == target.id
+        var current = document
+        for source in sources {
+            let data: JSONValue
+            if let template = declaration.templates[event.type] {
+                guard let filled = try? template.resolve(in: source) else { continue }
+                data = filled
+            } else {
+                data = source
+            }
+            let state = current?.state ?? [:]
+            var deleted = false
+            let next: JSONValue
+            switch operation {
+            case .create: next = data
+            case .merge, .upsert: next = state.merging(data)
+            case .set(let fields): next = state.merging(fields)
+            case .delete:
+                guard current != nil else { continue }
+                next = state
+                deleted = true
+            case .erase:
+                return .remove(entity: target.entity, id: target.id)
+            }
+            let version = own ? event.revision : current?.version ?? -1
+            current = Document(entity: target.entity, id: target.id, state: next, version: version, position: event.position, updatedAtMicroseconds: event.recordedAtMicroseconds, deleted: deleted)
+        }
+        guard let current, current != document else { return .none }
+        return .save(current)
+    }
+
+    /// One document an event changes, the declaration that says so, and the data of each
+    /// change (one per matching element of `each:`).
+    struct Change {
+        var target: DocumentChangeKey
+        var declaration: EntitySchema.Entity
+        /// The data of each change; `nil`: the event's data (parsed only when asked for).
+        var sources: [JSONValue]?
+        var routed: Bool { sources != nil }
+
+        func data(of event: RecordedEvent) -> [JSONValue] { sources ?? [event.data] }
+    }
+
+    /// The documents an event changes; with `throwing`, a path that cannot be resolved is an
+    /// `invalid-payload` error naming the entity, the path and the event, else it names nothing.
+    func changes(of event: RecordedEvent, throwing: Bool) throws -> [Change] {
+        if event.stream.isReserved { return [] }
+        var changes: [Change] = []
+        if let home = schema.entities[event.stream.category], home.events[event.type] != nil, home.routes[event.type] == nil,
+           let id = event.stream.entityID, !id.isEmpty {
+            changes.append(Change(target: DocumentChangeKey(entity: event.stream.category, id: id), declaration: home, sources: nil))
+        }
+        for name in routed[event.type] ?? [] {
+            guard let declaration = schema.entities[name], let route = declaration.routes[event.type] else { continue }
+            let sources: [(id: String, data: JSONValue)]
+            do {
+                sources = try route.sources(in: event.data)
+            } catch {
+                guard throwing else { continue }
+                throw unresolved(error, event: event, entity: name, what: "the id of the \(name) it changes")
+            }
+            for source in sources {
+                let key = DocumentChangeKey(entity: name, id: source.id)
+                if let index = changes.firstIndex(where: { $0.target == key }) {
+                    changes[index].sources?.append(source.data)
+                } else {
+                    changes.append(Change(target: key, declaration: declaration, sources: [source.data]))
+                }
+            }
+        }
+        return changes
+    }
+
+    /// The `422 invalid-payload` of a path of the schema that an event's data does not fill.
+    func unresolved(_ failure: EntitySchema.RouteFailure, event: RecordedEvent, entity: String, what: String) -> ChronicleError {
+        var error = ChronicleError(.invalidPayload, "The \(entity) declaration of \(event.type) reads \(what) at \(failure.path.text), which \(failure.problem) in this event. Send it in the payload, or fix the path in the schema.", stream: event.stream)
+        error.details = ["entity": .string(entity), "path": .string(failure.path.text), "type": .string(event.type), "pointer": .string("/" + failure.path.tokens.joined(separator: "/"))]
+        return error
     }
 }

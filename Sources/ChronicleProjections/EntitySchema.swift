@@ -82,6 +82,12 @@ public struct EntitySchema: Sendable, Hashable {
         /// Event types that may be appended to the entity's streams without changing it
         /// (`ignore:`); any other undeclared type is refused.
         public var ignored: Set<String> = []
+        /// Event types that change documents named by their data (`id:`, `each:`) rather than
+        /// the entity of their stream, and which ones; such a type may be appended to any stream
+        /// that accepts it, and several entities may declare it.
+        public var routes: [String: Route] = [:]
+        /// The data an event type's `create`, `merge` or `upsert` uses instead of all of it.
+        public var templates: [String: DataTemplate] = [:]
 
         /// Creates an entity definition.
         public init(events: [String: Operation]) {
@@ -138,6 +144,14 @@ public struct EntitySchema: Sendable, Hashable {
                 case .set(let fields): ["set": fields]
                 }
             }
+            for (type, route) in entity.routes {
+                var declaration: [String: JSONValue] = ["operation": events[type] ?? .null, "route": route.fingerprint]
+                if let template = entity.templates[type] { declaration["data"] = template.fingerprint }
+                events[type] = .object(declaration)
+            }
+            for (type, template) in entity.templates where entity.routes[type] == nil {
+                events[type] = ["operation": events[type] ?? .null, "data": template.fingerprint]
+            }
             entries[name] = .object(events)
         }
         return SHA256.hash(data: Data(JSONValue.object(entries).canonicalText.utf8)).map { String(format: "%02x", $0) }.joined()
@@ -182,6 +196,7 @@ public struct EntitySchema: Sendable, Hashable {
             throw fail(root, "`entities:` is missing or not a mapping of entity names.")
         }
         var entities: [String: Entity] = [:]
+        var homes: [String: String] = [:]
         for (nameNode, entityNode) in entitiesMapping {
             guard let name = nameNode.string, !name.isEmpty, !name.contains("-"), (try? StreamName(name)) != nil else {
                 throw fail(nameNode, "entity name \(nameNode.string.map { $0.debugDescription } ?? "?") must be a stream category: printable, no whitespace, no '-', not starting with '$'.")
@@ -198,21 +213,28 @@ public struct EntitySchema: Sendable, Hashable {
             var operations: [String: Operation] = [:]
             var payloadSchemas: [String: JSONValue] = [:]
             var requirements: [String: [Requirement]] = [:]
+            var routes: [String: Route] = [:]
+            var templates: [String: DataTemplate] = [:]
             for (typeNode, operationNode) in events {
                 guard let type = typeNode.string, (try? StreamName(type)) != nil else {
                     throw fail(typeNode, "event type \(typeNode.string.map { $0.debugDescription } ?? "?") is not valid: printable, no whitespace, not starting with '$'.")
                 }
-                if let claimed = entities.first(where: { $0.value.events[type] != nil }) {
-                    throw fail(typeNode, "event type \(type) already changes entity \(claimed.key); an event type belongs to one entity.")
-                }
                 let parsed = try Self.operation(operationNode, type: type, fail: fail)
+                if parsed.route == nil, let home = homes[type] {
+                    throw fail(typeNode, "event type \(type) already changes entity \(home) as its stream's entity; an event type has one such home. To change \(name) documents too, say which ones with `id:` (a path such as $.data.\(name)Id) or `each:` with `id:`.")
+                }
+                if parsed.route == nil { homes[type] = name }
                 operations[type] = parsed.operation
                 payloadSchemas[type] = parsed.schema
                 if !parsed.requirements.isEmpty { requirements[type] = parsed.requirements }
+                routes[type] = parsed.route
+                templates[type] = parsed.template
             }
             var entity = Entity(events: operations)
             entity.payloadSchemas = payloadSchemas
             entity.requirements = requirements
+            entity.routes = routes
+            entity.templates = templates
             if let idNode = fields["id"] {
                 guard let idField = idNode.string, !idField.isEmpty else { throw fail(idNode, "entity \(name): `id:` names the payload field that holds the entity id, such as id.") }
                 entity.idField = idField
@@ -249,30 +271,48 @@ public struct EntitySchema: Sendable, Hashable {
         }
     }
 
-    private static func operation(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> (operation: Operation, schema: JSONValue?, requirements: [Requirement]) {
+    private struct ParsedOperation {
+        var operation: Operation
+        var schema: JSONValue?
+        var requirements: [Requirement] = []
+        var route: Route?
+        var template: DataTemplate?
+    }
+
+    private static func operation(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> ParsedOperation {
         let hint = "use create, merge, upsert, delete, erase, or { set: { field: value } }"
         if let word = node.scalar?.string {
             switch word {
-            case "create": return (.create, nil, [])
-            case "merge": return (.merge, nil, [])
-            case "upsert": return (.upsert, nil, [])
-            case "delete": return (.delete, nil, [])
-            case "erase": return (.erase, nil, [])
+            case "create": return ParsedOperation(operation: .create)
+            case "merge": return ParsedOperation(operation: .merge)
+            case "upsert": return ParsedOperation(operation: .upsert)
+            case "delete": return ParsedOperation(operation: .delete)
+            case "erase": return ParsedOperation(operation: .erase)
             default: throw fail(node, "\(type): unknown operation \(word.debugDescription); \(hint).")
             }
         }
         guard let mapping = node.mapping, mapping.count >= 1 else {
             throw fail(node, "\(type): \(hint).")
         }
+        let route = try Self.route(mapping, type: type, fail: fail)
         var found: [Operation] = []
         var schema: JSONValue?
         var requirements: [Requirement] = []
+        var template: DataTemplate?
         for (key, value) in mapping {
             switch key.string {
-            case "create", "merge", "upsert", "delete", "erase":
-                guard value.bool == true else { throw fail(value, "\(type): `\(key.string!): ` takes true.") }
-                let operations: [String: Operation] = ["create": .create, "merge": .merge, "upsert": .upsert, "delete": .delete, "erase": .erase]
+            case "id", "each", "where":
+                continue
+            case "create", "merge", "upsert":
+                let operations: [String: Operation] = ["create": .create, "merge": .merge, "upsert": .upsert]
                 found.append(operations[key.string!]!)
+                template = try Self.template(value, key: key.string!, type: type, stripping: route?.each == nil, fail: fail)
+            case "delete", "erase":
+                guard value.bool == true else { throw fail(value, "\(type): `\(key.string!): ` takes true.") }
+                if key.string == "erase", route != nil {
+                    throw fail(key, "\(type): `erase` hard-deletes the event's own stream, so it cannot take `id:` or `each:`; use delete to soft-delete the documents they name.")
+                }
+                found.append(key.string == "erase" ? .erase : .delete)
             case "set":
                 let fields = try json(value)
                 guard case .object = fields else { throw fail(value, "\(type): `set:` takes a mapping of fields, such as { emailVerified: true }.") }
@@ -289,11 +329,11 @@ public struct EntitySchema: Sendable, Hashable {
                 guard let list = value.sequence else { throw fail(value, "\(type): `require:` is a list of conditions.") }
                 requirements = try list.map { try requirement($0, type: type, fail: fail) }
             default:
-                throw fail(key, "\(type): unknown key \(key.string.map { $0.debugDescription } ?? "?"); \(hint), with optional `schema:` and `require:`.")
+                throw fail(key, "\(type): unknown key \(key.string.map { $0.debugDescription } ?? "?"); \(hint), with optional `id:`/`each:`/`where:` (which documents), `schema:` and `require:`.")
             }
         }
         guard found.count == 1 else { throw fail(node, "\(type): give exactly one operation; \(hint).") }
-        return (found[0], schema, requirements)
+        return ParsedOperation(operation: found[0], schema: schema, requirements: requirements, route: route, template: template)
     }
 
     private static func requirement(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> Requirement {
@@ -353,7 +393,7 @@ public struct EntitySchema: Sendable, Hashable {
         return Requirement(target: .entity(entity, idPath: tokens), check: check, status: status ?? 422, detail: detail, code: code)
     }
 
-    private static func conditions(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> [String: AppendRule.FieldCondition] {
+    static func conditions(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> [String: AppendRule.FieldCondition] {
         guard let conditions = node.mapping, !conditions.isEmpty else { throw fail(node, "\(type): `where:` is a mapping of fields to values or conditions.") }
         var parsed: [String: AppendRule.FieldCondition] = [:]
         for (fieldNode, conditionNode) in conditions {

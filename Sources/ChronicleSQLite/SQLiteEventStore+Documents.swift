@@ -158,6 +158,14 @@ extension SQLiteEventStore {
         }
     }
 
+    /// The positions an entity's document changed at; see ``ProjectionStore/changePositions(entity:id:projection:after:)``.
+    public func changePositions(entity: String, id: String, projection name: String, after position: Int64) async throws -> [Int64] {
+        guard try registration(named: name).lifecycle != .live else { return [] }
+        return try await reading("list the changes of \(entity)/\(id)") { db in
+            try Int64.fetchAll(db, sql: "SELECT valid_from FROM document_versions WHERE projection = ? AND entity = ? AND id = ? AND valid_from > ? ORDER BY valid_from", arguments: [name, entity, id, position])
+        }
+    }
+
     /// The entities changed between two positions; see ``ProjectionStore/changedDocuments(projection:from:to:entity:after:limit:)``.
     public func changedDocuments(projection name: String, from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> [ChangedDocument] {
         try refuseLive(name, "list changes")

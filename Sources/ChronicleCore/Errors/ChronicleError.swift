@@ -32,6 +32,7 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
             case appendConditionFailed = "append-condition-failed"
             case momentOutOfRange = "moment-out-of-range"
             case notCaughtUp = "not-caught-up"
+            case eventNotFound = "event-not-found"
         }
 
         private let base: Base
@@ -55,6 +56,8 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
         /// An asynchronous projection has not applied the position asked for yet;
         /// ``ChronicleError/details`` holds where it is (`position`) and the `lag`. Retry.
         public static let notCaughtUp = Code(.notCaughtUp)
+        /// No event is stored at that position (its stream was hard-deleted).
+        public static let eventNotFound = Code(.eventNotFound)
         /// The store keeps no projection of that name.
         public static let projectionNotFound = Code(.projectionNotFound)
         /// The stream's revision is not the one the append or delete expected.

@@ -51,6 +51,17 @@ public protocol Projection: Sendable {
     func entity(of event: RecordedEvent) -> (entity: String, id: String)?
     /// What the event does to the current document.
     func evolve(_ document: Document?, with event: RecordedEvent) throws -> DocumentChange
+    /// Every document the event changes, each once: by default the one of ``entity(of:)``.
+    /// A projection whose events also change other entities' documents (a schema's `id:` or
+    /// `each:`) lists them all; the engine applies ``evolve(_:with:target:)`` to each, in the
+    /// same transaction, and records each in the temporal table at the event's position.
+    func targets(of event: RecordedEvent) -> [DocumentChangeKey]
+    /// What the event does to the document of one of its ``targets(of:)``. Default:
+    /// ``evolve(_:with:)``.
+    func evolve(_ document: Document?, with event: RecordedEvent, target: DocumentChangeKey) throws -> DocumentChange
+    /// Whether some events change documents of entities other than their stream's (then an
+    /// entity's timeline is its stream's events and those other events). Default: `false`.
+    var changesOtherEntities: Bool { get }
     /// Whether appending an event of this type erases its stream: the store then hard-deletes
     /// the stream (events purged, tombstoned) in the same transaction. Default: never.
     func erases(eventType: String, in stream: StreamName) -> Bool
@@ -80,6 +91,19 @@ public enum AppendCheckRead: Sendable, Hashable {
 }
 
 extension Projection {
+    /// The entity of ``entity(of:)``, if any.
+    public func targets(of event: RecordedEvent) -> [DocumentChangeKey] {
+        entity(of: event).map { [DocumentChangeKey(entity: $0.entity, id: $0.id)] } ?? []
+    }
+
+    /// ``evolve(_:with:)``: the event changes the one entity of ``entity(of:)``.
+    public func evolve(_ document: Document?, with event: RecordedEvent, target: DocumentChangeKey) throws -> DocumentChange {
+        try evolve(document, with: event)
+    }
+
+    /// Events change their own stream's entity only.
+    public var changesOtherEntities: Bool { false }
+
     /// Never erases.
     public func erases(eventType: String, in stream: StreamName) -> Bool { false }
 
@@ -121,6 +145,8 @@ public protocol DocumentStore: Sendable {
     func documents(_ query: DocumentQuery, asOf position: Int64) async throws -> DocumentPage
     /// Where the recorded past starts; see ``ProjectionStore/historyStart(projection:)``.
     func historyStart() async throws -> Int64
+    /// The positions at which an entity's document changed; see ``ProjectionStore/changePositions(entity:id:projection:after:)``.
+    func changePositions(entity: String, id: String, after position: Int64) async throws -> [Int64]
     /// What changed between two positions; see ``ProjectionStore/changes(projection:from:to:entity:after:limit:)``.
     func changes(from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> ChangePage
     /// Drops the documents and rebuilds them from the events alone; returns the number of
@@ -140,12 +166,14 @@ extension DocumentStore {
 
 extension Projection {
     /// Folds events (of one entity, in order) into the document as it stood after each;
-    /// the time-travel and history primitive.
-    public func fold(_ events: [RecordedEvent], from start: Document? = nil) throws -> [(event: RecordedEvent, document: Document?)] {
+    /// the time-travel and history primitive. With `target`, each event is applied as it
+    /// changes that entity (``evolve(_:with:target:)``), so events of other streams fold in too.
+    public func fold(_ events: [RecordedEvent], from start: Document? = nil, target: DocumentChangeKey? = nil) throws -> [(event: RecordedEvent, document: Document?)] {
         var current = start
         var steps: [(event: RecordedEvent, document: Document?)] = []
         for event in events {
-            switch try evolve(current, with: event) {
+            let change = try target.map { try evolve(current, with: event, target: $0) } ?? evolve(current, with: event)
+            switch change {
             case .none: break
             case .save(let document): current = document
             case .remove: current = nil

@@ -14,22 +14,23 @@ public protocol DocumentWriting: DocumentLookup {
 
 extension Projection {
     /// Applies one stored event to the documents — the inline and the asynchronous
-    /// lifecycles' step, written once for every backend: the event's entity, its current
-    /// document, ``evolve(_:with:)``, the temporal table's row, and a snapshot every
-    /// `snapshotInterval` versions (0: never).
+    /// lifecycles' step, written once for every backend: each of the event's
+    /// ``targets(of:)``, its current document, ``evolve(_:with:target:)``, the temporal
+    /// table's row, and a snapshot every `snapshotInterval` versions (0: never).
     public func apply(_ event: RecordedEvent, to documents: inout some DocumentWriting, snapshotInterval: Int) throws {
-        guard let (entity, id) = entity(of: event) else { return }
-        let current = try documents.document(entity: entity, id: id)
-        switch try evolve(current, with: event) {
-        case .none:
-            break
-        case .save(let document):
-            let snapshot = snapshotInterval > 0 && (document.version + 1) % Int64(snapshotInterval) == 0 && document.version != current?.version
-            try documents.saveDocument(document, snapshot: snapshot)
-            try documents.recordHistory(.saved(document, replacing: current?.position))
-        case .remove(let entity, let id):
-            try documents.removeDocument(entity: entity, id: id)
-            try documents.recordHistory(.removed(entity: entity, id: id, at: event.position))
+        for target in targets(of: event) {
+            let current = try documents.document(entity: target.entity, id: target.id)
+            switch try evolve(current, with: event, target: target) {
+            case .none:
+                break
+            case .save(let document):
+                let snapshot = snapshotInterval > 0 && document.version >= 0 && (document.version + 1) % Int64(snapshotInterval) == 0 && document.version != current?.version
+                try documents.saveDocument(document, snapshot: snapshot)
+                try documents.recordHistory(.saved(document, replacing: current?.position))
+            case .remove(let entity, let id):
+                try documents.removeDocument(entity: entity, id: id)
+                try documents.recordHistory(.removed(entity: entity, id: id, at: event.position))
+            }
         }
     }
 }

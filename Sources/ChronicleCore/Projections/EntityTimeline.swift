@@ -27,6 +27,12 @@ public struct EntityTimeline: Sendable {
         public var event: RecordedEvent
         /// The document after the event.
         public var document: Document?
+        /// The entity's version after the event: the event's revision when it is of the
+        /// entity's own stream; for an event of another stream that changed the entity (a
+        /// schema's `id:`/`each:`), the version it already had (`-1`: its stream had none yet).
+        public var version: Int64
+        /// Whether the event is of the entity's own stream.
+        public var isOwn: Bool
     }
 
     /// The entity kind.
@@ -36,29 +42,39 @@ public struct EntityTimeline: Sendable {
     /// The steps, oldest first.
     public let steps: [Step]
 
-    /// Folds the entity's events (its stream, in order) through the projection, starting
-    /// from `snapshot` (the document after `snapshot.version`) when given; then `events` are
-    /// those after it.
+    /// Folds the entity's events (its stream's, and those of other streams that change it,
+    /// in log order) through the projection, starting from `snapshot` (the document after
+    /// `snapshot.version`, at `snapshot.position`) when given; then `events` are those after it.
     public init(entity: String, id: String, events: [RecordedEvent], projection: any Projection, snapshot: Document? = nil) throws {
         self.entity = entity
         self.id = id
         self.snapshot = snapshot
-        self.steps = try projection.fold(events, from: snapshot).map { Step(event: $0.event, document: $0.document) }
+        let stream = projection.stream(entity: entity, id: id)
+        var version = snapshot?.version ?? -1
+        let target = projection.changesOtherEntities ? DocumentChangeKey(entity: entity, id: id) : nil
+        self.steps = try projection.fold(events, from: snapshot, target: target).map { step in
+            let own = step.event.stream == stream
+            if own { version = step.event.revision }
+            return Step(event: step.event, document: step.document, version: version, isOwn: own)
+        }
     }
 
     /// The snapshot the fold started from, if any.
     public let snapshot: Document?
 
-    /// The revision of the last event, if any.
-    public var latestVersion: Int64? { steps.last?.event.revision }
+    /// The revision of the entity's stream's last event, if any.
+    public var latestVersion: Int64? {
+        steps.last(where: \.isOwn)?.event.revision ?? snapshot.map(\.version).flatMap { $0 >= 0 ? $0 : nil }
+    }
 
     /// The document at a point, or `nil` if the entity did not exist then (or the version is
-    /// past the latest).
+    /// past the latest). A version's state holds until the stream's next event: it includes
+    /// what events of other streams changed after it.
     public func document(at point: Point) -> Document? {
         switch point {
         case .version(let version):
-            guard let latest = latestVersion ?? snapshot?.version, version <= latest else { return nil }
-            if let step = steps.last(where: { $0.event.revision <= version }) { return step.document }
+            guard let latest = latestVersion, version <= latest else { return nil }
+            if let step = steps.last(where: { $0.version <= version }) { return step.document }
             return snapshot
         case .instant(let instant):
             if let step = steps.last(where: { $0.event.recordedAtMicroseconds <= instant }) { return step.document }

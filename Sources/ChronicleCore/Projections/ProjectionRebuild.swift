@@ -79,7 +79,7 @@ public enum ProjectionRebuild {
             var documents = folded
             var touched: Set<DocumentChangeKey> = []
             for event in late {
-                if let (entity, id) = projection.entity(of: event) { touched.insert(DocumentChangeKey(entity: entity, id: id)) }
+                touched.formUnion(projection.targets(of: event))
                 try documents.apply(event, projection)
             }
             var changes: [DocumentChangeKey: Document?] = [:]

@@ -29,6 +29,12 @@ extension ProjectionStore {
         return try await historyStart(projection: primary)
     }
 
+    /// See ``DocumentStore/changePositions(entity:id:after:)``.
+    public func changePositions(entity: String, id: String, after position: Int64) async throws -> [Int64] {
+        guard let primary = projections.first?.name else { return [] }
+        return try await changePositions(entity: entity, id: id, projection: primary, after: position)
+    }
+
     /// See ``DocumentStore/changes(from:to:entity:after:limit:)``.
     public func changes(from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> ChangePage {
         guard let primary = projections.first?.name else { return ChangePage(changes: [], next: nil) }

@@ -34,6 +34,9 @@ public struct ProjectionRegistration: Sendable {
             guard !name.isEmpty, name.count <= 100, !name.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) else {
                 throw ChronicleError(.invalidInput, "Projection name \(name.debugDescription) is not usable: give each projection a name of 1–100 characters without whitespace or control characters.")
             }
+            if registration.lifecycle == .live && registration.projection.changesOtherEntities {
+                throw ChronicleError(.invalidInput, "Projection \(name) has events that change entities of other streams; a live projection folds one stream on demand and cannot follow them. Use the inline or async lifecycle.")
+            }
             guard seen.insert(name).inserted else {
                 throw ChronicleError(.invalidInput, "Two projections are named \(name.debugDescription); their documents would mix. Give each projection of a store its own name.")
             }
@@ -66,6 +69,10 @@ public protocol ProjectionStore: EventStore {
     /// 0, unless the store was upgraded from a version that kept no past (then the head at
     /// the upgrade, until a rebuild records the whole past).
     func historyStart(projection: String) async throws -> Int64
+    /// The positions after `position` at which an entity's document changed in a projection
+    /// (its temporal table's rows), oldest first: how an entity's timeline finds the events of
+    /// other streams that changed it. Empty for a live projection.
+    func changePositions(entity: String, id: String, projection: String, after position: Int64) async throws -> [Int64]
     /// A page of a projection's documents as they were right after `position`: one cut.
     func documents(_ query: DocumentQuery, projection: String, asOf position: Int64) async throws -> DocumentPage
     /// The entities whose documents changed in `(from, to]`, ordered by their last change

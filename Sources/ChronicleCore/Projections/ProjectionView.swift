@@ -57,6 +57,10 @@ public struct ProjectionView: AsyncProjectionStore {
         try await store.historyStart(projection: name)
     }
 
+    public func changePositions(entity: String, id: String, after position: Int64) async throws -> [Int64] {
+        try await store.changePositions(entity: entity, id: id, projection: name, after: position)
+    }
+
     public func changes(from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) async throws -> ChangePage {
         try await store.changes(projection: name, from: from, to: to, entity: entity, after: cursor, limit: limit)
     }

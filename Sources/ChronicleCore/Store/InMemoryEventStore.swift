@@ -172,6 +172,12 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         return 0
     }
 
+    /// The positions an entity's document changed at; see ``ProjectionStore/changePositions(entity:id:projection:after:)``.
+    public func changePositions(entity: String, id: String, projection name: String, after position: Int64) throws -> [Int64] {
+        guard try registration(named: name).lifecycle != .live else { return [] }
+        return (storage.versions[name]?.rows[DocumentChangeKey(entity: entity, id: id)] ?? []).map(\.validFrom).filter { $0 > position }
+    }
+
     /// The entities changed between two positions; see ``ProjectionStore/changedDocuments(projection:from:to:entity:after:limit:)``.
     public func changedDocuments(projection name: String, from: Int64, to: Int64, entity: String?, after cursor: ChangeCursor?, limit: Int) throws -> [ChangedDocument] {
         try refuseLive(name, "list changes")

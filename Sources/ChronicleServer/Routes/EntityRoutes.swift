@@ -25,26 +25,14 @@ struct EntityReads: Sendable {
         return stream
     }
 
-    /// The entity's timeline, folded from its stream; with `point`, only as far as needed
-    /// for it, starting from the store's latest snapshot before it.
+    /// The entity's timeline (``EntityTimeline/load(entity:id:upTo:store:documents:projection:)``);
+    /// with `point`, only as far as needed for it, starting from the store's latest snapshot before it.
     func timeline(entity: String, id: String, upTo point: EntityTimeline.Point? = nil) async throws -> EntityTimeline {
-        let stream = try stream(entity: entity, id: id)
-        var snapshot: Document?
-        if let point {
-            snapshot = try await documents.snapshot(entity: entity, id: id, before: point)
-        }
-        var limit = Int.max
-        if case .version(let version)? = point, let snapshot {
-            limit = Int(max(0, version - snapshot.version))
-        }
-        let events: [RecordedEvent]
         do {
-            let start: ReadStart = snapshot.map { ReadStart.revision($0.version + 1) } ?? .start
-            events = limit == 0 ? [] : try await store.read(stream, from: start, direction: .forwards, limit: limit)
+            return try await EntityTimeline.load(entity: entity, id: id, upTo: point, store: store, documents: documents, projection: projection)
         } catch let error as ChronicleError where error.code == .streamNotFound && error.actualRevision != nil {
             throw Problem(.notFound, code: "entity-deleted", title: "Entity deleted", detail: "\(entity) \(id) was deleted; its history is hidden with its stream.")
         }
-        return try EntityTimeline(entity: entity, id: id, events: events, projection: projection, snapshot: snapshot)
     }
 
     /// Parses a point (`version`, `at`, `from`, `to`).

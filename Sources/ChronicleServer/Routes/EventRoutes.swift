@@ -20,7 +20,10 @@ extension ChronicleServer {
                 throw Problem(.notFound, code: "no-schema", title: "No schema", detail: "This server has no schema: start it with --schema FILE to declare event types.")
             }
             let type = try context.parameters.decoded("type")
-            guard let (entityName, entity) = projection.schema.entities.first(where: { $0.value.events[type] != nil }), let operation = entity.events[type] else {
+            guard let entityName = projection.homeEntity(of: type), let entity = projection.schema.entities[entityName], let operation = entity.events[type] else {
+                if let routed = projection.schema.entities.first(where: { $0.value.routes[type] != nil }) {
+                    throw Problem(.unprocessableContent, code: "no-home-entity", title: "No home entity", detail: "\(type) changes documents its data names (entity \(routed.key) declares it with id: or each:) but no entity declares it as its own, so there is no stream to write it to. Append it to its stream with POST /v1/streams/{stream}, or declare it plainly under the entity whose stream holds it.")
+                }
                 throw Problem(.notFound, code: "unknown-event-type", title: "Unknown event type", detail: "The schema declares no event type \(type.debugDescription).")
             }
             let body = try await request.jsonBody(limit: configuration.maximumRequestBytes)

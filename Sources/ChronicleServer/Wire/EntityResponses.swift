@@ -87,8 +87,11 @@ public struct DocumentListResponse: Codable, Sendable, Hashable {
 public struct EntityHistoryResponse: Codable, Sendable, Hashable {
     /// One event of the history.
     public struct Entry: Codable, Sendable, Hashable {
-        /// The entity's version after the event (the event's revision).
+        /// The entity's version after the event: the event's revision, or for an event of
+        /// another stream that changed it, the version it kept (`-1`: its stream had none).
         public var version: Int64
+        /// The stream of the event, when it is not the entity's own (a schema's `id:`/`each:`).
+        public var stream: String?
         /// The event's log position.
         public var position: Int64
         /// The event's type.
@@ -117,7 +120,7 @@ public struct EntityHistoryResponse: Codable, Sendable, Hashable {
             let state = step.document?.state ?? [:]
             defer { previous = state }
             return Entry(
-                version: step.event.revision, position: step.event.position, type: step.event.type,
+                version: step.version, stream: step.isOwn ? nil : step.event.stream.rawValue, position: step.event.position, type: step.event.type,
                 recordedAt: Timestamp.iso8601(microseconds: step.event.recordedAtMicroseconds),
                 deleted: step.document?.deleted ?? false, patch: RawJSON(JSONPatch.diff(from: previous, to: state).json)
             )

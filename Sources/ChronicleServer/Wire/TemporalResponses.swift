@@ -57,7 +57,9 @@ public struct BlameResponse: Codable, Sendable, Hashable {
         public var eventId: String
         /// That event's log position.
         public var position: Int64
-        /// Its revision in the entity's stream.
+        /// Its stream: the entity's own, or another whose event changed it.
+        public var stream: String
+        /// Its revision in that stream.
         public var revision: Int64
         /// Its type.
         public var type: String
@@ -92,7 +94,7 @@ public struct BlameResponse: Codable, Sendable, Hashable {
             if case .string(let text)? = metadata["correlationId"] { correlation = text }
             return Field(
                 pointer: line.pointer.description, value: RawJSON(line.value), eventId: line.event.id.uuidString.lowercased(),
-                position: line.event.position, revision: line.event.revision, type: line.event.type,
+                position: line.event.position, stream: line.event.stream.rawValue, revision: line.event.revision, type: line.event.type,
                 recordedAt: Timestamp.iso8601(microseconds: line.event.recordedAtMicroseconds),
                 correlationId: correlation, actor: metadata["actor"].map(RawJSON.init)
             )

@@ -58,8 +58,7 @@ struct LocalCLIStore: CLIStore {
 
     func timeline(_ entity: String, _ id: String, _ name: String?) async throws -> EntityTimeline {
         let projection = try requireProjection(name)
-        let stream = try StreamName("\(entity)-\(id)")
-        return try EntityTimeline(entity: entity, id: id, events: try await store.read(stream, from: .start, direction: .forwards, limit: .max), projection: projection)
+        return try await EntityTimeline.load(entity: entity, id: id, store: store, documents: store, projection: projection)
     }
 
     private func point(_ text: String, _ name: String) throws -> EntityTimeline.Point {

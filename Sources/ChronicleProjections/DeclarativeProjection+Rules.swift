@@ -147,7 +147,7 @@ extension DeclarativeProjection {
 
     private func undeclared(_ event: RecordedEvent, _ message: String, entity: String) -> ChronicleError {
         var error = ChronicleError(.undeclaredEventType, message, stream: event.stream)
-        error.details = ["entity": .string(entity), "type": .string(event.type)]
+        error.details = ["entity": .string(entity), "eventType": .string(event.type)]
         return error
     }
 }

@@ -176,7 +176,7 @@ public struct DeclarativeProjection: Projection {
     /// The `422 invalid-payload` of a path of the schema that an event's data does not fill.
     func unresolved(_ failure: EntitySchema.RouteFailure, event: RecordedEvent, entity: String, what: String) -> ChronicleError {
         var error = ChronicleError(.invalidPayload, "The \(entity) declaration of \(event.type) reads \(what) at \(failure.path.text), which \(failure.problem) in this event. Send it in the payload, or fix the path in the schema.", stream: event.stream)
-        error.details = ["entity": .string(entity), "path": .string(failure.path.text), "type": .string(event.type), "pointer": .string("/" + failure.path.tokens.joined(separator: "/"))]
+        error.details = ["entity": .string(entity), "path": .string(failure.path.text), "eventType": .string(event.type), "pointer": .string("/" + failure.path.tokens.joined(separator: "/"))]
         return error
     }
 }

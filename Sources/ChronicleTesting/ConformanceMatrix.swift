@@ -96,6 +96,20 @@ public enum ConformanceMatrix {
         entries.append(ConformanceEntry("read model across time", "an asynchronous projection answers as of what it applied") { backend in
             try await backend.withStore(projection: ProfileProjection(), lifecycle: .async) { try await TemporalConformance.runAsync($0) }
         })
+        entries.append(ConformanceEntry("one event, several entities", "every document an event names changes with it, in as-of reads, timelines and effects, and after a rebuild") { backend in
+            try await backend.withStore(projection: DirectoryProjection(), lifecycle: .inline) { try await FanOutConformance.run($0) }
+        })
+        entries.append(ConformanceEntry("one event, several entities", "an asynchronous projection applies every document an event names at its position") { backend in
+            try await backend.withStore(projection: DirectoryProjection(), lifecycle: .async) { try await FanOutConformance.runAsync($0) }
+        })
+        entries.append(ConformanceEntry("one event, several entities", "a live projection cannot follow them, and the store says why") { backend in
+            await #expect {
+                try await backend.withStore(projection: DirectoryProjection(), lifecycle: .live) { _ in }
+            } throws: { error in
+                guard let error = error as? ChronicleError, error.code == .invalidInput else { return false }
+                return error.message.contains("live projection") && error.message.contains("inline or async")
+            }
+        })
         entries += DCBConformance.cases.map { check in
             ConformanceEntry("tags and conditions", check.name) { backend in
                 try await backend.withStore(projections: []) { try await check.run($0) }

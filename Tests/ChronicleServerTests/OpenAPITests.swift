@@ -39,14 +39,21 @@ struct OpenAPITests {
         }
     }
 
+    /// A route with its parameters' names left out: Hummingbird's router keeps one name per
+    /// position of its tree (`/v1/events/{type}` and the effects of `/v1/events/{position}`
+    /// share one), where the document names each operation's parameter for what it is.
+    static func unnamed(_ route: String) -> String {
+        route.replacing(/\{[^}]*\}/, with: "{}")
+    }
+
     @Test("the router's routes are exactly the document's operations, both ways")
     func routesMatchTheDocument() throws {
         let server = ChronicleServer(store: InMemoryEventStore(), configuration: .init(), logger: serverTestLogger)
-        let served = Set(server.routes.map(\.description))
+        let served = Set(server.routes.map { Self.unnamed($0.description) })
         #expect(served.count == server.routes.count, "the router lists a route twice")
         let paths = try #require(Self.at(try Self.document(), "paths")?.objectValue)
         let documented = Set(paths.flatMap { path, item in
-            (item.objectValue ?? [:]).keys.filter(Self.methods.contains).map { "\($0.uppercased()) \(path)" }
+            (item.objectValue ?? [:]).keys.filter(Self.methods.contains).map { Self.unnamed("\($0.uppercased()) \(path)") }
         })
         #expect(served.count > 20, "the route table looks empty: \(served.sorted())")
         for route in served.subtracting(documented).sorted() {

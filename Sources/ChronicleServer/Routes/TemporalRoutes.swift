@@ -31,6 +31,19 @@ extension ChronicleServer {
             return try Response.json(.ok, ChangesResponse(from: range.from, to: range.to, page: page), headers: request.nextLink("cursor", page.next?.token))
         }
 
+        // `{type}`: Hummingbird keeps one parameter name per position of its route tree, and
+        // `POST /v1/events/{type}` names this one; here it is the event's position.
+        router.get("/v1/events/{type}/effects") { request, context in
+            try context.require(.read)
+            let reads = try EntityReads.select(request, from: projections)
+            let text = try context.parameters.decoded("type")
+            guard let position = Int64(text), position >= 1 else {
+                throw Problem.invalid("position must be a log position, 1 or more; got \(text.debugDescription).")
+            }
+            let effects = try await EventEffects.load(position: position, store: reads.store, documents: reads.documents, projection: reads.projection)
+            return try Response.json(.ok, EventEffectsResponse(effects, projection: reads.name))
+        }
+
         router.get("/v1/entities/{entity}/{id}/blame") { request, context in
             try context.require(.read)
             let reads = try EntityReads.select(request, from: projections)

@@ -83,6 +83,32 @@ struct Blame: AsyncParsableCommand {
     }
 }
 
+struct Effects: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every document one event changed, and the JSON Patch it made to each."
+    )
+
+    @Argument(help: "The event's log position.")
+    var position: Int64
+
+    @Option(help: "The projection to read (see `projections list`); default: the primary one.")
+    var projection: String?
+
+    @OptionGroup var options: DataOptions
+
+    func validate() throws {
+        guard position >= 1 else { throw ValidationError("the position is a log position, 1 or more.") }
+    }
+
+    func run() async throws {
+        let answer = try await options.withStore { try await $0.effects(position, projection: projection) }
+        if options.json { return try Output.json(answer) }
+        for effect in answer.effects {
+            Output.line("\(effect.entity)/\(effect.id)\t\(effect.change)\tv\(effect.version)\t\(effect.patch.text)")
+        }
+    }
+}
+
 /// A page of a list or of changes, and the projection it reads.
 struct PageOptions: ParsableArguments {
     @Option(help: "Items per page (1–1000).")

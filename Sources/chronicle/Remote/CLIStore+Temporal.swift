@@ -58,6 +58,11 @@ extension LocalCLIStore {
         }
         return BlameResponse(blame, asOf: position)
     }
+
+    func effects(_ position: Int64, projection name: String?) async throws -> EventEffectsResponse {
+        let projection = try requireProjection(name)
+        return EventEffectsResponse(try await EventEffects.load(position: position, store: store, documents: store, projection: projection), projection: projection.name)
+    }
 }
 
 extension RemoteCLIStore {
@@ -88,5 +93,9 @@ extension RemoteCLIStore {
 
     func blame(_ entity: String, _ id: String, asOf: String?, projection: String?) async throws -> BlameResponse {
         try await get(path(entityPath(entity, id) + "/blame", [("asOf", asOf), ("projection", projection)]), as: BlameResponse.self)
+    }
+
+    func effects(_ position: Int64, projection: String?) async throws -> EventEffectsResponse {
+        try await get(path("/v1/events/\(position)/effects", [("projection", projection)]), as: EventEffectsResponse.self)
     }
 }

@@ -39,6 +39,8 @@ protocol CLIStore: Sendable {
     func changes(from: String, to: String, entity: String?, limit: Int, cursor: String?, projection: String?) async throws -> ChangesResponse
     /// Which event set each field of an entity, now or as of a moment.
     func blame(_ entity: String, _ id: String, asOf: String?, projection: String?) async throws -> BlameResponse
+    /// Every document the event at a position changed, with the patch it made to each.
+    func effects(_ position: Int64, projection: String?) async throws -> EventEffectsResponse
 }
 
 /// A store opened in the process: a data directory or a PostgreSQL database.

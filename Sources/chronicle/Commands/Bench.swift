@@ -191,18 +191,22 @@ struct Bench: AsyncParsableCommand {
         }
         var storeReads: [Duration] = [], httpReads: [Duration] = []
         var temporal = ProjectionBench.TemporalReads()
+        var fanOutRatios: [Double] = []
         if projections {
             figures.append(Figure(name: "projection-rebuild", description: "rebuilding a merge-style projection over \(projectionEvents) events"))
+            figures.append(Figure(name: "projection-fanout", description: "the same log, each event changing three entities (user, list by each:, team by id:)"))
             let bench = ProjectionBench(events: projectionEvents, entities: 1000, reads: 2000)
             for run in 1...runs {
                 let result = try await withTemporaryDirectory { directory in
                     try await bench.run(directory: directory + "/projections", logger: StoreOptions.logger) { Output.progress($0) }
                 }
-                figures[figures.count - 1].samples.append(result.rebuildEventsPerSecond)
+                figures[figures.count - 2].samples.append(result.rebuildEventsPerSecond)
+                figures[figures.count - 1].samples.append(result.fanOutRebuildEventsPerSecond)
+                fanOutRatios.append(result.fanOutRebuildEventsPerSecond / result.rebuildEventsPerSecond)
                 storeReads += result.storeLatencies
                 httpReads += result.httpLatencies
                 temporal.merge(result.temporal)
-                Output.progress("projections run \(run)/\(runs): rebuild \(Int(result.rebuildEventsPerSecond)) events/s; GET entity p50 \(Self.milliseconds(result.httpLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.httpLatencies.percentile(0.99))) ms")
+                Output.progress("projections run \(run)/\(runs): rebuild \(Int(result.rebuildEventsPerSecond)) events/s, fan-out \(Int(result.fanOutRebuildEventsPerSecond)) events/s; GET entity p50 \(Self.milliseconds(result.httpLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.httpLatencies.percentile(0.99))) ms")
             }
         }
         if dcb {
@@ -242,7 +246,9 @@ struct Bench: AsyncParsableCommand {
         let webhook = reactors ? Self.latencyJSON("webhookLatency", rate: reactorRate, webhookLatencies) : ""
         let entityReads = projections ? ",\"entityRead\":{\"storeP50Milliseconds\":\(Self.milliseconds(storeReads.percentile(0.5))),\"storeP99Milliseconds\":\(Self.milliseconds(storeReads.percentile(0.99))),\"httpP50Milliseconds\":\(Self.milliseconds(httpReads.percentile(0.5))),\"httpP99Milliseconds\":\(Self.milliseconds(httpReads.percentile(0.99)))}" : ""
         let push = http ? Self.latencyJSON("pushLatency", rate: pushRate, latencies) : ""
-        let asOf = projections ? "," + temporal.json : ""
+        let fanOut = Figure(name: "fanout-ratio", description: "", samples: fanOutRatios)
+        let fanOutRange = String(format: "%.2f–%.2f", fanOutRatios.min() ?? 0, fanOutRatios.max() ?? 0)
+        let asOf = projections ? "," + temporal.json + ",\"fanOutRebuild\":{\"ratioToSingleEntityRebuild\":\(String(format: "%.2f", fanOut.median)),\"samples\":[\(fanOutRatios.map { String(format: "%.2f", $0) }.joined(separator: ","))]}" : ""
         if json {
             let entries = figures.map { $0.json(baseline: baseline) }
             Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)\(asOf)\(webhook)}")
@@ -251,6 +257,7 @@ struct Bench: AsyncParsableCommand {
             for figure in figures { Output.line(figure.line(baseline: baseline)) }
             if projections {
                 for line in temporal.lines { Output.line(line) }
+                Output.line("  fan-out rebuild (one event, three entities): \(String(format: "%.2f", fanOut.median))× the single-entity rebuild of the same run (median of per-run ratios, range \(fanOutRange))")
                 Output.line("  entity read latency: store p50 \(Self.milliseconds(storeReads.percentile(0.5))) ms, p99 \(Self.milliseconds(storeReads.percentile(0.99))) ms; HTTP GET p50 \(Self.milliseconds(httpReads.percentile(0.5))) ms, p99 \(Self.milliseconds(httpReads.percentile(0.99))) ms")
             }
             if reactors {

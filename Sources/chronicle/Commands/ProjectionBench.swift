@@ -21,6 +21,9 @@ struct ProjectionBench {
 
     struct Result {
         var rebuildEventsPerSecond: Double
+        /// Rebuilding the same log with a schema under which each `UserUpdated` also changes a
+        /// list (`each:`) and a team (`id:`): three documents per event.
+        var fanOutRebuildEventsPerSecond: Double
         var storeLatencies: [Duration]
         var httpLatencies: [Duration]
         var temporal: TemporalReads
@@ -62,6 +65,17 @@ struct ProjectionBench {
               UserUpdated: merge
         """
 
+    /// ``schema``, with each `UserUpdated` changing three entities.
+    static let fanOutSchema = schema + """
+
+          list:
+            events:
+              UserUpdated: { each: $.data.lists, id: $._id, upsert: { email: $.email } }
+          team:
+            events:
+              UserUpdated: { id: $.data.team, upsert: { plan: $.plan } }
+        """
+
     func run(directory: String, logger: Logger, progress: (String) -> Void) async throws -> Result {
         let projection = DeclarativeProjection(schema: try EntitySchema(yaml: Self.schema))
         do {
@@ -76,7 +90,10 @@ struct ProjectionBench {
                     let stream = try StreamName("user-\(entity)")
                     let first = base == entity * perCall
                     parts.append(.init(stream: stream, events: (0..<count).map { index in
-                        EventData(type: first && index == 0 ? "UserCreated" : "UserUpdated", data: ["email": .string("user\(entity)@example.com"), "logins": .integer(Int64(base + index)), "plan": index % 2 == 0 ? "pro" : "free"])
+                        EventData(type: first && index == 0 ? "UserCreated" : "UserUpdated", data: [
+                            "email": .string("user\(entity)@example.com"), "logins": .integer(Int64(base + index)), "plan": index % 2 == 0 ? "pro" : "free",
+                            "lists": [["_id": .string("l\(entity % 50)"), "email": .string("user\(entity)@example.com")]], "team": .string("t\(entity % 20)"),
+                        ])
                     }))
                     if parts.count == 10 {
                         try await store.append(AppendRequest(parts))
@@ -87,6 +104,20 @@ struct ProjectionBench {
                 progress("projections: wrote \(min(events, batch + perCall * entities))/\(events) events")
             }
         }
+        var measured = try await measure(directory: directory, projection: projection, logger: logger, progress: progress)
+        // The same log again under the fan-out schema (its fingerprint differs, so opening rebuilds).
+        let start = ContinuousClock.now
+        let fanOut = try SQLiteEventStore(directory: directory, configuration: .init(projection: DeclarativeProjection(schema: try EntitySchema(yaml: Self.fanOutSchema))), logger: logger)
+        measured.fanOutRebuildEventsPerSecond = Double(events) / (ContinuousClock.now - start).seconds
+        guard try await fanOut.document(entity: "team", id: "t0") != nil, try await fanOut.document(entity: "list", id: "l0") != nil else {
+            throw CommandFailure(message: "bench: the fan-out rebuild made no team or list documents")
+        }
+        progress("projections: rebuilt \(events) events, each changing three entities")
+        return measured
+    }
+
+    /// The single-entity rebuild at open, then the reads.
+    private func measure(directory: String, projection: DeclarativeProjection, logger: Logger, progress: (String) -> Void) async throws -> Result {
         let start = ContinuousClock.now
         let store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection), logger: logger)
         let rebuild = Double(events) / (ContinuousClock.now - start).seconds
@@ -102,7 +133,7 @@ struct ProjectionBench {
         }
         let httpLatencies = try await httpReads(store: store, projection: projection, logger: logger)
         let temporal = try await temporalReads(store: store)
-        return Result(rebuildEventsPerSecond: rebuild, storeLatencies: storeLatencies, httpLatencies: httpLatencies, temporal: temporal)
+        return Result(rebuildEventsPerSecond: rebuild, fanOutRebuildEventsPerSecond: 0, storeLatencies: storeLatencies, httpLatencies: httpLatencies, temporal: temporal)
     }
 
     /// The same gets and a 50-document list, now and as of the head and the middle of the log.

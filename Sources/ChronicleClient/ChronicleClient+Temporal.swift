@@ -22,4 +22,12 @@ extension ChronicleClient {
         if let projection { query.append(("projection", projection)) }
         return try await call(ClientRequest(method: .GET, path: Self.entityPath(entity, id) + "/blame", query: query), as: EntityBlameResult.self).0
     }
+
+    /// Every document the event at `position` changed — its own entity and those its type's
+    /// `id:`/`each:` declarations name — with the JSON Patch it made to each.
+    public func effects(ofEventAt position: Int64, projection: String? = nil) async throws -> EventEffectsResult {
+        let query = projection.map { [("projection", $0)] } ?? []
+        let wire = try await call(ClientRequest(method: .GET, path: "/v1/events/\(position)/effects", query: query), as: WireEventEffects.self).0
+        return EventEffectsResult(projection: wire.projection, event: wire.event.event, effects: wire.effects)
+    }
 }

@@ -81,6 +81,9 @@ const [adminKey, readKey, done] = [arguments[0], arguments[1], arguments[argumen
   check("blame", blame.asOf === null && blame.version === 1 && email?.type === "UserUpdatedEmailAddress" && email.position === updated.position && email.revision === 1
     && email.value === "grace@navy.mil" && email.eventId && email.recordedAt && "actor" in email && email.correlationId === updated.correlationId
     && blame.fields.find((field) => field.pointer === "/name")?.type === "UserCreated", blame);
+  const effects = await chronicle.effects(updated.position);
+  check("the effects of an event", effects.event.position === updated.position && effects.effects.length === 1 && effects.effects[0].id === grace
+    && effects.effects[0].change === "updated" && effects.effects[0].patch.some((operation) => operation.path === "/email") && effects.effects[0].state.email === "grace@navy.mil", effects);
   const blameThen = await chronicle.blame("user", grace, { asOf: created.position });
   check("blame as of a position", blameThen.asOf === created.position && blameThen.fields.find((field) => field.pointer === "/email")?.type === "UserCreated", blameThen);
   const beyond = await failure(chronicle.entity("user", grace, { asOf: updated.position + 1000000 }));

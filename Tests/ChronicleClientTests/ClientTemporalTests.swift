@@ -32,6 +32,17 @@ struct ClientTemporalTests {
             #expect(blame.fields.first { $0.pointer == "/email" }?.type == "UserCreated")
             #expect(try await chronicle.blame("user", "ada", asOf: String(ada.position)).fields.count == 2)
 
+            let effects = try await chronicle.effects(ofEventAt: verified.position)
+            #expect(effects.event.type == "UserEmailVerified" && effects.event.position == verified.position && effects.projection == "entities")
+            #expect(effects.effects.map(\.id) == ["ada"] && effects.effects.first?.change == "updated" && effects.effects.first?.patch == [["op": "add", "path": "/emailVerified", "value": true]], "\(effects)")
+            #expect(try await chronicle.effects(ofEventAt: ada.position).effects.first?.change == "created")
+            do {
+                _ = try await chronicle.effects(ofEventAt: verified.position + 10)
+                Issue.record("the effects of a position beyond the head were answered")
+            } catch let error as ChronicleClientError {
+                #expect(error.code == .momentOutOfRange && error.status == 400, "\(error)")
+            }
+
             do {
                 _ = try await chronicle.entity("user", "ada", asOf: String(verified.position + 10))
                 Issue.record("a position beyond the head was answered")

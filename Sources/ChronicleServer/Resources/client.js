@@ -187,7 +187,14 @@ export class Chronicle {
     return this.request("GET", `/v1/entities/${segment(entity)}/${segment(id)}/blame${queryString({ asOf, projection })}`);
   }
 
-  /** Each event of an entity with the JSON Patch it made: `{ entity, id, history: [{ version, position, type, recordedAt, deleted, patch }] }`. */
+  /** Every document the event at `position` changed, with the JSON Patch it made to each:
+   * `{ projection, event, effects: [{ entity, id, change, version, deleted, state, patch }] }`. */
+  effects(position, { projection } = {}) {
+    return this.request("GET", `/v1/events/${segment(String(position))}/effects${queryString({ projection })}`);
+  }
+
+  /** Each event of an entity with the JSON Patch it made: `{ entity, id, history: [{ version, stream, position, type, recordedAt, deleted, patch }] }`
+   * (`stream`: the event's, when another stream's event changed the entity). */
   history(entity, id, { projection } = {}) {
     return this.request("GET", `/v1/entities/${segment(entity)}/${segment(id)}/history${queryString({ projection })}`);
   }

@@ -76,7 +76,10 @@ export async function timeline(main, session, kind, id) {
   };
   slider.addEventListener("input", () => pick(Number(slider.value)));
   fill(items, changes.map(({ entry, lines }) => h("li", { dataset: { version: entry.version }, class: entry.deleted ? "deleted" : "", onclick: () => pick(entry.version) },
-    h("div", { class: "timeline-head" }, h("strong", {}, `v${entry.version} ${entry.type}`), h("span", { class: "muted" }, ` #${entry.position} · ${instant(entry.recordedAt)}`)),
+    h("div", { class: "timeline-head" }, h("strong", {}, `v${entry.version} ${entry.type}`),
+      // An event of another stream that changed this entity (a schema's id: or each:).
+      entry.stream ? h("span", { class: "muted foreign" }, " from ", h("a", { href: `#/stream/${encodeURIComponent(entry.stream)}` }, entry.stream)) : null,
+      h("span", { class: "muted" }, ` #${entry.position} · ${instant(entry.recordedAt)}`)),
     diffView(lines))).reverse());
   fill(main,
     h("p", {}, h("a", { href: "#/entities" }, "Streams & entities"), " / ", kind),

@@ -10,9 +10,9 @@ extension ChronicleClient {
     /// (``outcome(of:matching:after:timeout:)``) and its ``WriteReceipt/position`` reads it
     /// back (``readYourWrite(_:_:after:wait:includeDeleted:projection:)``).
     ///
-    /// The server gives the event its id, so a lost connection is not simply retried: the
-    /// client first reads the request's correlation, and if the event is there it answers
-    /// with it (``WriteReceipt/replayed``) instead of posting it twice.
+    /// The client gives the event its id (the `Idempotency-Key` header), so a write resent
+    /// after a lost connection or a `503` is stored once: the server answers the resend with
+    /// the original result (``WriteReceipt/replayed``).
     ///
     /// - Parameters:
     ///   - ifMatch: the entity's version this write expects (its ETag), for a `409` if it moved.
@@ -22,35 +22,14 @@ extension ChronicleClient {
     @discardableResult
     public func post(eventType: String, payload: JSONValue, ifMatch version: Int64? = nil, correlationId: String? = nil) async throws -> WriteReceipt {
         let correlationId = correlationId ?? Self.newCorrelationId()
+        // The event's id, made here: a resend after a lost answer is the same write, which the
+        // server stores once and answers with the original result (`replayed`).
+        let eventId = UUID.timeOrdered().uuidString.lowercased()
         let request = ClientRequest(
             method: .POST, path: "/v1/events/" + PathSegment.encode(eventType), body: try Self.body(payload),
-            headers: version.map { [("If-Match", "\"\($0)\"")] } ?? [], correlationId: correlationId
+            headers: [("Idempotency-Key", eventId)] + (version.map { [("If-Match", "\"\($0)\"")] } ?? []), correlationId: correlationId
         )
-        return try await call(request, as: WriteReceipt.self) {
-            try await self.storedWrite(eventType: eventType, correlationId: correlationId)
-        }.0
-    }
-
-    /// The answer for a declarative write already stored on `correlationId`, if it is.
-    func storedWrite(eventType: String, correlationId: String) async throws -> ClientResponse? {
-        var after: Int64 = 0
-        while true {
-            let request = ClientRequest(method: .GET, path: "/v1/correlations/" + PathSegment.encode(correlationId), query: [("after", String(after)), ("limit", "1000")])
-            let response = try await sendOnce(request)
-            // Not knowing is not "not stored": wait and look again rather than post twice.
-            if response.status == 503 { throw TransportFailure(cause: problem(response)) }
-            guard (200..<300).contains(response.status) else { throw problem(response) }
-            let page = try decode(WireLogPage.self, response, request)
-            if let event = page.events.map(\.event).first(where: { $0.type == eventType && !$0.stream.isReserved }) {
-                let receipt = WriteReceipt(
-                    entity: event.stream.category, id: event.stream.entityID ?? "", stream: event.stream.rawValue, revision: event.revision,
-                    position: event.position, correlationId: correlationId, eventId: event.id.uuidString.lowercased(), replayed: true
-                )
-                return ClientResponse(status: 200, headers: response.headers, body: try Self.body(receipt))
-            }
-            if page.next <= after { return nil }
-            after = page.next
-        }
+        return try await call(request, as: WriteReceipt.self).0
     }
 
     /// An entity's current document.

@@ -46,7 +46,7 @@ struct ClientRetryTests {
         }
     }
 
-    @Test("a declarative post whose answer was lost: the client finds it on its correlation and does not post it twice")
+    @Test("a declarative post whose answer was lost: the resend carries the same Idempotency-Key, and the server stores it once and answers replayed")
     func postAnswerLost() async throws {
         let directory = freshDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

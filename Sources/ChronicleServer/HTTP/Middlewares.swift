@@ -124,6 +124,9 @@ struct CorrelationMiddleware: RouterMiddleware {
         var context = context
         if let sent = request.headers[.correlationID], !sent.isEmpty, sent.count <= 200, sent.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) {
             context.correlationId = sent
+        } else if let key = request.headers[IdempotencyKey.header], let id = IdempotencyKey.eventId(key) {
+            // A retried write with the same key carries the same correlation.
+            context.correlationId = id.uuidString.lowercased()
         } else {
             context.correlationId = UUID.timeOrdered().uuidString.lowercased()
         }

@@ -133,10 +133,12 @@ export class Chronicle {
   }
 
   /** Posts a declarative event (the schema maps its type to an entity and checks its rules).
-   * Answers `{ entity, id, stream, revision, position, correlationId, eventId }`. `ifMatch`:
-   * the entity's version (its ETag) the write expects. */
-  post(eventType, payload, { ifMatch, correlationId } = {}) {
-    const headers = {};
+   * Answers `{ entity, id, stream, revision, position, correlationId, eventId, replayed }`.
+   * `ifMatch`: the entity's version (its ETag) the write expects. `idempotencyKey` (a new UUID
+   * by default) is the event's id: posting again with the same key after a lost answer stores
+   * nothing twice and answers the original result with `replayed: true`. */
+  post(eventType, payload, { ifMatch, correlationId, idempotencyKey = uuid() } = {}) {
+    const headers = { "Idempotency-Key": idempotencyKey };
     if (ifMatch !== undefined) headers["If-Match"] = `"${ifMatch}"`;
     if (correlationId) headers["X-Correlation-ID"] = correlationId;
     return this.request("POST", `/v1/events/${segment(eventType)}`, { body: payload, headers });

@@ -26,6 +26,7 @@ extension ChronicleServer {
                 }
                 throw Problem(.notFound, code: "unknown-event-type", title: "Unknown event type", detail: "The schema declares no event type \(type.debugDescription).")
             }
+            let eventId = try IdempotencyKey.eventId(request.headers) ?? .timeOrdered()
             let body = try await request.jsonBody(limit: configuration.maximumRequestBytes)
             guard case .object(var data) = body else {
                 throw Problem(.unprocessableContent, code: "invalid-payload", title: "Invalid payload", detail: "The payload of \(type) must be a JSON object; got a JSON \(body.kindName).")
@@ -35,7 +36,7 @@ extension ChronicleServer {
             case .string(let text)? where !text.isEmpty: id = text
             case .integer(let number)?: id = String(number)
             case nil where operation == .create:
-                id = UUID.timeOrdered().uuidString.lowercased()
+                id = eventId.uuidString.lowercased()
                 data[entity.idField] = .string(id)
             default:
                 throw Problem(.unprocessableContent, code: "invalid-payload", title: "Invalid payload", detail: "The payload of \(type) needs the \(entityName) id in \(entity.idField.debugDescription) (a string or an integer).", extensions: ["pointer": .string("/" + entity.idField)])
@@ -55,14 +56,15 @@ extension ChronicleServer {
                     expected = header.expected
                 }
             }
-            let event = EventData(type: type, data: .object(data))
+            let event = EventData(id: eventId, type: type, data: .object(data))
             let result = try await EventRequests.preconditioned(header) {
                 try await store.append(AppendRequest([.init(stream: stream, expected: expected, events: context.correlating([event]))], rules: rules))
             }
             let part = result.streams[0]
             let location = "/v1/entities/\(PathSegment.encode(entityName))/\(PathSegment.encode(id))"
-            let answer = DeclarativeWriteResponse(entity: entityName, id: id, stream: stream.rawValue, revision: part.lastRevision, position: part.lastPosition, correlationId: context.correlationId, eventId: event.id)
-            return try Response.json(.created, answer, headers: [
+            var answer = DeclarativeWriteResponse(entity: entityName, id: id, stream: stream.rawValue, revision: part.lastRevision, position: part.lastPosition, correlationId: context.correlationId, eventId: event.id)
+            answer.replayed = result.replayed
+            return try Response.json(result.replayed ? .ok : .created, answer, headers: [
                 .location: location, .eTag: EventRequests.eTag(part.lastRevision),
             ])
         }

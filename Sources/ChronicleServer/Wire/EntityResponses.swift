@@ -17,6 +17,9 @@ public struct DeclarativeWriteResponse: Codable, Sendable, Hashable {
     public var correlationId: String
     /// The event's id.
     public var eventId: String?
+    /// Whether this was a retry (same `Idempotency-Key`) of a write stored before: nothing
+    /// new was stored, and the answer is the original one (status `200` rather than `201`).
+    public var replayed: Bool?
 
     /// Creates the answer.
     public init(entity: String, id: String, stream: String, revision: Int64, position: Int64, correlationId: String, eventId: UUID? = nil) {

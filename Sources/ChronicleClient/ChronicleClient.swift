@@ -44,14 +44,23 @@ public struct ChronicleClient: Sendable {
         /// `nil`: it keeps trying (with ``RetryPolicy/maximumDelay`` between attempts) until
         /// its task is cancelled.
         public var subscriptionReconnectAttempts: Int?
+        /// How long a subscription's connection may stay silent — no event, no heartbeat —
+        /// before it is taken for dead (a network that dropped it without a reset) and
+        /// reopened after the last event; `nil`: never. Keep it above the server's heartbeat
+        /// interval (15 s by default): the default, 45 s, is three missed heartbeats.
+        public var subscriptionSilenceTimeout: Duration?
 
         /// Creates a configuration.
-        public init(url: String, apiKey: String? = nil, retry: RetryPolicy = .init(), requestTimeout: Duration = .seconds(60), subscriptionReconnectAttempts: Int? = nil) {
+        public init(
+            url: String, apiKey: String? = nil, retry: RetryPolicy = .init(), requestTimeout: Duration = .seconds(60),
+            subscriptionReconnectAttempts: Int? = nil, subscriptionSilenceTimeout: Duration? = .seconds(45)
+        ) {
             self.url = url
             self.apiKey = apiKey
             self.retry = retry
             self.requestTimeout = requestTimeout
             self.subscriptionReconnectAttempts = subscriptionReconnectAttempts
+            self.subscriptionSilenceTimeout = subscriptionSilenceTimeout
         }
     }
 

@@ -63,11 +63,12 @@ public struct ChronicleSubscription: AsyncSequence, Sendable {
                     continue
                 }
                 do {
-                    guard let chunk = try await body?.next() else {
+                    guard var reading = body, let chunk = try await Self.read(&reading, within: client.configuration.subscriptionSilenceTimeout) else {
                         client.logger.debug("chronicle.client subscription ended by the server; reconnecting", metadata: ["chronicle.position": "\(last.map(String.init) ?? "end")"])
                         disconnect()
                         continue
                     }
+                    body = reading
                     pending += parser.feed(chunk.readableBytesView)
                 } catch {
                     _ = try ChronicleClient.transport(error)
@@ -75,6 +76,42 @@ public struct ChronicleSubscription: AsyncSequence, Sendable {
                     disconnect()
                 }
             }
+        }
+
+        /// The connection sent nothing — no event, no heartbeat — for the silence timeout.
+        struct Silence: Error, CustomStringConvertible {
+            let limit: Duration
+            var description: String { "the connection was silent for \(limit)" }
+        }
+
+        /// The next chunk of the body; throws ``Silence`` when none comes within `limit`
+        /// (the read is cancelled, which closes the connection).
+        static func read(_ iterator: inout HTTPClientResponse.Body.AsyncIterator, within limit: Duration?) async throws -> ByteBuffer? {
+            guard let limit else { return try await iterator.next() }
+            let reader = HandedOver(iterator: iterator)
+            let (chunk, advanced) = try await withThrowingTaskGroup(of: (ByteBuffer?, HandedOver)?.self) { group in
+                group.addTask {
+                    var reading = reader
+                    return (try await reading.iterator.next(), reading)
+                }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let read = first else { throw Silence(limit: limit) }
+                return read
+            }
+            iterator = advanced.iterator
+            return chunk
+        }
+
+        /// The body's iterator handed to the task that reads one chunk, and back. It is never
+        /// used by two tasks at once: this task waits while the reader runs, and the task
+        /// group returns only once the reader is done (or cancelled), which orders the
+        /// handovers — the reason the iterator itself is not `Sendable`, to stop concurrent use.
+        struct HandedOver: @unchecked Sendable {
+            var iterator: HTTPClientResponse.Body.AsyncIterator
         }
 
         /// The event a message carries, if it is one not returned before.

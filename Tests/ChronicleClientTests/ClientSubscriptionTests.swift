@@ -83,6 +83,30 @@ struct ClientSubscriptionTests {
         }
     }
 
+    @Test("a connection that goes silent (a partition without a reset): no heartbeat within the silence timeout, so it is reopened after the last event")
+    func silentConnection() async throws {
+        try await withClient(ServerSetup(heartbeat: .milliseconds(300))) { direct, port in
+            let proxy = try await TCPProxy(to: "127.0.0.1", port: port)
+            let chronicle = try ChronicleClient(configuration: .init(url: "http://127.0.0.1:\(proxy.port)", retry: Self.patient, subscriptionSilenceTimeout: .seconds(3)), logger: clientTestLogger)
+            let seen = Seen()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await event in chronicle.subscribe(after: 0, filter: LogFilter(types: ["Tick"])) { seen.add(event) }
+                }
+                try await append(direct, 0..<5)
+                try await poll("the subscriber to get the first events") { seen.count >= 5 }
+                // The open connection now carries nothing, neither events nor heartbeats; the
+                // server does not know, and no error reaches the client.
+                proxy.mute()
+                try await append(direct, 5..<10)
+                try await poll("the subscriber to notice the silence and resume") { seen.count >= 10 }
+                group.cancelAll()
+            }
+            await proxy.stop()
+            #expect(seen.all.map { $0.data["n"] } == (0..<10).map { JSONValue.integer(Int64($0)) }, "no gap, no duplicate")
+        }
+    }
+
     @Test("subscribe() without a position starts at the log's end and keeps that start across a reconnect")
     func fromTheEnd() async throws {
         try await withClient { direct, port in

@@ -58,6 +58,20 @@ public final class TCPProxy: Sendable {
         for channel in channels { channel.close(promise: nil) }
     }
 
+    /// Leaves every proxied connection open but passes nothing more on it, either way — a
+    /// network that went silent (a partition without a reset); new connections work.
+    public func mute() {
+        let channels = state.withLock { state in
+            defer { state.channels = [] }
+            return state.channels
+        }
+        for channel in channels {
+            channel.eventLoop.execute {
+                (try? channel.pipeline.syncOperations.handler(type: GlueHandler.self))?.muted = true
+            }
+        }
+    }
+
     /// Accepts connections again.
     public func restore() {
         state.withLock { $0.open = true }
@@ -78,6 +92,8 @@ private final class GlueHandler: ChannelDuplexHandler {
 
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
+    /// Drops what arrives instead of passing it on (``TCPProxy/mute()``).
+    var muted = false
 
     static func matchedPair() -> (GlueHandler, GlueHandler) {
         let first = GlueHandler(), second = GlueHandler()
@@ -96,11 +112,11 @@ private final class GlueHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        partner?.context?.write(data, promise: nil)
+        if !muted { partner?.context?.write(data, promise: nil) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        partner?.context?.flush()
+        if !muted { partner?.context?.flush() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -71,23 +71,8 @@ public struct EntityBlameResult: Codable, Sendable, Hashable {
 /// Every document one event changed, and the patch it made to each:
 /// ``ChronicleClient/effects(ofEventAt:projection:)``.
 public struct EventEffectsResult: Sendable, Hashable {
-    /// One document the event changed.
-    public struct Effect: Codable, Sendable, Hashable {
-        /// The entity kind.
-        public var entity: String
-        /// The entity id.
-        public var id: String
-        /// `created`, `updated`, `deleted` or `restored`.
-        public var change: String
-        /// The entity's version after the event (`-1`: its own stream had no event yet).
-        public var version: Int64
-        /// Whether it is deleted after the event.
-        public var deleted: Bool
-        /// Its state after the event.
-        public var state: JSONValue
-        /// The RFC 6902 JSON Patch from its state before the event to its state after it.
-        public var patch: JSONValue
-    }
+    /// One document the event changed: entity, id, change, version, deleted, state, patch.
+    public typealias Effect = EventEffects.Record
 
     /// The projection whose documents these are.
     public var projection: String
@@ -101,5 +86,5 @@ public struct EventEffectsResult: Sendable, Hashable {
 struct WireEventEffects: Decodable {
     var projection: String
     var event: WireEvent
-    var effects: [EventEffectsResult.Effect]
+    var effects: [EventEffects.Record]
 }

@@ -58,52 +58,53 @@ struct ClientSubscriptionTests {
         #expect(seen.all.map { $0.data["n"] } == (0..<25).map { JSONValue.integer(Int64($0)) })
     }
 
+    /// Subscribes to `Tick` events through a proxy of the server, waits for the first five,
+    /// runs `fault` (which breaks the proxy somehow and appends more), and returns what the
+    /// subscriber saw once it has ten.
+    func throughFault(
+        direct: ChronicleClient, port: Int, silence: Duration? = .seconds(45), _ fault: (TCPProxy) async throws -> Void
+    ) async throws -> [RecordedEvent] {
+        let proxy = try await TCPProxy(to: "127.0.0.1", port: port)
+        let chronicle = try ChronicleClient(configuration: .init(url: "http://127.0.0.1:\(proxy.port)", retry: Self.patient, subscriptionSilenceTimeout: silence), logger: clientTestLogger)
+        let seen = Seen()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await event in chronicle.subscribe(after: 0, filter: LogFilter(types: ["Tick"])) { seen.add(event) }
+            }
+            try await append(direct, 0..<5)
+            try await poll("the subscriber to get the first events") { seen.count >= 5 }
+            try await fault(proxy)
+            try await poll("the subscriber to resume") { seen.count >= 10 }
+            group.cancelAll()
+        }
+        await proxy.stop()
+        return seen.all
+    }
+
     @Test("a connection cut without warning (a proxy drops it): resumed from the last event, with the events appended meanwhile")
     func connectionCut() async throws {
         try await withClient { direct, port in
-            let proxy = try await TCPProxy(to: "127.0.0.1", port: port)
-            let chronicle = try client(port: proxy.port, retry: Self.patient)
-            let seen = Seen()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for try await event in chronicle.subscribe(after: 0, filter: LogFilter(types: ["Tick"])) { seen.add(event) }
-                }
-                try await append(direct, 0..<5)
-                try await poll("the subscriber to get the first events") { seen.count >= 5 }
+            let seen = try await throughFault(direct: direct, port: port) { proxy in
                 proxy.cut()
                 try await direct.append(EventData(type: "Other"), to: try StreamName("other-1"))
                 try await append(direct, 5..<10)
                 proxy.restore()
-                try await poll("the subscriber to resume") { seen.count >= 10 }
-                group.cancelAll()
             }
-            await proxy.stop()
-            #expect(seen.all.map { $0.data["n"] } == (0..<10).map { JSONValue.integer(Int64($0)) }, "no gap, no duplicate, only the filter's events")
-            #expect(seen.all.map(\.position) == Array(1...5) + Array(7...11))
+            #expect(seen.map { $0.data["n"] } == (0..<10).map { JSONValue.integer(Int64($0)) }, "no gap, no duplicate, only the filter's events")
+            #expect(seen.map(\.position) == Array(1...5) + Array(7...11))
         }
     }
 
     @Test("a connection that goes silent (a partition without a reset): no heartbeat within the silence timeout, so it is reopened after the last event")
     func silentConnection() async throws {
         try await withClient(ServerSetup(heartbeat: .milliseconds(300))) { direct, port in
-            let proxy = try await TCPProxy(to: "127.0.0.1", port: port)
-            let chronicle = try ChronicleClient(configuration: .init(url: "http://127.0.0.1:\(proxy.port)", retry: Self.patient, subscriptionSilenceTimeout: .seconds(3)), logger: clientTestLogger)
-            let seen = Seen()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for try await event in chronicle.subscribe(after: 0, filter: LogFilter(types: ["Tick"])) { seen.add(event) }
-                }
-                try await append(direct, 0..<5)
-                try await poll("the subscriber to get the first events") { seen.count >= 5 }
+            let seen = try await throughFault(direct: direct, port: port, silence: .seconds(3)) { proxy in
                 // The open connection now carries nothing, neither events nor heartbeats; the
                 // server does not know, and no error reaches the client.
                 proxy.mute()
                 try await append(direct, 5..<10)
-                try await poll("the subscriber to notice the silence and resume") { seen.count >= 10 }
-                group.cancelAll()
             }
-            await proxy.stop()
-            #expect(seen.all.map { $0.data["n"] } == (0..<10).map { JSONValue.integer(Int64($0)) }, "no gap, no duplicate")
+            #expect(seen.map { $0.data["n"] } == (0..<10).map { JSONValue.integer(Int64($0)) }, "no gap, no duplicate")
         }
     }
 

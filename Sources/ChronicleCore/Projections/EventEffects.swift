@@ -62,3 +62,34 @@ public struct EventEffects: Sendable {
         return EventEffects(event: event, effects: effects)
     }
 }
+
+extension EventEffects {
+    /// One effect as the HTTP API (`GET /v1/events/{position}/effects`) and the clients carry it.
+    public struct Record: Codable, Sendable, Hashable {
+        /// The entity kind.
+        public var entity: String
+        /// The entity id.
+        public var id: String
+        /// `created`, `updated`, `deleted` or `restored`.
+        public var change: String
+        /// The entity's version after the event (`-1`: its own stream had no event yet).
+        public var version: Int64
+        /// Whether it is deleted after the event.
+        public var deleted: Bool
+        /// Its state after the event.
+        public var state: JSONValue
+        /// The RFC 6902 JSON Patch from its state before the event to its state after it.
+        public var patch: JSONValue
+
+        /// The record of an effect.
+        public init(_ effect: Effect) {
+            entity = effect.entity
+            id = effect.id
+            change = effect.change.rawValue
+            version = effect.document.version
+            deleted = effect.document.deleted
+            state = effect.document.state
+            patch = effect.patch.json
+        }
+    }
+}

@@ -105,40 +105,17 @@ public struct BlameResponse: Codable, Sendable, Hashable {
 /// Every document one event changed, and the patch it made to each:
 /// `GET /v1/events/{position}/effects`.
 public struct EventEffectsResponse: Codable, Sendable, Hashable {
-    /// One document the event changed.
-    public struct Effect: Codable, Sendable, Hashable {
-        /// The entity kind.
-        public var entity: String
-        /// The entity id.
-        public var id: String
-        /// `created`, `updated`, `deleted` or `restored`.
-        public var change: String
-        /// The entity's version after the event.
-        public var version: Int64
-        /// Whether the entity is deleted after the event.
-        public var deleted: Bool
-        /// Its state after the event.
-        public var state: RawJSON
-        /// The JSON Patch from its state before the event to its state after it.
-        public var patch: RawJSON
-    }
-
     /// The projection whose documents these are.
     public var projection: String
     /// The event.
     public var event: EventResponse
     /// The documents it changed.
-    public var effects: [Effect]
+    public var effects: [EventEffects.Record]
 
     /// The answer for an event's effects.
     public init(_ effects: EventEffects, projection: String) {
         self.projection = projection
         event = EventResponse(effects.event)
-        self.effects = effects.effects.map { effect in
-            Effect(
-                entity: effect.entity, id: effect.id, change: effect.change.rawValue, version: effect.document.version,
-                deleted: effect.document.deleted, state: RawJSON(effect.document.state), patch: RawJSON(effect.patch.json)
-            )
-        }
+        self.effects = effects.effects.map(EventEffects.Record.init)
     }
 }

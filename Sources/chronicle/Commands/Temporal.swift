@@ -104,7 +104,7 @@ struct Effects: AsyncParsableCommand {
         let answer = try await options.withStore { try await $0.effects(position, projection: projection) }
         if options.json { return try Output.json(answer) }
         for effect in answer.effects {
-            Output.line("\(effect.entity)/\(effect.id)\t\(effect.change)\tv\(effect.version)\t\(effect.patch.text)")
+            Output.line("\(effect.entity)/\(effect.id)\t\(effect.change)\tv\(effect.version)\t\(effect.patch.canonicalText)")
         }
     }
 }

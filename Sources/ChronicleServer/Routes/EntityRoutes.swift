@@ -92,6 +92,10 @@ extension ChronicleServer {
             let entity = try context.parameters.decoded("entity"), id = try context.parameters.decoded("id")
             _ = try reads.stream(entity: entity, id: id)
             let query = request.uri.queryParameters
+            let points = ["asOf", "version", "at"].filter { query[$0] != nil }
+            guard points.count <= 1 else {
+                throw Problem.invalid("Give one of asOf (the read model at a log position or instant), version or at (this entity's past), not \(points.joined(separator: " and ")).")
+            }
             if let asOf = try await reads.position(request, "asOf") {
                 guard let document = try await reads.documents.document(entity: entity, id: id, asOf: asOf) else {
                     throw Problem(.notFound, code: "entity-not-found", title: "Entity not found", detail: "There was no \(entity) with id \(id) as of position \(asOf).", extensions: ["asOf": .integer(asOf)])

@@ -229,7 +229,12 @@ struct CLITests {
                 return
             }
             let names = results.compactMap { $0["name"] }
-            #expect(names == ["append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "http-append-single", "projection-rebuild"])
+            #expect(names == ["append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "http-append-single", "projection-rebuild", "projection-fanout"])
+            if case .double(let ratio)? = report["fanOutRebuild"]?["ratioToSingleEntityRebuild"] {
+                #expect(ratio > 0, "the fan-out rebuild's ratio to the single-entity one: \(bench.stdout)")
+            } else {
+                Issue.record("no fanOutRebuild ratio in \(bench.stdout)")
+            }
             #expect(report["pushLatency"]?["events"] == 50, "\(bench.stdout)")
             #expect(report["entityRead"]?["httpP99Milliseconds"] != nil)
             func number(_ value: JSONValue?) -> Double? {

@@ -107,7 +107,9 @@ struct ServerOperationTests {
         let notices = try await withServer(.init(shutdownGracePeriod: .seconds(30)), dataDirectory: directory) { server in
             try await withThrowingTaskGroup(of: [ServerSentEvent].self) { group in
                 group.addTask {
-                    try await readEventStream(server, "/v1/subscribe?after=0") { events in events.contains { $0.event == "shutdown" } }
+                    // A bound on a hang, not a speed: on a loaded machine the writers and the
+                    // shutdown's grace period can take most of a minute.
+                    try await readEventStream(server, "/v1/subscribe?after=0", seconds: 240) { events in events.contains { $0.event == "shutdown" } }
                 }
                 group.addTask {
                     let close = try await readWebSocket(server, "/v1/ws?after=0", inbox: Inbox()) { _ in false }

@@ -85,6 +85,10 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
             try pool.writeWithoutTransaction { db in
                 // After the pool's own set-up, which picks synchronous=NORMAL for WAL mode.
                 try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+                // The writer's page cache: 64 MiB (SQLite's default is 2 MiB). A rebuild writes a
+                // temporal-table row per event, keyed by entity, so each page of it touches a
+                // leaf page per entity; with the default cache those spill to disk mid-transaction.
+                try db.execute(sql: "PRAGMA cache_size = -65536")
                 try db.inTransaction {
                     try SQLiteSchema.checkCompatible(db, path: path)
                     return .commit

@@ -112,7 +112,7 @@ struct ServerOperationTests {
                     try await readEventStream(server, "/v1/subscribe?after=0", seconds: 240) { events in events.contains { $0.event == "shutdown" } }
                 }
                 group.addTask {
-                    let close = try await readWebSocket(server, "/v1/ws?after=0", inbox: Inbox()) { _ in false }
+                    let close = try await readWebSocket(server, "/v1/ws?after=0", seconds: 240, inbox: Inbox()) { _ in false }
                     closeCode.add(close.map { "\($0.closeCode)" } ?? "none")
                     return []
                 }

@@ -45,8 +45,8 @@ final class Flag: Sendable {
 
 /// Connects a real WebSocket client and reads until `until` says stop (within a deadline).
 @discardableResult
-func readWebSocket(_ server: TestServer, _ path: String, key: String? = nil, inbox: Inbox, until: @escaping @Sendable (Inbox) -> Bool) async throws -> WebSocketCloseFrame? {
-    try await withDeadline(seconds: 60, "WebSocket messages from \(path)") {
+func readWebSocket(_ server: TestServer, _ path: String, key: String? = nil, seconds: Double = 60, inbox: Inbox, until: @escaping @Sendable (Inbox) -> Bool) async throws -> WebSocketCloseFrame? {
+    try await withDeadline(seconds: seconds, "WebSocket messages from \(path)") {
         var configuration = WebSocketClientConfiguration()
         if let key { configuration.additionalHeaders[.authorization] = "Bearer \(key)" }
         return try await WebSocketClient.connect(url: "ws://127.0.0.1:\(server.port)\(path)", configuration: configuration, logger: serverTestLogger) { inbound, _, _ in

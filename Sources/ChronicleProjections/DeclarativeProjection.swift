@@ -90,16 +90,42 @@ public struct DeclarativeProjection: Projection {
             guard let (entity, id) = entity(of: event), entity == target.entity, id == target.id else { return .none }
             return StreamDeletion.change(for: event, document: document, entity: entity, id: id)
         }
-        guard let declaration = schema.entities[target.entity], let operation = declaration.events[event.type] else { return .none }
-        let sources: [JSONValue]
-        if let route = declaration.routes[event.type] {
-            guard let found = try? route.sources(in: event.data) else { return .none }
-            sources = found.filter { $0.id == target.id }.map(\.data)
-        } else {
-            guard event.stream.category == target.entity, event.stream.entityID == target.id else { return .none }
-            sources = [event.data]
+        var parsed: JSONValue?
+        func data() -> JSONValue { Self.data(of: event, &parsed) }
+        guard let change = (try? changes(of: event, throwing: false, data: data))?.first(where: { $0.target == target }) else { return .none }
+        return evolve(document, with: event, change: change, data: data)
+    }
+
+    /// Every document the event changes and what it does to each, reading its data once.
+    public func changes(of event: RecordedEvent, current: (DocumentChangeKey) throws -> Document?) throws -> [TargetChange] {
+        if StreamDeletion.stream(of: event) != nil {
+            return try targets(of: event).map { target in
+                let before = try current(target)
+                return TargetChange(target: target, before: before, change: try evolve(before, with: event, target: target))
+            }
         }
-        guard !sources.isEmpty else { return .none }
+        var parsed: JSONValue?
+        func data() -> JSONValue { Self.data(of: event, &parsed) }
+        guard let found = try? changes(of: event, throwing: false, data: data) else { return [] }
+        return try found.map { change in
+            let before = try current(change.target)
+            return TargetChange(target: change.target, before: before, change: evolve(before, with: event, change: change, data: data))
+        }
+    }
+
+    /// The event's data, parsed on first use.
+    static func data(of event: RecordedEvent, _ parsed: inout JSONValue?) -> JSONValue {
+        if let parsed { return parsed }
+        let value = event.data
+        parsed = value
+        return value
+    }
+
+    /// What one of the event's changes does to its document.
+    func evolve(_ document: Document?, with event: RecordedEvent, change: Change, data: () -> JSONValue) -> DocumentChange {
+        let target = change.target, declaration = change.declaration
+        guard let operation = declaration.events[event.type] else { return .none }
+        let sources = change.sources ?? (operation.readsData ? [data()] : [[:]])
         let own = event.stream.category == target.entity && event.stream.entityID == target.id
         var current = document
         for source in sources {
@@ -146,6 +172,13 @@ public struct DeclarativeProjection: Projection {
     /// The documents an event changes; with `throwing`, a path that cannot be resolved is an
     /// `invalid-payload` error naming the entity, the path and the event, else it names nothing.
     func changes(of event: RecordedEvent, throwing: Bool) throws -> [Change] {
+        var parsed: JSONValue?
+        func data() -> JSONValue { Self.data(of: event, &parsed) }
+        return try changes(of: event, throwing: throwing, data: data)
+    }
+
+    /// ``changes(of:throwing:)`` with the event's data from `data` (read only for routes).
+    func changes(of event: RecordedEvent, throwing: Bool, data: () -> JSONValue) throws -> [Change] {
         if event.stream.isReserved { return [] }
         var changes: [Change] = []
         if let home = schema.entities[event.stream.category], home.events[event.type] != nil, home.routes[event.type] == nil,
@@ -156,7 +189,7 @@ public struct DeclarativeProjection: Projection {
             guard let declaration = schema.entities[name], let route = declaration.routes[event.type] else { continue }
             let sources: [(id: String, data: JSONValue)]
             do {
-                sources = try route.sources(in: event.data)
+                sources = try route.sources(in: data())
             } catch {
                 guard throwing else { continue }
                 throw unresolved(error, event: event, entity: name, what: "the id of the \(name) it changes")
@@ -178,5 +211,16 @@ public struct DeclarativeProjection: Projection {
         var error = ChronicleError(.invalidPayload, "The \(entity) declaration of \(event.type) reads \(what) at \(failure.path.text), which \(failure.problem) in this event. Send it in the payload, or fix the path in the schema.", stream: event.stream)
         error.details = ["entity": .string(entity), "path": .string(failure.path.text), "eventType": .string(event.type), "pointer": .string("/" + failure.path.tokens.joined(separator: "/"))]
         return error
+    }
+}
+
+extension EntitySchema.Operation {
+    /// Whether the operation uses the event's data (`set`, `delete` and `erase` do not, so
+    /// their events are not parsed to apply them).
+    var readsData: Bool {
+        switch self {
+        case .create, .merge, .upsert: true
+        case .set, .delete, .erase: false
+        }
     }
 }

@@ -62,6 +62,11 @@ public protocol Projection: Sendable {
     /// Whether some events change documents of entities other than their stream's (then an
     /// entity's timeline is its stream's events and those other events). Default: `false`.
     var changesOtherEntities: Bool { get }
+    /// Every document the event changes, as it was (`current` reads it), and what the event
+    /// does to it: what the engine applies. Default: ``targets(of:)``, then
+    /// ``evolve(_:with:target:)`` for each; a projection whose targets all read the event's
+    /// data overrides it to read the data once.
+    func changes(of event: RecordedEvent, current: (DocumentChangeKey) throws -> Document?) throws -> [TargetChange]
     /// Whether appending an event of this type erases its stream: the store then hard-deletes
     /// the stream (events purged, tombstoned) in the same transaction. Default: never.
     func erases(eventType: String, in stream: StreamName) -> Bool
@@ -80,6 +85,23 @@ public protocol Projection: Sendable {
     /// backend that reads ahead (PostgreSQL) fetches it with the rest of a batch. A hint:
     /// what it misses is read when asked for. Default: nothing.
     func readsForCheck(of event: RecordedEvent) -> [AppendCheckRead]
+}
+
+/// One document an event changes: which, as it was before, and what the event does to it.
+public struct TargetChange: Sendable {
+    /// The document's entity kind and id.
+    public var target: DocumentChangeKey
+    /// The document before the event (`nil`: none).
+    public var before: Document?
+    /// What the event does to it.
+    public var change: DocumentChange
+
+    /// Creates a change.
+    public init(target: DocumentChangeKey, before: Document?, change: DocumentChange) {
+        self.target = target
+        self.before = before
+        self.change = change
+    }
 }
 
 /// A read a projection's append check makes: a document, or the holder of a unique value.
@@ -103,6 +125,14 @@ extension Projection {
 
     /// Events change their own stream's entity only.
     public var changesOtherEntities: Bool { false }
+
+    /// ``targets(of:)``, each with ``evolve(_:with:target:)``.
+    public func changes(of event: RecordedEvent, current: (DocumentChangeKey) throws -> Document?) throws -> [TargetChange] {
+        try targets(of: event).map { target in
+            let before = try current(target)
+            return TargetChange(target: target, before: before, change: try evolve(before, with: event, target: target))
+        }
+    }
 
     /// Never erases.
     public func erases(eventType: String, in stream: StreamName) -> Bool { false }

@@ -14,13 +14,14 @@ public protocol DocumentWriting: DocumentLookup {
 
 extension Projection {
     /// Applies one stored event to the documents — the inline and the asynchronous
-    /// lifecycles' step, written once for every backend: each of the event's
-    /// ``targets(of:)``, its current document, ``evolve(_:with:target:)``, the temporal
-    /// table's row, and a snapshot every `snapshotInterval` versions (0: never).
+    /// lifecycles' step, written once for every backend: the event's ``changes(of:current:)``
+    /// (each target, its current document, what the event does to it), the temporal table's
+    /// row, and a snapshot every `snapshotInterval` versions (0: never).
     public func apply(_ event: RecordedEvent, to documents: inout some DocumentWriting, snapshotInterval: Int) throws {
-        for target in targets(of: event) {
-            let current = try documents.document(entity: target.entity, id: target.id)
-            switch try evolve(current, with: event, target: target) {
+        // The targets are distinct, so reading each before writing any is the same as in turn.
+        for step in try changes(of: event, current: { try documents.document(entity: $0.entity, id: $0.id) }) {
+            let current = step.before
+            switch step.change {
             case .none:
                 break
             case .save(let document):

@@ -43,17 +43,14 @@ struct TransportFailure: Error {
 
 extension ChronicleClient {
     /// Sends `request`, retrying on a lost connection and on `503` as the ``RetryPolicy``
-    /// allows; a non-2xx answer becomes a ``ChronicleClientError``.
-    ///
-    /// `beforeResend`, if given, runs before each attempt after the first (after a lost
-    /// connection the request may have been processed; after a `503` it should not have
-    /// been, but a lookup costs little); an answer it returns ends the call.
-    func send(_ request: ClientRequest, beforeResend: (@Sendable () async throws -> ClientResponse?)? = nil) async throws -> ClientResponse {
+    /// allows; a non-2xx answer becomes a ``ChronicleClientError``. The writes that must not
+    /// happen twice carry their own idempotency: appends their client-made event ids,
+    /// declarative writes an `Idempotency-Key`.
+    func send(_ request: ClientRequest) async throws -> ClientResponse {
         let policy = configuration.retry
         var attempt = 1
         while true {
             do {
-                if attempt > 1, let beforeResend, let answer = try await beforeResend() { return answer }
                 let response = try await sendOnce(request)
                 if response.status == 503, attempt < policy.maximumAttempts {
                     let delay = policy.delay(beforeRetry: attempt, retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) })
@@ -137,8 +134,8 @@ extension ChronicleClient {
     }
 
     /// Sends `request` and decodes the answer.
-    func call<T: Decodable>(_ request: ClientRequest, as type: T.Type = T.self, beforeResend: (@Sendable () async throws -> ClientResponse?)? = nil) async throws -> (T, ClientResponse) {
-        let response = try await send(request, beforeResend: beforeResend)
+    func call<T: Decodable>(_ request: ClientRequest, as type: T.Type = T.self) async throws -> (T, ClientResponse) {
+        let response = try await send(request)
         return (try decode(T.self, response, request), response)
     }
 

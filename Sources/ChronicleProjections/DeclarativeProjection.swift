@@ -98,12 +98,7 @@ public struct DeclarativeProjection: Projection {
 
     /// Every document the event changes and what it does to each, reading its data once.
     public func changes(of event: RecordedEvent, current: (DocumentChangeKey) throws -> Document?) throws -> [TargetChange] {
-        if StreamDeletion.stream(of: event) != nil {
-            return try targets(of: event).map { target in
-                let before = try current(target)
-                return TargetChange(target: target, before: before, change: try evolve(before, with: event, target: target))
-            }
-        }
+        if StreamDeletion.stream(of: event) != nil { return try changesTargetByTarget(of: event, current: current) }
         var parsed: JSONValue?
         func data() -> JSONValue { Self.data(of: event, &parsed) }
         guard let found = try? changes(of: event, throwing: false, data: data) else { return [] }
@@ -164,7 +159,6 @@ public struct DeclarativeProjection: Projection {
         var declaration: EntitySchema.Entity
         /// The data of each change; `nil`: the event's data (parsed only when asked for).
         var sources: [JSONValue]?
-        var routed: Bool { sources != nil }
 
         func data(of event: RecordedEvent) -> [JSONValue] { sources ?? [event.data] }
     }

@@ -128,6 +128,12 @@ extension Projection {
 
     /// ``targets(of:)``, each with ``evolve(_:with:target:)``.
     public func changes(of event: RecordedEvent, current: (DocumentChangeKey) throws -> Document?) throws -> [TargetChange] {
+        try changesTargetByTarget(of: event, current: current)
+    }
+
+    /// ``targets(of:)``, each with ``evolve(_:with:target:)``: the default of
+    /// ``changes(of:current:)``, for an override to fall back on.
+    public func changesTargetByTarget(of event: RecordedEvent, current: (DocumentChangeKey) throws -> Document?) throws -> [TargetChange] {
         try targets(of: event).map { target in
             let before = try current(target)
             return TargetChange(target: target, before: before, change: try evolve(before, with: event, target: target))

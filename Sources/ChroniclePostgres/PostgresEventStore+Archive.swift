@@ -69,7 +69,7 @@ extension PostgresEventStore: LogArchive {
                 }
                 try await Self.insert(reactors, on: connection, logger: logger)
                 for projection in projections {
-                    _ = try await Self.rebuild(projection, on: connection, logger: logger)
+                    _ = try await Self.rebuild(projection, on: connection, reader: self.personalData, logger: logger)
                 }
                 try await connection.run("COMMIT", logger: logger)
             } catch {

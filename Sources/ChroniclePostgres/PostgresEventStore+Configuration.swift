@@ -58,6 +58,9 @@ extension PostgresEventStore {
         /// Every how many versions of an entity its document is also kept as a snapshot, so
         /// that time travel folds at most this many events; 0 keeps none. Default 100.
         public var snapshotInterval: Int
+        /// The key that wraps the subject keys of personal fields (``PersonalData``); needed
+        /// when a projection declares personal fields or the database holds subject keys.
+        public var masterKey: MasterKey?
 
         /// TLS use.
         public enum TLSMode: String, Sendable, CaseIterable {
@@ -86,8 +89,10 @@ extension PostgresEventStore {
             projection: (any Projection)? = nil,
             lifecycle: ProjectionLifecycle = .inline,
             additionalProjections: [ProjectionRegistration] = [],
-            snapshotInterval: Int = 100
+            snapshotInterval: Int = 100,
+            masterKey: MasterKey? = nil
         ) {
+            self.masterKey = masterKey
             self.host = host
             self.port = port
             self.username = username

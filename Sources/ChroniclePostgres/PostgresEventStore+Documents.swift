@@ -54,7 +54,8 @@ extension NeedsData {
             }
         case .reactor(.complete(_, _, _, let outcomes?)):
             events(of: outcomes)
-        case .reactor:
+            prefetchSubjects(of: outcomes, projections: projections)
+        case .reactor, .erase:
             break
         }
     }
@@ -176,7 +177,7 @@ extension PostgresEventStore {
 
     /// Rebuilds the documents if the projection is new or its definition changed (checked
     /// again under the write lock, so that of several nodes starting at once one rebuilds).
-    static func ensureCurrent(_ projection: any Projection, on connection: PostgresConnection, logger: Logger) async throws {
+    static func ensureCurrent(_ projection: any Projection, on connection: PostgresConnection, reader: PersonalDataReader, logger: Logger) async throws {
         guard try await storedDefinition(projection, on: connection, logger: logger) != projection.definitionHash else { return }
         try await connection.run("BEGIN", logger: logger)
         do {
@@ -184,7 +185,7 @@ extension PostgresEventStore {
             let stored = try await storedDefinition(projection, on: connection, logger: logger)
             if stored != projection.definitionHash {
                 logger.notice("Rebuilding documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.reason": "\(stored == nil ? "new projection" : "definition changed")"])
-                let count = try await rebuild(projection, on: connection, logger: logger)
+                let count = try await rebuild(projection, on: connection, reader: reader, logger: logger)
                 logger.notice("Rebuilt documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.events": "\(count)"])
             }
             try await connection.run("COMMIT", logger: logger)
@@ -207,20 +208,22 @@ extension PostgresEventStore {
     /// the write lock): readers see the old documents until it commits. Returns the number
     /// of events replayed. For opening and importing; a rebuild of a serving store is
     /// ``rebuildDocuments(projection:progress:)``.
-    static func rebuild(_ projection: any Projection, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+    static func rebuild(_ projection: any Projection, on connection: PostgresConnection, reader: PersonalDataReader, logger: Logger) async throws -> Int {
         var documents = DocumentSet(recordingHistory: true)
         var replayed = 0
         try await connection.run("DELETE FROM document_versions WHERE projection = \(projection.name)", logger: logger)
         // Page by page, so that each page's temporal-table rows are sent before the next is read.
         var position: Int64 = 0
         while true {
-            var page = 0
+            var events: [RecordedEvent] = []
             for try await row in try await connection.run("SELECT \(unescaped: eventColumns) FROM events WHERE position > \(position) ORDER BY position LIMIT 10000", logger: logger) {
-                let event = try decodeEvent(row)
+                events.append(try decodeEvent(row))
+            }
+            for event in try await revealed(events, reader: reader, on: connection, logger: logger) {
                 try documents.apply(event, projection)
                 position = event.position
-                page += 1
             }
+            let page = events.count
             replayed += page
             try await PostgresDocumentVersions.apply([(projection.name, DocumentHistoryPlan(documents.takeHistory()))], on: connection, logger: logger)
             if page < 10000 { break }
@@ -248,7 +251,7 @@ extension PostgresEventStore {
 
     /// An entity's document in a projection; see ``ProjectionStore/document(entity:id:projection:)``.
     public func document(entity: String, id: String, projection name: String) async throws -> Document? {
-        let logger = self.logger
+        let logger = self.logger, reader = personalData
         let registration = try registration(named: name)
         if registration.lifecycle == .live {
             let projection = registration.projection
@@ -260,7 +263,7 @@ extension PostgresEventStore {
                 for try await row in try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) ORDER BY revision", logger: logger) {
                     events.append(try Self.decodeEvent(row))
                 }
-                return try projection.liveDocument(events: events, status: status)
+                return try projection.liveDocument(events: try await Self.revealed(events, reader: reader, on: connection, logger: logger), status: status)
             }
         }
         let key = DocumentKey(projection: name, entity: entity, id: id)

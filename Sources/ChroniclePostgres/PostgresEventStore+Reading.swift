@@ -34,7 +34,7 @@ extension PostgresEventStore {
 
     /// The events matching a DCB query, from the tag index; see ``EventStore/read(query:after:limit:)``.
     public func read(query: DCBQuery, after position: Int64, limit: Int) async throws -> DCBQueryPage {
-        let logger = self.logger
+        let logger = self.logger, reader = personalData
         return try await reading("read by query") { connection in
             let head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
             guard limit > 0, head > position else { return DCBQueryPage(events: [], head: max(head, position)) }
@@ -43,6 +43,7 @@ extension PostgresEventStore {
             for try await row in try await connection.run(PostgresQuery(unsafeSQL: "SELECT \(Self.eventColumns) FROM events WHERE position IN (\(positions)) ORDER BY position", binds: binds), logger: logger) {
                 events.append(try Self.decodeEvent(row))
             }
+            events = try await Self.revealed(events, reader: reader, on: connection, logger: logger)
             return DCBQueryPage(events: events, head: events.count < limit ? head : events[events.count - 1].position)
         }
     }
@@ -106,7 +107,7 @@ extension PostgresEventStore {
 
     /// Reads a stream; see ``EventStore/read(_:from:direction:limit:)``.
     public func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {
-        let logger = self.logger
+        let logger = self.logger, reader = personalData
         return try await reading("read \(stream)") { connection in
             let info = try StreamReadCheck.readable(try await Self.streamInfos([stream.rawValue], on: connection, logger: logger).first, stream: stream)
             guard limit > 0, let last = info.revision else { return [] }
@@ -120,7 +121,7 @@ extension PostgresEventStore {
                 : try await connection.run("SELECT \(unescaped: Self.eventColumns) FROM events WHERE stream = \(stream.rawValue) AND revision <= \(from) ORDER BY revision DESC LIMIT \(Int64(limit))", logger: logger)
             var events: [RecordedEvent] = []
             for try await row in rows { events.append(try Self.decodeEvent(row)) }
-            return events
+            return try await Self.revealed(events, reader: reader, on: connection, logger: logger)
         }
     }
 
@@ -130,7 +131,7 @@ extension PostgresEventStore {
     /// committed head is committed (see the type's documentation), so the page is a gap-free
     /// prefix even though the two reads see different snapshots.
     public func readLog(after position: Int64, limit: Int, filter: LogFilter) async throws -> LogPage {
-        let logger = self.logger
+        let logger = self.logger, reader = personalData
         return try await reading("read the log") { connection in
             let head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
             guard limit > 0, head > position else { return LogPage(events: [], scannedThrough: position) }
@@ -157,7 +158,7 @@ extension PostgresEventStore {
                 events.append(try Self.decodeEvent(row))
             }
             let scanned = events.count < limit ? head : events[events.count - 1].position
-            return LogPage(events: events, scannedThrough: scanned)
+            return LogPage(events: try await Self.revealed(events, reader: reader, on: connection, logger: logger), scannedThrough: scanned)
         }
     }
 

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresEventStore {
     /// An entity's document as of a position; see ``ProjectionStore/document(entity:id:projection:asOf:)``.
     public func document(entity: String, id: String, projection name: String, asOf position: Int64) async throws -> Document? {
-        let logger = self.logger
+        let logger = self.logger, reader = personalData
         let registration = try registration(named: name)
         if registration.lifecycle == .live {
             let projection = registration.projection
@@ -19,7 +19,7 @@ extension PostgresEventStore {
                     """, logger: logger) {
                     events.append(try Self.decodeEvent(row))
                 }
-                return events
+                return try await Self.revealed(events, reader: reader, on: connection, logger: logger)
             }
             return try liveDocument(projection, events: events, asOf: position)
         }

@@ -39,17 +39,19 @@ import ServiceLifecycle
 /// in case a notification is lost the store still reads the head every
 /// ``Configuration-swift.struct/pollInterval`` while anyone waits: one read for all the
 /// waiting subscribers, not one each.
-public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
+public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, PersonalDataStore {
     enum WriteOperation: Sendable {
         case append(PreparedAppend)
         case delete(StreamName, DeleteMode, ExpectedRevision)
         case reactor(ReactorWrite)
+        case erase(subject: String, actor: String?)
     }
 
     enum WriteOutcome: Sendable {
         case appended(AppendResult)
         case deleted(DeleteResult)
         case reacted
+        case erased(SubjectErasure)
     }
 
     /// The configuration it was opened with.
@@ -62,6 +64,10 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
     let logger: Logger
     /// The `NOTIFY` channel of this schema's log.
     let channel: String
+    /// Opens sealed personal fields for readers.
+    let personalData: PersonalDataReader
+    /// The master key the subject keys are wrapped with; see ``Configuration/masterKey``.
+    public var masterKey: MasterKey? { configuration.masterKey }
 
     /// Connects once to check the server and apply the migrations, then makes the store.
     /// The store serves only while its ``run()`` runs.
@@ -75,6 +81,11 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
         try ProjectionRegistration.validate(configuration.projections)
         let projections = configuration.projections
         self.projections = projections
+        let personalData = PersonalDataReader(masterKey: configuration.masterKey)
+        self.personalData = personalData
+        if configuration.masterKey == nil, projections.contains(where: { $0.projection.declaresPersonalData }) {
+            throw ChronicleError(.masterKeyMissing, "The schema declares personal fields; open the store with a master key to seal them (--master-key-file or CHRONICLE_MASTER_KEY).")
+        }
         self.channel = Self.channel(schema: configuration.schema)
         self.queue = PostgresWriteQueue(maximumBatchSize: configuration.maximumBatchSize)
         let head: Int64
@@ -82,8 +93,9 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
             let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
             do {
                 try await PostgresSchema.migrate(connection, schema: configuration.schema, logger: logger)
+                try personalData.check(sample: try await Self.sampleSubjectKey(on: connection, logger: logger))
                 for registration in projections where registration.lifecycle != .live {
-                    try await Self.ensureCurrent(registration.projection, on: connection, logger: logger)
+                    try await Self.ensureCurrent(registration.projection, on: connection, reader: personalData, logger: logger)
                 }
                 head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
                 try? await connection.close()
@@ -183,10 +195,10 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
         let stage = CommitStage()
         do {
             let channel = self.channel, logger = self.logger
-            let projections = projections, snapshotInterval = configuration.snapshotInterval
+            let projections = projections, snapshotInterval = configuration.snapshotInterval, masterKey = configuration.masterKey
             let (outcomes, head) = try await withPooledConnection { connection in
                 try await Self.commit(
-                    batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, stage: stage, logger: logger
+                    batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, masterKey: masterKey, stage: stage, logger: logger
                 )
             }
             notifier.advance(to: head)
@@ -211,7 +223,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
 
     private static func commit(
         _ batch: [WriteOperation], on connection: PostgresConnection, channel: String, projections: [ProjectionRegistration], snapshotInterval: Int,
-        stage: CommitStage, logger: Logger
+        masterKey: MasterKey?, stage: CommitStage, logger: Logger
     ) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
         try await connection.run("BEGIN", logger: logger)
         do {
@@ -219,7 +231,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
             // statement, so its snapshot is taken after the lock is granted.
             try await connection.run(PostgresQuery(unsafeSQL: writeLock), logger: logger)
             let last = try await lastEvent(connection, logger: logger)
-            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
+            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: masterKey)
             var snapshot = PostgresSnapshotTransaction(projections: projections, snapshotInterval: snapshotInterval)
             var need = NeedsData()
             for operation in batch {
@@ -232,11 +244,15 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
                     if let condition = request.condition {
                         need.conditions.insert(ConditionKey(query: condition.failIfEventsMatch, after: condition.after ?? 0))
                     }
+                    need.prefetchSubjects(of: request, projections: projections)
                 case .delete(let stream, _, _):
                     need.streams.insert(stream)
                     need.streams.insert(.deletions)
                 case .reactor(let write):
                     need.streams.formUnion(write.streams)
+                case .erase(let subject, _):
+                    need.subjects.insert(subject)
+                    need.streams.insert(SubjectErasure.stream)
                 }
                 need.prefetchDocuments(for: operation, projections: projections)
             }
@@ -260,6 +276,8 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
                             .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
                         case .reactor(let write):
                             try reactors.apply(write, writer: &writer, transaction: &transaction, now: now, projections: projections)
+                        case .erase(let subject, let actor):
+                            .erased(try writer.eraseSubject(subject, actor: actor, in: &transaction, now: now, projections: projections))
                         }
                         snapshot = transaction
                         outcomes.append(.success(outcome))
@@ -281,6 +299,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
                 }
             }
             if snapshot.hasWrites {
+                try await flushSubjectKeys(snapshot, on: connection, logger: logger)
                 try await flush(snapshot, on: connection, logger: logger)
                 try await flushDocuments(snapshot, on: connection, logger: logger)
             }
@@ -330,6 +349,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service {
             for document in found { holderDocuments[DocumentKey(projection: key.projection, entity: document.entity, id: document.id)] = document }
         }
         snapshot.learn(streams: streams, events: events, documents: documents.merging(holderDocuments) { old, _ in old }, holders: holders, conditions: conditions)
+        try await readPersonal(need, into: &snapshot, on: connection, logger: logger)
     }
 
     /// Sends the batch's writes: consecutive inserts as one multi-row insert, purges in

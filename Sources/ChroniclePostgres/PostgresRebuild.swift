@@ -20,14 +20,14 @@ final class PostgresRebuild: ProjectionRebuildStorage {
     }
 
     func events(after position: Int64, through: Int64, limit: Int) async throws -> [RecordedEvent] {
-        let logger = store.logger
+        let logger = store.logger, reader = store.personalData
         return try await store.reading("read the log for a rebuild") { connection in
             var events: [RecordedEvent] = []
             let rows = try await connection.run("""
                 SELECT \(unescaped: PostgresEventStore.eventColumns) FROM events WHERE position > \(position) AND position <= \(through) ORDER BY position LIMIT \(Int64(limit))
                 """, logger: logger)
             for try await row in rows { events.append(try PostgresEventStore.decodeEvent(row)) }
-            return events
+            return try await PostgresEventStore.revealed(events, reader: reader, on: connection, logger: logger)
         }
     }
 
@@ -50,7 +50,7 @@ final class PostgresRebuild: ProjectionRebuildStorage {
     }
 
     func swap(after through: Int64, catchUp: @escaping @Sendable ([RecordedEvent]) throws -> RebuildCatchUp) async throws -> Int {
-        let logger = store.logger, projection = projection
+        let logger = store.logger, projection = projection, reader = store.personalData
         let staged = staged.withLock { $0 }
         return try await store.withPooledConnection { connection in
             try await connection.run("BEGIN", logger: logger)
@@ -62,6 +62,7 @@ final class PostgresRebuild: ProjectionRebuildStorage {
                 for try await row in try await connection.run("SELECT \(unescaped: PostgresEventStore.eventColumns) FROM events WHERE position > \(through) ORDER BY position", logger: logger) {
                     late.append(try PostgresEventStore.decodeEvent(row))
                 }
+                late = try await PostgresEventStore.revealed(late, reader: reader, on: connection, logger: logger)
                 var documents: [DocumentChangeKey: Document] = [:]
                 for document in staged { documents[DocumentChangeKey(entity: document.entity, id: document.id)] = document }
                 let caught = try catchUp(late)

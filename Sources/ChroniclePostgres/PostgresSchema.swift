@@ -148,6 +148,12 @@ enum PostgresSchema {
             SELECT projection, entity, id, position, 9223372036854775807, state, version, position, updated_at, deleted FROM documents
             """,
         ]),
+        // Personal data: each subject's key wrapped under the master key (`wrapped` is NULL
+        // once the subject is erased; `receipt` is the id of its last erasure's receipt).
+        ("v7-subject-keys", [
+            "CREATE TABLE subject_keys (subject TEXT PRIMARY KEY, key_id UUID NOT NULL, wrapped BYTEA, receipt UUID)",
+            "CREATE INDEX subject_keys_by_id ON subject_keys (key_id)",
+        ]),
     ]
 
     /// The lock that serialises migrations of one schema: "CHRM" in the high half, a hash

@@ -13,8 +13,12 @@ struct NeedsData: Error {
     var holders: Set<HolderKey> = []
     /// Append conditions: the first stored match of a query after a position.
     var conditions: Set<ConditionKey> = []
+    /// Subjects whose key rows personal fields or an erasure need.
+    var subjects: Set<String> = []
+    /// Keys whose sealed events an erasure counts.
+    var sealedWith: Set<UUID> = []
 
-    var isEmpty: Bool { streams.isEmpty && events.isEmpty && documents.isEmpty && holders.isEmpty && conditions.isEmpty }
+    var isEmpty: Bool { streams.isEmpty && events.isEmpty && documents.isEmpty && holders.isEmpty && conditions.isEmpty && subjects.isEmpty && sealedWith.isEmpty }
 }
 
 /// What an append condition asks: the first event after `after` that matches `query`.
@@ -89,6 +93,12 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     private(set) var removedSnapshots: Set<DocumentKey> = []
     /// The temporal tables' changes, by projection, in the order they were made.
     private(set) var pendingHistory: [(projection: String, change: DocumentHistoryChange)] = []
+    /// Key rows as stored before the batch (`nil`: none), by subject.
+    private(set) var storedKeys: [String: StoredSubjectKey?] = [:]
+    /// The stored events sealed with each key, for erasures.
+    private(set) var storedSealed: [UUID: [RecordedEvent]] = [:]
+    /// Key rows saved by the batch, by subject.
+    private(set) var pendingKeys: [String: StoredSubjectKey] = [:]
 
     /// A transaction that applies the inline ones of `projections` to each event it inserts.
     init(projections: [ProjectionRegistration] = [], snapshotInterval: Int = 0) {
@@ -122,17 +132,43 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
         storedHolders.merge(holders) { old, _ in old }
     }
 
+    /// Records the key rows and sealed events read from the database.
+    mutating func learn(keys: [String: StoredSubjectKey?], sealed: [UUID: [RecordedEvent]]) {
+        storedKeys.merge(keys) { old, _ in old }
+        storedSealed.merge(sealed) { old, _ in old }
+    }
+
     /// What of `need` is not read yet.
     func unknown(_ need: NeedsData) -> NeedsData {
         NeedsData(
             streams: need.streams.filter { storedStreams[$0] == nil }, events: need.events.filter { storedEvents[$0] == nil },
             documents: need.documents.filter { storedDocuments[$0] == nil }, holders: need.holders.filter { storedHolders[$0] == nil },
-            conditions: need.conditions.filter { storedConditions[$0] == nil }
+            conditions: need.conditions.filter { storedConditions[$0] == nil },
+            subjects: need.subjects.filter { storedKeys[$0] == nil }, sealedWith: need.sealedWith.filter { storedSealed[$0] == nil }
         )
     }
 
     /// Whether the batch wrote anything.
-    var hasWrites: Bool { !writes.isEmpty || !pendingStreams.isEmpty || !pendingDocuments.isEmpty }
+    var hasWrites: Bool { !writes.isEmpty || !pendingStreams.isEmpty || !pendingDocuments.isEmpty || !pendingKeys.isEmpty }
+
+    func subjectKey(for subject: String) throws -> StoredSubjectKey? {
+        if let pending = pendingKeys[subject] { return pending }
+        guard let stored = storedKeys[subject] else { throw NeedsData(subjects: [subject]) }
+        return stored
+    }
+
+    mutating func saveSubjectKey(_ key: StoredSubjectKey) throws {
+        pendingKeys[key.subject] = key
+    }
+
+    /// The events sealed with the key: those stored before the batch (read when asked for),
+    /// then those the batch inserted.
+    func events(sealedWith keyID: UUID) throws -> [RecordedEvent] {
+        guard let stored = storedSealed[keyID] else { throw NeedsData(sealedWith: [keyID]) }
+        let id = keyID.uuidString.lowercased()
+        let inserted = insertedEvents.values.filter { PersonalData.mayBeSealed($0.dataJSON) && $0.dataJSON.contains(id) }
+        return (stored + inserted).filter { !purgedStreams.contains($0.stream) }.sorted { $0.position < $1.position }
+    }
 
     func stream(_ name: StreamName) throws -> StreamInfo? {
         if let pending = pendingStreams[name] { return pending }
@@ -162,13 +198,13 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// append ahead, so only Chronicle's own events (`$streamDeleted`, with fresh
     /// time-ordered ids) get here, and the unique index on `events.id` would refuse a
     /// collision anyway (failing the batch, never storing an id twice).
-    mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws {
+    mutating func insert(_ event: RecordedEvent, stream: StreamInfo, revealed: RecordedEvent?) throws {
         if storedEvents[event.id] != nil || insertedEvents[event.id] != nil, try self.event(id: event.id) != nil {
             throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)
         }
         for projection in inline {
             scope = projection.name
-            try projection.apply(event, to: &self, snapshotInterval: snapshotInterval)
+            try projection.apply(revealed ?? event, to: &self, snapshotInterval: snapshotInterval)
         }
         insertedEvents[event.id] = event
         writes.append(.insert(event))

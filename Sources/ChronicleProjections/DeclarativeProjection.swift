@@ -18,6 +18,8 @@ public struct DeclarativeProjection: Projection {
     let routed: [String: [String]]
     /// Compiled payload schemas, by entity and event type.
     let validators: [String: [String: JSONSchema]]
+    /// The personal fields of each event type, by the entity that declares them.
+    let personal: [String: [PersonalDeclaration]]
 
     /// Creates the projection of a schema.
     public init(schema: EntitySchema) {
@@ -37,6 +39,7 @@ public struct DeclarativeProjection: Projection {
         self.owners = owners
         self.routed = routed.mapValues { $0.sorted() }
         self.validators = validators
+        self.personal = Self.personalDeclarations(schema)
     }
 
     /// `entities`.

@@ -88,6 +88,10 @@ public struct EntitySchema: Sendable, Hashable {
         public var routes: [String: Route] = [:]
         /// The data an event type's `create`, `merge` or `upsert` uses instead of all of it.
         public var templates: [String: DataTemplate] = [:]
+        /// Personal fields of every event type the entity is the home of (`personal:`).
+        public var personal: PersonalFields?
+        /// Personal fields of one event type (its own `personal:`), added to the entity's.
+        public var personalByType: [String: PersonalFields] = [:]
 
         /// Creates an entity definition.
         public init(events: [String: Operation]) {
@@ -204,8 +208,8 @@ public struct EntitySchema: Sendable, Hashable {
             guard let fields = entityNode.mapping else {
                 throw fail(entityNode, "entity \(name) must be a mapping with `events:`.")
             }
-            for (key, _) in fields where !["events", "id", "unique", "ignore"].contains(key.string ?? "") {
-                throw fail(key, "unknown key \(key.string.map { $0.debugDescription } ?? "?") in entity \(name); an entity has `events:`, and may have `id:`, `unique:` and `ignore:`.")
+            for (key, _) in fields where !["events", "id", "unique", "ignore", "personal", "subject"].contains(key.string ?? "") {
+                throw fail(key, "unknown key \(key.string.map { $0.debugDescription } ?? "?") in entity \(name); an entity has `events:`, and may have `id:`, `unique:`, `ignore:`, `personal:` and `subject:`.")
             }
             guard let eventsNode = fields["events"], let events = eventsNode.mapping, !events.isEmpty else {
                 throw fail(entityNode, "entity \(name) has no `events:` mapping; list the event types that change it.")
@@ -215,6 +219,8 @@ public struct EntitySchema: Sendable, Hashable {
             var requirements: [String: [Requirement]] = [:]
             var routes: [String: Route] = [:]
             var templates: [String: DataTemplate] = [:]
+            var personalByType: [String: PersonalFields] = [:]
+            let personal = try Self.personal(fields, owner: "entity \(name)", fail: fail)
             for (typeNode, operationNode) in events {
                 guard let type = typeNode.string, (try? StreamName(type)) != nil else {
                     throw fail(typeNode, "event type \(typeNode.string.map { $0.debugDescription } ?? "?") is not valid: printable, no whitespace, not starting with '$'.")
@@ -229,12 +235,23 @@ public struct EntitySchema: Sendable, Hashable {
                 if !parsed.requirements.isEmpty { requirements[type] = parsed.requirements }
                 routes[type] = parsed.route
                 templates[type] = parsed.template
+                if let own = parsed.personal {
+                    if parsed.route != nil && own.subject == nil {
+                        throw fail(operationNode, "\(type): its documents are named by `id:`/`each:`, so say whose its personal fields are with `subject:` (a path such as $.data.userId).")
+                    }
+                    personalByType[type] = own
+                }
+                for declared in [parsed.route == nil ? personal : nil, parsed.personal].compactMap({ $0 }) {
+                    try Self.checkPersonal(declared, payload: parsed.schema, type: type, node: operationNode, fail: fail)
+                }
             }
             var entity = Entity(events: operations)
             entity.payloadSchemas = payloadSchemas
             entity.requirements = requirements
             entity.routes = routes
             entity.templates = templates
+            entity.personal = personal
+            entity.personalByType = personalByType
             if let idNode = fields["id"] {
                 guard let idField = idNode.string, !idField.isEmpty else { throw fail(idNode, "entity \(name): `id:` names the payload field that holds the entity id, such as id.") }
                 entity.idField = idField
@@ -277,6 +294,7 @@ public struct EntitySchema: Sendable, Hashable {
         var requirements: [Requirement] = []
         var route: Route?
         var template: DataTemplate?
+        var personal: PersonalFields?
     }
 
     private static func operation(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> ParsedOperation {
@@ -301,7 +319,7 @@ public struct EntitySchema: Sendable, Hashable {
         var template: DataTemplate?
         for (key, value) in mapping {
             switch key.string {
-            case "id", "each", "where":
+            case "id", "each", "where", "personal", "subject":
                 continue
             case "create", "merge", "upsert":
                 let operations: [String: Operation] = ["create": .create, "merge": .merge, "upsert": .upsert]
@@ -329,11 +347,12 @@ public struct EntitySchema: Sendable, Hashable {
                 guard let list = value.sequence else { throw fail(value, "\(type): `require:` is a list of conditions.") }
                 requirements = try list.map { try requirement($0, type: type, fail: fail) }
             default:
-                throw fail(key, "\(type): unknown key \(key.string.map { $0.debugDescription } ?? "?"); \(hint), with optional `id:`/`each:`/`where:` (which documents), `schema:` and `require:`.")
+                throw fail(key, "\(type): unknown key \(key.string.map { $0.debugDescription } ?? "?"); \(hint), with optional `id:`/`each:`/`where:` (which documents), `schema:`, `require:` and `personal:`/`subject:`.")
             }
         }
         guard found.count == 1 else { throw fail(node, "\(type): give exactly one operation; \(hint).") }
-        return ParsedOperation(operation: found[0], schema: schema, requirements: requirements, route: route, template: template)
+        let personal = try Self.personal(mapping, owner: type, fail: fail)
+        return ParsedOperation(operation: found[0], schema: schema, requirements: requirements, route: route, template: template, personal: personal)
     }
 
     private static func requirement(_ node: Node, type: String, fail: (Node?, String) -> ChronicleError) throws -> Requirement {

@@ -42,6 +42,9 @@ extension SQLiteEventStore {
         /// Every how many versions of an entity its document is also kept as a snapshot, so
         /// that time travel folds at most this many events; 0 keeps none. Default 100.
         public var snapshotInterval: Int
+        /// The key that wraps the subject keys of personal fields (``PersonalData``); needed
+        /// when a projection declares personal fields or the file holds subject keys.
+        public var masterKey: MasterKey?
 
         /// Creates a configuration; the defaults are durable and suit most uses.
         public init(
@@ -54,8 +57,10 @@ extension SQLiteEventStore {
             projection: (any Projection)? = nil,
             lifecycle: ProjectionLifecycle = .inline,
             additionalProjections: [ProjectionRegistration] = [],
-            snapshotInterval: Int = 100
+            snapshotInterval: Int = 100,
+            masterKey: MasterKey? = nil
         ) {
+            self.masterKey = masterKey
             self.durability = durability
             self.limits = limits
             self.maximumSize = maximumSize

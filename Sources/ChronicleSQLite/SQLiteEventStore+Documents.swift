@@ -5,14 +5,14 @@ import Logging
 
 extension SQLiteEventStore {
     /// Rebuilds the documents if the projection is new or its definition changed.
-    static func ensureCurrent(_ projection: any Projection, in pool: DatabasePool, logger: Logger) throws {
+    static func ensureCurrent(_ projection: any Projection, in pool: DatabasePool, reader: PersonalDataReader, logger: Logger) throws {
         let stored = try pool.read { db in
             try String.fetchOne(db, sql: "SELECT definition_hash FROM projections WHERE name = ?", arguments: [projection.name])
         }
         guard stored != projection.definitionHash else { return }
         logger.notice("Rebuilding documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.reason": "\(stored == nil ? "new projection" : "definition changed")"])
         do {
-            let count = try pool.write { db in try rebuild(projection, in: db) }
+            let count = try pool.write { db in try rebuild(projection, in: db, reader: reader) }
             logger.notice("Rebuilt documents", metadata: ["chronicle.projection": "\(projection.name)", "chronicle.events": "\(count)"])
         } catch {
             throw storageError(error, doing: "rebuild the documents of projection \(projection.name)")
@@ -22,7 +22,7 @@ extension SQLiteEventStore {
     /// Replays the whole log into fresh documents of one projection, in one transaction:
     /// readers keep seeing the old documents until it commits. Returns the number of events
     /// replayed.
-    static func rebuild(_ projection: any Projection, in db: Database) throws -> Int {
+    static func rebuild(_ projection: any Projection, in db: Database, reader: PersonalDataReader) throws -> Int {
         var documents = DocumentSet(recordingHistory: true)
         var replayed = 0
         try db.execute(sql: "DELETE FROM document_versions WHERE projection = ?", arguments: [projection.name])
@@ -30,7 +30,7 @@ extension SQLiteEventStore {
         let cursor = try Row.fetchCursor(statement)
         var names = SQLiteEventRow.RepeatedNames()
         while try cursor.next() != nil {
-            let event = try SQLiteEventRow.decode(statement.sqliteStatement, names: &names)
+            let event = try reader.reveal(SQLiteEventRow.decode(statement.sqliteStatement, names: &names)) { ids in try SQLiteSubjectKeys.rows(db, ids: ids) }
             replayed += 1
             try documents.apply(event, projection)
             if replayed % 50_000 == 0 {
@@ -83,7 +83,7 @@ extension SQLiteEventStore {
             let projection = registration.projection
             guard let stream = projection.stream(entity: entity, id: id) else { return nil }
             return try await reading("fold \(entity)/\(id)") { db in
-                let events = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? ORDER BY revision", arguments: [stream.rawValue])
+                let events = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? ORDER BY revision", arguments: [stream.rawValue], revealingWith: self.personalData)
                 return try projection.liveDocument(events: events, status: try SQLiteWriteTransaction.streamInfo(db, stream)?.status)
             }
         }
@@ -135,7 +135,7 @@ extension SQLiteEventStore {
                 try SQLiteEventRow.fetchAll(db, sql: """
                     SELECT \(SQLiteEventRow.columns) FROM events WHERE position <= ?
                     AND (stream = ? OR (stream = ? AND json_extract(data, '$.stream') = ?)) ORDER BY position
-                    """, arguments: [position, stream.rawValue, StreamName.deletions.rawValue, stream.rawValue])
+                    """, arguments: [position, stream.rawValue, StreamName.deletions.rawValue, stream.rawValue], revealingWith: self.personalData)
             }
             return try liveDocument(projection, events: events, asOf: position)
         }

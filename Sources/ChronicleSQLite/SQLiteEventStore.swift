@@ -19,15 +19,17 @@ import Logging
 /// Several processes may open the same directory (for example `chronicle tail` beside a
 /// server): writes take SQLite's write lock, and subscribers also poll for commits made by
 /// other processes.
-public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore {
-    private enum WriteOperation: Sendable {
+public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore, PersonalDataStore {
+    enum WriteOperation: Sendable {
         case append(PreparedAppend)
         case delete(StreamName, DeleteMode, ExpectedRevision)
+        case erase(subject: String, actor: String?)
     }
 
-    private enum WriteOutcome: Sendable {
+    enum WriteOutcome: Sendable {
         case appended(AppendResult)
         case deleted(DeleteResult)
+        case erased(SubjectErasure)
     }
 
     /// The database file.
@@ -40,6 +42,10 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
     let notifier = CommitNotifier()
     private let committer: GroupCommitter<WriteOperation, WriteOutcome, Database>
     let logger: Logger
+    /// Opens sealed personal fields for readers.
+    let personalData: PersonalDataReader
+    /// The master key the subject keys are wrapped with; see ``Configuration/masterKey``.
+    public var masterKey: MasterKey? { configuration.masterKey }
 
     /// Opens (creating if needed) the store in `directory`.
     ///
@@ -68,6 +74,11 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
         try ProjectionRegistration.validate(configuration.projections)
         let projections = configuration.projections
         self.projections = projections
+        let personalData = PersonalDataReader(masterKey: configuration.masterKey)
+        self.personalData = personalData
+        if configuration.masterKey == nil, projections.contains(where: { $0.projection.declaresPersonalData }) {
+            throw ChronicleError(.masterKeyMissing, "The schema declares personal fields; open the store with a master key to seal them (--master-key-file or CHRONICLE_MASTER_KEY).")
+        }
 
         var grdb = GRDB.Configuration()
         grdb.busyMode = .timeout(configuration.busyTimeout)
@@ -75,6 +86,9 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
         let durability = configuration.durability
         let maximumSize = configuration.maximumSize
         grdb.prepareDatabase { db in
+            // Deleted content is overwritten with zeros, so that a purged stream or an erased
+            // subject's key leaves nothing readable in the file's free space.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             if let maximumSize {
                 let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
                 try db.execute(sql: "PRAGMA max_page_count = \(max(1, maximumSize / pageSize))")
@@ -95,6 +109,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
                 }
             }
             try SQLiteSchema.migrator.migrate(pool)
+            try personalData.check(sample: try pool.read { db in try SQLiteSubjectKeys.sample(db) })
             try pool.write { db in
                 // Rebuilds that did not finish (the process died): the old documents serve.
                 for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?", arguments: [SQLiteDocuments.shadowPrefix + "%"]) {
@@ -110,11 +125,11 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
             maximumBatchSize: configuration.maximumBatchSize,
             executor: { job in writerPool.asyncWriteWithoutTransaction(job) },
             commit: { db, batch in
-                Self.commit(batch, in: db, projections: projections, snapshotInterval: configuration.snapshotInterval)
+                Self.commit(batch, in: db, projections: projections, snapshotInterval: configuration.snapshotInterval, masterKey: configuration.masterKey)
             }
         )
         for registration in projections where registration.lifecycle != .live {
-            try Self.ensureCurrent(registration.projection, in: pool, logger: logger)
+            try Self.ensureCurrent(registration.projection, in: pool, reader: personalData, logger: logger)
         }
         let head = try pool.read { db in try Self.lastEvent(db)?.position ?? 0 }
         notifier.advance(to: head)
@@ -138,12 +153,13 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
         return result
     }
 
-    private func write(_ operation: WriteOperation) async throws -> WriteOutcome {
+    func write(_ operation: WriteOperation) async throws -> WriteOutcome {
         do {
             let outcome = try await committer.submit(operation)
             let position: Int64 = switch outcome {
             case .appended(let result): result.position
             case .deleted(let result): result.position
+            case .erased(let erasure): erasure.receipt.position
             }
             notifier.advance(to: position)
             return outcome
@@ -194,7 +210,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
                 }
                 try Self.insert(reactors, in: db)
                 for registration in projections where registration.lifecycle != .live {
-                    _ = try Self.rebuild(registration.projection, in: db)
+                    _ = try Self.rebuild(registration.projection, in: db, reader: self.personalData)
                 }
                 progress(entries.count)
             }
@@ -257,12 +273,12 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
     /// before writing, so a refused operation has written nothing. Only if an operation fails
     /// after writing (an event id taken later in the request) is the batch rolled back and
     /// redone with one savepoint per operation.
-    private static func commit(_ batch: [WriteOperation], in db: Database, projections: [ProjectionRegistration], snapshotInterval: Int) -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, projections: [ProjectionRegistration], snapshotInterval: Int, masterKey: MasterKey?) -> [Result<WriteOutcome, any Error>] {
         do {
             do {
-                return try commit(batch, in: db, savepoints: false, projections: projections, snapshotInterval: snapshotInterval)
+                return try commit(batch, in: db, savepoints: false, projections: projections, snapshotInterval: snapshotInterval, masterKey: masterKey)
             } catch is NeedsSavepoints {
-                return try commit(batch, in: db, savepoints: true, projections: projections, snapshotInterval: snapshotInterval)
+                return try commit(batch, in: db, savepoints: true, projections: projections, snapshotInterval: snapshotInterval, masterKey: masterKey)
             }
         } catch {
             let failure = storageError(error, doing: "commit")
@@ -270,17 +286,17 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
         }
     }
 
-    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projections: [ProjectionRegistration], snapshotInterval: Int) throws -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projections: [ProjectionRegistration], snapshotInterval: Int, masterKey: MasterKey?) throws -> [Result<WriteOutcome, any Error>] {
         var outcomes: [Result<WriteOutcome, any Error>] = []
         outcomes.reserveCapacity(batch.count)
         try db.inTransaction(.immediate) {
             let last = try lastEvent(db)
-            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0)
+            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: masterKey)
             let now = Timestamp.now()
             var deletionsExist = try SQLiteWriteTransaction.deletionsExist(db)
             for operation in batch {
                 let saved = writer
-                if case .delete = operation { deletionsExist = true }
+                if case .append = operation {} else { deletionsExist = true }
                 var transaction = SQLiteWriteTransaction(db: db, deletionsExist: deletionsExist, projections: projections, snapshotInterval: snapshotInterval)
                 func apply() throws -> WriteOutcome {
                     let outcome: WriteOutcome = switch operation {
@@ -288,6 +304,8 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
                         .appended(try writer.append(request, in: &transaction, now: now, projections: projections))
                     case .delete(let stream, let mode, let expected):
                         .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
+                    case .erase(let subject, let actor):
+                        .erased(try writer.eraseSubject(subject, actor: actor, in: &transaction, now: now, projections: projections))
                     }
                     try transaction.flush()
                     return outcome
@@ -335,7 +353,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
             let sql = direction == .forwards
                 ? "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?"
                 : "SELECT \(SQLiteEventRow.columns) FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?"
-            return try SQLiteEventRow.fetchAll(db, sql: sql, arguments: [stream.rawValue, from, limit])
+            return try SQLiteEventRow.fetchAll(db, sql: sql, arguments: [stream.rawValue, from, limit], revealingWith: self.personalData)
         }
     }
 
@@ -346,7 +364,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
             let head = try Self.lastEvent(db)?.position ?? 0
             guard limit > 0, head > position else { return DCBQueryPage(events: [], head: max(head, position)) }
             let (positions, arguments) = SQLiteEventRow.positions(query, after: position, through: head, limit: limit)
-            let events = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position IN (\(positions)) ORDER BY position", arguments: arguments)
+            let events = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position IN (\(positions)) ORDER BY position", arguments: arguments, revealingWith: self.personalData)
             return DCBQueryPage(events: events, head: events.count < limit ? head : events[events.count - 1].position)
         }
     }
@@ -371,7 +389,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
             }
             arguments += [limit]
             let sql = "SELECT \(SQLiteEventRow.columns) FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY position ASC LIMIT ?"
-            let events = try SQLiteEventRow.fetchAll(db, sql: sql, arguments: arguments)
+            let events = try SQLiteEventRow.fetchAll(db, sql: sql, arguments: arguments, revealingWith: self.personalData)
             let scanned = events.count < limit ? head : events[events.count - 1].position
             return LogPage(events: events, scannedThrough: scanned)
         }

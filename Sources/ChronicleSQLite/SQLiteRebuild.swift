@@ -15,8 +15,9 @@ struct SQLiteRebuild: ProjectionRebuildStorage {
     }
 
     func events(after position: Int64, through: Int64, limit: Int) async throws -> [RecordedEvent] {
-        try await store.pool.read { db in
-            try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?", arguments: [position, through, limit])
+        let reader = store.personalData
+        return try await store.pool.read { db in
+            try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?", arguments: [position, through, limit], revealingWith: reader)
         }
     }
 
@@ -54,9 +55,9 @@ struct SQLiteRebuild: ProjectionRebuildStorage {
     }
 
     func swap(after through: Int64, catchUp: @escaping @Sendable ([RecordedEvent]) throws -> RebuildCatchUp) async throws -> Int {
-        let shadow = shadow, name = name, projection = projection
+        let shadow = shadow, name = name, projection = projection, reader = store.personalData
         return try await store.pool.write { db -> Int in
-            let late = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? ORDER BY position", arguments: [through])
+            let late = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE position > ? ORDER BY position", arguments: [through], revealingWith: reader)
             let caught = try catchUp(late)
             try SQLiteDocumentVersions.apply(db, caught.history, projection: name, table: "document_versions_staging")
             try SQLiteDocumentVersions.swapStaged(db, projection: name)

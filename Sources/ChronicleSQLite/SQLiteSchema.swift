@@ -180,6 +180,19 @@ enum SQLiteSchema {
                     SELECT projection, entity, id, position, 9223372036854775807, state, version, position, updated_at, deleted FROM documents;
                 """)
         }
+        migrator.registerMigration("v9-subject-keys") { db in
+            // Personal data: each subject's key wrapped under the master key (`wrapped` is NULL
+            // once the subject is erased; `receipt` is the id of its last erasure's receipt).
+            try db.execute(sql: """
+                CREATE TABLE subject_keys (
+                    subject TEXT PRIMARY KEY,
+                    key_id BLOB NOT NULL,
+                    wrapped BLOB,
+                    receipt BLOB
+                );
+                CREATE INDEX subject_keys_by_id ON subject_keys (key_id);
+                """)
+        }
         return migrator
     }
 

@@ -63,7 +63,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         try SQLiteEventRow.fetchOne(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE id = ?", arguments: [SQLiteEventRow.blob(id)])
     }
 
-    mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws {
+    mutating func insert(_ event: RecordedEvent, stream: StreamInfo, revealed: RecordedEvent?) throws {
         // Bound straight through SQLite's C API: this runs once per event on the writer.
         let statement = try db.cachedStatement(sql: """
             INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash, tags)
@@ -101,13 +101,18 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         }
         for projection in inline {
             var documents = SQLiteDocumentWriter(db: db, projection: projection.name)
-            try projection.apply(event, to: &documents, snapshotInterval: snapshotInterval)
+            try projection.apply(revealed ?? event, to: &documents, snapshotInterval: snapshotInterval)
         }
     }
 
     private func bindText(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
         var text = text
         text.withUTF8 { _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
+    }
+
+    mutating func saveSubjectKey(_ key: StoredSubjectKey) throws {
+        didWrite = true
+        try SQLiteSubjectKeys.save(db, key)
     }
 
     mutating func save(_ stream: StreamInfo) throws {

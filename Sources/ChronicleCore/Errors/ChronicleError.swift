@@ -33,6 +33,9 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
             case momentOutOfRange = "moment-out-of-range"
             case notCaughtUp = "not-caught-up"
             case eventNotFound = "event-not-found"
+            case masterKeyMissing = "master-key-missing"
+            case masterKeyMismatch = "master-key-mismatch"
+            case erasureNotFound = "erasure-not-found"
         }
 
         private let base: Base
@@ -58,6 +61,13 @@ public struct ChronicleError: Error, Sendable, CustomStringConvertible {
         public static let notCaughtUp = Code(.notCaughtUp)
         /// No event is stored at that position (its stream was hard-deleted).
         public static let eventNotFound = Code(.eventNotFound)
+        /// A store that keeps personal data (``PersonalData``) has no usable master key: none
+        /// was given, or it is not 32 bytes of base64.
+        public static let masterKeyMissing = Code(.masterKeyMissing)
+        /// The master key given is not the one the store's subject keys were made with.
+        public static let masterKeyMismatch = Code(.masterKeyMismatch)
+        /// No erasure receipt has that id.
+        public static let erasureNotFound = Code(.erasureNotFound)
         /// The store keeps no projection of that name.
         public static let projectionNotFound = Code(.projectionNotFound)
         /// The stream's revision is not the one the append or delete expected.

@@ -70,6 +70,7 @@ public struct PreparedEvent: Sendable, Hashable {
             throw ChronicleError(.invalidInput, "Event \(event.id) (\(event.type)) holds a number that is not finite; JSON has no NaN or infinity.")
         }
         let data = event.data.canonicalText
+        try PersonalData.refuseImitation(data, eventID: event.id, type: event.type)
         let metadata = event.metadata.canonicalText
         let size = data.utf8.count + metadata.utf8.count
         if size > limits.maximumEventSize {

@@ -85,6 +85,15 @@ public protocol Projection: Sendable {
     /// backend that reads ahead (PostgreSQL) fetches it with the rest of a batch. A hint:
     /// what it misses is read when asked for. Default: nothing.
     func readsForCheck(of event: RecordedEvent) -> [AppendCheckRead]
+    /// Whether any event type has personal fields (see ``PersonalData``): a store then
+    /// needs a master key. Default: no.
+    var declaresPersonalData: Bool { get }
+    /// Whether events of this type may have personal fields (the writer parses only those).
+    func declaresPersonalFields(type: String) -> Bool
+    /// The personal fields of an event about to be appended to `stream` and whose they are;
+    /// ``LogWriter`` seals them on every way in (imports keep what they carry). Throws
+    /// ``ChronicleError/Code/invalidPayload`` when a subject cannot be found in the event.
+    func personalFields(type: String, stream: StreamName, data: JSONValue) throws -> [PersonalField]
 }
 
 /// One document an event changes: which, as it was before, and what the event does to it.
@@ -142,6 +151,15 @@ extension Projection {
 
     /// Never erases.
     public func erases(eventType: String, in stream: StreamName) -> Bool { false }
+
+    /// No personal fields.
+    public var declaresPersonalData: Bool { false }
+
+    /// No personal fields.
+    public func declaresPersonalFields(type: String) -> Bool { false }
+
+    /// No personal fields.
+    public func personalFields(type: String, stream: StreamName, data: JSONValue) throws -> [PersonalField] { [] }
 
     /// No checks.
     public func checkAppend(_ event: RecordedEvent, documents: (any DocumentLookup)?) throws {}

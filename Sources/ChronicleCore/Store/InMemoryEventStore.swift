@@ -4,7 +4,7 @@ import Foundation
 ///
 /// It follows every rule of the durable backends (it passes the same conformance suite) but
 /// keeps nothing when the process ends. Don't use it in production.
-public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore, LeaseStore {
+public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjectionStore, LogArchive, ReactorStore, LeaseStore, PersonalDataStore {
     struct Storage {
         var events: [Int64: RecordedEvent] = [:]
         var eventsByID: [UUID: Int64] = [:]
@@ -15,10 +15,15 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         var documents: [String: [String: [String: Document]]] = [:]
         /// The temporal tables, by projection.
         var versions: [String: DocumentVersions] = [:]
+        /// The key table, by subject.
+        var keys: [String: StoredSubjectKey] = [:]
     }
 
-    private var storage = Storage()
-    private var writer = LogWriter()
+    var storage = Storage()
+    var writer: LogWriter
+    /// The master key the subject keys are wrapped with: the one given, or a random one for
+    /// the store's life when its projections declare personal fields.
+    public nonisolated let masterKey: MasterKey?
     private let notifier = CommitNotifier()
     private let limits: EventStoreLimits
     /// The projections the store keeps, the primary one first.
@@ -98,17 +103,21 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
 
     /// Creates an empty store; `projection`'s documents are kept inline (updated with each
     /// append) or asynchronously (by a `ProjectionRunner`).
-    public init(limits: EventStoreLimits = EventStoreLimits(), projection: (any Projection)? = nil, lifecycle: ProjectionLifecycle = .inline) {
+    public init(limits: EventStoreLimits = EventStoreLimits(), projection: (any Projection)? = nil, lifecycle: ProjectionLifecycle = .inline, masterKey: MasterKey? = nil) {
         self.limits = limits
         self.projections = ProjectionRegistration.list(primary: projection, lifecycle: lifecycle)
+        self.masterKey = masterKey ?? (projection?.declaresPersonalData == true ? .random() : nil)
+        self.writer = LogWriter(masterKey: self.masterKey)
     }
 
     /// Creates an empty store that keeps several projections side by side, each with its own
     /// lifecycle; the first is the primary one (see ``ProjectionStore``).
-    public init(limits: EventStoreLimits = EventStoreLimits(), projections: [ProjectionRegistration]) throws {
+    public init(limits: EventStoreLimits = EventStoreLimits(), projections: [ProjectionRegistration], masterKey: MasterKey? = nil) throws {
         try ProjectionRegistration.validate(projections)
         self.limits = limits
         self.projections = projections
+        self.masterKey = masterKey ?? (projections.contains { $0.projection.declaresPersonalData } ? .random() : nil)
+        self.writer = LogWriter(masterKey: self.masterKey)
     }
 
     /// An asynchronous projection's checkpoint; see ``ProjectionStore/projectionCheckpoint(projection:)``.
@@ -137,7 +146,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         let registration = try registration(named: name)
         if registration.lifecycle == .live {
             guard let stream = registration.projection.stream(entity: entity, id: id) else { return nil }
-            let events = (storage.streamPositions[stream] ?? []).compactMap { storage.events[$0] }
+            let events = try revealed((storage.streamPositions[stream] ?? []).compactMap { storage.events[$0] })
             return try registration.projection.liveDocument(events: events, status: storage.streams[stream]?.status)
         }
         return storage.documents[name]?[entity]?[id]
@@ -154,7 +163,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         if registration.lifecycle == .live {
             guard let stream = registration.projection.stream(entity: entity, id: id) else { return nil }
             let deletions = (storage.streamPositions[.deletions] ?? []).compactMap { storage.events[$0] }.filter { StreamDeletion.stream(of: $0) == stream }
-            let events = ((storage.streamPositions[stream] ?? []).compactMap { storage.events[$0] } + deletions).sorted { $0.position < $1.position }
+            let events = try revealed(((storage.streamPositions[stream] ?? []).compactMap { storage.events[$0] } + deletions).sorted { $0.position < $1.position })
             return try liveDocument(registration.projection, events: events, asOf: position)
         }
         return storage.versions[name]?.version(entity: entity, id: id, asOf: position)?.document
@@ -200,7 +209,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         for position in stride(from: Int64(1), through: writer.head, by: 1) {
             guard let event = storage.events[position] else { continue }
             replayed += 1
-            try documents.apply(event, projection)
+            try documents.apply(revealed(event), projection)
         }
         storage.documents[name] = documents.documents
         var versions = DocumentVersions()
@@ -228,7 +237,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         }
     }
 
-    private func write<T>(_ body: (inout LogWriter, inout Transaction) throws -> T) throws -> T {
+    func write<T>(_ body: (inout LogWriter, inout Transaction) throws -> T) throws -> T {
         // Move the storage out so that changing it copies nothing; undo the changes on failure.
         var transaction = Transaction(base: storage, inline: inlineProjections)
         storage = Storage()
@@ -266,11 +275,11 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             var revision = min(from, last)
             while revision >= first && revisions.count < limit { revisions.append(revision); revision -= 1 }
         }
-        return revisions.compactMap { storage.events[positions[Int($0 - first)]] }
+        return try revealed(revisions.compactMap { storage.events[positions[Int($0 - first)]] })
     }
 
     /// Reads the global log; see ``EventStore/readLog(after:limit:filter:)``.
-    public func readLog(after position: Int64, limit: Int, filter: LogFilter) -> LogPage {
+    public func readLog(after position: Int64, limit: Int, filter: LogFilter) throws -> LogPage {
         var events: [RecordedEvent] = []
         var current = max(position, 0)
         while current < writer.head && events.count < max(limit, 0) {
@@ -279,7 +288,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
                 events.append(event)
             }
         }
-        return LogPage(events: events, scannedThrough: max(current, position))
+        return LogPage(events: try revealed(events), scannedThrough: max(current, position))
     }
 
     /// The state of a stream; see ``EventStore/info(_:)``.
@@ -323,6 +332,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         try reactors.check(against: entries)
         var check = LogImportCheck()
         var imported = Storage()
+        imported.keys = storage.keys
         var last: RecordedEvent?
         for (index, entry) in entries.enumerated() {
             let deletion = try check.check(entry, index: index)
@@ -341,7 +351,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         for registration in projections where registration.lifecycle != .live {
             var documents = DocumentSet(recordingHistory: true)
             for case .event(let event) in entries {
-                try documents.apply(event, registration.projection)
+                try documents.apply(revealed(event, keys: imported.keys), registration.projection)
             }
             imported.documents[registration.name] = documents.documents
             var versions = DocumentVersions()
@@ -352,7 +362,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         storage = imported
         reactorCheckpoints = reactors.checkpoints
         parked = Dictionary(grouping: reactors.parked, by: \.reactor)
-        writer = LogWriter(head: entries.last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAtMicroseconds ?? 0)
+        writer = LogWriter(head: entries.last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAtMicroseconds ?? 0, masterKey: masterKey)
         progress(entries.count)
         notifier.advance(to: writer.head)
     }
@@ -380,6 +390,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             case purge(StreamName, positions: [Int64], events: [RecordedEvent])
             case document(projection: String, entity: String, id: String, previous: Document?)
             case history(projection: String, key: DocumentChangeKey, previous: [DocumentVersion]?)
+            case key(String, previous: StoredSubjectKey?)
         }
 
         var base: Storage
@@ -412,7 +423,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             base.events.values.filter { $0.position > position && query.matches($0) }.map(\.position).min()
         }
 
-        mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws {
+        mutating func insert(_ event: RecordedEvent, stream: StreamInfo, revealed: RecordedEvent?) throws {
             if base.eventsByID[event.id] != nil {
                 throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)
             }
@@ -423,7 +434,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             base.streams[stream.stream] = stream
             for projection in inline {
                 scope = projection.name
-                try projection.apply(event, to: &self, snapshotInterval: 0)
+                try projection.apply(revealed ?? event, to: &self, snapshotInterval: 0)
             }
         }
 
@@ -441,6 +452,18 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
             let key = change.key
             journal.append(.history(projection: scope, key: key, previous: base.versions[scope]?.rows[key]))
             base.versions[scope, default: DocumentVersions()].apply(DocumentHistoryPlan([change]))
+        }
+
+        func subjectKey(for subject: String) -> StoredSubjectKey? { base.keys[subject] }
+
+        mutating func saveSubjectKey(_ key: StoredSubjectKey) {
+            journal.append(.key(key.subject, previous: base.keys[key.subject]))
+            base.keys[key.subject] = key
+        }
+
+        func events(sealedWith keyID: UUID) -> [RecordedEvent] {
+            let id = keyID.uuidString.lowercased()
+            return base.events.values.filter { PersonalData.mayBeSealed($0.dataJSON) && $0.dataJSON.contains(id) }.sorted { $0.position < $1.position }
         }
 
         mutating func save(_ stream: StreamInfo) {
@@ -472,6 +495,8 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
                     base.streams[event.stream] = previous
                 case .save(let name, let previous):
                     base.streams[name] = previous
+                case .key(let subject, let previous):
+                    base.keys[subject] = previous
                 case .document(let projection, let entity, let id, let previous):
                     base.documents[projection, default: [:]][entity, default: [:]][id] = previous
                 case .history(let projection, let key, let previous):

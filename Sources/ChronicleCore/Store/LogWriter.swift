@@ -12,9 +12,11 @@ public protocol EventStoreTransaction {
     func stream(_ name: StreamName) throws -> StreamInfo?
     /// The stored event with this id, if any.
     func event(id: UUID) throws -> RecordedEvent?
-    /// Stores an event and its stream's new state. Throws ``ChronicleError/Code/idempotencyConflict``
-    /// if the event's id is already stored.
-    mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws
+    /// Stores an event and its stream's new state, and applies the inline projections to
+    /// `revealed` (the event with its personal fields as sent, when ``LogWriter`` sealed
+    /// them) or else to `event`. Throws ``ChronicleError/Code/idempotencyConflict`` if the
+    /// event's id is already stored.
+    mutating func insert(_ event: RecordedEvent, stream: StreamInfo, revealed: RecordedEvent?) throws
     /// Saves a stream's state.
     mutating func save(_ stream: StreamInfo) throws
     /// Removes every event of the stream, keeping each one's position and hash for verification.
@@ -22,6 +24,20 @@ public protocol EventStoreTransaction {
     /// The position of the first stored event after `position` that matches `query` (those
     /// the transaction inserted included), or `nil`: an append condition's check.
     func firstMatch(_ query: DCBQuery, after position: Int64) throws -> Int64?
+    /// The subject's row in the key table (see ``PersonalData``), if it has one.
+    func subjectKey(for subject: String) throws -> StoredSubjectKey?
+    /// Saves a subject's key row (replacing the subject's previous one); erasing saves one
+    /// without a key. The store must not keep the old key's bytes anywhere it can read.
+    mutating func saveSubjectKey(_ key: StoredSubjectKey) throws
+    /// The stored events (as stored: sealed) with a value sealed by that key.
+    func events(sealedWith keyID: UUID) throws -> [RecordedEvent]
+}
+
+extension EventStoreTransaction {
+    /// Stores an event whose inline projections see it as stored.
+    public mutating func insert(_ event: RecordedEvent, stream: StreamInfo) throws {
+        try insert(event, stream: stream, revealed: nil)
+    }
 }
 
 /// The append and delete rules, as one value shared by every backend: expectations,
@@ -37,13 +53,17 @@ public struct LogWriter: Sendable {
     public private(set) var lastHash: EventHash
     /// The recording time of the last event written (times never go backwards).
     public private(set) var lastRecordedAt: Int64
+    /// The key that wraps the subject keys personal fields are sealed with.
+    public let masterKey: MasterKey?
     private var encoder = CanonicalEventEncoder()
 
-    /// Starts after the given last event (`head` 0 and ``HashChain/genesis`` for an empty log).
-    public init(head: Int64 = 0, lastHash: EventHash = .zero, lastRecordedAt: Int64 = 0) {
+    /// Starts after the given last event (`head` 0 and ``HashChain/genesis`` for an empty
+    /// log); `masterKey` seals personal fields (``PersonalData``).
+    public init(head: Int64 = 0, lastHash: EventHash = .zero, lastRecordedAt: Int64 = 0, masterKey: MasterKey? = nil) {
         self.head = head
         self.lastHash = lastHash
         self.lastRecordedAt = lastRecordedAt
+        self.masterKey = masterKey
     }
 
     /// Applies an append. Each event is first checked by every projection's rules
@@ -70,6 +90,8 @@ public struct LogWriter: Sendable {
     }
 
     private mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64, checks projections: [ProjectionRegistration]) throws -> AppendResult {
+        // Personal fields are sealed first, so that a retry compares with what is stored.
+        let (request, plaintext) = try sealPersonalFields(of: request, projections: projections, in: &transaction)
         // The expectations and the request's own rules come before the first write, so that
         // an append they refuse writes nothing (backends can skip a savepoint when a failure
         // wrote nothing); a projection's rules run per event, after the events before it.
@@ -113,12 +135,17 @@ public struct LogWriter: Sendable {
             for event in part.events {
                 revision += 1
                 let stored = record(event, stream: part.stream, revision: revision, recordedAt: recordedAt)
+                let revealed = plaintext[event.id].map { data in
+                    var revealed = stored
+                    revealed.dataJSON = data
+                    return revealed
+                }
                 let nothingWritten = stored.position == start.head + 1
                 do {
                     for registration in projections {
-                        try registration.projection.checkAppend(stored, documents: registration.lifecycle == .inline ? transaction.documents(of: registration.name) : nil)
+                        try registration.projection.checkAppend(revealed ?? stored, documents: registration.lifecycle == .inline ? transaction.documents(of: registration.name) : nil)
                     }
-                    try transaction.insert(stored, stream: StreamInfo(stream: part.stream, revision: revision, status: .active))
+                    try transaction.insert(stored, stream: StreamInfo(stream: part.stream, revision: revision, status: .active), revealed: revealed)
                 } catch let error as ChronicleError where nothingWritten {
                     // Nothing is written yet: this may be a retry of a stored append (whose
                     // rules, checked again now, may no longer hold).

@@ -1,0 +1,81 @@
+import Foundation
+
+extension LogWriter {
+    /// The request with the personal fields the projections name sealed (see
+    /// ``PersonalData``), and each sealed event's data as it was sent, by event id, for the
+    /// rules and the inline projections (which see plaintext). A subject without a key gets
+    /// one, saved in the transaction.
+    func sealPersonalFields(of request: PreparedAppend, projections: [ProjectionRegistration], in transaction: inout some EventStoreTransaction) throws -> (PreparedAppend, [UUID: String]) {
+        let declaring = projections.filter { $0.projection.declaresPersonalData }
+        guard !declaring.isEmpty else { return (request, [:]) }
+        var sealed = request
+        var plaintext: [UUID: String] = [:]
+        var keys: [String: SubjectKey] = [:]
+        for (partIndex, part) in request.streams.enumerated() {
+            for (index, event) in part.events.enumerated() where declaring.contains(where: { $0.projection.declaresPersonalFields(type: event.type) }) {
+                guard case .object(var members) = try JSONValue(parsing: event.data) else { continue }
+                var fields: [PersonalField] = []
+                for registration in declaring {
+                    for field in try registration.projection.personalFields(type: event.type, stream: part.stream, data: .object(members)) where !fields.contains(where: { $0.name == field.name }) {
+                        fields.append(field)
+                    }
+                }
+                guard !fields.isEmpty else { continue }
+                try PersonalData.seal(&members, fields: fields, eventID: event.id, type: event.type) { subject in
+                    if let key = keys[subject] { return key }
+                    let key = try subjectKey(for: subject, in: &transaction)
+                    keys[subject] = key
+                    return key
+                }
+                plaintext[event.id] = event.data
+                sealed.streams[partIndex].events[index].data = JSONValue.object(members).canonicalText
+            }
+        }
+        return (sealed, plaintext)
+    }
+
+    /// The subject's usable key, made (and saved in the transaction) if it has none or was
+    /// erased.
+    private func subjectKey(for subject: String, in transaction: inout some EventStoreTransaction) throws -> SubjectKey {
+        guard let masterKey else {
+            throw ChronicleError(.masterKeyMissing, "The schema declares personal fields, but the store was opened without a master key to seal them; give one (--master-key-file or CHRONICLE_MASTER_KEY).")
+        }
+        let stored = try transaction.subjectKey(for: subject)
+        if let stored, let wrapped = stored.wrapped {
+            return try masterKey.unwrap(wrapped, id: stored.id)
+        }
+        let key = SubjectKey.random()
+        try transaction.saveSubjectKey(StoredSubjectKey(subject: subject, id: key.id, wrapped: masterKey.wrap(key), receipt: stored?.receipt))
+        return key
+    }
+
+    /// Erases a subject: destroys its key and appends a `$subjectErased` receipt to
+    /// `$erasures`, in the transaction. A subject already erased (with no key since) gets
+    /// its last receipt back, with nothing written. The receipt counts the events sealed
+    /// with the key and the documents those events changed in the store's projections; the
+    /// caller rewrites those documents afterwards (``PersonalDataStore/eraseSubject(_:actor:progress:)``).
+    public mutating func eraseSubject(_ subject: String, actor: String?, in transaction: inout some EventStoreTransaction, now: Int64, projections: [ProjectionRegistration]) throws -> SubjectErasure {
+        try SubjectErasure.validate(subject: subject)
+        let stored = try transaction.subjectKey(for: subject)
+        if let stored, stored.isErased, let receipt = stored.receipt, let event = try transaction.event(id: receipt) {
+            return SubjectErasure(receipt: try ErasureReceipt(event: event), replayed: true)
+        }
+        var events = 0
+        var documents: Set<String> = []
+        if let stored {
+            for event in try transaction.events(sealedWith: stored.id) {
+                events += 1
+                for registration in projections where registration.lifecycle != .live {
+                    for target in registration.projection.targets(of: event) {
+                        documents.insert("\(registration.name)\u{0}\(target.entity)\u{0}\(target.id)")
+                    }
+                }
+            }
+        }
+        var data: [String: JSONValue] = ["subject": .string(subject), "events": .integer(Int64(events)), "documents": .integer(Int64(documents.count))]
+        if let actor { data["actor"] = .string(actor) }
+        let receipt = try appendSystemEvent(SubjectErasure.eventType, to: SubjectErasure.stream, data: .object(data), in: &transaction, now: now)
+        try transaction.saveSubjectKey(StoredSubjectKey(subject: subject, id: stored?.id ?? UUID(), wrapped: nil, receipt: receipt.id))
+        return SubjectErasure(receipt: try ErasureReceipt(event: receipt), replayed: false)
+    }
+}

@@ -1,0 +1,207 @@
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A field of an event's data that is personal: sealed with its subject's own key when the
+/// event is stored, readable while the key exists, `{"$erased": true}` everywhere once the
+/// subject is erased (crypto-shredding). Which fields are personal is a property of event
+/// types (a schema's `personal:`), applied by ``LogWriter`` on every append.
+public struct PersonalField: Sendable, Hashable {
+    /// The member of the event's data.
+    public var name: String
+    /// Whose data it is (an entity id, or what a schema's `subject:` names).
+    public var subject: String
+
+    /// Creates a personal field.
+    public init(name: String, subject: String) {
+        self.name = name
+        self.subject = subject
+    }
+}
+
+/// How personal fields are stored: each value of a personal field is replaced by
+/// `{"$sealed": "<key id>:<base64>"}`, the AES-GCM sealing of its canonical JSON text with
+/// the subject's key, the event id and the field's name as associated data. The nonce is
+/// derived from the key, the event, the field and the value (a synthetic IV), so sealing the
+/// same event again gives the same bytes: an idempotent retry compares equal, and the hash
+/// chain covers the sealed form.
+public enum PersonalData {
+    /// The member that marks a sealed value.
+    public static let sealedMember = "$sealed"
+    /// What a sealed value reads as once its key is destroyed.
+    public static let erased: JSONValue = ["$erased": true]
+
+    private static let marker = Array("\"$sealed\"".utf8)
+
+    /// Whether canonical JSON text may hold a sealed value (a fast byte search; ``reveal``
+    /// parses only such text).
+    public static func mayBeSealed(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= marker.count, let base = bytes.baseAddress else { return false }
+            // The `$` of a match is at 1...count - marker.count + 1.
+            var offset = 1
+            let last = bytes.count - marker.count + 1
+            while offset <= last {
+                guard let found = memchr(base + offset, Int32(UInt8(ascii: "$")), last + 1 - offset) else { return false }
+                let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if memcmp(base + index - 1, marker, marker.count) == 0 { return true }
+                offset = index + 1
+            }
+            return false
+        }
+    }
+
+    /// Seals the personal `fields` of `data` (members that are absent or `null` stay as they
+    /// are).
+    ///
+    /// - Throws: ``ChronicleError/Code/invalidPayload`` when a personal field holds a number
+    ///   or a boolean (personal fields are strings, objects or arrays).
+    static func seal(_ data: inout [String: JSONValue], fields: [PersonalField], eventID: UUID, type: String, key: (String) throws -> SubjectKey) throws {
+        for field in fields {
+            guard let value = data[field.name], value != .null else { continue }
+            switch value {
+            case .string, .object, .array: break
+            default:
+                var error = ChronicleError(.invalidPayload, "\(type): the personal field \(field.name) holds a JSON \(value.kindName); personal fields are strings or objects (they are sealed as a whole). Send it as a string, or leave it out of `personal:`.")
+                error.details = ["pointer": .string("/\(field.name)"), "eventType": .string(type)]
+                throw error
+            }
+            let subjectKey = try key(field.subject)
+            data[field.name] = [sealedMember: .string(seal(value.canonicalText, field: field.name, eventID: eventID, with: subjectKey))]
+        }
+    }
+
+    static func seal(_ plaintext: String, field: String, eventID: UUID, with key: SubjectKey) -> String {
+        let associated = eventID.bytes + Data(field.utf8)
+        var derivation = HMAC<SHA256>(key: key.material)
+        derivation.update(data: associated)
+        derivation.update(data: [0])
+        derivation.update(data: Data(plaintext.utf8))
+        let nonce = try! AES.GCM.Nonce(data: Data(derivation.finalize()).prefix(12))
+        // Sealing with a 256-bit key and a 12-byte nonce cannot fail.
+        let box = try! AES.GCM.seal(Data(plaintext.utf8), using: key.material, nonce: nonce, authenticating: associated)
+        return key.id.uuidString.lowercased() + ":" + box.combined!.base64EncodedString()
+    }
+
+    /// The key ids the sealed values of canonical data text name.
+    public static func keyIDs(in text: String) -> Set<UUID> {
+        guard mayBeSealed(text), case .object(let members)? = try? JSONValue(parsing: text) else { return [] }
+        var ids: Set<UUID> = []
+        for value in members.values {
+            if let (id, _) = sealed(value) { ids.insert(id) }
+        }
+        return ids
+    }
+
+    private static func sealed(_ value: JSONValue) -> (UUID, Data)? {
+        guard case .object(let members) = value, members.count == 1, case .string(let text)? = members[sealedMember],
+              let colon = text.firstIndex(of: ":"), let id = UUID(uuidString: String(text[..<colon])),
+              let box = Data(base64Encoded: String(text[text.index(after: colon)...])) else { return nil }
+        return (id, box)
+    }
+
+    /// The event with its sealed values opened with `keys` (by key id); a value whose key is
+    /// not there reads as ``erased``.
+    static func reveal(_ event: RecordedEvent, keys: [UUID: SubjectKey]) -> RecordedEvent {
+        guard mayBeSealed(event.dataJSON), case .object(var members) = try? JSONValue(parsing: event.dataJSON) else { return event }
+        var changed = false
+        for (name, value) in members {
+            guard let (id, combined) = sealed(value) else { continue }
+            changed = true
+            guard let key = keys[id], let box = try? AES.GCM.SealedBox(combined: combined),
+                  let plaintext = try? AES.GCM.open(box, using: key.material, authenticating: event.id.bytes + Data(name.utf8)),
+                  let opened = try? JSONValue(parsing: String(decoding: plaintext, as: UTF8.self)) else {
+                members[name] = erased
+                continue
+            }
+            members[name] = opened
+        }
+        guard changed else { return event }
+        var revealed = event
+        revealed.dataJSON = JSONValue.object(members).canonicalText
+        return revealed
+    }
+
+    /// Refuses data that imitates a sealed value: `$sealed` is Chronicle's.
+    static func refuseImitation(_ data: String, eventID: UUID, type: String) throws {
+        guard mayBeSealed(data), case .object(let members)? = try? JSONValue(parsing: data) else { return }
+        func imitates(_ value: JSONValue) -> Bool {
+            switch value {
+            case .object(let members): members[sealedMember] != nil || members.values.contains(where: imitates)
+            case .array(let values): values.contains(where: imitates)
+            default: false
+            }
+        }
+        if members.values.contains(where: imitates) || members[sealedMember] != nil {
+            throw ChronicleError(.invalidInput, "The data of event \(eventID) (\(type)) has a member named \(sealedMember), which Chronicle keeps for sealed personal fields; rename it.")
+        }
+    }
+}
+
+/// Opens sealed values for readers: the stores call it on every page of events they return,
+/// with a lookup of the key rows the page names (one query per page that holds sealed
+/// values; pages without any cost one byte search per event).
+public struct PersonalDataReader: Sendable {
+    /// The master key the store's subject keys are wrapped with; `nil` when none was given.
+    public let masterKey: MasterKey?
+
+    /// A reader with the store's master key.
+    public init(masterKey: MasterKey?) {
+        self.masterKey = masterKey
+    }
+
+    /// `events` with their sealed values opened (or ``PersonalData/erased``).
+    public func reveal(_ events: [RecordedEvent], lookup: (Set<UUID>) throws -> [StoredSubjectKey]) throws -> [RecordedEvent] {
+        guard let ids = Self.keyIDs(of: events) else { return events }
+        return try reveal(events, with: lookup(ids))
+    }
+
+    /// `events` with their sealed values opened, looking the keys up asynchronously.
+    public func reveal(_ events: [RecordedEvent], lookup: (Set<UUID>) async throws -> [StoredSubjectKey]) async throws -> [RecordedEvent] {
+        guard let ids = Self.keyIDs(of: events) else { return events }
+        return try reveal(events, with: await lookup(ids))
+    }
+
+    /// One event; see ``reveal(_:lookup:)``.
+    public func reveal(_ event: RecordedEvent, lookup: (Set<UUID>) throws -> [StoredSubjectKey]) throws -> RecordedEvent {
+        try reveal([event], lookup: lookup)[0]
+    }
+
+    private static func keyIDs(of events: [RecordedEvent]) -> Set<UUID>? {
+        var ids: Set<UUID> = []
+        var sealed = false
+        for event in events where PersonalData.mayBeSealed(event.dataJSON) {
+            sealed = true
+            ids.formUnion(PersonalData.keyIDs(in: event.dataJSON))
+        }
+        return sealed ? ids : nil
+    }
+
+    private func reveal(_ events: [RecordedEvent], with rows: [StoredSubjectKey]) throws -> [RecordedEvent] {
+        let keys = try unwrap(rows)
+        return events.map { PersonalData.reveal($0, keys: keys) }
+    }
+
+    /// The usable keys of `rows`, by id.
+    func unwrap(_ rows: [StoredSubjectKey]) throws -> [UUID: SubjectKey] {
+        var keys: [UUID: SubjectKey] = [:]
+        for row in rows {
+            guard let wrapped = row.wrapped else { continue }
+            guard let masterKey else {
+                throw ChronicleError(.masterKeyMissing, "This store holds personal data sealed with subject keys; open it with its master key (--master-key-file or CHRONICLE_MASTER_KEY).")
+            }
+            keys[row.id] = try masterKey.unwrap(wrapped, id: row.id)
+        }
+        return keys
+    }
+
+    /// Refuses to open a store whose key table cannot be read with this master key (one
+    /// sample row is unwrapped).
+    public func check(sample: StoredSubjectKey?) throws {
+        guard let sample else { return }
+        _ = try unwrap([sample])
+    }
+}

@@ -2,7 +2,7 @@ import ChronicleCore
 import Testing
 
 /// Everything a backend offers the engine, as the conformance matrix uses it.
-public typealias ConformanceStore = any ProjectionStore & DocumentStore & AsyncProjectionStore & LogArchive & ReactorStore & LeaseStore
+public typealias ConformanceStore = any ProjectionStore & DocumentStore & AsyncProjectionStore & LogArchive & ReactorStore & LeaseStore & PersonalDataStore
 
 /// A backend under test: it makes fresh, empty stores, and removes them after.
 ///
@@ -137,6 +137,21 @@ public enum ConformanceMatrix {
                     }
                 }
             }
+        })
+        entries.append(ConformanceEntry("personal data", "sealed as stored, readable while the key exists, erased everywhere after an erasure, backups with and without keys") { backend in
+            try await backend.withStore(projection: PersonalProjection(), lifecycle: .inline) { store in
+                try await PersonalDataConformance.run(store) { body in
+                    try await backend.withStore(projection: PersonalProjection(), lifecycle: .inline) { try await body($0) }
+                }
+            }
+        })
+        entries.append(ConformanceEntry("personal data", "an asynchronous projection is rewritten by an erasure too") { backend in
+            try await backend.withStore(projection: PersonalProjection(), lifecycle: .async) { store in
+                try await PersonalDataConformance.runAsync(store)
+            }
+        })
+        entries.append(ConformanceEntry("personal data", "fields that cannot be sealed, imitations and missing subjects are refused, nothing stored") { backend in
+            try await backend.withStore(projection: PersonalProjection(), lifecycle: .inline) { try await PersonalDataConformance.runRefusals($0) }
         })
         entries.append(ConformanceEntry("leases", "one owner at a time, renewal, expiry and release") { backend in
             try await backend.withStore(projection: nil, lifecycle: .inline) { try await LeaseConformance.run($0) }

@@ -22,6 +22,7 @@ public struct SQLiteBackend: ConformanceBackend, CustomTestStringConvertible {
         configuration.projection = projections.first?.projection
         configuration.lifecycle = projections.first?.lifecycle ?? .inline
         configuration.additionalProjections = Array(projections.dropFirst())
+        configuration.masterKey = projections.contains { $0.projection.declaresPersonalData } ? .random() : nil
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-tests-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await body(try SQLiteEventStore(directory: directory + "/data", configuration: configuration, logger: testLogger))
@@ -38,6 +39,7 @@ public struct PostgresBackend: ConformanceBackend {
         configuration.projection = projections.first?.projection
         configuration.lifecycle = projections.first?.lifecycle ?? .inline
         configuration.additionalProjections = Array(projections.dropFirst())
+        configuration.masterKey = projections.contains { $0.projection.declaresPersonalData } ? .random() : nil
         try await withPostgresStore(configuration) { try await body($0) }
     }
 }

@@ -120,9 +120,9 @@ extension PostgresEventStore {
             try await connection.run("BEGIN", logger: logger)
             do {
                 try await connection.run(PostgresQuery(unsafeSQL: Self.writeLock), logger: logger)
-                let count = try await connection.run("SELECT count(*) FROM events", logger: logger).collect().first?.decode(Int64.self) ?? 0
+                let count = try await connection.run("SELECT count(*) FROM subject_keys", logger: logger).collect().first?.decode(Int64.self) ?? 0
                 guard count == 0 else {
-                    throw ChronicleError(.invalidInput, "The store at \(name) is not empty; import keys into a new schema or an empty database, before its log.")
+                    throw ChronicleError(.invalidInput, "The store at \(name) has personal-data keys already; import keys into a new schema or an empty database.")
                 }
                 for row in rows { try await Self.save(row, on: connection, logger: logger) }
                 try await connection.run("COMMIT", logger: logger)

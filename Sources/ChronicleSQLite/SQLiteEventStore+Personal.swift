@@ -101,8 +101,8 @@ extension SQLiteEventStore {
     public func importSubjectKeys(_ rows: [StoredSubjectKey]) async throws {
         do {
             try await pool.write { db in
-                if try Self.lastEvent(db) != nil {
-                    throw ChronicleError(.invalidInput, "The store at \(self.path) is not empty; import keys into a new data directory, before its log.")
+                if try !SQLiteSubjectKeys.all(db).isEmpty {
+                    throw ChronicleError(.invalidInput, "The store at \(self.path) has personal-data keys already; import keys into a new data directory.")
                 }
                 for row in rows { try SQLiteSubjectKeys.save(db, row) }
             }

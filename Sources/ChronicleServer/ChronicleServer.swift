@@ -175,6 +175,7 @@ public struct ChronicleServer: Service {
         registerProjectionRoutes(on: router)
         registerEventRoutes(on: router)
         registerReactorRoutes(on: router)
+        registerErasureRoutes(on: router)
     }
 }
 

@@ -11,7 +11,7 @@ struct ChronicleCommand: AsyncParsableCommand {
         abstract: "Chronicle: an event-sourcing database.",
         discussion: "Commands work on a data directory (--data, default ./chronicle-data) or a PostgreSQL database (--postgres URL). Add --json for output meant for scripts.",
         version: "chronicle \(ChronicleCommand.version)",
-        subcommands: [Serve.self, Append.self, Read.self, Log.self, Tail.self, Query.self, Get.self, List.self, History.self, Diff.self, Changes.self, Blame.self, Effects.self, Delete.self, Projections.self, Reactors.self, Verify.self, Export.self, Import.self, Bench.self]
+        subcommands: [Serve.self, Append.self, Read.self, Log.self, Tail.self, Query.self, Get.self, List.self, History.self, Diff.self, Changes.self, Blame.self, Effects.self, Delete.self, EraseSubject.self, Projections.self, Reactors.self, Verify.self, Export.self, Import.self, Bench.self]
     )
 
     /// This build's version, printed by `chronicle --version`.

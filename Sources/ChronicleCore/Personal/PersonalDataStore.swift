@@ -18,24 +18,29 @@ public protocol PersonalDataStore: ProjectionStore {
     func subjectKeyRows() async throws -> [StoredSubjectKey]
     /// The store's master key, if it was opened with one.
     var masterKey: MasterKey? { get }
-    /// Stores key rows (from ``SubjectKeyArchive/rows(wrappingWith:)``) into a store that
-    /// holds no events yet, before ``LogArchive/importLog(_:reactors:progress:)``.
+    /// Stores key rows (from ``SubjectKeyArchive/rows(wrappingWith:)``) into a store that has
+    /// no keys yet: before ``LogArchive/importLog(_:reactors:progress:)`` (whose rebuild then
+    /// reads the personal fields), or after it followed by a rebuild.
     func importSubjectKeys(_ rows: [StoredSubjectKey]) async throws
 }
 
 extension PersonalDataStore {
     /// Forgets a subject: destroys its key and appends a `$subjectErased` receipt (one
     /// transaction), then rewrites every projection's documents without the subject's fields
-    /// (a rebuild of each, which also rewrites their past versions and snapshots) and scrubs
-    /// the storage (``scrubRemnants()``). Erasing a subject again, with no new data since,
-    /// returns the first receipt and changes nothing.
-    public func eraseSubject(_ subject: String, actor: String?, progress: @Sendable (_ projection: String, _ done: Int64, _ total: Int64) -> Void = { _, _, _ in }) async throws -> SubjectErasure {
+    /// (`rebuild`, by default a rebuild of each, which also rewrites their past versions and
+    /// snapshots) and scrubs the storage (``scrubRemnants()``). Erasing a subject again, with
+    /// no new data since, returns the first receipt and appends nothing; it rewrites and
+    /// scrubs again, so an erasure cut short (the process died after the key went) is
+    /// finished by repeating it.
+    public func eraseSubject(_ subject: String, actor: String?, rebuild: ((ProjectionRegistration) async throws -> Void)? = nil) async throws -> SubjectErasure {
         let erasure = try await commitErasure(of: subject, actor: actor)
-        guard !erasure.replayed else { return erasure }
         if erasure.receipt.events > 0 {
             for registration in projections where registration.lifecycle != .live {
-                let name = registration.name
-                _ = try await rebuildDocuments(projection: name) { done, total in progress(name, done, total) }
+                if let rebuild {
+                    try await rebuild(registration)
+                } else {
+                    _ = try await rebuildDocuments(projection: registration.name) { _, _ in }
+                }
             }
         }
         try await scrubRemnants()

@@ -2,7 +2,7 @@ import Foundation
 
 /// The outcome of erasing a subject: its receipt, and whether it was erased before (then
 /// the receipt is the first one and nothing changed).
-public struct SubjectErasure: Sendable, Hashable {
+public struct SubjectErasure: Sendable, Hashable, Codable {
     /// The `$subjectErased` receipt.
     public var receipt: ErasureReceipt
     /// Whether the subject was already erased: nothing was written.
@@ -45,6 +45,22 @@ public struct ErasureReceipt: Sendable, Hashable, Codable {
     public var events: Int64
     /// How many read-model documents those events changed (rewritten without the fields).
     public var documents: Int64
+
+    private enum CodingKeys: String, CodingKey {
+        case id, subject, actor, erasedAt, position, events, documents
+    }
+
+    /// Encodes the receipt, its id in lower case as every id of the API.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(erasedAt, forKey: .erasedAt)
+        try container.encode(position, forKey: .position)
+        try container.encode(events, forKey: .events)
+        try container.encode(documents, forKey: .documents)
+    }
 
     /// Creates a receipt.
     public init(id: UUID, subject: String, actor: String?, erasedAt: String, position: Int64, events: Int64, documents: Int64) {

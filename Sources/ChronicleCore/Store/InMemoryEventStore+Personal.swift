@@ -30,8 +30,8 @@ extension InMemoryEventStore {
 
     /// Stores key rows before an import; see ``PersonalDataStore/importSubjectKeys(_:)``.
     public func importSubjectKeys(_ rows: [StoredSubjectKey]) throws {
-        guard writer.head == 0 else {
-            throw ChronicleError(.invalidInput, "The store is not empty; import keys into a new store, before its log.")
+        guard storage.keys.isEmpty else {
+            throw ChronicleError(.invalidInput, "The store has personal-data keys already; import keys into a new store.")
         }
         for row in rows { storage.keys[row.subject] = row }
     }

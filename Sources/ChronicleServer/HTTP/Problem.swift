@@ -68,6 +68,8 @@ public struct Problem: Error, Sendable {
             (status, title) = (HTTPResponse.Status(code: error.status ?? 422), "Rule violated")
         case .entityNotFound: (status, title) = (.notFound, "Entity not found")
         case .eventNotFound: (status, title) = (.notFound, "Event not found")
+        case .erasureNotFound: (status, title) = (.notFound, "Erasure not found")
+        case .masterKeyMissing, .masterKeyMismatch: (status, title) = (.internalServerError, "Master key")
         case .projectionNotFound: (status, title) = (.notFound, "Projection not found")
         case .appendConditionFailed: (status, title) = (.conflict, "Append condition failed")
         case .momentOutOfRange: (status, title) = (HTTPResponse.Status(code: error.status ?? 400), "Moment out of range")

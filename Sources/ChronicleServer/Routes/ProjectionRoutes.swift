@@ -63,6 +63,18 @@ final class ProjectionRuns: Sendable {
         }
     }
 
+    /// Runs a rebuild once the running one (if any) is done, waiting up to ten minutes.
+    func rebuildWhenFree(_ body: () async throws -> Int) async throws -> (replayed: Int, duration: Duration) {
+        let deadline = ContinuousClock.now + .seconds(600)
+        while true {
+            do {
+                return try await rebuild(body)
+            } catch let problem as Problem where problem.code == "rebuild-running" && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
     /// The running rebuild and the last finished one.
     var status: RebuildStatus {
         state.withLock { state in

@@ -18,6 +18,9 @@ struct Export: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the log only up to this position or RFC 3339 instant: import it elsewhere to fork the store there (\"what if\").", valueName: "moment"))
     var until: String?
 
+    @Option(help: ArgumentHelp("Also write the personal-data keys (each subject's key in the clear, and the subjects erased so far) to this separate file; keep it as safe as the master key. Without it the export holds personal fields sealed, unreadable once restored.", valueName: "file"))
+    var includeKeys: String?
+
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
@@ -68,6 +71,13 @@ struct Export: AsyncParsableCommand {
             }
             handle.write(Data(chunk.utf8))
             if output != nil { try handle.close() }
+            if let includeKeys {
+                let keys = try await store.exportSubjectKeys()
+                guard FileManager.default.createFile(atPath: includeKeys, contents: Data(keys.text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw CommandFailure(message: "cannot write \(includeKeys); check the path and its permissions.")
+                }
+                Output.progress("wrote \(keys.keys.count) subject keys and \(keys.erased.count) erased subjects to \(includeKeys)")
+            }
             progress.finish("exported \(written) entries (head position \(after)), \(summary.reactorCheckpoints) reactor checkpoints, \(summary.parkedEvents) parked events")
         }
     }
@@ -89,6 +99,9 @@ struct Import: AsyncParsableCommand {
 
     @Flag(help: "Import without the reactors' state: reactors start as on a new store (a reactor with from: beginning delivers every event again). Needed for an export without reactor checkpoints; drops those of one that has them.")
     var reactorsFromBeginning = false
+
+    @Option(help: ArgumentHelp("A keys file written by export --include-keys; repeat it to add the erasures of a newer keys file (an erasure in any file wins, so an old backup does not bring an erased person back). Without keys, personal fields are imported unreadable.", valueName: "file"))
+    var keys: [String] = []
 
     @OptionGroup var options: StoreOptions
 
@@ -132,10 +145,26 @@ struct Import: AsyncParsableCommand {
         } else {
             throw CommandFailure(message: "\(file) carries no reactor checkpoints (it was written by an older chronicle export, or is cut short): on the restored store a reactor with from: beginning would deliver every event again. Export again with this version, or add --reactors-from-beginning to import it anyway. Nothing was imported.")
         }
+        var archive = SubjectKeyArchive()
+        for keysFile in keys {
+            guard let text = try? String(contentsOfFile: keysFile, encoding: .utf8) else {
+                throw CommandFailure(message: "cannot read \(keysFile); check the path. Nothing was imported.")
+            }
+            do {
+                archive.merge(try SubjectKeyArchive(text: text, file: keysFile))
+            } catch let error as ChronicleError {
+                throw CommandFailure(message: "\(error.message) Nothing was imported.")
+            }
+        }
         let location = options.location
-        try await options.withStore { store in
+        try await options.withStore(needsMasterKey: !keys.isEmpty) { store in
             let importing = ProgressBar(label: "import", total: entries.count)
             try await store.importLog(entries, reactors: reactors) { done in importing.update(done) }
+            // After the log, so that a refused log leaves the store empty; the schema's
+            // documents are built when a server opens the store, with the keys.
+            if !keys.isEmpty {
+                try await store.importSubjectKeys(try archive.rows(wrappingWith: store.masterKey))
+            }
             let report = try await store.verify()
             let state = reactorsFromBeginning ? "reactors start afresh (--reactors-from-beginning)" : "\(reactors.checkpoints.count) reactor checkpoints and \(reactors.parked.count) parked events restored"
             importing.finish("imported \(entries.count) entries into \(location); hash chain intact: \(report.verifiedEvents) events, \(report.purgedEvents) purged; \(state)")

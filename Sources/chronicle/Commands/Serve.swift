@@ -47,6 +47,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "When the schema's documents are updated: inline (in the append's transaction, default), async (in the background), or live (never stored: folded on each read).")
     var lifecycle: String = "inline"
 
+    @OptionGroup var masterKey: MasterKeyOption
+
     func run() async throws {
         guard let durability = SQLiteEventStore.Configuration.Durability(rawValue: durability) else {
             throw CommandFailure(message: "--durability must be full or lossy-on-power-failure.", exitCode: 64)
@@ -77,11 +79,13 @@ struct Serve: AsyncParsableCommand {
             var configuration = try PostgresEventStore.Configuration(url: url)
             configuration.projection = documents
             configuration.lifecycle = lifecycle
+            configuration.masterKey = try masterKey.resolve(postgres: configuration.displayName, needed: documents?.declaresPersonalData == true)
             let store = try await PostgresEventStore(configuration: configuration, logger: logger)
             try await serve(store: store, description: configuration.displayName, settings: settings, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [store], storeSize: { nil })
             return
         }
-        let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection, lifecycle: lifecycle), logger: logger)
+        let key = try masterKey.resolve(dataDirectory: directory, needed: projection?.declaresPersonalData == true)
+        let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: durability, projection: projection, lifecycle: lifecycle, masterKey: key), logger: logger)
         let path = store.path
         try await serve(store: store, description: directory, settings: settings, reactorSchema: projection?.schema, lease: leaseOptions, logger: logger, storeServices: [], storeSize: { Self.fileSize(path) })
     }

@@ -8,7 +8,7 @@ import Logging
 
 /// What the operator commands need of a store opened in the process: the log, documents,
 /// backup and restore, reactor state. A data directory and a PostgreSQL database both are.
-protocol OperatorStore: ProjectionStore, DocumentStore, LogArchive, ReactorStore {
+protocol OperatorStore: ProjectionStore, DocumentStore, LogArchive, ReactorStore, PersonalDataStore {
     /// The names of the projections whose documents the store keeps.
     func projectionNames() async throws -> [String]
 }
@@ -28,6 +28,8 @@ struct StoreOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON (one object per line) for scripts.")
     var json = false
 
+    @OptionGroup var masterKey: MasterKeyOption
+
     var dataDirectory: String {
         data ?? ProcessInfo.processInfo.environment["CHRONICLE_DATA"] ?? "./chronicle-data"
     }
@@ -45,9 +47,12 @@ struct StoreOptions: ParsableArguments {
 
     /// Runs `body` with the store: the PostgreSQL database when one is named, else the data
     /// directory. A PostgreSQL store runs (its connection pool) for the duration of `body`.
-    func withStore<T: Sendable>(projection: (any Projection)? = nil, _ body: (any OperatorStore) async throws -> T) async throws -> T {
+    /// `needsMasterKey`: the command handles personal data (keys to import) whatever the schema.
+    func withStore<T: Sendable>(projection: (any Projection)? = nil, needsMasterKey: Bool = false, _ body: (any OperatorStore) async throws -> T) async throws -> T {
+        let needed = needsMasterKey || projection?.declaresPersonalData == true
         guard let url = postgresURL else {
-            return try await body(try SQLiteEventStore(directory: dataDirectory, configuration: .init(projection: projection), logger: Self.logger))
+            let key = try masterKey.resolve(dataDirectory: dataDirectory, needed: needed)
+            return try await body(try SQLiteEventStore(directory: dataDirectory, configuration: .init(projection: projection, masterKey: key), logger: Self.logger))
         }
         if data != nil {
             throw CommandFailure(message: "--data and --postgres (or CHRONICLE_POSTGRES_URL) name two stores; give one.", exitCode: 64)
@@ -55,6 +60,7 @@ struct StoreOptions: ParsableArguments {
         var configuration = try PostgresEventStore.Configuration(url: url)
         configuration.projection = projection
         configuration.maximumConnections = min(configuration.maximumConnections, 4)
+        configuration.masterKey = try masterKey.resolve(postgres: configuration.displayName, needed: needed)
         return try await PostgresEventStore.withStore(configuration: configuration, logger: Self.logger) { try await body($0) }
     }
 

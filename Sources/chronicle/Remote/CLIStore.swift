@@ -41,6 +41,8 @@ protocol CLIStore: Sendable {
     func blame(_ entity: String, _ id: String, asOf: String?, projection: String?) async throws -> BlameResponse
     /// Every document the event at a position changed, with the patch it made to each.
     func effects(_ position: Int64, projection: String?) async throws -> EventEffectsResponse
+    /// Forgets a subject (see ``PersonalDataStore/eraseSubject(_:actor:rebuild:)``).
+    func eraseSubject(_ subject: String, actor: String?) async throws -> SubjectErasure
 }
 
 /// A store opened in the process: a data directory or a PostgreSQL database.
@@ -146,6 +148,16 @@ struct LocalCLIStore: CLIStore {
         return try await store.delete(stream, mode: mode, expected: expected)
     }
 
+    /// Refuses to erase on a store whose documents it cannot rewrite: every projection the
+    /// file keeps documents of must be open (the schema given with --schema).
+    func eraseSubject(_ subject: String, actor: String?) async throws -> SubjectErasure {
+        let open = Set(store.projections.map(\.name))
+        if let missing = try await store.projectionNames().first(where: { !open.contains($0) }) {
+            throw CommandFailure(message: "the store keeps documents of projection \(missing), which would keep the subject's fields: give the schema they were built with (--schema FILE), or erase through the server (--server URL).", exitCode: 64)
+        }
+        return try await store.eraseSubject(subject, actor: actor)
+    }
+
     func query(_ query: DCBQuery, after: Int64, limit: Int) async throws -> DCBQueryPage {
         try await store.read(query: query, after: after, limit: limit)
     }
@@ -209,6 +221,10 @@ struct RemoteCLIStore: CLIStore {
 
     func delete(_ stream: StreamName, mode: DeleteMode, expected: ExpectedRevision) async throws -> DeleteResult {
         try await client.delete(stream, mode: mode, expected: expected == .noStream ? .any : expected)
+    }
+
+    func eraseSubject(_ subject: String, actor: String?) async throws -> SubjectErasure {
+        try await client.eraseSubject(subject, actor: actor)
     }
 
     func read(_ stream: StreamName, from start: ReadStart, direction: ReadDirection, limit: Int) async throws -> [RecordedEvent] {

@@ -11,18 +11,21 @@ struct ReadmeFanOut {
     /// The curl lines: method, path and body.
     let requests: [(method: String, path: String, body: String?)]
 
-    static let section: ReadmeFanOut = {
+    static let section = section(heading: "### One event, several entities", file: "fanout.yaml")
+
+    /// The schema written to `file` and the curl lines after it, in the section under `heading`.
+    static func section(heading title: String, file: String) -> ReadmeFanOut {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         guard let readme = try? String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8),
-              let heading = readme.range(of: "### One event, several entities"),
-              let start = readme.range(of: "cat > fanout.yaml <<'YAML'\n", range: heading.upperBound..<readme.endIndex),
+              let heading = readme.range(of: title),
+              let start = readme.range(of: "cat > \(file) <<'YAML'\n", range: heading.upperBound..<readme.endIndex),
               let end = readme.range(of: "\nYAML\n", range: start.upperBound..<readme.endIndex),
               let close = readme.range(of: "\n```\n", range: end.upperBound..<readme.endIndex) else {
-            return ReadmeFanOut(schema: "README.md has no fan-out schema", requests: [])
+            return ReadmeFanOut(schema: "README.md has no schema \(file) under \(title)", requests: [])
         }
         let lines = readme[end.upperBound..<close.lowerBound].split(separator: "\n").filter { $0.hasPrefix("curl ") }
         return ReadmeFanOut(schema: String(readme[start.upperBound..<end.lowerBound]), requests: lines.compactMap { parse(String($0)) })
-    }()
+    }
 
     /// `curl [--json 'BODY'] [-X METHOD] ['localhost:8080/PATH']  # comment`, as the README writes them.
     static func parse(_ line: String) -> (method: String, path: String, body: String?)? {

@@ -50,6 +50,8 @@ struct TestServer: Sendable {
     let store: any EventStore
     let directory: String
     let group: ServiceGroup
+    /// The PostgreSQL schema of a server on PostgreSQL.
+    var postgresSchema: String? = nil
 
     var base: String { "http://127.0.0.1:\(port)" }
 
@@ -89,6 +91,7 @@ func withServer<T: Sendable>(
     reactors: [Reactor] = [],
     backend: TestBackend = .sqlite,
     logger: Logger = serverTestLogger,
+    masterKey: MasterKey? = nil,
     _ body: @escaping @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
@@ -96,15 +99,17 @@ func withServer<T: Sendable>(
     let store: any ReactorStore & ProjectionStore
     var storeServices: [any Service] = []
     var postgresSchema: String?
+    let masterKey = masterKey ?? (projection?.declaresPersonalData == true ? MasterKey.random() : nil)
     switch backend {
     case .sqlite:
-        store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection, additionalProjections: additionalProjections, snapshotInterval: snapshotInterval), logger: serverTestLogger)
+        store = try SQLiteEventStore(directory: directory, configuration: .init(projection: projection, additionalProjections: additionalProjections, snapshotInterval: snapshotInterval, masterKey: masterKey), logger: serverTestLogger)
     case .postgres:
         _ = try TestPostgres.requireConfiguration()
         var configuration = TestPostgres.freshConfiguration()
         configuration.projection = projection
         configuration.additionalProjections = additionalProjections
         configuration.snapshotInterval = snapshotInterval
+        configuration.masterKey = masterKey
         let postgres = try await PostgresEventStore(configuration: configuration, logger: serverTestLogger)
         store = postgres
         storeServices = [postgres]
@@ -137,7 +142,7 @@ func withServer<T: Sendable>(
                 for await port in ports { return port }
                 throw ChronicleError(.storageFailure, "the server stopped before listening")
             }
-            let server = TestServer(port: port, http: http, store: store, directory: directory, group: group)
+            let server = TestServer(port: port, http: http, store: store, directory: directory, group: group, postgresSchema: postgresSchema)
             do {
                 let value = try await body(server)
                 await group.triggerGracefulShutdown()

@@ -181,12 +181,14 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         let prepared = try request.prepared(limits: configuration.limits)
         try refuseRulesWithoutInlineProjection(prepared)
         guard case .appended(let result) = try await queue.submit(.append(prepared)) else { preconditionFailure() }
+        if prepared.erasesStreams(projections) { await scrubAfterPurge(logger: logger) }
         return result
     }
 
     /// Deletes a stream; see ``EventStore/delete(_:mode:expected:)``.
     public func delete(_ stream: StreamName, mode: DeleteMode, expected: ExpectedRevision) async throws -> DeleteResult {
         guard case .deleted(let result) = try await queue.submit(.delete(stream, mode, expected)) else { preconditionFailure() }
+        if mode == .hard { await scrubAfterPurge(logger: logger) }
         return result
     }
 

@@ -115,6 +115,28 @@ struct ErasureEndpointTests {
         }
     }
 
+    @Test("a hard delete leaves nothing of the purged events in any file of the data directory (SQLite)")
+    func hardDeleteLeavesNoRemnant() async throws {
+        try await withServer { server in
+            let marker = "h\(UUID().uuidString.prefix(12).lowercased())"
+            for index in 0..<20 {
+                #expect(try await server.post("/v1/streams/misc-1", #"{"type":"Noted","data":{"text":"\#(marker) \#(index)"}}"#).status == 201)
+                #expect(try await server.post("/v1/streams/misc-2", #"{"type":"Noted","data":{"text":"kept \#(index)"}}"#).status == 201)
+            }
+            let deleted = try await server.request(.DELETE, "/v1/streams/misc-1?mode=hard")
+            #expect(deleted.status == 200, "\(deleted.body)")
+            let files = try FileManager.default.subpathsOfDirectory(atPath: server.directory)
+            var scanned = 0
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: server.directory + "/" + file) else { continue }
+                scanned += data.count
+                #expect(data.range(of: Data(marker.utf8)) == nil, "\(file) holds a purged event")
+            }
+            #expect(scanned > 0)
+            #expect(try await server.get("/v1/streams/misc-2").body.contains("kept 19"), "the other stream is intact")
+        }
+    }
+
     @Test("the schema's bad input: a number in a personal field or a subject path that names nothing is a 422 naming it; nothing is stored")
     func badInput() async throws {
         let projection = DeclarativeProjection(schema: try EntitySchema(yaml: Self.section.schema))

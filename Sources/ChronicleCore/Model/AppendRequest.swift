@@ -97,10 +97,20 @@ public struct PreparedAppend: Sendable, Hashable {
         public var expected: ExpectedRevision
         /// Its events, canonical.
         public var events: [PreparedEvent]
+
+        /// Whether one of its events erases the stream.
+        func erases(_ projections: [ProjectionRegistration]) -> Bool {
+            events.contains { event in projections.contains { $0.projection.erases(eventType: event.type, in: stream) } }
+        }
     }
 
     /// The streams, in order.
     public var streams: [StreamAppend]
+    /// Whether an event of the append erases its stream (a schema's `erase`): stores then
+    /// scrub what the purge left (``PersonalDataStore/scrubRemnants()``).
+    public func erasesStreams(_ projections: [ProjectionRegistration]) -> Bool {
+        streams.contains { $0.erases(projections) }
+    }
     /// The rules to check.
     public var rules: [AppendRule] = []
     /// The DCB condition to check.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// A store that keeps personal fields sealed with per-subject keys and can forget a subject
 /// by destroying its key (see ``PersonalData``). Every backend is one.
@@ -45,6 +46,16 @@ extension PersonalDataStore {
         }
         try await scrubRemnants()
         return erasure
+    }
+
+    /// Scrubs after a purge (a hard delete, a schema's `erase`): the purge is committed, so a
+    /// scrub that fails is logged, not thrown.
+    public func scrubAfterPurge(logger: Logger) async {
+        do {
+            try await scrubRemnants()
+        } catch {
+            logger.warning("Could not scrub the storage after a purge; the next erasure or hard delete scrubs again", metadata: ["chronicle.error": "\(error)"])
+        }
     }
 
     /// The receipt with this id.

@@ -81,7 +81,7 @@ public struct LogWriter: Sendable {
     public mutating func append(_ request: PreparedAppend, in transaction: inout some EventStoreTransaction, now: Int64, projections: [ProjectionRegistration] = []) throws -> AppendResult {
         let result = try append(request, in: &transaction, now: now, checks: projections)
         guard !projections.isEmpty else { return result }
-        for part in request.streams where part.events.contains(where: { event in projections.contains { $0.projection.erases(eventType: event.type, in: part.stream) } }) {
+        for part in request.streams where part.erases(projections) {
             if try transaction.stream(part.stream)?.status != .tombstoned {
                 _ = try delete(part.stream, mode: .hard, expected: .any, in: &transaction, now: now)
             }

@@ -37,7 +37,7 @@ struct CLI {
         try await run(arguments: arguments, input: input)
     }
 
-    func run(arguments: [String], input: String? = nil) async throws -> Outcome {
+    func run(arguments: [String], input: String? = nil, environment: [String: String] = [:]) async throws -> Outcome {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -45,7 +45,7 @@ struct CLI {
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         _ = FileManager.default.createFile(atPath: inp.path, contents: Data((input ?? "").utf8))
-        let process = try process(arguments, stdout: try FileHandle(forWritingTo: out), stderr: try FileHandle(forWritingTo: err), stdin: try FileHandle(forReadingFrom: inp))
+        let process = try process(arguments, stdout: try FileHandle(forWritingTo: out), stderr: try FileHandle(forWritingTo: err), stdin: try FileHandle(forReadingFrom: inp), environment: environment)
         try await waitForExit(process, seconds: 300)
         return Outcome(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8), stderr: try String(contentsOf: err, encoding: .utf8))
     }

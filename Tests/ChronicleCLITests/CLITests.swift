@@ -220,7 +220,7 @@ struct CLITests {
             let bench = try await cli.run(arguments: [
                 "bench", "--runs", "1", "--writers", "4", "--single-events", "40", "--batch-events", "400", "--json",
                 "--http", "--connections", "4", "--http-events", "40", "--push-events", "50", "--push-rate", "500",
-                "--projections", "--projection-events", "2000",
+                "--projections", "--projection-events", "2000", "--personal",
             ])
             #expect(bench.status == 0, "\(bench.stderr)")
             let report = try jsonObject(bench.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -229,7 +229,15 @@ struct CLITests {
                 return
             }
             let names = results.compactMap { $0["name"] }
-            #expect(names == ["append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "http-append-single", "projection-rebuild", "projection-fanout"])
+            #expect(names == [
+                "append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "http-append-single", "projection-rebuild", "projection-fanout",
+                "personal-append-single", "plain-append-single", "personal-append-batch", "plain-append-batch",
+            ])
+            if case .double(let ratio)? = report["personalData"]?["singleRatioToPlain"], case .array(let samples)? = report["personalData"]?["batchSamples"] {
+                #expect(ratio > 0 && samples.count == 1, "the cost of sealing, as a ratio of the same run: \(bench.stdout)")
+            } else {
+                Issue.record("no personalData ratios in \(bench.stdout)")
+            }
             if case .double(let ratio)? = report["fanOutRebuild"]?["ratioToSingleEntityRebuild"] {
                 #expect(ratio > 0, "the fan-out rebuild's ratio to the single-entity one: \(bench.stdout)")
             } else {

@@ -49,6 +49,9 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Also measure DCB: conditional single-event appends (a condition on two tags, --writers writers), the same after --dcb-prefill tagged events are stored, and reading by a two-tag query.")
     var dcb = false
 
+    @Flag(help: "Also measure personal fields: the same single-event (--single-events, --writers) and 100-event (--batch-events) appends to a schema with personal fields and to the same schema without, in the same run; the ratio is the cost of sealing.")
+    var personal = false
+
     @Option(help: "Conditional appends per measurement of --dcb.")
     var dcbEvents: Int = 20_000
 
@@ -224,6 +227,27 @@ struct Bench: AsyncParsableCommand {
                 Output.progress("dcb run \(run)/\(runs): conditional appends \(Int(result.conditional)) / \(Int(result.conditionalFull)) events/s (empty / full), query reads \(Int(result.query)) events/s")
             }
         }
+        var personalRatios: (single: [Double], batch: [Double]) = ([], [])
+        if personal {
+            let first = figures.count
+            figures.append(Figure(name: "personal-append-single", description: "single-event appends, 2 of 4 fields personal (sealed), \(writers) writers"))
+            figures.append(Figure(name: "plain-append-single", description: "the same appends, the same schema without personal fields"))
+            figures.append(Figure(name: "personal-append-batch", description: "appends of 100 events, 2 of 4 fields personal, \(writers) writers"))
+            figures.append(Figure(name: "plain-append-batch", description: "the same appends, the same schema without personal fields"))
+            let bench = PersonalBench(singleEvents: singleEvents, batchEvents: batchEvents, writers: writers)
+            for run in 1...runs {
+                let result = try await withTemporaryDirectory { directory in
+                    try await bench.run(directory: directory + "/personal", durability: configuration.durability, personalFirst: run % 2 == 1, logger: StoreOptions.logger)
+                }
+                figures[first].samples.append(result.personalSingle)
+                figures[first + 1].samples.append(result.plainSingle)
+                figures[first + 2].samples.append(result.personalBatch)
+                figures[first + 3].samples.append(result.plainBatch)
+                personalRatios.single.append(result.personalSingle / result.plainSingle)
+                personalRatios.batch.append(result.personalBatch / result.plainBatch)
+                Output.progress("personal run \(run)/\(runs): single \(Int(result.personalSingle)) / \(Int(result.plainSingle)) events/s, batch \(Int(result.personalBatch)) / \(Int(result.plainBatch)) events/s (personal / plain)")
+            }
+        }
         var webhookLatencies: [Duration] = []
         if reactors {
             let serialIndex = figures.count
@@ -249,9 +273,12 @@ struct Bench: AsyncParsableCommand {
         let fanOut = Figure(name: "fanout-ratio", description: "", samples: fanOutRatios)
         let fanOutRange = String(format: "%.2f–%.2f", fanOutRatios.min() ?? 0, fanOutRatios.max() ?? 0)
         let asOf = projections ? "," + temporal.json + ",\"fanOutRebuild\":{\"ratioToSingleEntityRebuild\":\(String(format: "%.2f", fanOut.median)),\"samples\":[\(fanOutRatios.map { String(format: "%.2f", $0) }.joined(separator: ","))]}" : ""
+        let single = Figure(name: "", description: "", samples: personalRatios.single), batch = Figure(name: "", description: "", samples: personalRatios.batch)
+        func ratios(_ values: [Double]) -> String { values.map { String(format: "%.2f", $0) }.joined(separator: ",") }
+        let sealing = personal ? ",\"personalData\":{\"singleRatioToPlain\":\(String(format: "%.2f", single.median)),\"singleSamples\":[\(ratios(personalRatios.single))],\"batchRatioToPlain\":\(String(format: "%.2f", batch.median)),\"batchSamples\":[\(ratios(personalRatios.batch))]}" : ""
         if json {
             let entries = figures.map { $0.json(baseline: baseline) }
-            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)\(asOf)\(webhook)}")
+            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)\(asOf)\(webhook)\(sealing)}")
         } else {
             Output.line("SQLite, durability \(durability), median of \(runs) runs:")
             for figure in figures { Output.line(figure.line(baseline: baseline)) }
@@ -259,6 +286,9 @@ struct Bench: AsyncParsableCommand {
                 for line in temporal.lines { Output.line(line) }
                 Output.line("  fan-out rebuild (one event, three entities): \(String(format: "%.2f", fanOut.median))× the single-entity rebuild of the same run (median of per-run ratios, range \(fanOutRange))")
                 Output.line("  entity read latency: store p50 \(Self.milliseconds(storeReads.percentile(0.5))) ms, p99 \(Self.milliseconds(storeReads.percentile(0.99))) ms; HTTP GET p50 \(Self.milliseconds(httpReads.percentile(0.5))) ms, p99 \(Self.milliseconds(httpReads.percentile(0.99))) ms")
+            }
+            if personal {
+                Output.line("  personal fields: single-event appends \(String(format: "%.2f", single.median))× the same appends without them (per-run ratios \(ratios(personalRatios.single))), appends of 100 \(String(format: "%.2f", batch.median))× (\(ratios(personalRatios.batch)))")
             }
             if reactors {
                 Output.line("  append-to-webhook latency at \(reactorRate) events/s: p50 \(Self.milliseconds(webhookLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(webhookLatencies.percentile(0.99))) ms (\(webhookLatencies.count) events)")

@@ -49,7 +49,8 @@ extension DeclarativeProjection {
                 while true {
                     let page = try await documents.documents(query)
                     for document in page.documents {
-                        guard let value = document.state[field], value != .null else { continue }
+                        // Erased values (crypto-shredding) are all alike and hold nobody's value.
+                        guard let value = document.state[field], value != .null, value != PersonalData.erased else { continue }
                         let key = SortKey(value)
                         if run?.key == key {
                             run?.ids.append(document.id)

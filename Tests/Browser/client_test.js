@@ -140,5 +140,14 @@ const [adminKey, readKey, done] = [arguments[0], arguments[1], arguments[argumen
   const late = await failure(chronicle.outcome(`none-${suffix}`, ["Nothing"], { timeout: 300 }));
   check("outcome times out", late instanceof ChronicleError && late.code === "timeout");
 
+  // forgetting a subject (this schema has no personal fields: a receipt that touched nothing)
+  const erasure = await chronicle.eraseSubject(`nobody-${suffix}`, { actor: "js-test" });
+  check("eraseSubject", erasure.replayed === false && erasure.receipt.subject === `nobody-${suffix}` && erasure.receipt.actor === "js-test"
+    && erasure.receipt.events === 0 && typeof erasure.receipt.position === "number", erasure);
+  const erasedAgain = await chronicle.eraseSubject(`nobody-${suffix}`);
+  check("eraseSubject again: the first receipt", erasedAgain.replayed === true && erasedAgain.receipt.id === erasure.receipt.id, erasedAgain);
+  const fetchedReceipt = await chronicle.erasureReceipt(erasure.receipt.id);
+  check("erasureReceipt", fetchedReceipt.id === erasure.receipt.id && fetchedReceipt.subject === `nobody-${suffix}`, fetchedReceipt);
+
   return checks;
 })().then((checks) => done({ checks }), (error) => done({ error: `${error?.message ?? error}`, stack: error?.stack }));

@@ -40,7 +40,7 @@ struct SQLiteEventStoreTests {
                 )
             }
             #expect(applicationID == 0x4348_524E)
-            #expect(migrations == ["v1-events", "v2-documents", "v3-correlations", "v4-reactors", "v5-leases", "v6-named-projections", "v7-tags", "v8-document-versions"])
+            #expect(migrations == ["v1-events", "v2-documents", "v3-correlations", "v4-reactors", "v5-leases", "v6-named-projections", "v7-tags", "v8-document-versions", "v9-subject-keys"])
             #expect(journalMode == "wal")
         }
     }

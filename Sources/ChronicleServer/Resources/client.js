@@ -195,6 +195,19 @@ export class Chronicle {
     return this.request("GET", `/v1/events/${segment(String(position))}/effects${queryString({ projection })}`);
   }
 
+  /** Forgets a subject (admin role): destroys their key, so their personal fields read
+   * `{"$erased": true}` everywhere. Answers `{ receipt: { id, subject, actor, erasedAt, position,
+   * events, documents }, replayed }`; safe to repeat (a subject already erased answers with its
+   * first receipt). */
+  eraseSubject(subject, { actor } = {}) {
+    return this.request("POST", "/v1/erasures", { body: actor === undefined ? { subject } : { subject, actor } });
+  }
+
+  /** An erasure's receipt (admin role). */
+  erasureReceipt(id) {
+    return this.request("GET", `/v1/erasures/${segment(id)}`);
+  }
+
   /** Each event of an entity with the JSON Patch it made: `{ entity, id, history: [{ version, stream, position, type, recordedAt, deleted, patch }] }`
    * (`stream`: the event's, when another stream's event changed the entity). */
   history(entity, id, { projection } = {}) {

@@ -317,13 +317,22 @@ struct Bench: AsyncParsableCommand {
     }
 
     func appendSingle(_ store: some EventStore) async throws -> Double {
-        let perWriter = singleEvents / writers
+        try await Self.appendSingle(store, events: singleEvents, writers: writers, category: "single", event: Self.event)
+    }
+
+    func appendBatch(_ store: some EventStore) async throws -> Double {
+        try await Self.appendBatch(store, events: batchEvents, writers: writers, category: "batch", event: Self.event)
+    }
+
+    /// Single-event appends to distinct streams of `category` from `writers` writers; events/s.
+    static func appendSingle(_ store: some EventStore, events: Int, writers: Int, category: String, event: @escaping @Sendable (Int) -> EventData) async throws -> Double {
+        let perWriter = max(1, events / writers)
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<writers {
                 group.addTask {
                     for index in 0..<perWriter {
-                        try await store.append(to: StreamName("single-\(writer)x\(index)"), [Self.event(index)], expected: .noStream)
+                        try await store.append(to: StreamName("\(category)-\(writer)x\(index)"), [event(index)], expected: .noStream)
                     }
                 }
             }
@@ -332,8 +341,9 @@ struct Bench: AsyncParsableCommand {
         return Double(perWriter * writers) / (ContinuousClock.now - start).seconds
     }
 
-    func appendBatch(_ store: some EventStore) async throws -> Double {
-        let calls = batchEvents / 100
+    /// Appends of 100 events, one stream of `category` per writer; events/s.
+    static func appendBatch(_ store: some EventStore, events: Int, writers: Int, category: String, event: @escaping @Sendable (Int) -> EventData) async throws -> Double {
+        let calls = max(1, events / 100)
         let perWriter = max(1, calls / writers)
         let activeWriters = min(writers, calls)
         let start = ContinuousClock.now
@@ -341,8 +351,8 @@ struct Bench: AsyncParsableCommand {
             for writer in 0..<activeWriters {
                 group.addTask {
                     for call in 0..<perWriter {
-                        let events = (0..<100).map { Self.event(call * 100 + $0) }
-                        try await store.append(to: StreamName("batch-\(writer)"), events, expected: call == 0 ? .noStream : .exact(Int64(call * 100 - 1)))
+                        let batch = (0..<100).map { event(call * 100 + $0) }
+                        try await store.append(to: StreamName("\(category)-\(writer)"), batch, expected: call == 0 ? .noStream : .exact(Int64(call * 100 - 1)))
                     }
                 }
             }

@@ -35,8 +35,8 @@ struct PersonalBench {
             let projection = DeclarativeProjection(schema: try EntitySchema(yaml: Self.schema(personal: personal)))
             let configuration = SQLiteEventStore.Configuration(durability: durability, projection: projection, masterKey: personal ? .random() : nil)
             let store = try SQLiteEventStore(directory: directory + (personal ? "/personal" : "/plain"), configuration: configuration, logger: logger)
-            let single = try await appendSingle(store)
-            let batch = try await appendBatch(store)
+            let single = try await Bench.appendSingle(store, events: singleEvents, writers: writers, category: "user", event: Self.event)
+            let batch = try await Bench.appendBatch(store, events: batchEvents, writers: writers, category: "user", event: Self.event)
             if personal {
                 result.personalSingle = single
                 result.personalBatch = batch
@@ -51,39 +51,5 @@ struct PersonalBench {
     /// About 100 bytes of data, two of its fields personal.
     static func event(_ index: Int) -> EventData {
         EventData(type: "Registered", data: ["email": .string("person\(index)@example.com"), "name": .string("Person number \(index)"), "plan": "standard", "age": .integer(Int64(20 + index % 50))])
-    }
-
-    private func appendSingle(_ store: SQLiteEventStore) async throws -> Double {
-        let perWriter = max(1, singleEvents / writers)
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for writer in 0..<writers {
-                group.addTask {
-                    for index in 0..<perWriter {
-                        try await store.append(to: StreamName("user-s\(writer)x\(index)"), [Self.event(index)], expected: .noStream)
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        return Double(perWriter * writers) / (ContinuousClock.now - start).seconds
-    }
-
-    private func appendBatch(_ store: SQLiteEventStore) async throws -> Double {
-        let calls = max(1, batchEvents / 100)
-        let activeWriters = min(writers, calls)
-        let perWriter = max(1, calls / activeWriters)
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for writer in 0..<activeWriters {
-                group.addTask {
-                    for call in 0..<perWriter {
-                        try await store.append(to: StreamName("user-b\(writer)"), (0..<100).map { Self.event(call * 100 + $0) }, expected: call == 0 ? .noStream : .exact(Int64(call * 100 - 1)))
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        return Double(perWriter * activeWriters * 100) / (ContinuousClock.now - start).seconds
     }
 }

@@ -60,7 +60,7 @@ extension PostgresEventStore {
         }
         var sealed: [UUID: [RecordedEvent]] = [:]
         for id in need.sealedWith {
-            let marker = "\"" + PersonalData.sealedMember + "\":\"" + id.uuidString.lowercased() + ":"
+            let marker = PersonalData.placeholder(keyID: id)
             var events: [RecordedEvent] = []
             for try await row in try await connection.run("SELECT \(unescaped: eventColumns) FROM events WHERE strpos(data, \(marker)) > 0 ORDER BY position", logger: logger) {
                 events.append(try decodeEvent(row))
@@ -70,8 +70,7 @@ extension PostgresEventStore {
         snapshot.learn(keys: found, sealed: sealed)
     }
 
-    /// Sends the batch's key rows: each subject's old row is deleted, then the new one
-    /// inserted.
+    /// Sends the batch's key rows, each in place of the subject's old one.
     static func flushSubjectKeys(_ snapshot: PostgresSnapshotTransaction, on connection: PostgresConnection, logger: Logger) async throws {
         for key in snapshot.pendingKeys.values.sorted(by: { $0.subject < $1.subject }) {
             try await save(key, on: connection, logger: logger)
@@ -79,9 +78,9 @@ extension PostgresEventStore {
     }
 
     private static func save(_ key: StoredSubjectKey, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.run("DELETE FROM subject_keys WHERE subject = \(key.subject)", logger: logger)
         try await connection.run("""
             INSERT INTO subject_keys (subject, key_id, wrapped, receipt) VALUES (\(key.subject), \(key.id), \(key.wrapped.map { ByteBuffer(bytes: $0) }), \(key.receipt))
+            ON CONFLICT (subject) DO UPDATE SET key_id = excluded.key_id, wrapped = excluded.wrapped, receipt = excluded.receipt
             """, logger: logger)
     }
 

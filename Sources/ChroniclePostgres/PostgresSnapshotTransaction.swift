@@ -165,8 +165,8 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// then those the batch inserted.
     func events(sealedWith keyID: UUID) throws -> [RecordedEvent] {
         guard let stored = storedSealed[keyID] else { throw NeedsData(sealedWith: [keyID]) }
-        let id = keyID.uuidString.lowercased()
-        let inserted = insertedEvents.values.filter { PersonalData.mayBeSealed($0.dataJSON) && $0.dataJSON.contains(id) }
+        let placeholder = PersonalData.placeholder(keyID: keyID)
+        let inserted = insertedEvents.values.filter { PersonalData.mayBeSealed($0.dataJSON) && $0.dataJSON.contains(placeholder) }
         return (stored + inserted).filter { !purgedStreams.contains($0.stream) }.sorted { $0.position < $1.position }
     }
 

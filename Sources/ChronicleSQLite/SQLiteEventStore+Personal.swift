@@ -34,18 +34,19 @@ enum SQLiteSubjectKeys {
         try Row.fetchOne(db, sql: "SELECT \(columns) FROM subject_keys WHERE wrapped IS NOT NULL LIMIT 1").map(decode)
     }
 
-    /// Replaces the subject's row: the old one is deleted (zeroed by `secure_delete`), then
-    /// the new one inserted.
+    /// Saves the subject's row in place of its old one (whose bytes `secure_delete` zeroes in
+    /// the file, and the scrub after an erasure removes from the write-ahead log).
     static func save(_ db: Database, _ key: StoredSubjectKey) throws {
-        try db.cachedStatement(sql: "DELETE FROM subject_keys WHERE subject = ?").execute(arguments: [key.subject])
-        try db.cachedStatement(sql: "INSERT INTO subject_keys (subject, key_id, wrapped, receipt) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [key.subject, SQLiteEventRow.blob(key.id), key.wrapped, key.receipt.map(SQLiteEventRow.blob)])
+        try db.cachedStatement(sql: """
+            INSERT INTO subject_keys (subject, key_id, wrapped, receipt) VALUES (?, ?, ?, ?)
+            ON CONFLICT (subject) DO UPDATE SET key_id = excluded.key_id, wrapped = excluded.wrapped, receipt = excluded.receipt
+            """).execute(arguments: [key.subject, SQLiteEventRow.blob(key.id), key.wrapped, key.receipt.map(SQLiteEventRow.blob)])
     }
 
     /// The stored events with a value sealed by the key (a scan of the log's data for the
     /// key's id: erasures are rare, appends are not, so no index is kept for them).
     static func sealedEvents(_ db: Database, keyID: UUID) throws -> [RecordedEvent] {
-        try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE instr(data, ?) > 0 ORDER BY position", arguments: ["\"" + PersonalData.sealedMember + "\":\"" + keyID.uuidString.lowercased() + ":"])
+        try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE instr(data, ?) > 0 ORDER BY position", arguments: [PersonalData.placeholder(keyID: keyID)])
     }
 }
 

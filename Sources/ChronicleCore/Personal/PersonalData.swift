@@ -54,12 +54,18 @@ public enum PersonalData {
         }
     }
 
-    /// Seals the personal `fields` of `data` (members that are absent or `null` stay as they
-    /// are).
+    /// Seals the personal `fields` of `data`: the fields of each subject go, as one
+    /// canonical JSON object, into one AES-GCM box under the subject's key, kept in the
+    /// data's `$sealed` member by key id; each field holds `{"$sealed": "<key id>"}` in its
+    /// place (fields that are absent or `null` stay as they are). The box's nonce is derived
+    /// from the key, the event id and the plaintext (a synthetic IV), so sealing the same
+    /// event again gives the same bytes; the event id is its associated data.
     ///
     /// - Throws: ``ChronicleError/Code/invalidPayload`` when a personal field holds a number
     ///   or a boolean (personal fields are strings, objects or arrays).
     static func seal(_ data: inout [String: JSONValue], fields: [PersonalField], eventID: UUID, type: String, key: (String) throws -> SubjectKey) throws {
+        var subjects: [String] = []
+        var groups: [String: [String: JSONValue]] = [:]
         for field in fields {
             guard let value = data[field.name], value != .null else { continue }
             switch value {
@@ -69,57 +75,57 @@ public enum PersonalData {
                 error.details = ["pointer": .string("/\(field.name)"), "eventType": .string(type)]
                 throw error
             }
-            let subjectKey = try key(field.subject)
-            data[field.name] = [sealedMember: .string(seal(value.canonicalText, field: field.name, eventID: eventID, with: subjectKey))]
+            if groups[field.subject] == nil { subjects.append(field.subject) }
+            groups[field.subject, default: [:]][field.name] = value
         }
+        var boxes: [String: JSONValue] = [:]
+        for subject in subjects {
+            let subjectKey = try key(subject)
+            let id = subjectKey.id.uuidString.lowercased()
+            let members = groups[subject] ?? [:]
+            boxes[id] = .string(seal(JSONValue.object(members).canonicalText, eventID: eventID, with: subjectKey))
+            for name in members.keys { data[name] = [sealedMember: .string(id)] }
+        }
+        if !boxes.isEmpty { data[sealedMember] = .object(boxes) }
     }
 
-    static func seal(_ plaintext: String, field: String, eventID: UUID, with key: SubjectKey) -> String {
-        let associated = eventID.bytes + Data(field.utf8)
-        var derivation = HMAC<SHA256>(key: key.material)
+    static func seal(_ plaintext: String, eventID: UUID, with key: SubjectKey) -> String {
+        let associated = eventID.bytes
+        let message = Data(plaintext.utf8)
+        var derivation = SHA256()
+        derivation.update(data: key.bytes)
         derivation.update(data: associated)
-        derivation.update(data: [0])
-        derivation.update(data: Data(plaintext.utf8))
+        derivation.update(data: message)
         let nonce = try! AES.GCM.Nonce(data: Data(derivation.finalize()).prefix(12))
         // Sealing with a 256-bit key and a 12-byte nonce cannot fail.
-        let box = try! AES.GCM.seal(Data(plaintext.utf8), using: key.material, nonce: nonce, authenticating: associated)
-        return key.id.uuidString.lowercased() + ":" + box.combined!.base64EncodedString()
+        return try! AES.GCM.seal(message, using: key.material, nonce: nonce, authenticating: associated).combined!.base64EncodedString()
+    }
+
+    /// The text of the placeholder a sealed field holds, as stores search for it.
+    public static func placeholder(keyID: UUID) -> String {
+        JSONValue.object([sealedMember: .string(keyID.uuidString.lowercased())]).canonicalText
     }
 
     /// The key ids the sealed values of canonical data text name.
     public static func keyIDs(in text: String) -> Set<UUID> {
-        guard mayBeSealed(text), case .object(let members)? = try? JSONValue(parsing: text) else { return [] }
-        var ids: Set<UUID> = []
-        for value in members.values {
-            if let (id, _) = sealed(value) { ids.insert(id) }
-        }
-        return ids
+        guard mayBeSealed(text), case .object(let members)? = try? JSONValue(parsing: text), case .object(let boxes)? = members[sealedMember] else { return [] }
+        return Set(boxes.keys.compactMap(UUID.init(uuidString:)))
     }
 
-    private static func sealed(_ value: JSONValue) -> (UUID, Data)? {
-        guard case .object(let members) = value, members.count == 1, case .string(let text)? = members[sealedMember],
-              let colon = text.firstIndex(of: ":"), let id = UUID(uuidString: String(text[..<colon])),
-              let box = Data(base64Encoded: String(text[text.index(after: colon)...])) else { return nil }
-        return (id, box)
-    }
-
-    /// The event with its sealed values opened with `keys` (by key id); a value whose key is
+    /// The event with its sealed fields opened with `keys` (by key id); a field whose key is
     /// not there reads as ``erased``.
     static func reveal(_ event: RecordedEvent, keys: [UUID: SubjectKey]) -> RecordedEvent {
-        guard mayBeSealed(event.dataJSON), case .object(var members) = try? JSONValue(parsing: event.dataJSON) else { return event }
-        var changed = false
-        for (name, value) in members {
-            guard let (id, combined) = sealed(value) else { continue }
-            changed = true
-            guard let key = keys[id], let box = try? AES.GCM.SealedBox(combined: combined),
-                  let plaintext = try? AES.GCM.open(box, using: key.material, authenticating: event.id.bytes + Data(name.utf8)),
-                  let opened = try? JSONValue(parsing: String(decoding: plaintext, as: UTF8.self)) else {
-                members[name] = erased
-                continue
-            }
-            members[name] = opened
+        guard mayBeSealed(event.dataJSON), case .object(var members) = try? JSONValue(parsing: event.dataJSON),
+              case .object(let boxes)? = members.removeValue(forKey: sealedMember) else { return event }
+        for (id, box) in boxes {
+            guard let uuid = UUID(uuidString: id), let key = keys[uuid], case .string(let text) = box, let combined = Data(base64Encoded: text),
+                  let sealedBox = try? AES.GCM.SealedBox(combined: combined),
+                  let plaintext = try? AES.GCM.open(sealedBox, using: key.material, authenticating: event.id.bytes),
+                  case .object(let fields)? = try? JSONValue(parsing: String(decoding: plaintext, as: UTF8.self)) else { continue }
+            for (name, value) in fields where members[name] == [sealedMember: .string(id)] { members[name] = value }
         }
-        guard changed else { return event }
+        // What is still a placeholder has no key: erased.
+        for (name, value) in members where value[sealedMember] != nil && value.objectValue?.count == 1 { members[name] = erased }
         var revealed = event
         revealed.dataJSON = JSONValue.object(members).canonicalText
         return revealed

@@ -462,8 +462,8 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         }
 
         func events(sealedWith keyID: UUID) -> [RecordedEvent] {
-            let id = keyID.uuidString.lowercased()
-            return base.events.values.filter { PersonalData.mayBeSealed($0.dataJSON) && $0.dataJSON.contains(id) }.sorted { $0.position < $1.position }
+            let placeholder = PersonalData.placeholder(keyID: keyID)
+            return base.events.values.filter { PersonalData.mayBeSealed($0.dataJSON) && $0.dataJSON.contains(placeholder) }.sorted { $0.position < $1.position }
         }
 
         mutating func save(_ stream: StreamInfo) {

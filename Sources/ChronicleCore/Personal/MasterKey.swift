@@ -78,7 +78,7 @@ struct SubjectKey: Sendable {
     var material: SymmetricKey { SymmetricKey(data: bytes) }
 
     static func random() -> SubjectKey {
-        SubjectKey(id: UUID(), bytes: SymmetricKey(size: .bits256).withUnsafeBytes { [UInt8]($0) })
+        SubjectKey(id: .timeOrdered(), bytes: SymmetricKey(size: .bits256).withUnsafeBytes { [UInt8]($0) })
     }
 }
 

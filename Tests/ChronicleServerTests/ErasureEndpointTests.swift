@@ -1,5 +1,6 @@
 import ChronicleCore
 import ChronicleProjections
+import ChronicleTesting
 import ChronicleTestSupport
 import Foundation
 import Testing
@@ -108,7 +109,7 @@ struct ErasureEndpointTests {
                     #expect(data.range(of: Data(marker.utf8)) == nil, "\(file) holds the erased values")
                 }
             case .postgres:
-                let dump = try pgDump(schema: server.postgresSchema ?? "")
+                let dump = try await pgDump(schema: server.postgresSchema ?? "")
                 #expect(dump.contains("subject_keys"), "the dump is of the store's schema")
                 #expect(!dump.contains(marker), "pg_dump of the schema holds the erased values")
             }
@@ -152,25 +153,25 @@ struct ErasureEndpointTests {
         }
     }
 
-    /// `pg_dump` of one schema of the test server, as text.
-    func pgDump(schema: String) throws -> String {
+    /// `pg_dump` of one schema of the test server, as text. The child's exit is polled, so no
+    /// thread of the test process blocks on it (other tests share the cooperative pool).
+    func pgDump(schema: String) async throws -> String {
         guard let configuration = TestPostgres.configuration else { throw ChronicleError(.invalidInput, "no PostgreSQL server") }
         let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().reversed().map { "/usr/lib/postgresql/\($0)/bin/pg_dump" } ?? []
         guard let tool = (candidates + ["/usr/bin/pg_dump"]).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw ChronicleError(.invalidInput, "pg_dump is not installed")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["-h", configuration.host, "-p", String(configuration.port), "-U", configuration.username, "-d", configuration.database ?? configuration.username, "-n", schema]
         var environment = ProcessInfo.processInfo.environment
         if let password = configuration.password { environment["PGPASSWORD"] = password }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-pgdump-\(UUID().uuidString).sql")
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        let arguments = ["-h", configuration.host, "-p", String(configuration.port), "-U", configuration.username, "-d", configuration.database ?? configuration.username, "-n", schema]
+        let process = try ChildProcess(executable: URL(fileURLWithPath: tool), arguments: arguments, environment: environment, stdin: .nullDevice, stdout: try FileHandle(forWritingTo: file), stderr: .nullDevice)
+        try await withDeadline(seconds: 240, "pg_dump to finish") {
+            while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        }
         #expect(process.terminationStatus == 0, "pg_dump failed")
-        return String(decoding: data, as: UTF8.self)
+        return try String(contentsOf: file, encoding: .utf8)
     }
 }

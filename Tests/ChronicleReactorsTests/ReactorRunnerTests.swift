@@ -26,8 +26,10 @@ func withReactor<T: Sendable>(_ store: any ReactorStore, _ reactor: Reactor, _ b
     return try await withReactorRunner(runner, logger: logger) { try await body(runner) }
 }
 
-func eventually(_ what: String, _ condition: @escaping @Sendable () async throws -> Bool) async throws {
-    try await withDeadline(seconds: 60, what) {
+/// Waits for `condition`, bounded for a loaded machine (CI's full run once took over 60 s for
+/// 90 deliveries while another full run shared its two cores).
+func eventually(_ what: String, seconds: Double = 240, _ condition: @escaping @Sendable () async throws -> Bool) async throws {
+    try await withDeadline(seconds: seconds, what) {
         while try await !condition() { try await Task.sleep(for: .milliseconds(5)) }
     }
 }

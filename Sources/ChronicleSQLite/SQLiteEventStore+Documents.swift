@@ -29,8 +29,14 @@ extension SQLiteEventStore {
         let statement = try db.makeStatement(sql: "SELECT \(SQLiteEventRow.columns) FROM events ORDER BY position")
         let cursor = try Row.fetchCursor(statement)
         var names = SQLiteEventRow.RepeatedNames()
+        // Key rows read once per rebuild (its transaction holds them still), not once per event.
+        var keys: [UUID: StoredSubjectKey] = [:]
         while try cursor.next() != nil {
-            let event = try reader.reveal(SQLiteEventRow.decode(statement.sqliteStatement, names: &names)) { ids in try SQLiteSubjectKeys.rows(db, ids: ids) }
+            let event = try reader.reveal(SQLiteEventRow.decode(statement.sqliteStatement, names: &names)) { ids in
+                let missing = ids.filter { keys[$0] == nil }
+                for row in try SQLiteSubjectKeys.rows(db, ids: missing) { keys[row.id] = row }
+                return ids.compactMap { keys[$0] }
+            }
             replayed += 1
             try documents.apply(event, projection)
             if replayed % 50_000 == 0 {

@@ -11,9 +11,8 @@ extension NeedsData {
         guard !declaring.isEmpty else { return }
         for part in request.streams {
             for event in part.events where declaring.contains(where: { $0.projection.declaresPersonalFields(type: event.type) }) {
-                guard let data = try? JSONValue(parsing: event.data) else { continue }
                 for registration in declaring {
-                    for field in (try? registration.projection.personalFields(type: event.type, stream: part.stream, data: data)) ?? [] {
+                    for field in (try? registration.projection.personalFields(type: event.type, stream: part.stream, data: try JSONValue(parsing: event.data))) ?? [] {
                         subjects.insert(field.subject)
                     }
                 }

@@ -37,12 +37,12 @@ extension DeclarativeProjection {
     ///
     /// - Throws: ``ChronicleError/Code/invalidPayload`` (422) naming the path when a subject
     ///   resolves to nothing or to something other than a non-empty string or an integer.
-    public func personalFields(type: String, stream: StreamName, data: JSONValue) throws -> [PersonalField] {
+    public func personalFields(type: String, stream: StreamName, data: @autoclosure () throws -> JSONValue) throws -> [PersonalField] {
         var fields: [PersonalField] = []
         for declaration in personal[type] ?? [] {
             let subject: String
             if let path = declaration.subject {
-                switch path.resolve(in: data) {
+                switch path.resolve(in: try data()) {
                 case .string(let text)? where !text.isEmpty: subject = text
                 case .integer(let number)?: subject = String(number)
                 case let found:

@@ -30,12 +30,12 @@ public struct PersonalProjection: Projection {
 
     public func declaresPersonalFields(type: String) -> Bool { ["Registered", "Moved", "Noted"].contains(type) }
 
-    public func personalFields(type: String, stream: StreamName, data: JSONValue) throws -> [PersonalField] {
+    public func personalFields(type: String, stream: StreamName, data: @autoclosure () throws -> JSONValue) throws -> [PersonalField] {
         switch type {
         case "Registered": return ["email", "name"].map { PersonalField(name: $0, subject: stream.entityID ?? "") }
         case "Moved": return [PersonalField(name: "address", subject: stream.entityID ?? "")]
         case "Noted":
-            guard case .string(let about)? = data["about"] else {
+            guard case .string(let about)? = try data()["about"] else {
                 throw ChronicleError(.invalidPayload, "Noted: about (the subject of its text) is missing.")
             }
             return [PersonalField(name: "text", subject: about)]

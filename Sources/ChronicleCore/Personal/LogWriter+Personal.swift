@@ -13,22 +13,30 @@ extension LogWriter {
         var keys: [String: SubjectKey] = [:]
         for (partIndex, part) in request.streams.enumerated() {
             for (index, event) in part.events.enumerated() where declaring.contains(where: { $0.projection.declaresPersonalFields(type: event.type) }) {
-                guard case .object(var members) = try JSONValue(parsing: event.data) else { continue }
+                // The data is parsed only for a projection that asks (a `subject:` path).
+                var parsed: JSONValue?
+                func data() throws -> JSONValue {
+                    if let parsed { return parsed }
+                    let value = try JSONValue(parsing: event.data)
+                    parsed = value
+                    return value
+                }
                 var fields: [PersonalField] = []
                 for registration in declaring {
-                    for field in try registration.projection.personalFields(type: event.type, stream: part.stream, data: .object(members)) where !fields.contains(where: { $0.name == field.name }) {
+                    for field in try registration.projection.personalFields(type: event.type, stream: part.stream, data: try data()) where !fields.contains(where: { $0.name == field.name }) {
                         fields.append(field)
                     }
                 }
                 guard !fields.isEmpty else { continue }
-                try PersonalData.seal(&members, fields: fields, eventID: event.id, type: event.type) { subject in
+                let sealedData = try PersonalData.seal(event.data, fields: fields, eventID: event.id, type: event.type) { subject in
                     if let key = keys[subject] { return key }
                     let key = try subjectKey(for: subject, in: &transaction)
                     keys[subject] = key
                     return key
                 }
+                guard let sealedData else { continue }
                 plaintext[event.id] = event.data
-                sealed.streams[partIndex].events[index].data = JSONValue.object(members).canonicalText
+                sealed.streams[partIndex].events[index].data = sealedData
             }
         }
         return (sealed, plaintext)

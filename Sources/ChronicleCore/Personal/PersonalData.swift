@@ -54,51 +54,111 @@ public enum PersonalData {
         }
     }
 
-    /// Seals the personal `fields` of `data`: the fields of each subject go, as one
-    /// canonical JSON object, into one AES-GCM box under the subject's key, kept in the
-    /// data's `$sealed` member by key id; each field holds `{"$sealed": "<key id>"}` in its
-    /// place (fields that are absent or `null` stay as they are). The box's nonce is derived
-    /// from the key, the event id and the plaintext (a synthetic IV), so sealing the same
-    /// event again gives the same bytes; the event id is its associated data.
+    /// Seals the personal `fields` of `data` (canonical JSON text of an object): the fields of
+    /// each subject go, as one canonical JSON object, into one AES-GCM box under the
+    /// subject's key, kept in the data's `$sealed` member by key id; each field holds
+    /// `{"$sealed": "<key id>"}` in its place (fields that are absent or `null` stay as they
+    /// are). The box's nonce is derived from the key, the event id and the plaintext (a
+    /// synthetic IV), so sealing the same event again gives the same bytes; the event id is
+    /// its associated data. Works on the text's bytes (``CanonicalMembers``): the members
+    /// that are not personal are copied as they are, nothing is parsed. Returns `nil` when
+    /// no field holds a value.
     ///
     /// - Throws: ``ChronicleError/Code/invalidPayload`` when a personal field holds a number
     ///   or a boolean (personal fields are strings, objects or arrays).
-    static func seal(_ data: inout [String: JSONValue], fields: [PersonalField], eventID: UUID, type: String, key: (String) throws -> SubjectKey) throws {
-        var subjects: [String] = []
-        var groups: [String: [String: JSONValue]] = [:]
-        for field in fields {
-            guard let value = data[field.name], value != .null else { continue }
-            switch value {
-            case .string, .object, .array: break
+    static func seal(_ data: String, fields: [PersonalField], eventID: UUID, type: String, key: (String) throws -> SubjectKey) throws -> String? {
+        var bytes = Array(data.utf8)
+        var scanned = bytes.withUnsafeBufferPointer { CanonicalMembers($0) }
+        if scanned == nil {
+            // Not canonical text (an event made without PreparedEvent's checks): seal its
+            // canonical form.
+            bytes = Array(try JSONValue(parsing: data).canonicalText.utf8)
+            scanned = bytes.withUnsafeBufferPointer { CanonicalMembers($0) }
+        }
+        guard let members = scanned?.members else {
+            throw ChronicleError(.invalidInput, "The data of event \(eventID) (\(type)) is not a JSON object.")
+        }
+        // Which members are sealed, by subject, in the text's order.
+        var subjects: [(subject: String, members: [Int])] = []
+        for (index, member) in members.enumerated() {
+            guard let field = fields.first(where: { $0.name == member.key }) else { continue }
+            switch bytes[member.value.lowerBound] {
+            case UInt8(ascii: "\""), UInt8(ascii: "{"), UInt8(ascii: "["): break
+            case UInt8(ascii: "n"): continue
             default:
-                var error = ChronicleError(.invalidPayload, "\(type): the personal field \(field.name) holds a JSON \(value.kindName); personal fields are strings or objects (they are sealed as a whole). Send it as a string, or leave it out of `personal:`.")
+                let kind = (try? JSONValue(parsing: String(decoding: bytes[member.value], as: UTF8.self)))?.kindName ?? "number"
+                var error = ChronicleError(.invalidPayload, "\(type): the personal field \(field.name) holds a JSON \(kind); personal fields are strings or objects (they are sealed as a whole). Send it as a string, or leave it out of `personal:`.")
                 error.details = ["pointer": .string("/\(field.name)"), "eventType": .string(type)]
                 throw error
             }
-            if groups[field.subject] == nil { subjects.append(field.subject) }
-            groups[field.subject, default: [:]][field.name] = value
+            if let group = subjects.firstIndex(where: { $0.subject == field.subject }) {
+                subjects[group].members.append(index)
+            } else {
+                subjects.append((field.subject, [index]))
+            }
         }
-        var boxes: [String: JSONValue] = [:]
-        for subject in subjects {
+        guard !subjects.isEmpty else { return nil }
+        var boxes: [(id: String, box: String)] = []
+        var placeholders: [Int: String] = [:]
+        for (subject, indices) in subjects {
             let subjectKey = try key(subject)
             let id = subjectKey.id.uuidString.lowercased()
-            let members = groups[subject] ?? [:]
-            boxes[id] = .string(seal(JSONValue.object(members).canonicalText, eventID: eventID, with: subjectKey))
-            for name in members.keys { data[name] = [sealedMember: .string(id)] }
+            // The canonical text of the subject's fields: their members, in order.
+            var plaintext: [UInt8] = [UInt8(ascii: "{")]
+            for (position, index) in indices.enumerated() {
+                if position > 0 { plaintext.append(UInt8(ascii: ",")) }
+                plaintext.append(contentsOf: bytes[members[index].member])
+                placeholders[index] = id
+            }
+            plaintext.append(UInt8(ascii: "}"))
+            boxes.append((id, seal(plaintext, eventID: eventID, with: subjectKey)))
         }
-        if !boxes.isEmpty { data[sealedMember] = .object(boxes) }
+        boxes.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        var output: [UInt8] = [UInt8(ascii: "{")]
+        output.reserveCapacity(bytes.count + boxes.count * 200 + placeholders.count * 52)
+        var sealedWritten = false
+        func separate() {
+            if output.count > 1 { output.append(UInt8(ascii: ",")) }
+        }
+        func writeBoxes() {
+            separate()
+            JSONValue.writeString(sealedMember, to: &output)
+            output.append(contentsOf: ":{".utf8)
+            for (position, box) in boxes.enumerated() {
+                if position > 0 { output.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(box.id, to: &output)
+                output.append(UInt8(ascii: ":"))
+                JSONValue.writeString(box.box, to: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+            sealedWritten = true
+        }
+        for (index, member) in members.enumerated() {
+            // A `$sealed` member of data that skipped PreparedEvent's checks gives way.
+            if member.key == sealedMember { continue }
+            if !sealedWritten, sealedMember.utf8.lexicographicallyPrecedes(member.key.utf8) { writeBoxes() }
+            separate()
+            if let id = placeholders[index] {
+                output.append(contentsOf: bytes[member.member.lowerBound..<member.value.lowerBound])
+                output.append(contentsOf: "{\"\(sealedMember)\":\"\(id)\"}".utf8)
+            } else {
+                output.append(contentsOf: bytes[member.member])
+            }
+        }
+        if !sealedWritten { writeBoxes() }
+        output.append(UInt8(ascii: "}"))
+        return String(decoding: output, as: UTF8.self)
     }
 
-    static func seal(_ plaintext: String, eventID: UUID, with key: SubjectKey) -> String {
+    static func seal(_ plaintext: [UInt8], eventID: UUID, with key: SubjectKey) -> String {
         let associated = eventID.bytes
-        let message = Data(plaintext.utf8)
         var derivation = SHA256()
         derivation.update(data: key.bytes)
         derivation.update(data: associated)
-        derivation.update(data: message)
+        derivation.update(data: plaintext)
         let nonce = try! AES.GCM.Nonce(data: Data(derivation.finalize()).prefix(12))
         // Sealing with a 256-bit key and a 12-byte nonce cannot fail.
-        return try! AES.GCM.seal(message, using: key.material, nonce: nonce, authenticating: associated).combined!.base64EncodedString()
+        return try! AES.GCM.seal(plaintext, using: key.material, nonce: nonce, authenticating: associated).combined!.base64EncodedString()
     }
 
     /// The text of the placeholder a sealed field holds, as stores search for it.

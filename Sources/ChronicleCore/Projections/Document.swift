@@ -93,7 +93,8 @@ public protocol Projection: Sendable {
     /// The personal fields of an event about to be appended to `stream` and whose they are;
     /// ``LogWriter`` seals them on every way in (imports keep what they carry). Throws
     /// ``ChronicleError/Code/invalidPayload`` when a subject cannot be found in the event.
-    func personalFields(type: String, stream: StreamName, data: JSONValue) throws -> [PersonalField]
+    /// `data` is evaluated only when asked for (it parses the event's data).
+    func personalFields(type: String, stream: StreamName, data: @autoclosure () throws -> JSONValue) throws -> [PersonalField]
 }
 
 /// One document an event changes: which, as it was before, and what the event does to it.
@@ -159,7 +160,7 @@ extension Projection {
     public func declaresPersonalFields(type: String) -> Bool { false }
 
     /// No personal fields.
-    public func personalFields(type: String, stream: StreamName, data: JSONValue) throws -> [PersonalField] { [] }
+    public func personalFields(type: String, stream: StreamName, data: @autoclosure () throws -> JSONValue) throws -> [PersonalField] { [] }
 
     /// No checks.
     public func checkAppend(_ event: RecordedEvent, documents: (any DocumentLookup)?) throws {}

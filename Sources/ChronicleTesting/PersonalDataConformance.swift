@@ -170,6 +170,23 @@ public enum PersonalDataConformance {
         #expect(try await store.document(entity: "person", id: "ada", asOf: 1)?.state.canonicalText.contains(marker) != true)
     }
 
+    /// A reactor's outcome is an append like any other: its personal fields are sealed as
+    /// stored, readable, and erased with the subject.
+    public static func runReactorOutcome(_ store: ConformanceStore) async throws {
+        let marker = "m\(UUID().uuidString.prefix(8).lowercased())"
+        try await store.append(to: person("bob"), [EventData(type: "Registered", data: ["email": "bob@example.com", "name": "Bob"])])
+        let checkpoint = try await store.reactorCheckpoint("welcome", fromBeginning: true)
+        let outcome = ReactorOutcome(stream: person("ada"), events: [EventData(type: "Registered", data: ["email": .string("ada-\(marker)@example.com"), "name": "Ada"])])
+        try await store.completeReaction("welcome", after: checkpoint, through: 1, outcomes: [outcome])
+        #expect(try await store.reactorPosition("welcome") == 1)
+        #expect(try await store.read(person("ada")).first?.data["email"] == .string("ada-\(marker)@example.com"))
+        #expect(try await store.document(entity: "person", id: "ada")?.state["email"] == .string("ada-\(marker)@example.com"))
+        #expect(try await exportText(store).contains(marker) == false, "the outcome is stored sealed")
+        #expect(try await store.subjectKeyRows().map(\.subject).sorted() == ["ada", "bob"])
+        _ = try await store.eraseSubject("ada", actor: nil)
+        #expect(try await store.read(person("ada")).first?.data["email"] == PersonalData.erased)
+    }
+
     /// Bad input: what cannot be sealed, what imitates a sealed value, a subject that is not
     /// there; nothing is stored.
     public static func runRefusals(_ store: ConformanceStore) async throws {

@@ -231,10 +231,11 @@ struct CLITests {
             let names = results.compactMap { $0["name"] }
             #expect(names == [
                 "append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "http-append-single", "projection-rebuild", "projection-fanout",
-                "personal-append-single", "plain-append-single", "personal-append-batch", "plain-append-batch",
+                "personal-append-single", "plain-append-single", "personal-append-batch", "plain-append-batch", "personal-append-known", "plain-append-known",
             ])
-            if case .double(let ratio)? = report["personalData"]?["singleRatioToPlain"], case .array(let samples)? = report["personalData"]?["batchSamples"] {
-                #expect(ratio > 0 && samples.count == 1, "the cost of sealing, as a ratio of the same run: \(bench.stdout)")
+            if case .double(let ratio)? = report["personalData"]?["singleRatioToPlain"], case .array(let samples)? = report["personalData"]?["batchSamples"],
+               case .double(let known)? = report["personalData"]?["knownRatioToPlain"], case .array(let knownSamples)? = report["personalData"]?["knownSamples"] {
+                #expect(ratio > 0 && samples.count == 1 && known > 0 && knownSamples.count == 1, "the cost of sealing, as a ratio of the same run: \(bench.stdout)")
             } else {
                 Issue.record("no personalData ratios in \(bench.stdout)")
             }

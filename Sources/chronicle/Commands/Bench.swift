@@ -227,13 +227,15 @@ struct Bench: AsyncParsableCommand {
                 Output.progress("dcb run \(run)/\(runs): conditional appends \(Int(result.conditional)) / \(Int(result.conditionalFull)) events/s (empty / full), query reads \(Int(result.query)) events/s")
             }
         }
-        var personalRatios: (single: [Double], batch: [Double]) = ([], [])
+        var personalRatios: (single: [Double], batch: [Double], known: [Double]) = ([], [], [])
         if personal {
             let first = figures.count
             figures.append(Figure(name: "personal-append-single", description: "single-event appends, 2 of 4 fields personal (sealed), \(writers) writers"))
             figures.append(Figure(name: "plain-append-single", description: "the same appends, the same schema without personal fields"))
             figures.append(Figure(name: "personal-append-batch", description: "appends of 100 events, 2 of 4 fields personal, \(writers) writers"))
             figures.append(Figure(name: "plain-append-batch", description: "the same appends, the same schema without personal fields"))
+            figures.append(Figure(name: "personal-append-known", description: "single-event appends to \(writers) people who have a key, 2 of 4 fields personal"))
+            figures.append(Figure(name: "plain-append-known", description: "the same appends, the same schema without personal fields"))
             let bench = PersonalBench(singleEvents: singleEvents, batchEvents: batchEvents, writers: writers)
             for run in 1...runs {
                 let result = try await withTemporaryDirectory { directory in
@@ -243,9 +245,12 @@ struct Bench: AsyncParsableCommand {
                 figures[first + 1].samples.append(result.plainSingle)
                 figures[first + 2].samples.append(result.personalBatch)
                 figures[first + 3].samples.append(result.plainBatch)
+                figures[first + 4].samples.append(result.personalKnown)
+                figures[first + 5].samples.append(result.plainKnown)
                 personalRatios.single.append(result.personalSingle / result.plainSingle)
                 personalRatios.batch.append(result.personalBatch / result.plainBatch)
-                Output.progress("personal run \(run)/\(runs): single \(Int(result.personalSingle)) / \(Int(result.plainSingle)) events/s, batch \(Int(result.personalBatch)) / \(Int(result.plainBatch)) events/s (personal / plain)")
+                personalRatios.known.append(result.personalKnown / result.plainKnown)
+                Output.progress("personal run \(run)/\(runs): single to new people \(Int(result.personalSingle)) / \(Int(result.plainSingle)) events/s, to known people \(Int(result.personalKnown)) / \(Int(result.plainKnown)), batch \(Int(result.personalBatch)) / \(Int(result.plainBatch)) events/s (personal / plain)")
             }
         }
         var webhookLatencies: [Duration] = []
@@ -273,9 +278,9 @@ struct Bench: AsyncParsableCommand {
         let fanOut = Figure(name: "fanout-ratio", description: "", samples: fanOutRatios)
         let fanOutRange = String(format: "%.2f–%.2f", fanOutRatios.min() ?? 0, fanOutRatios.max() ?? 0)
         let asOf = projections ? "," + temporal.json + ",\"fanOutRebuild\":{\"ratioToSingleEntityRebuild\":\(String(format: "%.2f", fanOut.median)),\"samples\":[\(fanOutRatios.map { String(format: "%.2f", $0) }.joined(separator: ","))]}" : ""
-        let single = Figure(name: "", description: "", samples: personalRatios.single), batch = Figure(name: "", description: "", samples: personalRatios.batch)
+        let single = Figure(name: "", description: "", samples: personalRatios.single), batch = Figure(name: "", description: "", samples: personalRatios.batch), known = Figure(name: "", description: "", samples: personalRatios.known)
         func ratios(_ values: [Double]) -> String { values.map { String(format: "%.2f", $0) }.joined(separator: ",") }
-        let sealing = personal ? ",\"personalData\":{\"singleRatioToPlain\":\(String(format: "%.2f", single.median)),\"singleSamples\":[\(ratios(personalRatios.single))],\"batchRatioToPlain\":\(String(format: "%.2f", batch.median)),\"batchSamples\":[\(ratios(personalRatios.batch))]}" : ""
+        let sealing = personal ? ",\"personalData\":{\"singleRatioToPlain\":\(String(format: "%.2f", single.median)),\"singleSamples\":[\(ratios(personalRatios.single))],\"batchRatioToPlain\":\(String(format: "%.2f", batch.median)),\"batchSamples\":[\(ratios(personalRatios.batch))],\"knownRatioToPlain\":\(String(format: "%.2f", known.median)),\"knownSamples\":[\(ratios(personalRatios.known))]}" : ""
         if json {
             let entries = figures.map { $0.json(baseline: baseline) }
             Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)\(asOf)\(webhook)\(sealing)}")
@@ -288,7 +293,7 @@ struct Bench: AsyncParsableCommand {
                 Output.line("  entity read latency: store p50 \(Self.milliseconds(storeReads.percentile(0.5))) ms, p99 \(Self.milliseconds(storeReads.percentile(0.99))) ms; HTTP GET p50 \(Self.milliseconds(httpReads.percentile(0.5))) ms, p99 \(Self.milliseconds(httpReads.percentile(0.99))) ms")
             }
             if personal {
-                Output.line("  personal fields: single-event appends \(String(format: "%.2f", single.median))× the same appends without them (per-run ratios \(ratios(personalRatios.single))), appends of 100 \(String(format: "%.2f", batch.median))× (\(ratios(personalRatios.batch)))")
+                Output.line("  personal fields: single-event appends to new people \(String(format: "%.2f", single.median))× the same appends without them (per-run ratios \(ratios(personalRatios.single))), to people who have a key \(String(format: "%.2f", known.median))× (\(ratios(personalRatios.known))), appends of 100 \(String(format: "%.2f", batch.median))× (\(ratios(personalRatios.batch)))")
             }
             if reactors {
                 Output.line("  append-to-webhook latency at \(reactorRate) events/s: p50 \(Self.milliseconds(webhookLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(webhookLatencies.percentile(0.99))) ms (\(webhookLatencies.count) events)")

@@ -11,6 +11,10 @@ extension NeedsData {
         guard !declaring.isEmpty else { return }
         for part in request.streams {
             for event in part.events where declaring.contains(where: { $0.projection.declaresPersonalFields(type: event.type) }) {
+                if let ahead = request.subjectsSealedAhead(event.id) {
+                    subjects.formUnion(ahead)
+                    continue
+                }
                 for registration in declaring {
                     for field in (try? registration.projection.personalFields(type: event.type, stream: part.stream, data: try JSONValue(parsing: event.data))) ?? [] {
                         subjects.insert(field.subject)

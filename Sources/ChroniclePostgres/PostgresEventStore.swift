@@ -66,6 +66,8 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     let channel: String
     /// Opens sealed personal fields for readers.
     let personalData: PersonalDataReader
+    /// Seals appends' personal fields ahead of the writer.
+    let sealer: PersonalSealer
     /// The master key the subject keys are wrapped with; see ``Configuration/masterKey``.
     public var masterKey: MasterKey? { configuration.masterKey }
 
@@ -83,6 +85,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         self.projections = projections
         let personalData = PersonalDataReader(masterKey: configuration.masterKey)
         self.personalData = personalData
+        self.sealer = PersonalSealer(masterKey: configuration.masterKey)
         if configuration.masterKey == nil, projections.contains(where: { $0.projection.declaresPersonalData }) {
             throw ChronicleError(.masterKeyMissing, "The schema declares personal fields; open the store with a master key to seal them (--master-key-file or CHRONICLE_MASTER_KEY).")
         }
@@ -178,7 +181,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     /// Appends events; see ``EventStore/append(_:)``.
     @discardableResult
     public func append(_ request: AppendRequest) async throws -> AppendResult {
-        let prepared = try request.prepared(limits: configuration.limits)
+        let prepared = try sealer.seal(request.prepared(limits: configuration.limits), projections: projections)
         try refuseRulesWithoutInlineProjection(prepared)
         guard case .appended(let result) = try await queue.submit(.append(prepared)) else { preconditionFailure() }
         if prepared.erasesStreams(projections) { await scrubAfterPurge(logger: logger) }
@@ -197,10 +200,10 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         let stage = CommitStage()
         do {
             let channel = self.channel, logger = self.logger
-            let projections = projections, snapshotInterval = configuration.snapshotInterval, masterKey = configuration.masterKey
+            let projections = projections, snapshotInterval = configuration.snapshotInterval, sealer = sealer
             let (outcomes, head) = try await withPooledConnection { connection in
                 try await Self.commit(
-                    batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, masterKey: masterKey, stage: stage, logger: logger
+                    batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer, stage: stage, logger: logger
                 )
             }
             notifier.advance(to: head)
@@ -225,7 +228,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
 
     private static func commit(
         _ batch: [WriteOperation], on connection: PostgresConnection, channel: String, projections: [ProjectionRegistration], snapshotInterval: Int,
-        masterKey: MasterKey?, stage: CommitStage, logger: Logger
+        sealer: PersonalSealer, stage: CommitStage, logger: Logger
     ) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
         try await connection.run("BEGIN", logger: logger)
         do {
@@ -233,7 +236,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
             // statement, so its snapshot is taken after the lock is granted.
             try await connection.run(PostgresQuery(unsafeSQL: writeLock), logger: logger)
             let last = try await lastEvent(connection, logger: logger)
-            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: masterKey)
+            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: sealer.masterKey, sealer: sealer)
             var snapshot = PostgresSnapshotTransaction(projections: projections, snapshotInterval: snapshotInterval)
             var need = NeedsData()
             for operation in batch {

@@ -39,7 +39,7 @@ extension SQLiteEventStore {
                 guard stored == checkpoint else { return 0 }
                 if let prepared {
                     let last = try Self.lastEvent(db)
-                    var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: masterKey)
+                    var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: masterKey, sealer: sealer)
                     var transaction = SQLiteWriteTransaction(db: db, deletionsExist: try SQLiteWriteTransaction.deletionsExist(db), projections: projections, snapshotInterval: snapshotInterval)
                     _ = try writer.append(prepared, in: &transaction, now: Timestamp.now(), projections: projections)
                     try transaction.flush()

@@ -44,6 +44,8 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
     let logger: Logger
     /// Opens sealed personal fields for readers.
     let personalData: PersonalDataReader
+    /// Seals appends' personal fields ahead of the writer.
+    let sealer: PersonalSealer
     /// The master key the subject keys are wrapped with; see ``Configuration/masterKey``.
     public var masterKey: MasterKey? { configuration.masterKey }
 
@@ -76,6 +78,8 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
         self.projections = projections
         let personalData = PersonalDataReader(masterKey: configuration.masterKey)
         self.personalData = personalData
+        let sealer = PersonalSealer(masterKey: configuration.masterKey)
+        self.sealer = sealer
         if configuration.masterKey == nil, projections.contains(where: { $0.projection.declaresPersonalData }) {
             throw ChronicleError(.masterKeyMissing, "The schema declares personal fields; open the store with a master key to seal them (--master-key-file or CHRONICLE_MASTER_KEY).")
         }
@@ -125,7 +129,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
             maximumBatchSize: configuration.maximumBatchSize,
             executor: { job in writerPool.asyncWriteWithoutTransaction(job) },
             commit: { db, batch in
-                Self.commit(batch, in: db, projections: projections, snapshotInterval: configuration.snapshotInterval, masterKey: configuration.masterKey)
+                Self.commit(batch, in: db, projections: projections, snapshotInterval: configuration.snapshotInterval, sealer: sealer)
             }
         )
         for registration in projections where registration.lifecycle != .live {
@@ -141,7 +145,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
     /// Appends events; see ``EventStore/append(_:)``.
     @discardableResult
     public func append(_ request: AppendRequest) async throws -> AppendResult {
-        let prepared = try request.prepared(limits: configuration.limits)
+        let prepared = try sealer.seal(request.prepared(limits: configuration.limits), projections: projections)
         try refuseRulesWithoutInlineProjection(prepared)
         guard case .appended(let result) = try await write(.append(prepared)) else { preconditionFailure() }
         if prepared.erasesStreams(projections) { await scrubAfterPurge(logger: logger) }
@@ -275,12 +279,12 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
     /// before writing, so a refused operation has written nothing. Only if an operation fails
     /// after writing (an event id taken later in the request) is the batch rolled back and
     /// redone with one savepoint per operation.
-    private static func commit(_ batch: [WriteOperation], in db: Database, projections: [ProjectionRegistration], snapshotInterval: Int, masterKey: MasterKey?) -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, projections: [ProjectionRegistration], snapshotInterval: Int, sealer: PersonalSealer) -> [Result<WriteOutcome, any Error>] {
         do {
             do {
-                return try commit(batch, in: db, savepoints: false, projections: projections, snapshotInterval: snapshotInterval, masterKey: masterKey)
+                return try commit(batch, in: db, savepoints: false, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer)
             } catch is NeedsSavepoints {
-                return try commit(batch, in: db, savepoints: true, projections: projections, snapshotInterval: snapshotInterval, masterKey: masterKey)
+                return try commit(batch, in: db, savepoints: true, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer)
             }
         } catch {
             let failure = storageError(error, doing: "commit")
@@ -288,12 +292,12 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
         }
     }
 
-    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projections: [ProjectionRegistration], snapshotInterval: Int, masterKey: MasterKey?) throws -> [Result<WriteOutcome, any Error>] {
+    private static func commit(_ batch: [WriteOperation], in db: Database, savepoints: Bool, projections: [ProjectionRegistration], snapshotInterval: Int, sealer: PersonalSealer) throws -> [Result<WriteOutcome, any Error>] {
         var outcomes: [Result<WriteOutcome, any Error>] = []
         outcomes.reserveCapacity(batch.count)
         try db.inTransaction(.immediate) {
             let last = try lastEvent(db)
-            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: masterKey)
+            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: sealer.masterKey, sealer: sealer)
             let now = Timestamp.now()
             var deletionsExist = try SQLiteWriteTransaction.deletionsExist(db)
             for operation in batch {

@@ -150,6 +150,9 @@ public enum ConformanceMatrix {
                 try await PersonalDataConformance.runAsync(store)
             }
         })
+        entries.append(ConformanceEntry("personal data", "a key saved by an append that failed is never used") { backend in
+            try await backend.withStore(projection: PersonalProjection(), lifecycle: .inline) { try await PersonalDataConformance.runRolledBackKey($0) }
+        })
         entries.append(ConformanceEntry("personal data", "a reactor's outcome events are sealed like any append") { backend in
             try await backend.withStore(projection: PersonalProjection(), lifecycle: .inline) { try await PersonalDataConformance.runReactorOutcome($0) }
         })

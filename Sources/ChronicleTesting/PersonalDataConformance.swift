@@ -187,6 +187,48 @@ public enum PersonalDataConformance {
         #expect(try await store.read(person("ada")).first?.data["email"] == PersonalData.erased)
     }
 
+    /// An append sealed ahead of the writer (``PersonalSealer``) with a key the writer then
+    /// refuses: an append that failed after its fresh key was saved (the key is gone with
+    /// it, though the sealer saw it) is followed by one that must get a key that is stored.
+    public static func runRolledBackKey(_ store: ConformanceStore) async throws {
+        let marker = "m\(UUID().uuidString.prefix(8).lowercased())"
+        await #expect(throws: ChronicleError.self) {
+            try await store.append(AppendRequest([.init(stream: person("eve"), expected: .exact(5), events: [EventData(type: "Registered", data: ["email": "eve@example.com", "name": "Eve"])])]))
+        }
+        #expect(try await store.subjectKeyRows().isEmpty, "the refused append saved no key")
+        try await store.append(to: person("eve"), [EventData(type: "Registered", data: ["email": .string("eve-\(marker)@example.com"), "name": "Eve"])], expected: .noStream)
+        #expect(try await store.read(person("eve")).first?.data["email"] == .string("eve-\(marker)@example.com"))
+        let rows = try await store.subjectKeyRows()
+        #expect(rows.count == 1 && rows.first?.wrapped != nil)
+        let stored = try await storedEvents(store).last?.dataJSON ?? ""
+        #expect(PersonalData.keyIDs(in: stored) == Set(rows.map(\.id)), "sealed with the stored key")
+    }
+
+    /// Two stores on one database (two nodes, or a server and the CLI): each seals ahead with
+    /// the keys it saw, so the other's erasures and new keys must be caught by the writer. An
+    /// erasure the first store did not see never lets its old key seal again; a key the
+    /// second store made first is the one both use.
+    public static func runTwoWriters(_ first: ConformanceStore, _ second: ConformanceStore) async throws {
+        let marker = "m\(UUID().uuidString.prefix(8).lowercased())"
+        try await first.append(to: person("ada"), [EventData(type: "Registered", data: ["email": "ada@example.com", "name": "Ada"])])
+        let oldKey = try #require(try await first.subjectKeyRows().first { $0.subject == "ada" }?.id)
+        _ = try await second.eraseSubject("ada", actor: nil)
+        try await first.append(to: person("ada"), [EventData(type: "Moved", data: ["address": .string("1 \(marker) Road")])])
+        let ada = try #require(try await first.subjectKeyRows().first { $0.subject == "ada" })
+        #expect(ada.id != oldKey && ada.wrapped != nil, "a new key, not the erased one")
+        #expect(PersonalData.keyIDs(in: try await storedEvents(first).last?.dataJSON ?? "") == [ada.id])
+        #expect(try await second.read(person("ada")).map { $0.data["email"] ?? $0.data["address"] } == [PersonalData.erased, .string("1 \(marker) Road")])
+
+        // The second store makes dan's key; the first, which never saw it, uses it too.
+        try await second.append(to: person("dan"), [EventData(type: "Registered", data: ["email": "dan@example.com", "name": "Dan"])])
+        try await first.append(to: person("dan"), [EventData(type: "Moved", data: ["address": "2 Dan Street"])])
+        let dan = try await first.subjectKeyRows().filter { $0.subject == "dan" }
+        #expect(dan.count == 1)
+        let danEvents = try await storedEvents(first).filter { $0.stream == person("dan") }
+        #expect(danEvents.map { PersonalData.keyIDs(in: $0.dataJSON) } == [Set(dan.map(\.id)), Set(dan.map(\.id))])
+        #expect(try await first.read(person("dan")).map { $0.data["email"] ?? $0.data["address"] } == ["dan@example.com", "2 Dan Street"])
+    }
+
     /// Bad input: what cannot be sealed, what imitates a sealed value, a subject that is not
     /// there; nothing is stored.
     public static func runRefusals(_ store: ConformanceStore) async throws {
@@ -216,6 +258,13 @@ public enum PersonalDataConformance {
             let page = try await store.exportLog(after: entries.last?.position ?? 0, limit: 500)
             if page.isEmpty { return entries }
             entries += page
+        }
+    }
+
+    /// The events as stored (sealed), from the export.
+    static func storedEvents(_ store: ConformanceStore) async throws -> [RecordedEvent] {
+        try await exportEntries(store).compactMap { entry in
+            if case .event(let event) = entry { event } else { nil }
         }
     }
 

@@ -12,6 +12,11 @@ struct PostgresConformanceTests {
     func conformance(_ entry: ConformanceEntry) async throws {
         try await entry.run(on: PostgresBackend())
     }
+
+    @Test("personal data: two nodes check each other's keys and erasures")
+    func personalDataTwoWriters() async throws {
+        try await PostgresBackend().withTwoStores(projection: PersonalProjection()) { try await PersonalDataConformance.runTwoWriters($0, $1) }
+    }
 }
 
 @Suite("PostgreSQL store: gap-free log with several writers", TestPostgres.enabled)

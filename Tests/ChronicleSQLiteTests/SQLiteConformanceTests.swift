@@ -13,6 +13,11 @@ struct SQLiteConformanceTests {
     func conformance(_ backend: SQLiteBackend, _ entry: ConformanceEntry) async throws {
         try await entry.run(on: backend)
     }
+
+    @Test("personal data: two stores on one file check each other's keys and erasures")
+    func personalDataTwoWriters() async throws {
+        try await SQLiteBackend().withTwoStores(projection: PersonalProjection()) { try await PersonalDataConformance.runTwoWriters($0, $1) }
+    }
 }
 
 @Suite("SQLite store: documents")

@@ -115,6 +115,14 @@ public struct PreparedAppend: Sendable, Hashable {
     public var rules: [AppendRule] = []
     /// The DCB condition to check.
     public var condition: AppendCondition?
+    /// The events a ``PersonalSealer`` sealed ahead of the writer, by id.
+    var sealed: [UUID: PersonalSealer.Sealed] = [:]
+
+    /// The subjects whose keys the writer will check for the event, if it was sealed ahead
+    /// (``PersonalSealer``); `nil` otherwise.
+    public func subjectsSealedAhead(_ eventID: UUID) -> [String]? {
+        sealed[eventID]?.keys.map(\.subject)
+    }
 }
 
 /// The outcome of an append.

@@ -72,7 +72,7 @@ public struct MasterKey: Sendable {
 }
 
 /// One subject's key: what seals the personal fields of the subject's events.
-struct SubjectKey: Sendable {
+struct SubjectKey: Sendable, Hashable {
     var id: UUID
     var bytes: [UInt8]
     var material: SymmetricKey { SymmetricKey(data: bytes) }

@@ -161,6 +161,26 @@ public enum PersonalData {
         return try! AES.GCM.seal(plaintext, using: key.material, nonce: nonce, authenticating: associated).combined!.base64EncodedString()
     }
 
+    /// The personal fields of an event about to be appended to `stream`, as the projections
+    /// that declare personal data name them (each field once). The data is parsed only for a
+    /// projection that asks (a `subject:` path).
+    static func fields(of event: PreparedEvent, in stream: StreamName, declaring: [ProjectionRegistration]) throws -> [PersonalField] {
+        var parsed: JSONValue?
+        func data() throws -> JSONValue {
+            if let parsed { return parsed }
+            let value = try JSONValue(parsing: event.data)
+            parsed = value
+            return value
+        }
+        var fields: [PersonalField] = []
+        for registration in declaring {
+            for field in try registration.projection.personalFields(type: event.type, stream: stream, data: try data()) where !fields.contains(where: { $0.name == field.name }) {
+                fields.append(field)
+            }
+        }
+        return fields
+    }
+
     /// The text of the placeholder a sealed field holds, as stores search for it.
     public static func placeholder(keyID: UUID) -> String {
         JSONValue.object([sealedMember: .string(keyID.uuidString.lowercased())]).canonicalText

@@ -24,6 +24,8 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
     /// The master key the subject keys are wrapped with: the one given, or a random one for
     /// the store's life when its projections declare personal fields.
     public nonisolated let masterKey: MasterKey?
+    /// Seals appends' personal fields before the writer checks them (as the other stores do).
+    nonisolated let sealer: PersonalSealer
     private let notifier = CommitNotifier()
     private let limits: EventStoreLimits
     /// The projections the store keeps, the primary one first.
@@ -107,7 +109,8 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         self.limits = limits
         self.projections = ProjectionRegistration.list(primary: projection, lifecycle: lifecycle)
         self.masterKey = masterKey ?? (projection?.declaresPersonalData == true ? .random() : nil)
-        self.writer = LogWriter(masterKey: self.masterKey)
+        self.sealer = PersonalSealer(masterKey: self.masterKey)
+        self.writer = LogWriter(masterKey: self.masterKey, sealer: sealer)
     }
 
     /// Creates an empty store that keeps several projections side by side, each with its own
@@ -117,7 +120,8 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         self.limits = limits
         self.projections = projections
         self.masterKey = masterKey ?? (projections.contains { $0.projection.declaresPersonalData } ? .random() : nil)
-        self.writer = LogWriter(masterKey: self.masterKey)
+        self.sealer = PersonalSealer(masterKey: self.masterKey)
+        self.writer = LogWriter(masterKey: self.masterKey, sealer: sealer)
     }
 
     /// An asynchronous projection's checkpoint; see ``ProjectionStore/projectionCheckpoint(projection:)``.
@@ -223,7 +227,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
     /// Appends events; see ``EventStore/append(_:)``.
     @discardableResult
     public func append(_ request: AppendRequest) throws -> AppendResult {
-        let prepared = try request.prepared(limits: limits)
+        let prepared = try sealer.seal(request.prepared(limits: limits), projections: projections)
         try refuseRulesWithoutInlineProjection(prepared)
         return try write { writer, transaction in
             try writer.append(prepared, in: &transaction, now: Timestamp.now(), projections: projections)
@@ -362,7 +366,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         storage = imported
         reactorCheckpoints = reactors.checkpoints
         parked = Dictionary(grouping: reactors.parked, by: \.reactor)
-        writer = LogWriter(head: entries.last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAtMicroseconds ?? 0, masterKey: masterKey)
+        writer = LogWriter(head: entries.last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAtMicroseconds ?? 0, masterKey: masterKey, sealer: sealer)
         progress(entries.count)
         notifier.advance(to: writer.head)
     }

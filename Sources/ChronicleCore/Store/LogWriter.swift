@@ -55,15 +55,19 @@ public struct LogWriter: Sendable {
     public private(set) var lastRecordedAt: Int64
     /// The key that wraps the subject keys personal fields are sealed with.
     public let masterKey: MasterKey?
+    /// What sealed appends ahead of the writer; it learns the keys the writer sees.
+    let sealer: PersonalSealer?
     private var encoder = CanonicalEventEncoder()
 
     /// Starts after the given last event (`head` 0 and ``HashChain/genesis`` for an empty
-    /// log); `masterKey` seals personal fields (``PersonalData``).
-    public init(head: Int64 = 0, lastHash: EventHash = .zero, lastRecordedAt: Int64 = 0, masterKey: MasterKey? = nil) {
+    /// log); `masterKey` seals personal fields (``PersonalData``), `sealer` is the store's
+    /// ``PersonalSealer`` (whose sealing ahead the writer checks, and which learns its keys).
+    public init(head: Int64 = 0, lastHash: EventHash = .zero, lastRecordedAt: Int64 = 0, masterKey: MasterKey? = nil, sealer: PersonalSealer? = nil) {
         self.head = head
         self.lastHash = lastHash
         self.lastRecordedAt = lastRecordedAt
         self.masterKey = masterKey
+        self.sealer = sealer
     }
 
     /// Applies an append. Each event is first checked by every projection's rules

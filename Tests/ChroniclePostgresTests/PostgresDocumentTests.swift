@@ -141,6 +141,57 @@ struct PostgresDocumentTests {
         }
     }
 
+    /// One node keeps taking ada's verification away and giving it back while the other posts
+    /// advertisements that require it: every stored advertisement must come, in the log, at
+    /// a moment when ada was verified — the rule is checked against the state at its commit,
+    /// whichever node wrote the last change.
+    @Test("require: raced across two nodes, every stored advertisement follows a verified state in the log")
+    func requireAcrossNodes() async throws {
+        let shared = configuration(UserProjection())
+        try await withPostgresStore(shared) { first in
+            try await PostgresEventStore.withStore(configuration: shared, logger: testLogger) { second in
+                try await first.append(to: user("ada"), [EventData(type: "UserCreated", data: ["email": "ada@x.org"]), EventData(type: "UserEmailVerified")])
+                func post(_ index: Int) -> AppendRequest {
+                    AppendRequest(
+                        [.init(stream: try! StreamName("advertisement-\(index)"), events: [EventData(type: "AdvertisementPosted", data: ["userId": "ada"])])],
+                        rules: [AppendRule(.matches(entity: "user", id: "ada", conditions: ["emailVerified": .equals(true)]), status: 403, detail: "Verify your email address before posting.")]
+                    )
+                }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for _ in 0..<20 {
+                            try await first.append(to: user("ada"), [EventData(type: "UserCreated", data: ["email": "ada@x.org"])])
+                            try await first.append(to: user("ada"), [EventData(type: "UserEmailVerified")])
+                        }
+                    }
+                    group.addTask {
+                        for index in 0..<40 {
+                            do {
+                                try await second.append(post(index))
+                            } catch let error as ChronicleError where error.code == .ruleViolated {
+                                #expect(error.status == 403)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                try await second.append(post(40))
+                var verified = false, advertisements = 0
+                for event in try await first.readLog(after: 0, limit: 1000).events {
+                    switch event.type {
+                    case "UserCreated": verified = false
+                    case "UserEmailVerified": verified = true
+                    case "AdvertisementPosted":
+                        advertisements += 1
+                        #expect(verified, "advertisement at position \(event.position) was stored while ada was not verified")
+                    default: break
+                    }
+                }
+                #expect(advertisements >= 1)
+            }
+        }
+    }
+
     @Test("listing orders, filters and pages mixed values exactly as the in-memory reference (SQLite's order)")
     func listingMatchesReference() async throws {
         let values: [JSONValue?] = [

@@ -59,6 +59,44 @@ struct WebhookTests {
         #expect(outcome.metadata["causationId"] == .string(trigger.id.uuidString.lowercased()))
     }
 
+    @Test("408 and 429 answers are retried, and so is an attempt that times out; the event is delivered, not parked")
+    func retriedAnswersAndTimeouts() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-webhook-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteEventStore(directory: directory, logger: Logger(label: "test"))
+        let seen = Mutex(0)
+        // The third call is held until a fourth arrives: only a retry after the webhook's
+        // timeout can make one.
+        let receiver = Receiver(answers: [(408, "slow down"), (429, "too many")], then: (204, "")) { _ in
+            let number = seen.withLock { count in
+                count += 1
+                return count
+            }
+            guard number == 3 else { return }
+            let deadline = ContinuousClock.now + .seconds(240)
+            while seen.withLock({ $0 }) < 4, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await receiver.run { url in
+                let reactor = Reactor(name: "hook", startsAtBeginning: true, maximumAttempts: 1000, backoff: .milliseconds(1), maximumBackoff: .milliseconds(50),
+                                      handler: Webhook(url: url, timeout: .seconds(1)).handler(client: http))
+                try await store.append(to: StreamName("job-1"), [EventData(type: "A")])
+                try await withReactor(store, reactor) { _ in
+                    try await eventually("delivered") { try await store.reactorCheckpoint("hook", fromBeginning: true) >= 1 }
+                }
+            }
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        let calls = receiver.received
+        #expect(calls.count >= 4, "a 408, a 429 and a timed-out attempt, each followed by another: \(calls.count) calls")
+        #expect(Set(calls.map(\.key)).count == 1, "one idempotency key for every attempt")
+        #expect(try await store.parkedEvents("hook").isEmpty, "retried answers never park the event")
+    }
+
     @Test("a 4xx answer parks the event at once; the reactor moves on")
     func permanentFailure() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-webhook-\(UUID().uuidString)").path

@@ -62,12 +62,14 @@ func withChronicleServer<T: Sendable>(
     let group = ServiceGroup(configuration: .init(services: [server] + runners, gracefulShutdownSignals: [], logger: clientTestLogger))
     return try await withThrowingTaskGroup(of: T?.self) { tasks in
         tasks.addTask {
+            // Finished however the server ends, so a server that fails to start (a port in
+            // use, say) is reported at once, with its own error, not as a timeout.
+            defer { portContinuation.finish() }
             try await group.run()
-            portContinuation.finish()
             return nil
         }
         do {
-            let port = try await withDeadline(seconds: 60, "the server to listen") {
+            let port = try await withDeadline(seconds: 240, "the server to listen") {
                 for await port in ports { return port }
                 throw ChronicleError(.storageFailure, "the server stopped before listening")
             }
@@ -77,7 +79,8 @@ func withChronicleServer<T: Sendable>(
             return value
         } catch {
             await group.triggerGracefulShutdown()
-            try? await tasks.waitForAll()
+            // The server's own error (a bind that failed) says more than ours.
+            try await tasks.waitForAll()
             throw error
         }
     }!
@@ -98,13 +101,26 @@ func withClient<T: Sendable>(_ setup: ServerSetup = ServerSetup(), apiKey: Strin
 }
 
 /// A free loopback port (bound once and released), for servers that must come back on it.
+///
+/// It is below the kernel's ephemeral range (32768 and up here), so while a test holds it
+/// unbound — between a server's stop and its restart — no other socket is handed it: a
+/// port the kernel picked (`bind` to port 0, an outgoing connection) could be, and the
+/// restarted server would fail to bind.
 func freePort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-        .bind(host: "127.0.0.1", port: 0).get()
-    let port = channel.localAddress?.port ?? 0
-    try await channel.close()
-    return port
+    var lastError: (any Error)?
+    for _ in 0..<200 {
+        let port = Int.random(in: 20_000..<32_000)
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: "127.0.0.1", port: port).get()
+            try await channel.close()
+            return port
+        } catch {
+            lastError = error
+        }
+    }
+    throw lastError ?? ChronicleError(.storageFailure, "no free port below 32000")
 }
 
 /// Waits until `condition` holds, checking every 20 ms, for at most `seconds`.

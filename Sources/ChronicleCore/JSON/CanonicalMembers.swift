@@ -22,11 +22,10 @@ struct CanonicalMembers {
 
     /// The members of `bytes`, or `nil` if they are not a canonical object as above.
     init?(_ bytes: UnsafeBufferPointer<UInt8>) {
-        var index = 0
         let count = bytes.count
         guard count >= 2, bytes[0] == UInt8(ascii: "{"), bytes[count - 1] == UInt8(ascii: "}") else { return nil }
-        index = 1
         if count == 2 { return }
+        var index = 1
         while index < count - 1 {
             guard bytes[index] == UInt8(ascii: "\"") else { return nil }
             let keyStart = index

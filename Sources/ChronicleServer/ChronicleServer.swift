@@ -112,7 +112,9 @@ public struct ChronicleServer: Service {
             router: router,
             server: .guardedHTTP1WebSocketUpgrade(
                 webSocketRouter: router,
-                limits: .init(requestHeaderTimeout: .init(configuration.requestHeaderTimeout), idleTimeout: .init(configuration.idleTimeout)),
+                limits: .init(requestHeaderTimeout: .init(configuration.requestHeaderTimeout), idleTimeout: .init(configuration.idleTimeout), requestBodyTimeout: .init(configuration.requestBodyTimeout)),
+                addresses: AddressConnectionLimit(maximum: configuration.maximumConnectionsPerAddress, logger: logger, metrics: metrics),
+                metrics: metrics,
                 allowsUpgrade: { AuthMiddleware.allowsUpgrade($0, keys: keys) }
             ),
             configuration: .init(

@@ -18,7 +18,9 @@ extension ChronicleServer {
     /// heartbeatSeconds: 15
     /// requestHeaderTimeoutSeconds: 10
     /// idleTimeoutSeconds: 60
+    /// requestBodyTimeoutSeconds: 30
     /// maximumConnections: 10000
+    /// maximumConnectionsPerAddress: 1000
     /// corsOrigins: ["https://app.example.com"]
     /// ```
     public struct Configuration: Sendable {
@@ -40,9 +42,15 @@ extension ChronicleServer {
         public var requestHeaderTimeout: Duration
         /// How long a keep-alive connection may stay idle between requests. Default 60 s.
         public var idleTimeout: Duration
+        /// How long a request's body may take to arrive once its head is in; a slower one
+        /// gets a `408` and the connection is closed. Default 30 s.
+        public var requestBodyTimeout: Duration
         /// The most open connections; at the cap new ones wait until one closes. Default
         /// 10,000, or three quarters of the process's file-descriptor limit if that is lower.
         public var maximumConnections: Int
+        /// The most open connections of one client address; more get a `429` and are closed.
+        /// Default 1,000. Behind a reverse proxy every client has the proxy's address: raise it.
+        public var maximumConnectionsPerAddress: Int
         /// Origins whose browsers may call the API (CORS); none by default. `*` allows any.
         public var corsOrigins: [String]
 
@@ -57,7 +65,9 @@ extension ChronicleServer {
             shutdownGracePeriod: Duration = .seconds(10),
             requestHeaderTimeout: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(60),
+            requestBodyTimeout: Duration = .seconds(30),
             maximumConnections: Int = Configuration.defaultMaximumConnections,
+            maximumConnectionsPerAddress: Int = 1000,
             corsOrigins: [String] = []
         ) {
             self.host = host
@@ -69,7 +79,9 @@ extension ChronicleServer {
             self.shutdownGracePeriod = shutdownGracePeriod
             self.requestHeaderTimeout = requestHeaderTimeout
             self.idleTimeout = idleTimeout
+            self.requestBodyTimeout = requestBodyTimeout
             self.maximumConnections = maximumConnections
+            self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
             self.corsOrigins = corsOrigins
         }
 
@@ -104,8 +116,11 @@ extension ChronicleServer {
             if maximumConnections < 1 {
                 throw ChronicleError(.invalidInput, "maximumConnections is \(maximumConnections); it must be at least 1.")
             }
-            if requestHeaderTimeout <= .zero || idleTimeout <= .zero {
-                throw ChronicleError(.invalidInput, "requestHeaderTimeoutSeconds and idleTimeoutSeconds must be more than 0.")
+            if maximumConnectionsPerAddress < 1 {
+                throw ChronicleError(.invalidInput, "maximumConnectionsPerAddress is \(maximumConnectionsPerAddress); it must be at least 1.")
+            }
+            if requestHeaderTimeout <= .zero || idleTimeout <= .zero || requestBodyTimeout <= .zero {
+                throw ChronicleError(.invalidInput, "requestHeaderTimeoutSeconds, idleTimeoutSeconds and requestBodyTimeoutSeconds must be more than 0.")
             }
             for origin in corsOrigins where origin != "*" && !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
                 throw ChronicleError(.invalidInput, "corsOrigins has \(origin.debugDescription); an origin is scheme://host[:port] (such as https://app.example.com), or * for any.")
@@ -127,12 +142,14 @@ extension ChronicleServer {
             var shutdownGraceSeconds: Double?
             var requestHeaderTimeoutSeconds: Double?
             var idleTimeoutSeconds: Double?
+            var requestBodyTimeoutSeconds: Double?
             var maximumConnections: Int?
+            var maximumConnectionsPerAddress: Int?
             var corsOrigins: [String]?
 
             enum CodingKeys: String, CodingKey, CaseIterable {
                 case host, port, apiKeys, maximumRequestBytes, maximumEventsPerRequest, heartbeatSeconds, shutdownGraceSeconds
-                case requestHeaderTimeoutSeconds, idleTimeoutSeconds, maximumConnections, corsOrigins
+                case requestHeaderTimeoutSeconds, idleTimeoutSeconds, requestBodyTimeoutSeconds, maximumConnections, maximumConnectionsPerAddress, corsOrigins
             }
         }
 
@@ -173,7 +190,9 @@ extension ChronicleServer {
                 if let seconds = parsed.shutdownGraceSeconds { configuration.shutdownGracePeriod = .milliseconds(Int64(seconds * 1000)) }
                 if let seconds = parsed.requestHeaderTimeoutSeconds { configuration.requestHeaderTimeout = .milliseconds(Int64(seconds * 1000)) }
                 if let seconds = parsed.idleTimeoutSeconds { configuration.idleTimeout = .milliseconds(Int64(seconds * 1000)) }
+                if let seconds = parsed.requestBodyTimeoutSeconds { configuration.requestBodyTimeout = .milliseconds(Int64(seconds * 1000)) }
                 configuration.maximumConnections = parsed.maximumConnections ?? configuration.maximumConnections
+                configuration.maximumConnectionsPerAddress = parsed.maximumConnectionsPerAddress ?? configuration.maximumConnectionsPerAddress
                 configuration.corsOrigins = parsed.corsOrigins ?? configuration.corsOrigins
                 keys += (parsed.apiKeys ?? []).map { ($0.key, $0.role) }
             }

@@ -52,7 +52,7 @@ struct HardeningTests {
 
     @Test("2,000 stalled connections: /health/ready is still answered, and every stalled one is closed")
     func manyStalledConnections() async throws {
-        try await withServer(.init(port: 0, requestHeaderTimeout: .seconds(15))) { server in
+        try await withServer(.init(port: 0, requestHeaderTimeout: .seconds(15), maximumConnectionsPerAddress: 10_000)) { server in
             let connections = try await withThrowingTaskGroup(of: [RawConnection].self) { group in
                 for _ in 0..<20 {
                     group.addTask {

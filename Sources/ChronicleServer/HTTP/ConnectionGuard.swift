@@ -10,6 +10,11 @@ import NIOHTTP1
 /// - a connection must finish its request head within ``Limits/requestHeaderTimeout`` of
 ///   opening (a partial request line held open is closed), and an idle keep-alive connection
 ///   must start its next request within ``Limits/idleTimeout``;
+/// - a request's body must be in within ``Limits/requestBodyTimeout`` of its head (however
+///   it trickles), or the request gets a `408` problem and the connection is closed; the
+///   handler never sees the end of that body, so nothing of it is stored;
+/// - a client address holding ``AddressConnectionLimit/maximum`` connections gets a `429`
+///   problem on a new one, which is closed at once (nothing it sends is read);
 /// - a request the parser cannot read (a header section over the limit, a control byte in the
 ///   request line, `Content-Length: abc`, a TLS hello on the plain port) gets a
 ///   `400`/`431` problem and the connection is closed.
@@ -29,23 +34,41 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     struct Limits: Sendable {
         var requestHeaderTimeout: TimeAmount
         var idleTimeout: TimeAmount
+        var requestBodyTimeout: TimeAmount
+    }
+
+    /// What the connection is waiting for while a deadline is armed.
+    private enum Wait: String {
+        case head = "a request head"
+        case body = "the request body"
+        case next = "the next request"
     }
 
     private let limits: Limits
+    private let addresses: AddressConnectionLimit?
+    private let metrics: ServerMetrics?
     private let allowsUpgrade: @Sendable (HTTPRequestHead) -> Bool
     private let logger: Logger
     private var deadline: Scheduled<Void>?
+    private var waiting: Wait?
+    private var started = false
     private var requestsInFlight = 0
+    private var responseStarted = false
     private var answeredParseError = false
+    /// Set once the guard answered in the handler's place (a 408, a 429): from then on what
+    /// the client sends is not read and what the handler writes is dropped.
+    private var answered = false
 
-    init(limits: Limits, allowsUpgrade: @escaping @Sendable (HTTPRequestHead) -> Bool, logger: Logger) {
+    init(limits: Limits, addresses: AddressConnectionLimit? = nil, metrics: ServerMetrics? = nil, allowsUpgrade: @escaping @Sendable (HTTPRequestHead) -> Bool, logger: Logger) {
         self.limits = limits
+        self.addresses = addresses
+        self.metrics = metrics
         self.allowsUpgrade = allowsUpgrade
         self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { arm(context, after: limits.requestHeaderTimeout, waitingFor: "a request head") }
+        if context.channel.isActive { start(context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -53,8 +76,24 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        arm(context, after: limits.requestHeaderTimeout, waitingFor: "a request head")
+        start(context)
         context.fireChannelActive()
+    }
+
+    /// Counts the connection against its address's limit (or refuses it) and starts waiting
+    /// for the first request head.
+    private func start(_ context: ChannelHandlerContext) {
+        guard !started else { return }
+        started = true
+        if let addresses, let address = context.channel.remoteAddress?.ipAddress {
+            guard addresses.admit(address) else {
+                answer(context, with: Problem(.tooManyRequests, code: "too-many-connections", title: "Too many connections", detail: "This address holds \(addresses.maximum) open connections to the server, its maximum (maximumConnectionsPerAddress). Reuse a keep-alive connection, or close one before opening another."))
+                return
+            }
+            // Counted until the channel closes, also after a WebSocket upgrade removes the guard.
+            context.channel.closeFuture.whenComplete { _ in addresses.release(address) }
+        }
+        arm(context, after: limits.requestHeaderTimeout, waitingFor: .head)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -63,7 +102,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(var head) = unwrapInboundIn(data) {
+        guard !answered else { return }
+        switch unwrapInboundIn(data) {
+        case .head(var head):
             disarm()
             requestsInFlight += 1
             if head.headers.contains(name: "upgrade") {
@@ -77,14 +118,35 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 context.pipeline.syncOperations.removeHandler(self, promise: nil)
                 return
             }
+            if Self.announcesBody(head) { arm(context, after: limits.requestBodyTimeout, waitingFor: .body) }
+        case .end:
+            if waiting == .body { disarm() }
+        case .body:
+            break
         }
         context.fireChannelRead(data)
     }
 
+    /// Whether a request head says a body follows (a length above zero, or chunks).
+    static func announcesBody(_ head: HTTPRequestHead) -> Bool {
+        if head.headers.contains(name: "transfer-encoding") { return true }
+        return head.headers.first(name: "content-length").flatMap(Int.init).map { $0 > 0 } ?? false
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
+        guard !answered else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        switch unwrapOutboundIn(data) {
+        case .head:
+            responseStarted = true
+        case .end:
+            responseStarted = false
             requestsInFlight = max(0, requestsInFlight - 1)
-            if requestsInFlight == 0 { arm(context, after: limits.idleTimeout, waitingFor: "the next request") }
+            if requestsInFlight == 0 { arm(context, after: limits.idleTimeout, waitingFor: .next) }
+        case .body:
+            break
         }
         context.write(data, promise: promise)
     }
@@ -105,7 +167,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         disarm()
-        guard !answeredParseError else { return }
+        guard !answeredParseError, !answered else { return }
         answeredParseError = true
         // A response already under way cannot be replaced: close.
         guard requestsInFlight == 0 else {
@@ -115,6 +177,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let problem = Self.problem(for: parseError)
         logger.info("Refused a request the HTTP parser cannot read", metadata: ["chronicle.code": "\(problem.code)", "chronicle.error": "\(parseError)"])
+        answer(context, with: problem)
+    }
+
+    /// Answers `problem` in the handler's place and closes the connection; from then on
+    /// nothing the client sends is read and nothing the handler writes goes out.
+    private func answer(_ context: ChannelHandlerContext, with problem: Problem) {
+        disarm()
+        answered = true
         let body = context.channel.allocator.buffer(string: problem.json.canonicalText + "\n")
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/problem+json")
@@ -125,9 +195,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            channel.close(promise: nil)
+            // Closing with the client's bytes unread makes the kernel reset the connection,
+            // and the client may lose the answer: close the sending side, drop what still
+            // comes for a moment (or until the client closes), then close.
+            let closed = channel.eventLoop.makePromise(of: Void.self)
+            closed.futureResult.whenFailure { _ in channel.close(promise: nil) }
+            channel.close(mode: .output, promise: closed)
+            channel.eventLoop.scheduleTask(in: Self.linger) { channel.close(promise: nil) }
         }
     }
+
+    /// How long an answered connection still reads (and drops) what the client sends.
+    static let linger = TimeAmount.seconds(2)
 
     /// The problem answering a parse error: `431` for a header section over the limit,
     /// `400` for the rest.
@@ -142,17 +221,34 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func arm(_ context: ChannelHandlerContext, after timeout: TimeAmount, waitingFor what: String) {
+    private func arm(_ context: ChannelHandlerContext, after timeout: TimeAmount, waitingFor what: Wait) {
         disarm()
-        let logger = logger
+        waiting = what
         deadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: timeout) {
-            logger.debug("Closing a connection that sent nothing in time", metadata: ["chronicle.waiting-for": "\(what)", "chronicle.timeout": "\(timeout)"])
-            context.close(promise: nil)
+            self.deadlinePassed(context, waitingFor: what, timeout: timeout)
         }
+    }
+
+    private func deadlinePassed(_ context: ChannelHandlerContext, waitingFor what: Wait, timeout: TimeAmount) {
+        deadline = nil
+        waiting = nil
+        logger.debug("Closing a connection that did not send in time", metadata: ["chronicle.waiting-for": "\(what.rawValue)", "chronicle.timeout": "\(timeout)"])
+        guard what == .body, !responseStarted else {
+            context.close(promise: nil)
+            return
+        }
+        metrics?.recordRequestBodyTimeout()
+        answer(context, with: Problem(.requestTimeout, code: "request-body-timeout", title: "Request body too slow", detail: "The request's body did not arrive within \(Self.seconds(timeout)) of its head (requestBodyTimeoutSeconds); nothing of it was stored. Send the whole body at once, or a smaller one."))
+    }
+
+    private static func seconds(_ amount: TimeAmount) -> String {
+        let seconds = Double(amount.nanoseconds) / 1e9
+        return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
     }
 
     private func disarm() {
         deadline?.cancel()
         deadline = nil
+        waiting = nil
     }
 }

@@ -15,12 +15,14 @@ struct GuardedHTTPChannel: ServerChildChannel {
 
     let inner: HTTP1WebSocketUpgradeChannel
     let limits: ConnectionGuard.Limits
+    let addresses: AddressConnectionLimit
+    let metrics: ServerMetrics
     let allowsUpgrade: @Sendable (HTTPRequestHead) -> Bool
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try channel.pipeline.syncOperations.addHandler(ConnectionGuard(limits: limits, allowsUpgrade: allowsUpgrade, logger: logger), position: .after(decoder))
+            try channel.pipeline.syncOperations.addHandler(ConnectionGuard(limits: limits, addresses: addresses, metrics: metrics, allowsUpgrade: allowsUpgrade, logger: logger), position: .after(decoder))
             return value
         }
     }
@@ -31,15 +33,19 @@ struct GuardedHTTPChannel: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1 with WebSocket upgrades on `router`, each connection guarded by `limits`.
+    /// HTTP/1 with WebSocket upgrades on `router`, each connection guarded by `limits` and
+    /// counted against its address's limit in `addresses`.
     static func guardedHTTP1WebSocketUpgrade<Router: HTTPResponderBuilder & _HB_SendableMetatype>(
-        webSocketRouter: Router, limits: ConnectionGuard.Limits, allowsUpgrade: @escaping @Sendable (HTTPRequestHead) -> Bool
+        webSocketRouter: Router, limits: ConnectionGuard.Limits, addresses: AddressConnectionLimit, metrics: ServerMetrics,
+        allowsUpgrade: @escaping @Sendable (HTTPRequestHead) -> Bool
     ) -> HTTPServerBuilder where Router.Responder.Context: WebSocketRequestContext {
         let webSocketResponder = webSocketRouter.buildResponder()
         return .init { responder in
             GuardedHTTPChannel(
                 inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: .init()),
                 limits: limits,
+                addresses: addresses,
+                metrics: metrics,
                 allowsUpgrade: allowsUpgrade
             )
         }

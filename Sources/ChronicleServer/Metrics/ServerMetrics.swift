@@ -42,6 +42,14 @@ public final class ServerMetrics: Sendable {
         .init(namespace: "chronicle", metricName: "http_connection_cap_reached", unitName: "total", helpText: "Times the open connections reached maximumConnections (new ones then wait).")
     }
 
+    private static var addressLimitRefused: MetricNameDescriptor {
+        .init(namespace: "chronicle", metricName: "http_connections_refused", unitName: "total", helpText: "Connections refused with a 429 because their address held maximumConnectionsPerAddress.")
+    }
+
+    private static var bodyTimeouts: MetricNameDescriptor {
+        .init(namespace: "chronicle", metricName: "http_request_body_timeouts", unitName: "total", helpText: "Requests answered 408 because their body did not arrive within requestBodyTimeoutSeconds.")
+    }
+
     private var headDescriptor: MetricNameDescriptor {
         .init(namespace: "chronicle", metricName: "log_head_position", unitName: "", helpText: "Position of the last event in the log.")
     }
@@ -80,6 +88,8 @@ public final class ServerMetrics: Sendable {
         appended = registry.makeCounter(descriptor: Self.eventsAppended)
         registry.makeGauge(descriptor: Self.connections).set(to: 0)
         _ = registry.makeCounter(descriptor: Self.connectionCapReached)
+        _ = registry.makeCounter(descriptor: Self.addressLimitRefused)
+        _ = registry.makeCounter(descriptor: Self.bodyTimeouts)
         appendDuration = registry.makeDurationHistogram(descriptor: Self.appendDuration, labels: [], buckets: Self.durationBuckets)
     }
 
@@ -121,6 +131,14 @@ public final class ServerMetrics: Sendable {
 
     func recordConnectionCapReached() {
         registry.makeCounter(descriptor: Self.connectionCapReached).increment()
+    }
+
+    func recordConnectionRefusedForAddress() {
+        registry.makeCounter(descriptor: Self.addressLimitRefused).increment()
+    }
+
+    func recordRequestBodyTimeout() {
+        registry.makeCounter(descriptor: Self.bodyTimeouts).increment()
     }
 
     func recordStore(head: Int64, size: Int64?) {

@@ -66,7 +66,7 @@ struct IdleSubscriberBench {
         // would make each read pay for looking through them.
         let reader = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { _ = reader.shutdown() as EventLoopFuture<Void> }
-        let server = ChronicleServer(store: store, configuration: .init(port: 0, maximumConnections: max(ChronicleServer.Configuration.defaultMaximumConnections, subscribers + 1000)), logger: logger)
+        let server = ChronicleServer(store: store, configuration: .init(port: 0, maximumConnections: max(ChronicleServer.Configuration.defaultMaximumConnections, subscribers + 1000), maximumConnectionsPerAddress: subscribers + 1000), logger: logger)
         let subscribers = subscribers, window = window, reads = reads
         return try await withBenchServer(server, logger: logger) { port in
             let base = "http://127.0.0.1:\(port)"

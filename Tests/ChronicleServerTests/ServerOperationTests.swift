@@ -3,6 +3,7 @@ import ChronicleCore
 import ChronicleServer
 import ChronicleSQLite
 import ChronicleTesting
+import ChronicleTestSupport
 import Foundation
 import HummingbirdWSClient
 import NIOCore
@@ -26,9 +27,14 @@ func keyedConfiguration() throws -> ChronicleServer.Configuration {
 
 @Suite("HTTP: auth, health, metrics, shutdown, configuration")
 struct ServerOperationTests {
-    @Test("API keys: 401 without a valid key, 403 without the role, health and the contract stay public")
-    func auth() async throws {
-        try await withServer(try keyedConfiguration()) { server in
+    @Test("API keys: 401 without a valid key, 403 without the role, health and the contract stay public (SQLite)")
+    func authOnSQLite() async throws { try await auth(backend: .sqlite) }
+
+    @Test("API keys: 401 without a valid key, 403 without the role, health and the contract stay public (PostgreSQL)", TestPostgres.enabled)
+    func authOnPostgres() async throws { try await auth(backend: .postgres) }
+
+    func auth(backend: TestBackend) async throws {
+        try await withServer(try keyedConfiguration(), backend: backend) { server in
             let anonymous = try await server.post("/v1/streams/user-1", #"{"type":"X"}"#)
             #expect(anonymous.status == 401 && anonymous.header("WWW-Authenticate") == "Bearer")
             #expect(anonymous.json["code"] == "unauthorized")
@@ -82,9 +88,14 @@ struct ServerOperationTests {
         }
     }
 
-    @Test("/metrics reports requests by route and status, appends, subscribers and the store")
-    func metrics() async throws {
-        try await withServer { server in
+    @Test("/metrics reports requests by route and status, appends, subscribers and the store (SQLite)")
+    func metricsOnSQLite() async throws { try await metrics(backend: .sqlite) }
+
+    @Test("/metrics reports requests by route and status, appends, subscribers and the store (PostgreSQL)", TestPostgres.enabled)
+    func metricsOnPostgres() async throws { try await metrics(backend: .postgres) }
+
+    func metrics(backend: TestBackend) async throws {
+        try await withServer(backend: backend) { server in
             _ = try await server.post("/v1/streams/m-1", #"[{"type":"A"},{"type":"B"}]"#)
             _ = try await server.post("/v1/streams/m-1", #"{"type":"C"}"#, headers: [("If-Match", "\"9\"")])
             let text = try await server.get("/metrics").body
@@ -97,14 +108,21 @@ struct ServerOperationTests {
         }
     }
 
-    @Test("graceful shutdown under load: every acknowledged append is stored, subscribers are told where to resume")
-    func gracefulShutdown() async throws {
+    @Test("graceful shutdown under load: every acknowledged append is stored, subscribers are told where to resume, and resuming there after a restart misses nothing (SQLite)")
+    func gracefulShutdownOnSQLite() async throws { try await gracefulShutdown(backend: .sqlite) }
+
+    @Test("graceful shutdown under load: every acknowledged append is stored, subscribers are told where to resume, and resuming there after a restart misses nothing (PostgreSQL)", TestPostgres.enabled)
+    func gracefulShutdownOnPostgres() async throws { try await gracefulShutdown(backend: .postgres) }
+
+    func gracefulShutdown(backend: TestBackend) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-shutdown-\(UUID().uuidString)").path
+        // The same data for the restart: a directory, or a PostgreSQL schema kept between the two servers.
+        let schema = backend == .postgres ? "chronicle_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") : nil
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let acknowledged = Collected()
         let stopping = Flag()
         let closeCode = Collected()
-        let notices = try await withServer(.init(shutdownGracePeriod: .seconds(30)), dataDirectory: directory) { server in
+        let notices = try await withServer(.init(shutdownGracePeriod: .seconds(30)), dataDirectory: directory, backend: backend, postgresSchema: schema) { server in
             try await withThrowingTaskGroup(of: [ServerSentEvent].self) { group in
                 group.addTask {
                     // A bound on a hang, not a speed: on a loaded machine the writers and the
@@ -145,12 +163,24 @@ struct ServerOperationTests {
         #expect(delivered.map(\.id) == (1...lastSent).map { String($0) }, "every event from 1 on, none missing")
         #expect(shutdownNotice.json["resumeAfter"] == .integer(lastSent), "resume after \(lastSent): \(shutdownNotice.data ?? "")")
         #expect(closeCode.values == ["goingAway"] || closeCode.values == ["normalClosure"], "WebSocket subscribers are closed by the server: \(closeCode.values)")
-        let store = try SQLiteEventStore(directory: directory, logger: serverTestLogger)
-        let stored = Set(try await store.readLog(after: 0, limit: 100_000).events.map { $0.id.uuidString.lowercased() })
+        // Restarted on the same data: what was acknowledged is there, and a subscriber resuming
+        // after `resumeAfter` is sent exactly the events after it.
+        let (stored, head, resumed) = try await withServer(dataDirectory: directory, backend: backend, postgresSchema: schema) { server in
+            // One event after the restart, so there is always something after `resumeAfter`.
+            #expect(try await server.post("/v1/streams/after-restart", #"{"type":"Restarted"}"#).status == 201)
+            let log = try await server.store.readLog(after: 0, limit: 100_000).events
+            #expect(try await server.store.verify().isIntact)
+            let head = log.last?.position ?? 0
+            let resumed = try await readEventStream(server, "/v1/subscribe?after=\(lastSent)") { events in
+                events.filter(\.isEvent).last?.id == String(head)
+            }
+            return (Set(log.map { $0.id.uuidString.lowercased() }), head, resumed.filter(\.isEvent).compactMap { $0.id.flatMap(Int64.init) })
+        }
+        if let schema { try? await TestPostgres.dropSchema(schema) }
         let acked = acknowledged.values
         #expect(acked.count >= 20, "\(acked.count) acknowledged")
         #expect(Set(acked).isSubset(of: stored), "an acknowledged append was lost")
-        #expect(try await store.verify().isIntact)
+        #expect(resumed == Array(lastSent + 1..<head + 1), "resuming after \(lastSent) gives every later event up to \(head), once each")
     }
 
     @Test("configuration files: keys, limits, and clear errors with the line")

@@ -1,6 +1,7 @@
 import ChronicleCore
 import ChronicleServer
 import ChronicleTesting
+import ChronicleTestSupport
 import Foundation
 import HummingbirdWSClient
 import Logging
@@ -60,9 +61,14 @@ func readWebSocket(_ server: TestServer, _ path: String, key: String? = nil, sec
 
 @Suite("HTTP: Server-Sent Events and WebSocket")
 struct SubscriptionTests {
-    @Test("SSE catches up, goes live, filters, and resumes from Last-Event-ID without a gap or a repeat")
-    func serverSentEvents() async throws {
-        try await withServer(.init(heartbeatInterval: .milliseconds(100))) { server in
+    @Test("SSE catches up, goes live, filters, and resumes from Last-Event-ID without a gap or a repeat (SQLite)")
+    func serverSentEventsOnSQLite() async throws { try await serverSentEvents(backend: .sqlite) }
+
+    @Test("SSE catches up, goes live, filters, and resumes from Last-Event-ID without a gap or a repeat (PostgreSQL)", TestPostgres.enabled)
+    func serverSentEventsOnPostgres() async throws { try await serverSentEvents(backend: .postgres) }
+
+    func serverSentEvents(backend: TestBackend) async throws {
+        try await withServer(.init(heartbeatInterval: .milliseconds(100)), backend: backend) { server in
             for index in 0..<3 {
                 _ = try await server.post("/v1/streams/item-\(index)", #"{"type":"ItemAdded","data":{"n":\#(index)}}"#)
                 _ = try await server.post("/v1/streams/noise-\(index)", #"{"type":"Noise"}"#)
@@ -124,9 +130,14 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("WebSocket catches up, goes live, sends heartbeats, and resumes with after=")
-    func webSocket() async throws {
-        try await withServer(.init(heartbeatInterval: .milliseconds(100))) { server in
+    @Test("WebSocket catches up, goes live, sends heartbeats, and resumes with after= (SQLite)")
+    func webSocketOnSQLite() async throws { try await webSocket(backend: .sqlite) }
+
+    @Test("WebSocket catches up, goes live, sends heartbeats, and resumes with after= (PostgreSQL)", TestPostgres.enabled)
+    func webSocketOnPostgres() async throws { try await webSocket(backend: .postgres) }
+
+    func webSocket(backend: TestBackend) async throws {
+        try await withServer(.init(heartbeatInterval: .milliseconds(100)), backend: backend) { server in
             _ = try await server.post("/v1/streams/feed-1", #"[{"type":"Posted","data":{"n":0}},{"type":"Posted","data":{"n":1}}]"#)
             let inbox = Inbox()
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -149,9 +160,14 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("a slow subscriber gets every event, in order, while writers keep appending")
-    func slowSubscriber() async throws {
-        try await withServer { server in
+    @Test("a slow subscriber gets every event, in order, while writers keep appending (SQLite)")
+    func slowSubscriberOnSQLite() async throws { try await slowSubscriber(backend: .sqlite) }
+
+    @Test("a slow subscriber gets every event, in order, while writers keep appending (PostgreSQL)", TestPostgres.enabled)
+    func slowSubscriberOnPostgres() async throws { try await slowSubscriber(backend: .postgres) }
+
+    func slowSubscriber(backend: TestBackend) async throws {
+        try await withServer(backend: backend) { server in
             let total = 400
             // What the subscriber has seen so far, for the message if it runs out of time.
             final class Seen: Sendable { let value = Mutex<(count: Int, last: String?)>((0, nil)) }

@@ -92,6 +92,7 @@ func withServer<T: Sendable>(
     backend: TestBackend = .sqlite,
     logger: Logger = serverTestLogger,
     masterKey: MasterKey? = nil,
+    postgresSchema keptSchema: String? = nil,
     _ body: @escaping @Sendable (TestServer) async throws -> T
 ) async throws -> T {
     let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-server-\(UUID().uuidString)").path
@@ -106,6 +107,8 @@ func withServer<T: Sendable>(
     case .postgres:
         _ = try TestPostgres.requireConfiguration()
         var configuration = TestPostgres.freshConfiguration()
+        // A schema the caller names is the caller's: kept after, for a restart on the same data.
+        if let keptSchema { configuration.schema = keptSchema }
         configuration.projection = projection
         configuration.additionalProjections = additionalProjections
         configuration.snapshotInterval = snapshotInterval
@@ -115,6 +118,7 @@ func withServer<T: Sendable>(
         storeServices = [postgres]
         postgresSchema = configuration.schema
     }
+    let droppedSchema = keptSchema == nil ? postgresSchema : nil
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     var configuration = configuration
     configuration.port = 0
@@ -155,11 +159,11 @@ func withServer<T: Sendable>(
             }
         }
         try await http.shutdown()
-        if let postgresSchema { try? await TestPostgres.dropSchema(postgresSchema) }
+        if let droppedSchema { try? await TestPostgres.dropSchema(droppedSchema) }
         return result
     } catch {
         try? await http.shutdown()
-        if let postgresSchema { try? await TestPostgres.dropSchema(postgresSchema) }
+        if let droppedSchema { try? await TestPostgres.dropSchema(droppedSchema) }
         throw error
     }
 }

@@ -66,6 +66,14 @@ struct DCBTests {
             #expect(badQueryTag.status == 400 && badQueryTag.body.contains("item 0 tag") && badQueryTag.json["pointer"] == "/query", "a tag no event can carry matches nothing, so it is refused: \(badQueryTag.body)")
             let page = try await server.post("/v1/query", #"{"query":{"items":[{"tags":["username:eve"]}]},"after":0,"limit":1}"#)
             #expect(page.json["head"] == 2, "a full page's head is its last event: \(page.body)")
+            // JSON Schema calls 1.0 an integer, and clients holding numbers as doubles send it so
+            // (a schemathesis finding): integral numbers are whole numbers, a fraction is not.
+            let integralFloats = try await server.post("/v1/query", #"{"query":{"items":[{"tags":["username:eve"]}]},"after":0.0,"limit":1.0}"#)
+            #expect(integralFloats.status == 200 && integralFloats.json["head"] == 2, "\(integralFloats.body)")
+            let fraction = try await server.post("/v1/query", #"{"after":0,"limit":1.5}"#)
+            #expect(fraction.status == 400 && fraction.json["pointer"] == "/limit", "\(fraction.body)")
+            let revision = try await server.post("/v1/streams/user-floats", #"{"expectedRevision":-1.0,"events":[{"type":"A"}]}"#)
+            #expect(revision.status == 201, "an expected revision of -1.0 is noStream: \(revision.body)")
         }
     }
 

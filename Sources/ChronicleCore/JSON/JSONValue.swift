@@ -35,6 +35,18 @@ public enum JSONValue: Sendable, Hashable {
         objectValue?[key]
     }
 
+    /// The value as a whole number: an integer, or a number with no fractional part such as
+    /// `3.0` or `1e2` (JSON Schema calls both integers, and clients that hold every number as a
+    /// double send them so). `nil` for anything else, and for numbers outside `Int64`.
+    public var integralValue: Int64? {
+        switch self {
+        case .integer(let value): return value
+        // 2^63 is exact as a double; every integral double below it and at or above -2^63 fits.
+        case .double(let value) where value.rounded(.towardZero) == value && value >= -0x1p63 && value < 0x1p63: return Int64(value)
+        default: return nil
+        }
+    }
+
     /// A short name for the kind of value (`"object"`, `"array"`, `"string"`…), for error messages.
     public var kindName: String {
         switch self {

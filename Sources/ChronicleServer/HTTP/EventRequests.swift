@@ -80,7 +80,7 @@ public enum EventRequests {
 
     /// Parses a log position (0 or more).
     static func position(_ value: JSONValue, at path: String) throws -> Int64 {
-        guard case .integer(let position) = value, position >= 0 else {
+        guard let position = value.integralValue, position >= 0 else {
             throw Problem.invalid("\(path) must be a log position (0 or more).", ["pointer": .string(path)])
         }
         return position
@@ -139,14 +139,10 @@ public enum EventRequests {
 
     /// Parses an expected revision: `"any"`, `"noStream"`, `"streamExists"`, or a revision number.
     public static func expectedRevision(_ value: JSONValue, at path: String) throws -> ExpectedRevision {
-        switch value {
-        case .integer(let revision) where revision >= -1:
+        if let revision = value.integralValue, revision >= -1 {
             return revision == -1 ? .noStream : .exact(revision)
-        case .string(let text):
-            if let expected = ExpectedRevision(parsing: text) { return expected }
-        default:
-            break
         }
+        if case .string(let text) = value, let expected = ExpectedRevision(parsing: text) { return expected }
         throw Problem.invalid("\(path) must be \"any\", \"noStream\", \"streamExists\" or a revision number (0 or more).", ["pointer": .string(path)])
     }
 

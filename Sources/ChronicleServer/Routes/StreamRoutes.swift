@@ -52,7 +52,7 @@ extension ChronicleServer {
             let after = try object["after"].map { try EventRequests.position($0, at: "/after") } ?? 0
             var limit = 100
             if let raw = object["limit"] {
-                guard case .integer(let value) = raw, (1...1000).contains(value) else {
+                guard let value = raw.integralValue, (1...1000).contains(value) else {
                     throw Problem.invalid("/limit must be a whole number from 1 to 1000.", ["pointer": "/limit"])
                 }
                 limit = Int(value)

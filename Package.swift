@@ -207,10 +207,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The process ProjectionCrashTests kills at a confirmed point of a projection page.
+        .executableTarget(
+            name: "ProjectionCrashChild",
+            dependencies: [
+                "ChronicleCore", "ChronicleProjections", "ChronicleSQLite", "ChroniclePostgres", "ChronicleTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/ProjectionCrashChild",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ChronicleProjectionsTests",
             dependencies: [
                 "ChronicleCore", "ChronicleProjections", "ChronicleSQLite", "ChroniclePostgres", "ChronicleTesting", "ChronicleTestSupport",
+                "ProjectionCrashChild",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -218,7 +230,7 @@ let package = Package(
         .testTarget(
             name: "ChronicleReactorsTests",
             dependencies: [
-                "ChronicleCore", "ChronicleReactors", "ChronicleProjections", "ChronicleSQLite", "ChronicleTesting", "ChronicleTestSupport",
+                "ChronicleCore", "ChronicleReactors", "ChronicleProjections", "ChronicleSQLite", "ChroniclePostgres", "ChronicleTesting", "ChronicleTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

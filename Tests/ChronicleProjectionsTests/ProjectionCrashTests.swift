@@ -132,7 +132,7 @@ struct ProjectionCrashTests {
     @Test("PostgreSQL: killed (-9) at a confirmed point, the page under way is not half there; restarted, each event counts once, as in a rebuild", TestPostgres.enabled, arguments: points)
     func crashOnPostgres(_ point: CrashPoint) async throws {
         let configuration = TestPostgres.freshConfiguration()
-        let url = try #require(ProcessInfo.processInfo.environment["CHRONICLE_TEST_POSTGRES_URL"], "the child connects with CHRONICLE_TEST_POSTGRES_URL")
+        let url = try #require(TestPostgres.url, "the child connects with the test server's URL")
         var components = try #require(URLComponents(string: url))
         components.queryItems = (components.queryItems ?? []).filter { $0.name != "schema" } + [URLQueryItem(name: "schema", value: configuration.schema)]
         do {

@@ -67,6 +67,23 @@ public enum TestPostgres {
 
     public static var isConfigured: Bool { configuration != nil }
 
+    /// The server as a URL for a child process (`chronicle --postgres`), from
+    /// `CHRONICLE_TEST_POSTGRES_URL` or the `CHRONICLE_TEST_POSTGRES_HOST/PORT/…` variables.
+    public static var url: String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let url = environment["CHRONICLE_TEST_POSTGRES_URL"], !url.isEmpty { return url }
+        guard let host = environment["CHRONICLE_TEST_POSTGRES_HOST"], !host.isEmpty else { return nil }
+        var components = URLComponents()
+        components.scheme = "postgres"
+        components.host = host
+        components.port = Int(environment["CHRONICLE_TEST_POSTGRES_PORT"] ?? "") ?? 5432
+        components.user = environment["CHRONICLE_TEST_POSTGRES_USER"] ?? "postgres"
+        components.password = environment["CHRONICLE_TEST_POSTGRES_PASSWORD"]
+        components.path = "/" + (environment["CHRONICLE_TEST_POSTGRES_DATABASE"] ?? "postgres")
+        components.queryItems = [URLQueryItem(name: "sslmode", value: "disable")]
+        return components.string
+    }
+
     /// Whether no variable names a server at all.
     public static var isUnset: Bool {
         if case .unset = setting { true } else { false }

@@ -69,6 +69,8 @@ struct ClientReadmeTests {
             1 UserCreated
 
             """)
-        #expect(receiver.received.count == 1)
+        // At least once: one welcome email per idempotency key (a delivery cut off before its
+        // checkpoint on a loaded machine is sent again with the same key).
+        #expect(Set(receiver.received.map(\.key)).count == 1)
     }
 }

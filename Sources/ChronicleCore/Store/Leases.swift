@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// Leases on background work, for stores that several nodes share: each asynchronous
 /// projection and each reactor runs on exactly one node at a time.
@@ -108,98 +107,18 @@ package enum LeasedWork {
     }
 
     /// Renews the lease until it is lost, or cannot be confirmed for two thirds of its duration.
-    ///
-    /// Each renewal is given only the time left until then: a node cut off from the database
-    /// can wait far longer than the lease for a connection (PostgreSQL's `connect_timeout`),
-    /// and by the time that call fails the lease may have passed to another node while this
-    /// one still works. A renewal that does not answer in time counts as lost. The lease is
-    /// taken as confirmed from when the renewal was sent: the store's clock starts the new
-    /// duration no earlier.
     private static func renew(_ store: any LeaseStore, name: String, options: LeaseOptions, logger: Logger, metadata: Logger.Metadata) async {
-        let patience = options.duration * 2 / 3
         var confirmed = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: options.retryInterval)
             if Task.isCancelled { return }
-            let sent = ContinuousClock.now
-            switch await renewal(store, name: name, options: options, until: confirmed + patience) {
-            case .held:
-                confirmed = sent
-            case .lost, .cancelled:
-                return
-            case .failed(let error):
-                logger.warning("Could not renew a lease", metadata: metadata.merging(["chronicle.error": "\(error)"]) { $1 })
-                if ContinuousClock.now - confirmed >= patience { return }
-            case .unanswered:
-                logger.warning("A lease renewal did not answer before the lease could pass to another node", metadata: metadata)
-                return
-            }
-        }
-    }
-
-    /// What one renewal came to.
-    private enum Renewal: Sendable {
-        case held, lost, failed(any Error), unanswered, cancelled
-    }
-
-    /// The first of a renewal's answers, handed over once (kept if it comes before anyone waits).
-    private final class FirstRenewal: Sendable {
-        private struct State {
-            var continuation: CheckedContinuation<Renewal, Never>?
-            var early: Renewal?
-            var answered = false
-        }
-
-        private let state = Mutex(State())
-
-        func wait(for continuation: CheckedContinuation<Renewal, Never>) {
-            let early = state.withLock { state -> Renewal? in
-                if let early = state.early { return early }
-                state.continuation = continuation
-                return nil
-            }
-            if let early { continuation.resume(returning: early) }
-        }
-
-        func answer(_ renewal: Renewal) {
-            let waiting = state.withLock { state -> CheckedContinuation<Renewal, Never>? in
-                guard !state.answered else { return nil }
-                state.answered = true
-                guard let continuation = state.continuation else {
-                    state.early = renewal
-                    return nil
-                }
-                state.continuation = nil
-                return continuation
-            }
-            waiting?.resume(returning: renewal)
-        }
-    }
-
-    /// One renewal, given until `deadline`. The call runs in a task of its own, not waited
-    /// for past the deadline (a store call on a dead connection may not even end when
-    /// cancelled); if it answers later, the lease it renews simply expires.
-    private static func renewal(_ store: any LeaseStore, name: String, options: LeaseOptions, until deadline: ContinuousClock.Instant) async -> Renewal {
-        let first = FirstRenewal()
-        let call = Task {
             do {
-                first.answer(try await store.acquireLease(name, owner: options.owner, duration: options.duration) ? .held : .lost)
+                guard try await store.acquireLease(name, owner: options.owner, duration: options.duration) else { return }
+                confirmed = .now
             } catch {
-                first.answer(.failed(error))
+                logger.warning("Could not renew a lease", metadata: metadata.merging(["chronicle.error": "\(error)"]) { $1 })
+                if ContinuousClock.now - confirmed >= options.duration * 2 / 3 { return }
             }
-        }
-        let timer = Task {
-            try? await Task.sleep(until: deadline)
-            first.answer(.unanswered)
-        }
-        defer { timer.cancel() }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                first.wait(for: continuation)
-            }
-        } onCancel: {
-            call.cancel()
-            first.answer(.cancelled)
         }
     }
 }

@@ -24,8 +24,8 @@ struct ReactorLeaseTests {
         }
         var logger = Logger(label: "chronicle.tests")
         logger.logLevel = .critical
-        let a = ReactorRunner(store: store, reactor: reactor("a"), logger: logger, lease: LeaseOptions(duration: .seconds(3), owner: "a"))
-        let b = ReactorRunner(store: store, reactor: reactor("b"), logger: logger, lease: LeaseOptions(duration: .seconds(3), owner: "b"))
+        let a = ReactorRunner(store: store, reactor: reactor("a"), logger: logger, lease: LeaseOptions(owner: "a"))
+        let b = ReactorRunner(store: store, reactor: reactor("b"), logger: logger, lease: LeaseOptions(owner: "b"))
         let groupB = ServiceGroup(configuration: .init(services: [b], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             try await withReactorRunner(a, logger: logger) {
@@ -45,10 +45,15 @@ struct ReactorLeaseTests {
             await groupB.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+        // At least once, one node at a time: every delivery of a comes before every delivery of
+        // b. A delivery may repeat (a renewal that does not answer in time on a loaded machine
+        // stops a's work before its checkpoint, and a delivers that event again), never go missing.
         let deliveries = deliveredBy.withLock { $0 }
-        #expect(deliveries.prefix(10).allSatisfy { $0.owner == "a" }, "only the holder delivered")
-        #expect(deliveries.dropFirst(10).allSatisfy { $0.owner == "b" })
-        #expect(deliveries.map(\.stream).sorted() == (0..<15).map { "user-\($0)" }.sorted(), "each event once, none lost")
+        let firstOfB = deliveries.firstIndex { $0.owner == "b" } ?? deliveries.endIndex
+        #expect(deliveries[..<firstOfB].allSatisfy { $0.owner == "a" } && deliveries[firstOfB...].allSatisfy { $0.owner == "b" }, "only the holder delivered: \(deliveries.map(\.owner))")
+        #expect(Set(deliveries.map(\.stream)) == Set((0..<15).map { "user-\($0)" }), "every event delivered, none lost")
+        #expect(Set(deliveries[..<firstOfB].map(\.stream)).isSubset(of: Set((0..<10).map { "user-\($0)" })), "a delivered only what was appended while it ran")
+        #expect(Set((10..<15).map { "user-\($0)" }).isSubset(of: Set(deliveries[firstOfB...].map(\.stream))), "b delivered what came after it took over")
     }
 }
 

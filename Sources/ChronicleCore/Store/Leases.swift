@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Leases on background work, for stores that several nodes share: each asynchronous
 /// projection and each reactor runs on exactly one node at a time.
@@ -37,8 +38,14 @@ public struct LeaseOptions: Sendable, Hashable {
     /// Who this runner is.
     public var owner: String
 
-    /// The lease is renewed every third of its duration; a node waiting for it asks as often.
+    /// A node waiting for the lease asks for it every third of its duration.
     public var retryInterval: Duration { duration / 3 }
+    /// The holder renews the lease every sixth of its duration, so that a renewal slowed down
+    /// by a busy store still has most of the lease to answer in.
+    public var renewalInterval: Duration { duration / 6 }
+    /// How long before the lease could expire the holder stops its work if no renewal has
+    /// answered (a twelfth of the duration): time for the stopped work to wind down.
+    public var stopMargin: Duration { duration / 12 }
 
     /// Creates options; the default lease lasts 6 s, so work moves within 10 s of a node's death.
     public init(duration: Duration = .seconds(6), owner: String = LeaseOwner.current) {
@@ -49,9 +56,20 @@ public struct LeaseOptions: Sendable, Hashable {
 
 /// Runs work only while holding a lease (the loop the background runners share).
 package enum LeasedWork {
+    /// Why a spell of leased work ended.
+    private enum Ending: Sendable {
+        case workEnded, lost, unconfirmed
+    }
+
     /// Until the task is cancelled: waits for the lease, runs `work` while it is held
     /// (renewing it), and stops `work` as soon as the lease cannot be confirmed — before it
     /// could expire and pass to another node. With no lease store, just runs `work`.
+    ///
+    /// The store's clock starts each new duration no earlier than the call was sent, so the
+    /// lease is held until at least the last confirmed call's sending plus the duration. The
+    /// work is stopped ``LeaseOptions/stopMargin`` before that instant unless a renewal has
+    /// pushed it back, however long a renewal takes to answer or fail: a node cut off from its
+    /// database can wait for a connection, or an answer, far longer than the lease lasts.
     package static func run(
         _ store: (any LeaseStore)?, name: String, options: LeaseOptions, logger: Logger,
         work: @escaping @Sendable () async -> Void
@@ -60,6 +78,7 @@ package enum LeasedWork {
         let metadata: Logger.Metadata = ["chronicle.lease": "\(name)", "chronicle.owner": "\(options.owner)"]
         var waiting = false
         while !Task.isCancelled {
+            let sent = ContinuousClock.now
             let held: Bool
             do {
                 held = try await store.acquireLease(name, owner: options.owner, duration: options.duration)
@@ -75,17 +94,31 @@ package enum LeasedWork {
             }
             waiting = false
             logger.info("Took the lease", metadata: metadata)
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await work() }
-                group.addTask { await renew(store, name: name, options: options, logger: logger, metadata: metadata) }
-                await group.next()
+            let deadline = LeaseDeadline(sent + options.duration - options.stopMargin)
+            let ending = await withTaskGroup(of: Ending.self) { group in
+                group.addTask {
+                    await work()
+                    return .workEnded
+                }
+                group.addTask { await renew(store, name: name, options: options, deadline: deadline, logger: logger, metadata: metadata) }
+                group.addTask {
+                    await deadline.passed()
+                    return .unconfirmed
+                }
+                let first = await group.next() ?? .workEnded
                 group.cancelAll()
+                return first
             }
             if Task.isCancelled {
                 await release(store, name: name, options: options, logger: logger, metadata: metadata)
                 return
             }
-            logger.warning("Lost the lease; work stopped", metadata: metadata)
+            switch ending {
+            case .unconfirmed:
+                logger.warning("No renewal of the lease answered in time; work stopped before the lease could pass to another node", metadata: metadata)
+            case .lost, .workEnded:
+                logger.warning("Lost the lease; work stopped", metadata: metadata)
+            }
         }
     }
 
@@ -106,19 +139,45 @@ package enum LeasedWork {
         }
     }
 
-    /// Renews the lease until it is lost, or cannot be confirmed for two thirds of its duration.
-    private static func renew(_ store: any LeaseStore, name: String, options: LeaseOptions, logger: Logger, metadata: Logger.Metadata) async {
-        var confirmed = ContinuousClock.now
+    /// Renews the lease every ``LeaseOptions/renewalInterval`` until another node has it;
+    /// each confirmed renewal pushes `deadline` back. A failed renewal is tried again at the
+    /// next interval (the deadline, not this loop, decides when to give up).
+    private static func renew(_ store: any LeaseStore, name: String, options: LeaseOptions, deadline: LeaseDeadline, logger: Logger, metadata: Logger.Metadata) async -> Ending {
         while !Task.isCancelled {
-            try? await Task.sleep(for: options.retryInterval)
-            if Task.isCancelled { return }
+            try? await Task.sleep(for: options.renewalInterval)
+            if Task.isCancelled { break }
+            let sent = ContinuousClock.now
             do {
-                guard try await store.acquireLease(name, owner: options.owner, duration: options.duration) else { return }
-                confirmed = .now
+                guard try await store.acquireLease(name, owner: options.owner, duration: options.duration) else { return .lost }
+                deadline.postpone(to: sent + options.duration - options.stopMargin)
             } catch {
                 logger.warning("Could not renew a lease", metadata: metadata.merging(["chronicle.error": "\(error)"]) { $1 })
-                if ContinuousClock.now - confirmed >= options.duration * 2 / 3 { return }
             }
+        }
+        return .workEnded
+    }
+}
+
+/// The instant by which the holder of a lease stops its work, pushed back by each confirmed
+/// renewal.
+final class LeaseDeadline: Sendable {
+    private let instant: Mutex<ContinuousClock.Instant>
+
+    init(_ instant: ContinuousClock.Instant) {
+        self.instant = Mutex(instant)
+    }
+
+    /// Moves the deadline to `later`, if it is later.
+    func postpone(to later: ContinuousClock.Instant) {
+        instant.withLock { $0 = max($0, later) }
+    }
+
+    /// Returns once the deadline has passed, or the task is cancelled.
+    func passed() async {
+        while !Task.isCancelled {
+            let due = instant.withLock { $0 }
+            if ContinuousClock.now >= due { return }
+            try? await Task.sleep(until: due)
         }
     }
 }

@@ -88,6 +88,12 @@ struct OpenAPITests {
         "user-1", "a", "-", "a$", "ü-ñ", "日本-1", "order-2024/07", String(repeating: "a", count: 200),
         "", "$streams", "user 1", "user\t1", "user\n1", "x\u{200B}y", "a\u{85}b", "a\u{A0}b", "a\u{7F}", "a\u{FEFF}", "a\u{2028}b",
         String(repeating: "a", count: 201),
+        // Not assigned yet (plane 5), private use, astral format: accepted, whatever Unicode version.
+        "a\u{50000}", "\u{F0000}-1", "a\u{E0001}",
+        // Invisible format characters of the basic plane: refused.
+        "a\u{600}b", "a\u{6DD}", "a\u{890}", "a\u{8E2}", "a\u{FFF9}", "a\u{AD}b", "a\u{2066}b",
+        // Length in code points, as maxLength counts: 150 letters with a combining accent are 300.
+        String(repeating: "e\u{301}", count: 100), String(repeating: "e\u{301}", count: 101),
     ])
     func streamNamePattern(_ name: String) throws {
         let schema = Self.at(try Self.document(), "components", "schemas", "StreamName")
@@ -95,6 +101,37 @@ struct OpenAPITests {
         let documented = try length >= 1 && length <= 200 && Self.pattern(schema).wholeMatch(in: name) != nil
         #expect(schema?["minLength"] == 1 && schema?["maxLength"] == 200)
         #expect(documented == ((try? StreamName(name)) != nil), "openapi.json \(documented ? "accepts" : "refuses") \(name.debugDescription), the server does not")
+    }
+
+    @Test("tags, event types and the entity and id of entity paths use the stream names' characters; sort names letters, digits and _")
+    func namePatternsAgree() throws {
+        let document = try Self.document()
+        guard case .string(let streamName)? = Self.at(document, "components", "schemas", "StreamName", "pattern"),
+              let open = streamName.firstIndex(of: "["), let close = streamName.firstIndex(of: "]") else {
+            Issue.record("StreamName has no pattern of the form ^[...][...]*$")
+            return
+        }
+        let characters = streamName[streamName.index(after: open)..<close].replacingOccurrences(of: "$", with: "")
+        let anyName = "^[\(characters)]+$"
+        #expect(Self.at(document, "components", "schemas", "EventType", "pattern") == .string(streamName))
+        #expect(Self.at(document, "components", "schemas", "Tag", "pattern") == .string(anyName))
+        for path in ["/v1/entities/{entity}", "/v1/entities/{entity}/{id}", "/v1/entities/{entity}/{id}/history", "/v1/entities/{entity}/{id}/diff", "/v1/entities/{entity}/{id}/blame"] {
+            guard case .array(let parameters)? = Self.at(document, "paths", path, "parameters") ?? Self.at(document, "paths", path, "get", "parameters") else {
+                Issue.record("\(path) has no parameters")
+                continue
+            }
+            for parameter in parameters where parameter["in"] == "path" {
+                #expect(parameter["schema"]?["pattern"] == .string(anyName), "\(path) \(parameter["name"] ?? .null)")
+            }
+        }
+        guard case .array(let listParameters)? = Self.at(document, "paths", "/v1/entities/{entity}", "get", "parameters") else {
+            Issue.record("GET /v1/entities/{entity} has no parameters")
+            return
+        }
+        let sort = try #require(listParameters.first { $0["name"] == "sort" })
+        for (field, valid) in [("name", true), ("-created_at", true), ("", false), ("-", false), ("a.b", false), ("a b", false)] {
+            #expect((try Self.pattern(sort["schema"]).wholeMatch(in: field) != nil) == valid, "sort=\(field)")
+        }
     }
 
     @Test("the If-Match schema accepts exactly the stream ETags the server accepts", arguments: [

@@ -1,6 +1,7 @@
 /// The validated name of a stream: `category-id`, such as `user-1234`.
 ///
-/// 1 to 200 printable characters with no whitespace or control characters. The category is
+/// 1 to 200 printable characters (Unicode scalars) with no whitespace, control or invisible
+/// format characters (see ``isUnprintable(_:)``). The category is
 /// the part before the first `-` (the whole name when there is none). Names starting with
 /// `$` are reserved for Chronicle's own streams and are refused by ``init(_:)``.
 public struct StreamName: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
@@ -35,15 +36,34 @@ public struct StreamName: Hashable, Sendable, Comparable, CustomStringConvertibl
             throw ChronicleError(.invalidInput, "\(what) is empty. Use 1 to \(maximumLength) printable characters, such as 'user-1234'.")
         }
         let printableASCII = name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
-        let length = printableASCII ? name.utf8.count : name.count
+        let length = printableASCII ? name.utf8.count : name.unicodeScalars.count
         if length > maximumLength {
             throw ChronicleError(.invalidInput, "\(what) is \(length) characters long; the limit is \(maximumLength).")
         }
-        if !printableASCII, let bad = name.unicodeScalars.first(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control || $0.properties.generalCategory == .format || $0.properties.generalCategory == .unassigned }) {
-            throw ChronicleError(.invalidInput, "\(what) \(name.debugDescription) contains whitespace or a control, format or unassigned character (U+\(String(bad.value, radix: 16, uppercase: true))). Use printable characters only.")
+        if !printableASCII, let bad = name.unicodeScalars.first(where: isUnprintable) {
+            throw ChronicleError(.invalidInput, "\(what) \(name.debugDescription) contains whitespace or an invisible control or format character (U+\(String(bad.value, radix: 16, uppercase: true))). Use printable characters only.")
         }
         if !allowReserved && name.hasPrefix("$") {
             throw ChronicleError(.invalidInput, "\(what) \(name.debugDescription) starts with '$', which is reserved for Chronicle's own names.")
+        }
+    }
+
+    /// Whether a name may not hold `scalar`: whitespace, a control character, or one of the
+    /// invisible format characters that make two names look alike (soft hyphen, zero-width
+    /// spaces and joiners, direction marks and overrides, the byte-order mark, ...).
+    ///
+    /// A fixed list, not the Unicode tables' general categories: those grow with each Unicode
+    /// version, and nodes built with different versions must agree on which names are valid.
+    /// So characters Unicode has not assigned yet are accepted. openapi.json's `StreamName`
+    /// pattern states the same list.
+    static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.properties.isWhitespace { return true }
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F, 0xAD, 0x600...0x605, 0x61C, 0x6DD, 0x70F, 0x890...0x891, 0x8E2, 0x180E,
+             0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2064, 0x2066...0x206F, 0xFEFF, 0xFFF9...0xFFFB:
+            return true
+        default:
+            return false
         }
     }
 

@@ -21,7 +21,7 @@ public struct SubjectErasure: Sendable, Hashable, Codable {
 
     /// Refuses a subject that names nobody: 1–200 characters, no control characters.
     public static func validate(subject: String) throws {
-        guard !subject.isEmpty, subject.count <= 200, !subject.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !subject.isEmpty, subject.unicodeScalars.count <= 200, !subject.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw ChronicleError(.invalidInput, "The subject \(subject.debugDescription) is not usable: give the id of the person whose data to forget (1–200 characters, no control characters), such as the entity id of their user.")
         }
     }

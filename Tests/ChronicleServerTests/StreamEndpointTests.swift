@@ -8,9 +8,14 @@ import Testing
 
 @Suite("HTTP: streams, append, log")
 struct StreamEndpointTests {
-    @Test("append one event, an array, or an envelope; read back with ETag, paging and 304")
-    func appendAndRead() async throws {
-        try await withServer { server in
+    @Test("append one event, an array, or an envelope; read back with ETag, paging and 304 (SQLite)")
+    func appendAndReadOnSQLite() async throws { try await appendAndRead(backend: .sqlite) }
+
+    @Test("append one event, an array, or an envelope; read back with ETag, paging and 304 (PostgreSQL)", TestPostgres.enabled)
+    func appendAndReadOnPostgres() async throws { try await appendAndRead(backend: .postgres) }
+
+    func appendAndRead(backend: TestBackend) async throws {
+        try await withServer(backend: backend) { server in
             let one = try await server.post("/v1/streams/user-1", #"{"type":"UserCreated","data":{"email":"ada@example.com"},"metadata":{"actor":"test"}}"#)
             #expect(one.status == 201, "\(one.body)")
             #expect(one.header("ETag") == "\"0\"")
@@ -44,9 +49,14 @@ struct StreamEndpointTests {
         }
     }
 
-    @Test("expectations from If-Match or the body; conflicts report the actual revision")
-    func expectations() async throws {
-        try await withServer { server in
+    @Test("expectations from If-Match or the body; conflicts report the actual revision (SQLite)")
+    func expectationsOnSQLite() async throws { try await expectations(backend: .sqlite) }
+
+    @Test("expectations from If-Match or the body; conflicts report the actual revision (PostgreSQL)", TestPostgres.enabled)
+    func expectationsOnPostgres() async throws { try await expectations(backend: .postgres) }
+
+    func expectations(backend: TestBackend) async throws {
+        try await withServer(backend: backend) { server in
             #expect(try await server.post("/v1/streams/order-1", #"{"type":"Placed"}"#, headers: [("If-Match", "*")]).status == 409)
             #expect(try await server.post("/v1/streams/order-1", #"{"expectedRevision":"noStream","events":[{"type":"Placed"}]}"#).status == 201)
             let stale = try await server.post("/v1/streams/order-1", #"{"type":"Paid"}"#, headers: [("If-Match", "\"5\"")])
@@ -69,9 +79,14 @@ struct StreamEndpointTests {
         }
     }
 
-    @Test("multi-stream append is all or nothing")
-    func multiStream() async throws {
-        try await withServer { server in
+    @Test("multi-stream append is all or nothing (SQLite)")
+    func multiStreamOnSQLite() async throws { try await multiStream(backend: .sqlite) }
+
+    @Test("multi-stream append is all or nothing (PostgreSQL)", TestPostgres.enabled)
+    func multiStreamOnPostgres() async throws { try await multiStream(backend: .postgres) }
+
+    func multiStream(backend: TestBackend) async throws {
+        try await withServer(backend: backend) { server in
             let refused = try await server.post("/v1/append", #"{"streams":[{"stream":"account-a","events":[{"type":"Debited"}]},{"stream":"account-b","expectedRevision":4,"events":[{"type":"Credited"}]}]}"#)
             #expect(refused.status == 409 && refused.json["stream"] == "account-b")
             #expect(try await server.store.headPosition() == 0)
@@ -80,7 +95,7 @@ struct StreamEndpointTests {
         }
     }
 
-    @Test("bad requests get a 4xx problem that says what to fix, and store nothing", arguments: [
+    static let badRequestCases: [(String, String, Int, String)] = [
         ("/v1/streams/user-1", #"{"type":"X","#, 400, "line 1, column"),
         ("/v1/streams/user-1", #"{"type":"X","data":[1]}"#, 400, "must be a JSON object"),
         ("/v1/streams/user-1", #"{"type":"X","dta":{}}"#, 400, "/dta is not a known field"),
@@ -95,9 +110,20 @@ struct StreamEndpointTests {
         ("/v1/streams/user-1", #"{"type":"X","data":{"blob":""# + String(repeating: "x", count: 5000) + #""}}"#, 413, "larger than"),
         ("/v1/append", #"{"streams":{}}"#, 400, "/streams"),
         ("/v1/append", #"{"streams":[{"stream":"a-1","events":[{"type":"X"}],"extra":1}]}"#, 400, "extra"),
-    ])
-    func badRequests(path: String, body: String, status: Int, fragment: String) async throws {
-        try await withServer(.init(maximumRequestBytes: 4096, maximumEventsPerRequest: 5)) { server in
+    ]
+
+    @Test("bad requests get a 4xx problem that says what to fix, and store nothing (SQLite)", arguments: badRequestCases)
+    func badRequestsOnSQLite(path: String, body: String, status: Int, fragment: String) async throws {
+        try await badRequests(path: path, body: body, status: status, fragment: fragment, backend: .sqlite)
+    }
+
+    @Test("bad requests get a 4xx problem that says what to fix, and store nothing (PostgreSQL)", TestPostgres.enabled, arguments: badRequestCases)
+    func badRequestsOnPostgres(path: String, body: String, status: Int, fragment: String) async throws {
+        try await badRequests(path: path, body: body, status: status, fragment: fragment, backend: .postgres)
+    }
+
+    func badRequests(path: String, body: String, status: Int, fragment: String, backend: TestBackend) async throws {
+        try await withServer(.init(maximumRequestBytes: 4096, maximumEventsPerRequest: 5), backend: backend) { server in
             let response = try await server.post(path, body)
             #expect(response.status == status, "\(response.body)")
             #expect(response.header("Content-Type") == "application/problem+json")
@@ -107,9 +133,14 @@ struct StreamEndpointTests {
         }
     }
 
-    @Test("other bad requests: media type, headers, query parameters, unknown routes")
-    func otherBadRequests() async throws {
-        try await withServer { server in
+    @Test("other bad requests: media type, headers, query parameters, unknown routes (SQLite)")
+    func otherBadRequestsOnSQLite() async throws { try await otherBadRequests(backend: .sqlite) }
+
+    @Test("other bad requests: media type, headers, query parameters, unknown routes (PostgreSQL)", TestPostgres.enabled)
+    func otherBadRequestsOnPostgres() async throws { try await otherBadRequests(backend: .postgres) }
+
+    func otherBadRequests(backend: TestBackend) async throws {
+        try await withServer(backend: backend) { server in
             let form = try await server.request(.POST, "/v1/streams/user-1", body: "type=X", contentType: "application/x-www-form-urlencoded")
             #expect(form.status == 415)
             #expect(try await server.post("/v1/streams/user-1", #"{"type":"X"}"#, headers: [("If-Match", "W/\"1\"")]).status == 400)
@@ -124,9 +155,14 @@ struct StreamEndpointTests {
         }
     }
 
-    @Test("soft and hard delete over HTTP, honouring If-Match")
-    func deletes() async throws {
-        try await withServer { server in
+    @Test("soft and hard delete over HTTP, honouring If-Match (SQLite)")
+    func deletesOnSQLite() async throws { try await deletes(backend: .sqlite) }
+
+    @Test("soft and hard delete over HTTP, honouring If-Match (PostgreSQL)", TestPostgres.enabled)
+    func deletesOnPostgres() async throws { try await deletes(backend: .postgres) }
+
+    func deletes(backend: TestBackend) async throws {
+        try await withServer(backend: backend) { server in
             _ = try await server.post("/v1/streams/cart-1", #"[{"type":"Added"},{"type":"Added"}]"#)
             #expect(try await server.request(.DELETE, "/v1/streams/cart-1", headers: [("If-Match", "\"0\"")]).status == 409)
             let soft = try await server.request(.DELETE, "/v1/streams/cart-1", headers: [("If-Match", "\"1\"")])
@@ -143,9 +179,14 @@ struct StreamEndpointTests {
         }
     }
 
-    @Test("the global log pages with a cursor and filters by type and category")
-    func log() async throws {
-        try await withServer { server in
+    @Test("the global log pages with a cursor and filters by type and category (SQLite)")
+    func logOnSQLite() async throws { try await log(backend: .sqlite) }
+
+    @Test("the global log pages with a cursor and filters by type and category (PostgreSQL)", TestPostgres.enabled)
+    func logOnPostgres() async throws { try await log(backend: .postgres) }
+
+    func log(backend: TestBackend) async throws {
+        try await withServer(backend: backend) { server in
             for index in 0..<5 {
                 _ = try await server.post("/v1/streams/user-\(index)", #"{"type":"UserCreated"}"#)
                 _ = try await server.post("/v1/streams/order-\(index)", #"[{"type":"OrderPlaced"},{"type":"OrderPaid"}]"#)
@@ -169,9 +210,14 @@ struct StreamEndpointTests {
 
 @Suite("HTTP: correlation")
 struct CorrelationTests {
-    @Test("every request gets a correlation id; its events carry it; /v1/correlations and the correlation filter find them")
-    func correlation() async throws {
-        try await withServer { server in
+    @Test("every request gets a correlation id; its events carry it; /v1/correlations and the correlation filter find them (SQLite)")
+    func correlationOnSQLite() async throws { try await correlation(backend: .sqlite) }
+
+    @Test("every request gets a correlation id; its events carry it; /v1/correlations and the correlation filter find them (PostgreSQL)", TestPostgres.enabled)
+    func correlationOnPostgres() async throws { try await correlation(backend: .postgres) }
+
+    func correlation(backend: TestBackend) async throws {
+        try await withServer(backend: backend) { server in
             let first = try await server.post("/v1/streams/user-1", #"[{"type":"A"},{"type":"B"}]"#, headers: [("X-Correlation-ID", "req-42")])
             #expect(first.header("X-Correlation-ID") == "req-42")
             let other = try await server.post("/v1/streams/user-2", #"{"type":"C","metadata":{"causationId":"evt-1"}}"#)

@@ -26,10 +26,12 @@ final class OrderLog: Sendable {
 @Suite("Reactors: concurrency")
 struct ReactorConcurrencyTests {
     @Test("events of one stream are delivered in order while several streams run at once, within the bound", arguments: ["memory", "sqlite"])
-    func perStreamOrder(backend: String) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try makeStore(backend, directory)
+    func perStreamOrder(backend: String) async throws { try await withReactorStore(backend) { try await perStreamOrder(store: $0) } }
+
+    @Test("events of one stream are delivered in order while several streams run at once, within the bound (PostgreSQL)", TestPostgres.enabled)
+    func perStreamOrderOnPostgres() async throws { try await withReactorStore("postgres") { try await perStreamOrder(store: $0) } }
+
+    func perStreamOrder(store: any ReactorStore) async throws {
         // 6 streams × 15 events, interleaved in the log.
         for round in 0..<15 {
             for stream in 0..<6 {
@@ -58,10 +60,12 @@ struct ReactorConcurrencyTests {
     }
 
     @Test("a slow stream holds the checkpoint but not the other streams; a slow reactor does not hold another reactor", arguments: ["memory", "sqlite"])
-    func slowReceiver(backend: String) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try makeStore(backend, directory)
+    func slowReceiver(backend: String) async throws { try await withReactorStore(backend) { try await slowReceiver(store: $0) } }
+
+    @Test("a slow stream holds the checkpoint but not the other streams; a slow reactor does not hold another reactor (PostgreSQL)", TestPostgres.enabled)
+    func slowReceiverOnPostgres() async throws { try await withReactorStore("postgres") { try await slowReceiver(store: $0) } }
+
+    func slowReceiver(store: any ReactorStore) async throws {
         let gate = Gate()
         let fast = Deliveries(), other = Deliveries()
         let slow = Reactor(name: "slow", startsAtBeginning: true, concurrency: 2) { delivery in

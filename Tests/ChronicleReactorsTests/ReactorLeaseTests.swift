@@ -10,10 +10,12 @@ import Testing
 @Suite("Reactors: one node at a time")
 struct ReactorLeaseTests {
     @Test("two runners of one reactor on one store: only the lease holder delivers; when it stops, the other takes over from the checkpoint", arguments: ["memory", "sqlite"])
-    func takeover(backend: String) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try makeStore(backend, directory)
+    func takeover(backend: String) async throws { try await withReactorStore(backend) { try await takeover(store: $0) } }
+
+    @Test("two runners of one reactor on one store: only the lease holder delivers; when it stops, the other takes over from the checkpoint (PostgreSQL)", TestPostgres.enabled)
+    func takeoverOnPostgres() async throws { try await withReactorStore("postgres") { try await takeover(store: $0) } }
+
+    func takeover(store: any ReactorStore) async throws {
         let leases = try #require(store as? any LeaseStore)
         let deliveredBy = Mutex<[(owner: String, stream: String)]>([])
         func reactor(_ owner: String) -> Reactor {

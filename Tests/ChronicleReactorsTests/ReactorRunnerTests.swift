@@ -1,6 +1,8 @@
 import ChronicleCore
+import ChroniclePostgres
 import ChronicleReactors
 import ChronicleSQLite
+import ChronicleTestSupport
 import ChronicleTesting
 import Foundation
 import Logging
@@ -15,8 +17,26 @@ final class Deliveries: Sendable {
     var all: [(key: String, attempt: Int, type: String)] { log.withLock { $0 } }
 }
 
-func makeStore(_ backend: String, _ directory: String) throws -> any ReactorStore {
-    backend == "memory" ? InMemoryEventStore() : try SQLiteEventStore(directory: directory, logger: Logger(label: "test"))
+/// Runs `body` on a fresh store of `backend`: "memory", "sqlite" (a file in a temporary
+/// directory) or "postgres" (a schema of its own, dropped after; under `TestPostgres.enabled`).
+func withReactorStore(_ backend: String, _ body: (any ReactorStore) async throws -> Void) async throws {
+    switch backend {
+    case "memory":
+        try await body(InMemoryEventStore())
+    case "postgres":
+        let configuration = TestPostgres.freshConfiguration()
+        do {
+            try await PostgresEventStore.withStore(configuration: configuration, logger: testLogger) { try await body($0) }
+            try await TestPostgres.dropSchema(configuration.schema!)
+        } catch {
+            try? await TestPostgres.dropSchema(configuration.schema!)
+            throw error
+        }
+    default:
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await body(try SQLiteEventStore(directory: directory, logger: Logger(label: "test")))
+    }
 }
 
 func withReactor<T: Sendable>(_ store: any ReactorStore, _ reactor: Reactor, _ body: @escaping @Sendable (ReactorRunner) async throws -> T) async throws -> T {
@@ -37,10 +57,12 @@ func eventually(_ what: String, seconds: Double = 240, _ condition: @escaping @S
 @Suite("Reactors")
 struct ReactorRunnerTests {
     @Test("delivers matching events in order, appends outcomes with the trigger's correlation", arguments: ["memory", "sqlite"])
-    func delivery(backend: String) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try makeStore(backend, directory)
+    func delivery(backend: String) async throws { try await withReactorStore(backend) { try await delivery(store: $0) } }
+
+    @Test("delivers matching events in order, appends outcomes with the trigger's correlation (PostgreSQL)", TestPostgres.enabled)
+    func deliveryOnPostgres() async throws { try await withReactorStore("postgres") { try await delivery(store: $0) } }
+
+    func delivery(store: any ReactorStore) async throws {
         try await store.append(to: StreamName("user-0"), [EventData(type: "UserCreated", metadata: ["correlationId": "signup-0"])])
         let deliveries = Deliveries()
         let reactor = Reactor(name: "welcome-email", filter: LogFilter(types: ["UserCreated"]), startsAtBeginning: true) { delivery in
@@ -62,10 +84,12 @@ struct ReactorRunnerTests {
     }
 
     @Test("a new reactor starts at the end of the log; rebuilding read models never calls it", arguments: ["memory", "sqlite"])
-    func startsAtEnd(backend: String) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try makeStore(backend, directory)
+    func startsAtEnd(backend: String) async throws { try await withReactorStore(backend) { try await startsAtEnd(store: $0) } }
+
+    @Test("a new reactor starts at the end of the log; rebuilding read models never calls it (PostgreSQL)", TestPostgres.enabled)
+    func startsAtEndOnPostgres() async throws { try await withReactorStore("postgres") { try await startsAtEnd(store: $0) } }
+
+    func startsAtEnd(store: any ReactorStore) async throws {
         for index in 0..<5 { try await store.append(to: StreamName("user-\(index)"), [EventData(type: "UserCreated")]) }
         let deliveries = Deliveries()
         let reactor = Reactor(name: "late", filter: LogFilter(types: ["UserCreated"])) { delivery in
@@ -87,10 +111,12 @@ struct ReactorRunnerTests {
     }
 
     @Test("failing then recovering is retried with backoff; failing for good is parked, and the reactor moves on", arguments: ["memory", "sqlite"])
-    func retriesAndParking(backend: String) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try makeStore(backend, directory)
+    func retriesAndParking(backend: String) async throws { try await withReactorStore(backend) { try await retriesAndParking(store: $0) } }
+
+    @Test("failing then recovering is retried with backoff; failing for good is parked, and the reactor moves on (PostgreSQL)", TestPostgres.enabled)
+    func retriesAndParkingOnPostgres() async throws { try await withReactorStore("postgres") { try await retriesAndParking(store: $0) } }
+
+    func retriesAndParking(store: any ReactorStore) async throws {
         struct Unavailable: Error {}
         let deliveries = Deliveries()
         let reactor = Reactor(name: "webhook", startsAtBeginning: true, maximumAttempts: 3, backoff: .milliseconds(1)) { delivery in
@@ -123,10 +149,12 @@ struct ReactorRunnerTests {
     }
 
     @Test("outcome events the store would refuse park the event (no endless redelivery); the reactor moves on", arguments: ["memory", "sqlite"])
-    func refusedOutcomes(backend: String) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try makeStore(backend, directory)
+    func refusedOutcomes(backend: String) async throws { try await withReactorStore(backend) { try await refusedOutcomes(store: $0) } }
+
+    @Test("outcome events the store would refuse park the event (no endless redelivery); the reactor moves on (PostgreSQL)", TestPostgres.enabled)
+    func refusedOutcomesOnPostgres() async throws { try await withReactorStore("postgres") { try await refusedOutcomes(store: $0) } }
+
+    func refusedOutcomes(store: any ReactorStore) async throws {
         let deliveries = Deliveries()
         let reactor = Reactor(name: "forger", filter: LogFilter(types: ["UserCreated"]), startsAtBeginning: true) { delivery in
             deliveries.add(delivery)

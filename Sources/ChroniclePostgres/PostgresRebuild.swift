@@ -23,9 +23,11 @@ final class PostgresRebuild: ProjectionRebuildStorage {
         let logger = store.logger, reader = store.personalData
         return try await store.reading("read the log for a rebuild") { connection in
             var events: [RecordedEvent] = []
-            let rows = try await connection.run("""
-                SELECT \(unescaped: PostgresEventStore.eventColumns) FROM events WHERE position > \(position) AND position <= \(through) ORDER BY position LIMIT \(Int64(limit))
-                """, logger: logger)
+            var binds = PostgresBindings(capacity: 3)
+            binds.append(position)
+            binds.append(through)
+            binds.append(Int64(limit))
+            let rows = try await connection.run(PostgresQuery(unsafeSQL: PostgresEventStore.logRangeSQL(after: "$1", through: "$2", limit: "$3"), binds: binds), logger: logger)
             for try await row in rows { events.append(try PostgresEventStore.decodeEvent(row)) }
             return try await PostgresEventStore.revealed(events, reader: reader, on: connection, logger: logger)
         }

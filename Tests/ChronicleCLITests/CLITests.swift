@@ -214,7 +214,7 @@ struct CLITests {
         }
     }
 
-    @Test("bench --json prints the four figures, the baseline, and the HTTP and read-model figures")
+    @Test("bench --json prints the four figures, the baselines, the storage figures, and the HTTP and read-model figures")
     func bench() async throws {
         try await withCLI { cli in
             let bench = try await cli.run(arguments: [
@@ -230,7 +230,7 @@ struct CLITests {
             }
             let names = results.compactMap { $0["name"] }
             #expect(names == [
-                "append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "http-append-single", "projection-rebuild", "projection-fanout",
+                "append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "baseline-batch", "baseline-scan", "http-append-single", "projection-rebuild", "projection-fanout",
                 "personal-append-single", "plain-append-single", "personal-append-batch", "plain-append-batch", "personal-append-known", "plain-append-known",
             ])
             if case .double(let ratio)? = report["personalData"]?["singleRatioToPlain"], case .array(let samples)? = report["personalData"]?["batchSamples"],
@@ -246,34 +246,94 @@ struct CLITests {
             }
             #expect(report["pushLatency"]?["events"] == 50, "\(bench.stdout)")
             #expect(report["entityRead"]?["httpP99Milliseconds"] != nil)
-            func number(_ value: JSONValue?) -> Double? {
-                switch value {
-                case .integer(let number)?: Double(number)
-                case .double(let number)?: number
-                default: nil
-                }
-            }
-            let baseline = try #require(results.first { $0["name"] == "baseline-sqlite-commit" }.flatMap { number($0["eventsPerSecond"]) }, "\(bench.stdout)")
-            #expect(baseline > 0)
-            for result in results {
-                guard case .integer(let rate)? = result["eventsPerSecond"], case .array(let samples)? = result["samples"],
-                      let ratio = number(result["ratioToBaseline"]) else {
-                    Issue.record("no rate, samples or ratio in \(result)")
-                    continue
-                }
-                // One run: the figure is that run's sample, a plausible rate, and its ratio to
-                // the baseline is the two rates divided (printed to two places).
-                #expect(samples == [.integer(rate)], "\(result)")
-                #expect(rate > 0 && rate < 1_000_000_000, "\(result)")
-                // The printed rates are truncated to whole events/s and the ratio rounded to two
-                // places: allow exactly that (0.005, plus up to (r + 1) / baseline from the
-                // truncations), no more.
-                let expected = Double(rate) / baseline
-                #expect(abs(ratio - expected) <= 0.005 + (expected + 1) / baseline + 1e-9, "\(result)")
-            }
+            try checkBenchFigures(results, oneRowBaseline: "baseline-sqlite-commit", output: bench.stdout)
+            try checkBenchStorage(report, output: bench.stdout)
             #expect(bench.stderr.contains("run 1/1"), "bench shows progress")
         }
     }
+
+    @Test("bench --postgres --json prints the same figures against PostgreSQL's own baselines (one-row and multi-row INSERT, COPY, a range scan), and the storage figures", TestPostgres.enabled)
+    func benchPostgres() async throws {
+        try await withCLI { cli in
+            let url = try TestDatabase.freshURL()
+            let bench = try await cli.run(arguments: [
+                "bench", "--postgres", url, "--runs", "1", "--writers", "4", "--single-events", "40", "--batch-events", "1000", "--json",
+            ])
+            #expect(bench.status == 0, "\(bench.stderr)")
+            let report = try jsonObject(bench.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard case .array(let results)? = report["results"] else {
+                Issue.record("no results in \(bench.stdout)")
+                return
+            }
+            #expect(results.compactMap { $0["name"] } == [
+                "append-single", "append-batch", "read-stream", "scan-log", "baseline-postgres-insert", "baseline-batch", "baseline-copy", "baseline-scan",
+            ])
+            #expect(results.first { $0["name"] == "append-batch" }?["baseline"] == "baseline-copy", "appends of 100 compare with COPY: \(bench.stdout)")
+            try checkBenchFigures(results, oneRowBaseline: "baseline-postgres-insert", output: bench.stdout)
+            try checkBenchStorage(report, output: bench.stdout)
+            #expect(bench.stderr.contains("run 1/1"), "bench shows progress")
+        }
+    }
+}
+
+/// Checks each figure of a one-run `bench --json`: a plausible rate that is its only sample,
+/// its ratio to the one-row baseline, and (where it names one) its ratio to its own raw baseline.
+func checkBenchFigures(_ results: [JSONValue], oneRowBaseline: String, output: String) throws {
+    func number(_ value: JSONValue?) -> Double? {
+        switch value {
+        case .integer(let number)?: Double(number)
+        case .double(let number)?: number
+        default: nil
+        }
+    }
+    let baseline = try #require(results.first { $0["name"] == .string(oneRowBaseline) }.flatMap { number($0["eventsPerSecond"]) }, "\(output)")
+    #expect(baseline > 0)
+    var ownBaselines = 0
+    for result in results {
+        guard case .integer(let rate)? = result["eventsPerSecond"], case .array(let samples)? = result["samples"],
+              let ratio = number(result["ratioToBaseline"]) else {
+            Issue.record("no rate, samples or ratio in \(result)")
+            continue
+        }
+        // One run: the figure is that run's sample, a plausible rate, and its ratio to the
+        // baseline is the two rates divided (printed to two places).
+        #expect(samples == [.integer(rate)], "\(result)")
+        #expect(rate > 0 && rate < 1_000_000_000, "\(result)")
+        // The printed rates are truncated to whole events/s and the ratio rounded to two
+        // places: allow exactly that (0.005, plus up to (r + 1) / baseline from the
+        // truncations), no more.
+        let expected = Double(rate) / baseline
+        #expect(abs(ratio - expected) <= 0.005 + (expected + 1) / baseline + 1e-9, "\(result)")
+        // A figure with a raw counterpart names it and gives the ratio to it, likewise.
+        if case .string(let name)? = result["baseline"] {
+            ownBaselines += 1
+            guard let own = number(result["ratio"]), case .integer(let other)? = results.first(where: { $0["name"] == .string(name) })?["eventsPerSecond"] else {
+                Issue.record("\(result) names baseline \(name), which has no rate, or gives no ratio")
+                continue
+            }
+            let expectedOwn = Double(rate) / Double(other)
+            #expect(abs(own - expectedOwn) <= 0.005 + (expectedOwn + 1) / Double(other) + 1e-9, "\(result)")
+        }
+    }
+    #expect(ownBaselines >= 4, "append-single, append-batch, read-stream and scan-log each name their raw baseline: \(output)")
+}
+
+/// Checks the `storage` member of `bench --json`: bytes per event above the payload's, the
+/// payload's the size of the bench's event data, and their ratio.
+func checkBenchStorage(_ report: [String: JSONValue], output: String) throws {
+    guard case .array(let storage)? = report["storage"]?["results"], storage.count == 2,
+          case .integer(let stored)? = storage[0]["bytes"], case .integer(let payload)? = storage[1]["bytes"],
+          case .double(let ratio)? = report["storage"]?["ratioToPayload"] else {
+        Issue.record("no storage figures in \(output)")
+        return
+    }
+    #expect(storage.compactMap { $0["name"] } == ["bytes-per-event", "payload-bytes-per-event"], "\(output)")
+    // The bench's events carry {"index":N,"text":"a short payload of about forty bytes...."}.
+    #expect(payload >= 55 && payload <= 70, "the data as stored: \(output)")
+    #expect(stored > payload, "an event takes more than its data: \(output)")
+    // The ratio is of the unrounded medians, printed to two places; the bytes are rounded.
+    let low = (Double(stored) - 0.5) / (Double(payload) + 0.5) - 0.005, high = (Double(stored) + 0.5) / (Double(payload) - 0.5) + 0.005
+    #expect(ratio >= low && ratio <= high, "\(output)")
 }
 
 func pollUntil(_ what: String, seconds: Double = 60, _ condition: () -> Bool) async throws {

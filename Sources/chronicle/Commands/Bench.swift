@@ -11,8 +11,12 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure appends, stream reads and log scans on a fresh temporary store.",
         discussion: """
             Each figure is the median of --runs runs, each on a new store in a temporary directory. \
-            The baseline is plain SQLite on the same disk: one-row transactions from one writer, \
-            with the same durability, so figures can be compared across machines as ratios.
+            The baselines are plain SQLite on the same disk, measured in the same run with the same \
+            durability: one-row transactions from one writer (baseline-sqlite-commit), transactions \
+            of 100 rows (baseline-batch) and a primary-key range scan of them in pages of 1,000 \
+            (baseline-scan); each figure is also a ratio to its own raw counterpart, so figures \
+            can be compared across machines and days. bytes-per-event is what the events take on \
+            disk (every table and index) against payload-bytes-per-event, their data.
             """
     )
 
@@ -126,6 +130,8 @@ struct Bench: AsyncParsableCommand {
         let name: String
         let description: String
         var samples: [Double] = []
+        /// The name of the raw figure of the same run this one is a ratio to, if any.
+        var baseline: String? = nil
         var median: Double {
             let sorted = samples.sorted()
             guard !sorted.isEmpty else { return 0 }
@@ -133,13 +139,22 @@ struct Bench: AsyncParsableCommand {
         }
 
         /// The figure as an object of the `--json` output.
-        func json(baseline: Double) -> String {
-            "{\"name\":\(name.jsonQuoted),\"description\":\(description.jsonQuoted),\"eventsPerSecond\":\(Int(median)),\"ratioToBaseline\":\(String(format: "%.2f", median / baseline)),\"samples\":[\(samples.map { String(Int($0)) }.joined(separator: ","))]}"
+        /// `baseline` is the one-row baseline's median; `figures` the run's figures, among
+        /// them this one's own ``baseline``.
+        func json(baseline: Double, in figures: [Figure]) -> String {
+            let own = ownBaseline(in: figures).map { ",\"baseline\":\($0.name.jsonQuoted),\"ratio\":\(String(format: "%.2f", median / $0.median))" } ?? ""
+            return "{\"name\":\(name.jsonQuoted),\"description\":\(description.jsonQuoted),\"eventsPerSecond\":\(Int(median)),\"ratioToBaseline\":\(String(format: "%.2f", median / baseline))\(own),\"samples\":[\(samples.map { String(Int($0)) }.joined(separator: ","))]}"
         }
 
         /// The figure as a row of the table.
-        func line(baseline: Double) -> String {
-            "  \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(Int(median)).leftPad(10)) events/s  (\(String(format: "%6.2f", median / baseline))x baseline)  \(description)"
+        func line(baseline: Double, in figures: [Figure]) -> String {
+            let own = ownBaseline(in: figures).map { String(format: "; %.2fx ", median / $0.median) + $0.name } ?? ""
+            return "  \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(Int(median)).leftPad(10)) events/s  (\(String(format: "%6.2f", median / baseline))x baseline\(own))  \(description)"
+        }
+
+        private func ownBaseline(in figures: [Figure]) -> Figure? {
+            guard let baseline, let figure = figures.first(where: { $0.name == baseline }), figure.median > 0 else { return nil }
+            return figure
         }
     }
 
@@ -157,12 +172,15 @@ struct Bench: AsyncParsableCommand {
         }
         let configuration = SQLiteEventStore.Configuration(durability: .init(rawValue: durability)!)
         var figures = [
-            Figure(name: "append-single", description: "single-event appends to distinct streams, \(writers) writers"),
-            Figure(name: "append-batch", description: "appends of 100 events, \(writers) writers"),
-            Figure(name: "read-stream", description: "reading one stream of 1,000 events"),
-            Figure(name: "scan-log", description: "scanning the whole log in pages of 1,000"),
+            Figure(name: "append-single", description: "single-event appends to distinct streams, \(writers) writers", baseline: "baseline-sqlite-commit"),
+            Figure(name: "append-batch", description: "appends of 100 events, \(writers) writers", baseline: "baseline-batch"),
+            Figure(name: "read-stream", description: "reading one stream of 1,000 events", baseline: "baseline-scan"),
+            Figure(name: "scan-log", description: "scanning the whole log in pages of 1,000", baseline: "baseline-scan"),
             Figure(name: "baseline-sqlite-commit", description: "plain SQLite one-row transactions, 1 writer"),
+            Figure(name: "baseline-batch", description: "plain SQLite transactions of 100 rows (\(batchEvents) rows), 1 writer"),
+            Figure(name: "baseline-scan", description: "plain SQLite primary-key range scan of those rows, pages of 1,000"),
         ]
+        var storage = Storage()
         for run in 1...runs {
             try await withTemporaryDirectory { directory in
                 let store = try SQLiteEventStore(directory: directory + "/store", configuration: configuration, logger: StoreOptions.logger)
@@ -174,20 +192,25 @@ struct Bench: AsyncParsableCommand {
                 figures[1].samples.append(try await appendBatch(store))
                 let batchBusy = (store.commitStatistics.busy - afterSingle.busy).seconds / (ContinuousClock.now - started).seconds
                 figures[2].samples.append(try await readStream(store))
-                figures[3].samples.append(try await scanLog(store))
+                let scan = try await scanLog(store)
+                figures[3].samples.append(scan.rate)
+                storage.record(storedBytes: try await store.storageBytes().values.reduce(0, +), events: scan.events, payloadBytes: scan.payloadBytes)
                 figures[4].samples.append(try measureBaseline(directory + "/baseline.sqlite", durability: configuration.durability))
+                figures[5].samples.append(try Self.sqliteBatchBaseline(directory + "/baseline-batch.sqlite", durability: configuration.durability, rows: batchEvents))
+                figures[6].samples.append(try Self.sqliteScanBaseline(directory + "/baseline-batch.sqlite"))
                 Output.progress("run \(run)/\(runs): " + figures.map { "\($0.name) \(Int($0.samples.last!)) events/s" }.joined(separator: ", ") + "; single-event appends: \(String(format: "%.1f", Double(afterSingle.operations) / Double(max(1, afterSingle.commits)))) per group commit, writer busy \(Int(singleBusy * 100))%; batch appends: writer busy \(Int(batchBusy * 100))%")
             }
         }
         var latencies: [Duration] = []
         if http {
+            let httpIndex = figures.count
             figures.append(Figure(name: "http-append-single", description: "single-event POSTs to distinct streams, \(connections) connections"))
             let bench = HTTPBench(connections: connections, events: httpEvents, pushRate: pushRate, pushEvents: pushEvents)
             for run in 1...runs {
                 let result = try await withTemporaryDirectory { directory in
                     try await bench.run(directory: directory + "/http", logger: StoreOptions.logger)
                 }
-                figures[5].samples.append(result.eventsPerSecond)
+                figures[httpIndex].samples.append(result.eventsPerSecond)
                 latencies += result.pushLatencies
                 Output.progress("http run \(run)/\(runs): \(Int(result.eventsPerSecond)) events/s; push latency p50 \(Self.milliseconds(result.pushLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.pushLatencies.percentile(0.99))) ms over \(result.pushLatencies.count) events")
             }
@@ -282,11 +305,12 @@ struct Bench: AsyncParsableCommand {
         func ratios(_ values: [Double]) -> String { values.map { String(format: "%.2f", $0) }.joined(separator: ",") }
         let sealing = personal ? ",\"personalData\":{\"singleRatioToPlain\":\(String(format: "%.2f", single.median)),\"singleSamples\":[\(ratios(personalRatios.single))],\"batchRatioToPlain\":\(String(format: "%.2f", batch.median)),\"batchSamples\":[\(ratios(personalRatios.batch))],\"knownRatioToPlain\":\(String(format: "%.2f", known.median)),\"knownSamples\":[\(ratios(personalRatios.known))]}" : ""
         if json {
-            let entries = figures.map { $0.json(baseline: baseline) }
-            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(push)\(entityReads)\(asOf)\(webhook)\(sealing)}")
+            let entries = figures.map { $0.json(baseline: baseline, in: figures) }
+            Output.line("{\"backend\":\"sqlite\",\"durability\":\(durability.jsonQuoted),\"runs\":\(runs),\"writers\":\(writers),\"results\":[\(entries.joined(separator: ","))]\(storage.json)\(push)\(entityReads)\(asOf)\(webhook)\(sealing)}")
         } else {
             Output.line("SQLite, durability \(durability), median of \(runs) runs:")
-            for figure in figures { Output.line(figure.line(baseline: baseline)) }
+            for figure in figures { Output.line(figure.line(baseline: baseline, in: figures)) }
+            Output.line(storage.line)
             if projections {
                 for line in temporal.lines { Output.line(line) }
                 Output.line("  fan-out rebuild (one event, three entities): \(String(format: "%.2f", fanOut.median))× the single-entity rebuild of the same run (median of per-run ratios, range \(fanOutRange))")
@@ -307,9 +331,9 @@ struct Bench: AsyncParsableCommand {
     /// The figures of `--dcb`, in the order ``DCBBench/Result`` gives them.
     static func dcbFigures(writers: Int, prefill: Int) -> [Figure] {
         [
-            Figure(name: "dcb-append-conditional", description: "conditional single-event appends (2-tag condition), \(writers) writers, empty store"),
-            Figure(name: "dcb-append-conditional-full", description: "the same after \(prefill) tagged events"),
-            Figure(name: "dcb-read-query", description: "reading by a 2-tag query (half of the prefilled events)"),
+            Figure(name: "dcb-append-conditional", description: "conditional single-event appends (2-tag condition), \(writers) writers, empty store", baseline: "append-single"),
+            Figure(name: "dcb-append-conditional-full", description: "the same after \(prefill) tagged events", baseline: "dcb-append-conditional"),
+            Figure(name: "dcb-read-query", description: "reading by a 2-tag query (half of the prefilled events)", baseline: "baseline-scan"),
         ]
     }
 
@@ -383,21 +407,23 @@ struct Bench: AsyncParsableCommand {
         return Double(total) / (ContinuousClock.now - start).seconds
     }
 
-    func scanLog(_ store: some EventStore) async throws -> Double {
+    /// Scans the whole log in pages of 1,000: events/s, and how many events and bytes of data it read.
+    func scanLog(_ store: some EventStore) async throws -> (rate: Double, events: Int, payloadBytes: Int) {
         let head = try await store.headPosition()
         let start = ContinuousClock.now
         var position: Int64 = 0
-        var total = 0
+        var total = 0, bytes = 0
         while true {
-            let page = try await store.readLog(after: position, limit: 1000, filter: LogFilter())
+            let page = try await store.readLog(after: position, limit: Self.baselineRowsPerPage, filter: LogFilter())
             if page.events.isEmpty { break }
             total += page.events.count
+            for event in page.events { bytes += event.dataJSON.utf8.count }
             position = page.scannedThrough
         }
         guard total == Int(head) else {
             throw CommandFailure(message: "bench: scanned \(total) events, expected \(head)")
         }
-        return Double(total) / (ContinuousClock.now - start).seconds
+        return (Double(total) / (ContinuousClock.now - start).seconds, total, bytes)
     }
 
     func measureBaseline(_ path: String, durability: SQLiteEventStore.Configuration.Durability) throws -> Double {

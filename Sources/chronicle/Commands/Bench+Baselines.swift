@@ -86,22 +86,21 @@ extension Bench {
             payloadBytesPerEvent.append(Double(payloadBytes) / Double(events))
         }
 
+        private var stored: Figure { Figure(name: "bytes-per-event", description: "every table and index over the events stored", samples: bytesPerEvent) }
+        private var payload: Figure { Figure(name: "payload-bytes-per-event", description: "the events' data, as stored", samples: payloadBytesPerEvent) }
+        private var ratio: Double { payload.median > 0 ? stored.median / payload.median : 0 }
+
         /// The `storage` member of `--json`: `bytes-per-event` and `payload-bytes-per-event`
         /// (medians and samples), and their ratio.
         var json: String {
-            let stored = Figure(name: "bytes-per-event", description: "", samples: bytesPerEvent)
-            let payload = Figure(name: "payload-bytes-per-event", description: "", samples: payloadBytesPerEvent)
-            func entry(_ figure: Figure, _ description: String) -> String {
-                "{\"name\":\(figure.name.jsonQuoted),\"description\":\(description.jsonQuoted),\"bytes\":\(Int(figure.median.rounded())),\"samples\":[\(figure.samples.map { String(Int($0.rounded())) }.joined(separator: ","))]}"
+            func entry(_ figure: Figure) -> String {
+                "{\"name\":\(figure.name.jsonQuoted),\"description\":\(figure.description.jsonQuoted),\"bytes\":\(Int(figure.median.rounded())),\"samples\":[\(figure.samples.map { String(Int($0.rounded())) }.joined(separator: ","))]}"
             }
-            let ratio = payload.median > 0 ? stored.median / payload.median : 0
-            return ",\"storage\":{\"ratioToPayload\":\(String(format: "%.2f", ratio)),\"results\":[\(entry(stored, "every table and index over the events stored")),\(entry(payload, "the events' data, as stored"))]}"
+            return ",\"storage\":{\"ratioToPayload\":\(String(format: "%.2f", ratio)),\"results\":[\(entry(stored)),\(entry(payload))]}"
         }
 
         var line: String {
-            let stored = Figure(name: "", description: "", samples: bytesPerEvent).median
-            let payload = Figure(name: "", description: "", samples: payloadBytesPerEvent).median
-            return "  disk per event: \(Int(stored.rounded())) bytes for \(Int(payload.rounded())) bytes of data (\(String(format: "%.2f", payload > 0 ? stored / payload : 0))x the payload; every table and index)"
+            "  disk per event: \(Int(stored.median.rounded())) bytes for \(Int(payload.median.rounded())) bytes of data (\(String(format: "%.2f", ratio))x the payload; every table and index)"
         }
     }
 }

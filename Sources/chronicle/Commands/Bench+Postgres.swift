@@ -122,8 +122,11 @@ extension Bench {
         let rows = batchEvents, writers = writers, logger = StoreOptions.logger, size = Self.baselineRowsPerTransaction
         try await client.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (id BIGINT PRIMARY KEY, payload TEXT NOT NULL)"), logger: logger)
         let payloads = (0..<rows).map(Self.baselinePayload)
-        let values = (0..<size).map { "($\(2 * $0 + 1), $\(2 * $0 + 2))" }.joined(separator: ", ")
-        let insert = "INSERT INTO \(table) (id, payload) VALUES \(values)"
+        /// The multi-row `INSERT` of `rows` rows (ids and payloads bound in turn).
+        @Sendable func insert(_ rows: Int) -> String {
+            "INSERT INTO \(table) (id, payload) VALUES " + (0..<rows).map { "($\(2 * $0 + 1), $\(2 * $0 + 2))" }.joined(separator: ", ")
+        }
+        let fullInsert = insert(size)
         let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<writers {
@@ -144,8 +147,7 @@ extension Bench {
                                 bindings.append(Int64(index + 1))
                                 bindings.append(payloads[index])
                             }
-                            let sql = range.count == size ? insert : "INSERT INTO \(table) (id, payload) VALUES " + (0..<range.count).map { "($\(2 * $0 + 1), $\(2 * $0 + 2))" }.joined(separator: ", ")
-                            try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+                            try await client.query(PostgresQuery(unsafeSQL: range.count == size ? fullInsert : insert(range.count), binds: bindings), logger: logger)
                         }
                     }
                 }

@@ -92,6 +92,15 @@ struct Bench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Measure only what idle subscribers cost: server CPU and plain-read latency with no subscribers, then with this many idle SSE subscribers.", valueName: "n"))
     var idleSubscribers: Int?
 
+    @Option(help: ArgumentHelp("Measure only the server's memory: build (once; later runs reuse it) a store of --memory-events events with the read models of a user schema in this directory, then, per run, start chronicle serve on a 1,000-event store and on it, load each for --memory-seconds from --connections clients (entity gets, stream and log pages, lists, appends), and report their peak resident sets.", valueName: "path"))
+    var memoryStore: String?
+
+    @Option(help: "Events in the store of --memory-store.")
+    var memoryEvents: Int = 10_000_000
+
+    @Option(help: "Seconds of load per server of --memory-store.")
+    var memorySeconds: Int = 10
+
     @Option(help: "Seconds of CPU measured per phase of --idle-subscribers.")
     var idleWindow: Int = 5
 
@@ -110,6 +119,10 @@ struct Bench: AsyncParsableCommand {
         }
         if let idleSubscribers, idleSubscribers < 1 || idleWindow < 1 || idleReads < 1 {
             throw ValidationError("--idle-subscribers, --idle-window and --idle-reads must be 1 or more.")
+        }
+        if memoryStore != nil {
+            if memoryEvents < MemoryBench.baselineEvents || memorySeconds < 1 { throw ValidationError("--memory-events must be at least \(MemoryBench.baselineEvents), and --memory-seconds 1 or more.") }
+            if postgres != nil { throw ValidationError("--memory-store measures the SQLite store; it is not available with --postgres.") }
         }
         if pushRate < 1 || pushEvents < 1 { throw ValidationError("--push-rate and --push-events must be 1 or more.") }
         if dcbEvents < writers || dcbPrefill < 0 { throw ValidationError("--dcb-events must be at least --writers, and --dcb-prefill 0 or more.") }
@@ -132,11 +145,7 @@ struct Bench: AsyncParsableCommand {
         var samples: [Double] = []
         /// The name of the raw figure of the same run this one is a ratio to, if any.
         var baseline: String? = nil
-        var median: Double {
-            let sorted = samples.sorted()
-            guard !sorted.isEmpty else { return 0 }
-            return sorted.count.isMultiple(of: 2) ? (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2 : sorted[sorted.count / 2]
-        }
+        var median: Double { Bench.summary(samples).median }
 
         /// The figure as an object of the `--json` output.
         /// `baseline` is the one-row baseline's median; `figures` the run's figures, among
@@ -166,6 +175,9 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         if let idleSubscribers {
             return try await runIdleSubscribers(idleSubscribers)
+        }
+        if let memoryStore {
+            return try await runMemory(memoryStore)
         }
         if let postgres {
             return try await runPostgres(url: postgres)

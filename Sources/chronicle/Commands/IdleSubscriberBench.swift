@@ -148,11 +148,6 @@ extension Bench {
             results.append(result)
             Output.progress("idle-subscribers run \(run)/\(runs): CPU \(IdleSubscriberBench.percent(result.idle.cpu)) % -> \(IdleSubscriberBench.percent(result.subscribed.cpu)) % with \(count) subscribers; read p50 \(Bench.milliseconds(result.idle.latencies.percentile(0.5))) -> \(Bench.milliseconds(result.subscribed.latencies.percentile(0.5))) ms, p99 \(Bench.milliseconds(result.idle.latencies.percentile(0.99))) -> \(Bench.milliseconds(result.subscribed.latencies.percentile(0.99))) ms")
         }
-        func summary(_ values: [Double]) -> (median: Double, low: Double, high: Double) {
-            let sorted = values.sorted()
-            let median = sorted.count.isMultiple(of: 2) ? (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2 : sorted[sorted.count / 2]
-            return (median, sorted.first ?? 0, sorted.last ?? 0)
-        }
         let milliseconds: (Duration) -> Double = { $0.seconds * 1000 }
         let rows: [(String, [Double], String)] = [
             ("cpuIdlePercent", results.map { $0.idle.cpu * 100 }, "CPU, no subscribers (% of one core)"),
@@ -167,14 +162,14 @@ extension Bench {
         let backend = postgres == nil ? "sqlite" : "postgres"
         if json {
             let members = rows.map { name, values, _ in
-                let s = summary(values)
+                let s = Self.summary(values)
                 return "\(name.jsonQuoted):{\"median\":\(String(format: "%.3f", s.median)),\"min\":\(String(format: "%.3f", s.low)),\"max\":\(String(format: "%.3f", s.high))}"
             }
             Output.line("{\"backend\":\"\(backend)\",\"idleSubscribers\":\(count),\"runs\":\(runs),\"windowSeconds\":\(idleWindow),\"reads\":\(idleReads),\(members.joined(separator: ","))}")
         } else {
             Output.line("\(backend == "sqlite" ? "SQLite" : "PostgreSQL"), \(count) idle SSE subscribers, CPU over \(idleWindow) s, \(idleReads) reads per phase; median of \(runs) runs (min-max):")
             for (_, values, description) in rows {
-                let s = summary(values)
+                let s = Self.summary(values)
                 Output.line("  \(description.padding(toLength: 46, withPad: " ", startingAt: 0)) \(String(format: "%9.2f", s.median))  (\(String(format: "%.2f", s.low))-\(String(format: "%.2f", s.high)))")
             }
         }

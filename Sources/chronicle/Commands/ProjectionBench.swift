@@ -81,27 +81,8 @@ struct ProjectionBench {
         do {
             // Fill the log without the projection, as an existing store would be.
             let store = try SQLiteEventStore(directory: directory, configuration: .init(durability: .lossyOnPowerFailure), logger: logger)
-            let perCall = 100
-            for batch in stride(from: 0, to: events, by: perCall * entities) {
-                var parts: [AppendRequest.StreamAppend] = []
-                for entity in 0..<entities where batch + entity * perCall < events {
-                    let base = batch + entity * perCall
-                    let count = min(perCall, events - base)
-                    let stream = try StreamName("user-\(entity)")
-                    let first = base == entity * perCall
-                    parts.append(.init(stream: stream, events: (0..<count).map { index in
-                        EventData(type: first && index == 0 ? "UserCreated" : "UserUpdated", data: [
-                            "email": .string("user\(entity)@example.com"), "logins": .integer(Int64(base + index)), "plan": index % 2 == 0 ? "pro" : "free",
-                            "lists": [["_id": .string("l\(entity % 50)"), "email": .string("user\(entity)@example.com")]], "team": .string("t\(entity % 20)"),
-                        ])
-                    }))
-                    if parts.count == 10 {
-                        try await store.append(AppendRequest(parts))
-                        parts.removeAll()
-                    }
-                }
-                if !parts.isEmpty { try await store.append(AppendRequest(parts)) }
-                progress("projections: wrote \(min(events, batch + perCall * entities))/\(events) events")
+            try await Self.fill(store, from: 0, to: events, entities: entities) { written in
+                if written % 100_000 == 0 || written == events { progress("projections: wrote \(written)/\(events) events") }
             }
         }
         var measured = try await measure(directory: directory, projection: projection, logger: logger, progress: progress)
@@ -114,6 +95,41 @@ struct ProjectionBench {
         }
         progress("projections: rebuilt \(events) events, each changing three entities")
         return measured
+    }
+
+    /// Appends the bench's log from event `start` (0-based) to `events`: in rounds, each
+    /// giving every one of `entities` users (`user-0`…) 100 events, the first of a user's
+    /// `UserCreated` and the rest `UserUpdated`; 10 users' 100 events per append call, so a
+    /// fill that stopped can be resumed from any call's end. Event `i`'s id is ``fillID(_:)``,
+    /// so resuming from a call that was stored after all stores nothing twice. `written` is
+    /// told the events written so far after each call.
+    static func fill(_ store: any EventStore, from start: Int, to events: Int, entities: Int, written: (Int) throws -> Void) async throws {
+        let perStream = 100, streamsPerCall = 10
+        var index = start
+        while index < events {
+            var parts: [AppendRequest.StreamAppend] = []
+            while parts.count < streamsPerCall && index < events {
+                let entity = (index / perStream) % entities
+                let base = index
+                let count = min(perStream - base % perStream, events - base)
+                let first = base / (perStream * entities) == 0 && base % perStream == 0
+                parts.append(.init(stream: try StreamName("user-\(entity)"), events: (0..<count).map { offset in
+                    EventData(id: fillID(base + offset), type: first && offset == 0 ? "UserCreated" : "UserUpdated", data: [
+                        "email": .string("user\(entity)@example.com"), "logins": .integer(Int64(base + offset)), "plan": offset % 2 == 0 ? "pro" : "free",
+                        "lists": [["_id": .string("l\(entity % 50)"), "email": .string("user\(entity)@example.com")]], "team": .string("t\(entity % 20)"),
+                    ])
+                }))
+                index += count
+            }
+            try await store.append(AppendRequest(parts))
+            try written(index)
+        }
+    }
+
+    /// The id of event `index` of ``fill(_:from:to:entities:written:)``: time-ordered, as
+    /// generated ids are, so the id index grows at its end.
+    static func fillID(_ index: Int) -> UUID {
+        UUID(uuidString: String(format: "00000000-0000-7000-8000-%012llx", UInt64(index)))!
     }
 
     /// The single-entity rebuild at open, then the reads.

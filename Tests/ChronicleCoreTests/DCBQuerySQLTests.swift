@@ -15,7 +15,7 @@ struct DCBQuerySQLTests {
         DCBQuery([.init(tags: ["a:1"]), .init()]),
     ]
 
-    @Test("every value has a placeholder that is used, on every alias of the range", arguments: queries, [false, true])
+    @Test("every value has a placeholder that is used, the lower bound on every alias and the upper bound once, outside the limit", arguments: queries, [false, true])
     func placeholdersMatchValues(_ query: DCBQuery, bounded: Bool) {
         let values = DCBQuerySQL.values(query, after: 7, through: bounded ? 9 : nil, limit: 5)
         var used = Set<Int>()
@@ -26,11 +26,16 @@ struct DCBQuerySQLTests {
         #expect(used == Set(values.indices), "\(sql)")
         #expect(values[0] == .integer(7) && values[bounded ? 2 : 1] == .integer(5))
         if bounded { #expect(values[1] == .integer(9)) }
-        // Each alias of event_tags (and the events join) carries the range.
+        // Each alias of event_tags (and the events join) carries the lower bound.
         let aliases = sql.components(separatedBy: "JOIN event_tags ").count - 1 + sql.components(separatedBy: "FROM event_tags ").count - 1
             + sql.components(separatedBy: "JOIN events e ").count - 1 + sql.components(separatedBy: "FROM events WHERE").count - 1
         #expect(sql.components(separatedBy: "position > $1").count - 1 == aliases, "\(sql)")
-        #expect(sql.components(separatedBy: "position <= $2").count - 1 == (bounded ? aliases : 0), "\(sql)")
+        // The upper bound cuts the page once, after every LIMIT of a part (a PostgreSQL
+        // without statistics sorts a bitmap scan of the whole range for a bound inside it).
+        #expect(sql.components(separatedBy: "position <= $2").count - 1 == (bounded ? 1 : 0), "\(sql)")
+        if bounded, let cut = sql.range(of: "position <= $2") {
+            #expect(!sql[cut.upperBound...].contains("position >"), "the cut comes after the parts: \(sql)")
+        }
     }
 
     @Test("the text depends on the shape, not on the tags, types or positions")

@@ -57,3 +57,65 @@ struct PostgresLogScanPlanTests {
         }
     }
 }
+
+@Suite("PostgreSQL store: DCB query pages", TestPostgres.enabled)
+struct PostgresQueryPagePlanTests {
+    private func plan(_ sql: String, schema: String) async throws -> String {
+        try await TestPostgres.withConnection(schema: schema) { connection in
+            var lines: [String] = []
+            for try await line in try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql), logger: testLogger).decode(String.self) {
+                lines.append(line)
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    @Test("a page of a query by type, or by two tags, deep in a 500,000-event log PostgreSQL has not analyzed walks an index and stops at the limit, instead of sorting every match of the range")
+    func queryPagesWalkAnIndex() async throws {
+        let configuration = TestPostgres.freshConfiguration()
+        let schema = configuration.schema!
+        try await withPostgresStore(configuration) { _ in
+            // The rows straight into the tables (the plan depends on the tables' size and
+            // statistics, not on the rows' contents), with autovacuum off: their statistics
+            // stay those of tables never analyzed, as a store's are until autovacuum gets to
+            // them. Every event is an Enrolled; user:N (50,000 users) and course:N (100).
+            try await TestPostgres.withConnection(schema: schema) { connection in
+                try await connection.query("ALTER TABLE events SET (autovacuum_enabled = false)", logger: testLogger)
+                try await connection.query("ALTER TABLE event_tags SET (autovacuum_enabled = false)", logger: testLogger)
+                try await connection.query("""
+                    INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash)
+                        SELECT i, gen_random_uuid(), 'plan-' || i, 0, 'Enrolled', 'plan', 0, '{}', '{}', '\\x00' FROM generate_series(1, 500000) i
+                    """, logger: testLogger)
+                try await connection.query("INSERT INTO event_tags (tag, position) SELECT 'user:' || (i % 50000), i FROM generate_series(1, 500000) i", logger: testLogger)
+                try await connection.query("INSERT INTO event_tags (tag, position) SELECT 'course:' || (i % 100), i FROM generate_series(1, 500000) i", logger: testLogger)
+            }
+            let byType = DCBQuery([.init(types: ["Enrolled"])]), byTags = DCBQuery([.init(tags: ["user:7", "course:7"])])
+            // The controls: both pages with both bounds inside the LIMIT (how pages were read
+            // before) are bitmap scans of every match after the start, sorted. If this stops
+            // holding, the test no longer sets up what it means to check.
+            let twoSidedType = try await plan("SELECT position FROM events WHERE type IN ('Enrolled') AND position > 1000 AND position <= 450000 ORDER BY position LIMIT 100", schema: schema)
+            #expect(twoSidedType.contains("Sort") && twoSidedType.contains("Bitmap"), "the control plan: \(twoSidedType)")
+            let twoSidedTags = try await plan("""
+                SELECT t0.position AS position FROM event_tags t0 JOIN event_tags t1 ON t1.tag = 'user:7' AND t1.position = t0.position AND t1.position > 1000 AND t1.position <= 450000
+                WHERE t0.tag = 'course:7' AND t0.position > 1000 AND t0.position <= 450000 ORDER BY t0.position LIMIT 100
+                """, schema: schema)
+            #expect(twoSidedTags.contains("Sort") && twoSidedTags.contains("Bitmap"), "the control plan: \(twoSidedTags)")
+
+            for query in [byType, byTags] {
+                let page = try await plan(DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: true), placeholder: inlined(query, after: 1000, through: 450_000, limit: 100)), schema: schema)
+                #expect(page.contains("Index") && !page.contains("Bitmap") && !page.contains("Sort"), "\(page)")
+            }
+        }
+    }
+
+    /// The SQL of value `n` of `DCBQuerySQL.values` for these arguments, inlined.
+    private func inlined(_ query: DCBQuery, after: Int64, through: Int64, limit: Int) -> (Int) -> String {
+        let values = DCBQuerySQL.values(query, after: after, through: through, limit: limit)
+        return { index in
+            switch values[index] {
+            case .integer(let value): "\(value)"
+            case .text(let value): "'\(value)'"
+            }
+        }
+    }
+}

@@ -12,10 +12,14 @@ import Synchronization
 /// the text of a shape is built once (``sql(_:prefix:)`` caches it), and PostgreSQL can
 /// check a batch of conditions of one shape with one statement whatever the batch's size.
 ///
-/// The position range is repeated on every alias of `event_tags` (and on `events`), not
-/// only on the driving one: without it PostgreSQL's merge join reads the other tags' index
-/// entries from the start of the log, so a page deep in a long log cost time in proportion
-/// to its depth.
+/// The lower bound (`after`) is repeated on every alias of `event_tags` (and on `events`),
+/// not only on the driving one: without it PostgreSQL's merge join reads the other tags'
+/// index entries from the start of the log, so a page deep in a long log cost time in
+/// proportion to its depth. The upper bound (`through`) is applied outside the `LIMIT`, to
+/// the page: beside the lower bound inside it, a PostgreSQL that has not analyzed the tables
+/// (a new store, and the log's growing end after) takes the two-sided range for a handful of
+/// rows, bitmap-scans every match after `after` and sorts them for each page (169 ms for a
+/// page of 100 of a type in a 500,000-event log, 0.14 ms this way).
 package enum DCBQuerySQL {
     /// A value to bind.
     package enum Value: Sendable, Hashable {
@@ -71,13 +75,15 @@ package enum DCBQuerySQL {
             defer { next += count }
             return (next..<next + count).map(placeholder)
         }
-        func range(_ column: String) -> String {
-            var text = "\(column) > \(after)"
-            if let through { text += " AND \(column) <= \(through)" }
-            return text
+        func range(_ column: String) -> String { "\(column) > \(after)" }
+        // The first `limit` positions after `after`, cut at `through`: the first `limit` of
+        // (after, through], since the positions come in order.
+        func bounded(_ sql: String) -> String {
+            guard let through else { return sql }
+            return "SELECT position FROM (\(sql)) AS b WHERE position <= \(through) ORDER BY position"
         }
         if shape.items.isEmpty {
-            return "SELECT position FROM events WHERE \(range("position")) ORDER BY position LIMIT \(limit)"
+            return bounded("SELECT position FROM events WHERE \(range("position")) ORDER BY position LIMIT \(limit)")
         }
         let parts = shape.items.map { item -> String in
             let tags = take(item.tags)
@@ -96,9 +102,12 @@ package enum DCBQuerySQL {
             sql += " WHERE t0.tag = \(first) AND \(range("t0.position")) ORDER BY t0.position LIMIT \(limit)"
             return sql
         }
-        if parts.count == 1 { return parts[0] }
+        if parts.count == 1 { return bounded(parts[0]) }
+        // Each part's first `limit` holds every position of its item among the union's first
+        // `limit` in the range: fewer than `limit` of the part's come before any of those.
         let union = parts.map { "SELECT position FROM (\($0)) AS q" }.joined(separator: " UNION ")
-        return "SELECT position FROM (\(union)) AS u ORDER BY position LIMIT \(limit)"
+        let cut = through.map { " WHERE position <= \($0)" } ?? ""
+        return "SELECT position FROM (\(union)) AS u\(cut) ORDER BY position LIMIT \(limit)"
     }
 
     /// ``sql(_:placeholder:)`` with placeholder `n` spelled `prefix` followed by `n + 1`

@@ -27,15 +27,6 @@ struct ConditionKey: Hashable, Sendable {
     var after: Int64
 }
 
-/// A document's key.
-struct DocumentKey: Hashable, Sendable, Comparable {
-    var projection: String
-    var entity: String
-    var id: String
-
-    static func < (a: DocumentKey, b: DocumentKey) -> Bool { (a.projection, a.entity, a.id) < (b.projection, b.entity, b.id) }
-}
-
 /// What a `unique` rule asks: which live entity of a kind has `value` in `field`.
 struct HolderKey: Hashable, Sendable {
     var projection: String

@@ -139,30 +139,87 @@ extension SQLiteDocuments {
     }
 }
 
+/// The documents one operation of a write transaction read or wrote (`nil`: known to have
+/// none), and what it has yet to write: an append of many events to one entity reads and
+/// parses its document once, not once per event and once more per rule, writes it once, and
+/// writes its versions as one ``DocumentHistoryPlan`` (one row closed, the rest inserted
+/// with their ends known) — as the PostgreSQL driver's batch does. ``flush(_:)`` writes what
+/// is pending: at the end of the operation (``SQLiteWriteTransaction/flush()``), and before
+/// anything reads the documents table by SQL (`unique` rules). It lives as long as one
+/// operation's ``SQLiteWriteTransaction``: a refused operation's transaction, and so its
+/// cache, is dropped with its savepoint.
+final class SQLiteDocumentCache {
+    var documents: [DocumentKey: Document?] = [:]
+    /// Documents saved since the last flush, to write.
+    var unsaved: [DocumentKey: Document] = [:]
+    /// Changes for each projection's temporal table since the last flush, in order.
+    var history: [(projection: String, changes: [DocumentHistoryChange])] = []
+
+    func record(_ change: DocumentHistoryChange, projection: String) {
+        if let last = history.indices.last, history[last].projection == projection {
+            history[last].changes.append(change)
+        } else {
+            history.append((projection, [change]))
+        }
+    }
+
+    func flush(_ db: Database) throws {
+        for (key, document) in unsaved.sorted(by: { $0.key < $1.key }) {
+            try SQLiteDocuments.write(db, document, projection: key.projection)
+        }
+        unsaved.removeAll(keepingCapacity: true)
+        // A projection's changes in one plan (a later batch of the same one is a plan of its
+        // own: each plan closes the rows stored before it).
+        for (projection, changes) in history {
+            try SQLiteDocumentVersions.apply(db, DocumentHistoryPlan(changes), projection: projection)
+        }
+        history.removeAll(keepingCapacity: true)
+    }
+}
+
 /// One projection's documents as the projection engine writes them, inside a write transaction.
 struct SQLiteDocumentWriter: DocumentWriting {
     let db: Database
     let projection: String
+    /// The operation's documents, when it keeps them (a transaction's writers and lookups
+    /// share one).
+    var cache: SQLiteDocumentCache? = nil
 
     func document(entity: String, id: String) throws -> Document? {
-        try SQLiteDocuments.read(db, projection: projection, entity: entity, id: id)
+        let key = DocumentKey(projection: projection, entity: entity, id: id)
+        if let cached = cache?.documents[key] { return cached }
+        let document = try SQLiteDocuments.read(db, projection: projection, entity: entity, id: id)
+        cache?.documents[key] = .some(document)
+        return document
     }
 
     func holder(entity: String, field: String, value: JSONValue) throws -> String? {
-        try SQLiteDocuments.holder(db, projection: projection, entity: entity, field: field, value: value)
+        // The query reads the documents table: it must hold what the operation saved.
+        try cache?.flush(db)
+        return try SQLiteDocuments.holder(db, projection: projection, entity: entity, field: field, value: value)
     }
 
     func saveDocument(_ document: Document, snapshot: Bool) throws {
-        try SQLiteDocuments.write(db, document, projection: projection)
+        let key = DocumentKey(projection: projection, entity: document.entity, id: document.id)
+        if let cache {
+            cache.documents[key] = .some(document)
+            cache.unsaved[key] = document
+        } else {
+            try SQLiteDocuments.write(db, document, projection: projection)
+        }
         if snapshot { try SQLiteDocuments.writeSnapshot(db, document, projection: projection) }
     }
 
     func removeDocument(entity: String, id: String) throws {
+        let key = DocumentKey(projection: projection, entity: entity, id: id)
+        cache?.documents[key] = .some(nil)
+        cache?.unsaved[key] = nil
         try SQLiteDocuments.delete(db, projection: projection, entity: entity, id: id)
         try db.cachedStatement(sql: "DELETE FROM snapshots WHERE projection = ? AND entity = ? AND id = ?").execute(arguments: [projection, entity, id])
     }
 
     func recordHistory(_ change: DocumentHistoryChange) throws {
+        if let cache { return cache.record(change, projection: projection) }
         try SQLiteDocumentVersions.apply(db, DocumentHistoryPlan([change]), projection: projection)
     }
 }

@@ -21,6 +21,8 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     let inline: [any Projection]
     /// Every how many versions of an entity its document is also kept as a snapshot.
     let snapshotInterval: Int
+    /// The documents this operation read or wrote, shared by its rules and its projections.
+    private let documentCache = SQLiteDocumentCache()
 
     /// A transaction that applies the inline ones of `projections` to each event it inserts.
     init(db: Database, deletionsExist: Bool, projections: [ProjectionRegistration], snapshotInterval: Int = 0) {
@@ -51,7 +53,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     }
 
     func documents(of projection: String) -> any DocumentLookup {
-        SQLiteDocumentWriter(db: db, projection: projection)
+        SQLiteDocumentWriter(db: db, projection: projection, cache: documentCache)
     }
 
     func firstMatch(_ query: DCBQuery, after position: Int64) throws -> Int64? {
@@ -100,7 +102,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
             for tag in event.tags { try tags.execute(arguments: [tag, event.position]) }
         }
         for projection in inline {
-            var documents = SQLiteDocumentWriter(db: db, projection: projection.name)
+            var documents = SQLiteDocumentWriter(db: db, projection: projection.name, cache: documentCache)
             try projection.apply(revealed ?? event, to: &documents, snapshotInterval: snapshotInterval)
         }
     }
@@ -128,8 +130,10 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         try db.execute(sql: "DELETE FROM events WHERE stream = ?", arguments: [stream.rawValue])
     }
 
-    /// Records deletions, and forgets them for streams written again.
+    /// Writes the operation's documents and their versions, records deletions, and forgets
+    /// them for streams written again.
     mutating func flush() throws {
+        try documentCache.flush(db)
         guard !pendingStreams.isEmpty else { return }
         for info in pendingStreams.values {
             switch info.status {

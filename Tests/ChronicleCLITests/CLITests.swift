@@ -230,7 +230,7 @@ struct CLITests {
             }
             let names = results.compactMap { $0["name"] }
             #expect(names == [
-                "append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "baseline-batch", "baseline-scan", "http-append-single", "projection-rebuild", "projection-fanout",
+                "append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "baseline-batch", "baseline-scan", "http-append-single", "projection-rebuild", "projection-fanout", "inline-append-batch", "schemaless-append-batch",
                 "personal-append-single", "plain-append-single", "personal-append-batch", "plain-append-batch", "personal-append-known", "plain-append-known",
             ])
             if case .double(let ratio)? = report["personalData"]?["singleRatioToPlain"], case .array(let samples)? = report["personalData"]?["batchSamples"],

@@ -233,18 +233,25 @@ struct Bench: AsyncParsableCommand {
         if projections {
             figures.append(Figure(name: "projection-rebuild", description: "rebuilding a merge-style projection over \(projectionEvents) events"))
             figures.append(Figure(name: "projection-fanout", description: "the same log, each event changing three entities (user, list by each:, team by id:)"))
+            figures.append(Figure(name: "inline-append-batch", description: "appends of 100 events to one user, \(writers) writers, folded into the read model as they are appended", baseline: "schemaless-append-batch"))
+            figures.append(Figure(name: "schemaless-append-batch", description: "the same appends to a store without a schema"))
             let bench = ProjectionBench(events: projectionEvents, entities: 1000, reads: 2000)
             for run in 1...runs {
+                let appends = try await withTemporaryDirectory { directory in
+                    try await ProjectionBench.appendBatches(directory: directory, events: batchEvents, writers: writers, durability: configuration.durability, logger: StoreOptions.logger)
+                }
+                figures[figures.count - 2].samples.append(appends.inline)
+                figures[figures.count - 1].samples.append(appends.schemaless)
                 let result = try await withTemporaryDirectory { directory in
                     try await bench.run(directory: directory + "/projections", logger: StoreOptions.logger) { Output.progress($0) }
                 }
-                figures[figures.count - 2].samples.append(result.rebuildEventsPerSecond)
-                figures[figures.count - 1].samples.append(result.fanOutRebuildEventsPerSecond)
+                figures[figures.count - 4].samples.append(result.rebuildEventsPerSecond)
+                figures[figures.count - 3].samples.append(result.fanOutRebuildEventsPerSecond)
                 fanOutRatios.append(result.fanOutRebuildEventsPerSecond / result.rebuildEventsPerSecond)
                 storeReads += result.storeLatencies
                 httpReads += result.httpLatencies
                 temporal.merge(result.temporal)
-                Output.progress("projections run \(run)/\(runs): rebuild \(Int(result.rebuildEventsPerSecond)) events/s, fan-out \(Int(result.fanOutRebuildEventsPerSecond)) events/s; GET entity p50 \(Self.milliseconds(result.httpLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.httpLatencies.percentile(0.99))) ms")
+                Output.progress("projections run \(run)/\(runs): inline appends of 100 \(Int(appends.inline)) events/s (\(Int(appends.schemaless)) without the schema), rebuild \(Int(result.rebuildEventsPerSecond)) events/s, fan-out \(Int(result.fanOutRebuildEventsPerSecond)) events/s; GET entity p50 \(Self.milliseconds(result.httpLatencies.percentile(0.5))) ms, p99 \(Self.milliseconds(result.httpLatencies.percentile(0.99))) ms")
             }
         }
         if dcb {

@@ -132,6 +132,20 @@ struct ProjectionBench {
         UUID(uuidString: String(format: "00000000-0000-7000-8000-%012llx", UInt64(index)))!
     }
 
+    /// Appends of 100 events, one user per writer, to a fresh store that folds them into
+    /// ``schema``'s read model as it appends (inline), and the same appends to a fresh store
+    /// without a schema, in that order; events/s of each.
+    static func appendBatches(directory: String, events: Int, writers: Int, durability: SQLiteEventStore.Configuration.Durability, logger: Logger) async throws -> (inline: Double, schemaless: Double) {
+        let event: @Sendable (Int) -> EventData = { index in
+            EventData(type: index == 0 ? "UserCreated" : "UserUpdated", data: ["email": "user@example.com", "logins": .integer(Int64(index)), "plan": index % 2 == 0 ? "pro" : "free"])
+        }
+        let inlineStore = try SQLiteEventStore(directory: directory + "/inline", configuration: .init(durability: durability, projection: DeclarativeProjection(schema: try EntitySchema(yaml: schema))), logger: logger)
+        let inline = try await Bench.appendBatch(inlineStore, events: events, writers: writers, category: "user", event: event)
+        guard try await inlineStore.document(entity: "user", id: "0") != nil else { throw CommandFailure(message: "bench: the inline appends made no user document") }
+        let schemaless = try await Bench.appendBatch(try SQLiteEventStore(directory: directory + "/schemaless", configuration: .init(durability: durability), logger: logger), events: events, writers: writers, category: "user", event: event)
+        return (inline, schemaless)
+    }
+
     /// The single-entity rebuild at open, then the reads.
     private func measure(directory: String, projection: DeclarativeProjection, logger: Logger, progress: (String) -> Void) async throws -> Result {
         let start = ContinuousClock.now

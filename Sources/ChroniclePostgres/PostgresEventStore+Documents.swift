@@ -440,10 +440,14 @@ extension PostgresEventStore: AsyncProjectionStore {
                 for try await position in try await connection.run("SELECT position FROM projections WHERE name = \(projection.name) FOR UPDATE", logger: logger).decode(Int64.self) {
                     stored = position
                 }
-                guard stored == checkpoint else {
+                guard stored == checkpoint, through > checkpoint else {
                     try await connection.run("COMMIT", logger: logger)
                     return stored
                 }
+                // Only the events of (checkpoint, through], as the other stores apply them: one
+                // given past `through` is the next call's, and applying it here too would fold
+                // it twice.
+                let events = events.filter { $0.position > checkpoint && $0.position <= through }
                 var transaction = PostgresSnapshotTransaction(applying: projection, snapshotInterval: snapshotInterval)
                 let keys = Set(events.flatMap { projection.targets(of: $0).map { DocumentKey(projection: name, entity: $0.entity, id: $0.id) } })
                 transaction.learn(streams: [:], events: [:], documents: try await Self.readDocuments(keys, on: connection, logger: logger))

@@ -5,19 +5,19 @@ import Foundation
 import PostgresNIO
 import Testing
 
+/// The plan PostgreSQL picks for `sql` in `schema`, one line per node.
+private func plan(_ sql: String, schema: String) async throws -> String {
+    try await TestPostgres.withConnection(schema: schema) { connection in
+        var lines: [String] = []
+        for try await line in try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql), logger: testLogger).decode(String.self) {
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
 @Suite("PostgreSQL store: log pages", TestPostgres.enabled)
 struct PostgresLogScanPlanTests {
-    /// The plan PostgreSQL picks for `sql`, one line per node.
-    private func plan(_ sql: String, schema: String) async throws -> String {
-        try await TestPostgres.withConnection(schema: schema) { connection in
-            var lines: [String] = []
-            for try await line in try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql), logger: testLogger).decode(String.self) {
-                lines.append(line)
-            }
-            return lines.joined(separator: "\n")
-        }
-    }
-
     @Test("a page of the log on a store PostgreSQL has not analyzed walks the primary key and stops at the limit, instead of sorting the rest of the log for every page")
     func logPageWalksThePrimaryKey() async throws {
         let configuration = TestPostgres.freshConfiguration()
@@ -60,16 +60,6 @@ struct PostgresLogScanPlanTests {
 
 @Suite("PostgreSQL store: DCB query pages", TestPostgres.enabled)
 struct PostgresQueryPagePlanTests {
-    private func plan(_ sql: String, schema: String) async throws -> String {
-        try await TestPostgres.withConnection(schema: schema) { connection in
-            var lines: [String] = []
-            for try await line in try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql), logger: testLogger).decode(String.self) {
-                lines.append(line)
-            }
-            return lines.joined(separator: "\n")
-        }
-    }
-
     @Test("a page of a query by type, or by two tags, deep in a 500,000-event log PostgreSQL has not analyzed walks an index and stops at the limit, instead of sorting every match of the range")
     func queryPagesWalkAnIndex() async throws {
         let configuration = TestPostgres.freshConfiguration()

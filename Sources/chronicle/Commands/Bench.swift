@@ -77,7 +77,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Events in the log rebuilt by --projections.")
     var projectionEvents: Int = 1_000_000
 
-    @Option(help: "Concurrent HTTP connections for --http.")
+    @Option(help: "Concurrent HTTP connections for --http and --memory-store.")
     var connections: Int = 64
 
     @Option(help: "Events per run of the HTTP append benchmark.")

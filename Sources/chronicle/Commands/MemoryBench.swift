@@ -112,8 +112,10 @@ struct MemoryBench {
     func run(_ large: Store, logger: Logger) async throws -> Result {
         let baseline = try await withTemporaryDirectory { temporary in
             let small = temporary + "/baseline"
-            let store = try SQLiteEventStore(directory: small, configuration: .init(durability: .lossyOnPowerFailure, projection: try Self.projection()), logger: logger)
-            try await ProjectionBench.fill(store, from: 0, to: Self.baselineEvents, entities: Self.entities(for: Self.baselineEvents)) { _ in }
+            do {  // closed before the server opens the directory
+                let store = try SQLiteEventStore(directory: small, configuration: .init(durability: .lossyOnPowerFailure, projection: try Self.projection()), logger: logger)
+                try await ProjectionBench.fill(store, from: 0, to: Self.baselineEvents, entities: Self.entities(for: Self.baselineEvents)) { _ in }
+            }
             return try await serve(data: small, filled: Self.baselineEvents, head: Self.baselineEvents, logs: temporary)
         }
         let served = try await withTemporaryDirectory { temporary in
@@ -148,7 +150,11 @@ struct MemoryBench {
         let rate = try await load(base: base!, entities: Self.entities(for: filled), head: head)
         let after = try status.read()
         process.terminate()
-        process.waitUntilExit()
+        let stopping = ContinuousClock.now + .seconds(120)
+        while process.isRunning {
+            guard ContinuousClock.now < stopping else { throw CommandFailure(message: "bench: chronicle serve did not stop within 120 s of SIGTERM") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         guard process.terminationStatus == 0 else { throw CommandFailure(message: "bench: chronicle serve ended with status \(process.terminationStatus): \(output())") }
         return Server(readyBytes: ready.residentBytes, peakBytes: after.peakBytes, anonymousBytes: after.anonymousBytes, requestsPerSecond: rate)
     }

@@ -57,7 +57,7 @@ struct AsyncServeTests {
             // Usually the runner is a few pages in (checkpoint 1,000 of 100,000 when written); the
             // assertions below hold wherever it was.
             #expect(try await status(firstURL) != nil)
-            kill(first.processIdentifier, SIGKILL)
+            first.send(SIGKILL)
             try await waitForExit(first, seconds: 60)
 
             let (url, server, _) = try await serve.startServer(cli, ["--schema", schemaFile, "--lifecycle", "async"])
@@ -120,7 +120,7 @@ struct AsyncServeTests {
                 if list.stdout.contains(#""running":true"#) { break }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            kill(first.processIdentifier, SIGKILL)
+            first.send(SIGKILL)
             try await waitForExit(first, seconds: 60)
             try await waitForExit(rebuild, seconds: 60)
 

@@ -141,7 +141,7 @@ struct PostgresNodesCLITests {
                 #expect(try await runningOn(remote, urlB) == holder, "both nodes agree who runs it")
                 let (victim, survivor, survivorURL) = holder.contains(":\(a.processIdentifier):") ? (a, b, urlB) : (b, a, urlA)
                 #expect(holder.contains(":\(victim.processIdentifier):"))
-                kill(victim.processIdentifier, SIGKILL)
+                victim.send(SIGKILL)
                 try await waitForExit(victim, seconds: 60)
                 // The lease is 3 s; a loaded machine may take longer to notice, so the bound is
                 // generous (how fast is a benchmark's business, not this test's): it must

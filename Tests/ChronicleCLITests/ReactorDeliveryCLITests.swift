@@ -49,7 +49,7 @@ struct ReactorDeliveryCLITests {
                 try await pollUntil("user-3 in flight and the other users delivered") {
                     Set(users(receiver.received)) == ["user-1", "user-2", "user-3", "user-4", "user-5"]
                 }
-                kill(first.processIdentifier, SIGKILL)
+                first.send(SIGKILL)
                 try await waitForExit(first, seconds: 60)
                 held.release()
                 let keyOf3 = try #require(receiver.received.first { $0.body.contains(#""stream":"user-3""#) }?.key)

@@ -73,15 +73,19 @@ public final class ChildProcess: Sendable {
 
     /// Whether the child is still running (reaps it once it has ended).
     public var isRunning: Bool {
-        ended.withLock { ended in
-            if ended != nil { return false }
-            var status: Int32 = 0
-            let reaped = waitpid(processIdentifier, &status, WNOHANG)
-            guard reaped == processIdentifier else { return reaped == 0 }
-            let signal = status & 0x7f
-            ended = signal == 0 ? .exit((status >> 8) & 0xff) : .signal(signal)
-            return false
-        }
+        ended.withLock { Self.reap(processIdentifier, &$0) }
+    }
+
+    /// Reaps the child if it has ended; whether it still runs. Until it is reaped its pid is
+    /// its own (a zombie keeps it), so a signal sent while this says it runs reaches it.
+    private static func reap(_ pid: pid_t, _ ended: inout Termination?) -> Bool {
+        if ended != nil { return false }
+        var status: Int32 = 0
+        let reaped = waitpid(pid, &status, WNOHANG)
+        guard reaped == pid else { return reaped == 0 }
+        let signal = status & 0x7f
+        ended = signal == 0 ? .exit((status >> 8) & 0xff) : .signal(signal)
+        return false
     }
 
     /// How it ended; `nil` while it runs.
@@ -100,13 +104,20 @@ public final class ChildProcess: Sendable {
     }
 
     /// Sends SIGTERM.
-    public func terminate() { kill(processIdentifier, SIGTERM) }
+    public func terminate() { send(SIGTERM) }
 
     /// Sends SIGINT.
-    public func interrupt() { kill(processIdentifier, SIGINT) }
+    public func interrupt() { send(SIGINT) }
 
-    /// Sends `signal`.
-    public func send(_ signal: Int32) { kill(processIdentifier, signal) }
+    /// Sends `signal`, unless the child has ended and been reaped: its pid may belong to
+    /// another process by then (a test run starts thousands, and pids wrap at 32768 here), so
+    /// a late `terminate()` could kill another test's child. Checked and sent under the lock
+    /// that reaping takes.
+    public func send(_ signal: Int32) {
+        ended.withLock { ended in
+            if Self.reap(processIdentifier, &ended) { kill(processIdentifier, signal) }
+        }
+    }
 }
 
 /// A `posix_spawn` that failed.

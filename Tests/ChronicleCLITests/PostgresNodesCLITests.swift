@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ChronicleCore
+import ChronicleTesting
 import ChronicleTestSupport
 import Foundation
 import NIOCore
@@ -53,7 +54,8 @@ struct NodeAnswer {
     var body: String
 }
 
-/// A GET of `url`, or a POST of the JSON `body` to it.
+/// A GET of `url`, or a POST of the JSON `body` to it, head and body within a deadline (the
+/// client's own timeout covers the head only).
 func call(_ http: HTTPClient, _ url: String, _ body: String? = nil) async throws -> NodeAnswer {
     var request = HTTPClientRequest(url: url)
     if let body {
@@ -61,8 +63,11 @@ func call(_ http: HTTPClient, _ url: String, _ body: String? = nil) async throws
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: body))
     }
-    let response = try await http.execute(request, timeout: .seconds(60))
-    return NodeAnswer(status: Int(response.status.code), headers: response.headers, body: String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    let sent = request
+    return try await withDeadline(seconds: 120, "\(url) to answer") {
+        let response = try await http.execute(sent, timeout: .seconds(60))
+        return NodeAnswer(status: Int(response.status.code), headers: response.headers, body: String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
 }
 
 /// Lines a process wrote to a file so far.

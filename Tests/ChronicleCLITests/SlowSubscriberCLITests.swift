@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ChronicleCore
+import ChronicleTesting
 import ChronicleTestSupport
 import Foundation
 import NIOCore
@@ -148,8 +149,15 @@ struct SlowSubscriberCLITests {
         try await waitForExit(server, seconds: 60)
     }
 
-    /// Follows `/v1/subscribe` from the start until it has seen `events` events.
+    /// Follows `/v1/subscribe` from the start until it has seen `events` events, within a
+    /// deadline (the client's timeout covers the response head only).
     func readToTheEnd(_ http: HTTPClient, _ url: String, events: Int) async throws {
+        try await withDeadline(seconds: 300, "\(events) events from /v1/subscribe") {
+            try await Self.follow(http, url, events: events)
+        }
+    }
+
+    static func follow(_ http: HTTPClient, _ url: String, events: Int) async throws {
         var request = HTTPClientRequest(url: "\(url)/v1/subscribe?after=0")
         request.headers.add(name: "Accept", value: "text/event-stream")
         let response = try await http.execute(request, timeout: .seconds(300))

@@ -67,9 +67,15 @@ struct TestServer: Sendable {
         }
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         for (name, value) in extra { request.headers.add(name: name, value: value) }
-        let response = try await http.execute(request, timeout: .seconds(60))
-        let buffer = try await response.body.collect(upTo: 16 << 20)
-        return TestResponse(status: Int(response.status.code), headers: response.headers, body: String(buffer: buffer))
+        // The client's timeout covers the response head only: the body is read within a
+        // deadline too, so a stalled server fails the test instead of hanging the run.
+        let http = self.http
+        let sent = request
+        return try await withDeadline(seconds: 120, "\(method) \(path) to answer") {
+            let response = try await http.execute(sent, timeout: .seconds(60))
+            let buffer = try await response.body.collect(upTo: 16 << 20)
+            return TestResponse(status: Int(response.status.code), headers: response.headers, body: String(buffer: buffer))
+        }
     }
 
     func post(_ path: String, _ body: String, key: String? = nil, headers: [(String, String)] = []) async throws -> TestResponse {

@@ -74,7 +74,7 @@ struct MemoryBench {
         // one pass: quicker than folding them in as they are appended (the writer's work per
         // append), and the documents come out the same.
         let store = try SQLiteEventStore(directory: storeDirectory, configuration: .init(durability: .lossyOnPowerFailure), logger: logger)
-        let marker = (try? String(contentsOfFile: filledFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let marker = Self.count(in: filledFile)
         let head = try await store.headPosition()
         guard marker != nil || head == 0 else {
             throw CommandFailure(message: "bench: \(storeDirectory) holds events this bench did not write (no \(filledFile)); name an empty directory, or one an earlier --memory-store built")
@@ -97,7 +97,7 @@ struct MemoryBench {
         // The read models, once per fill: a new store's are built as it opens with the
         // projection, a filled-up one's rebuilt (the `projected` file says which fill they
         // cover, so a bench stopped in between builds them next time, not the server).
-        let covered = (try? String(contentsOfFile: projectedFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let covered = Self.count(in: projectedFile)
         let total = max(filled, events)
         if covered != total {
             Output.progress("memory: building the read models of \(total) events")
@@ -106,6 +106,11 @@ struct MemoryBench {
             try String(total).write(toFile: projectedFile, atomically: true, encoding: .utf8)
         }
         return Store(filled: total, head: Int(try await store.headPosition()), bytes: try await store.storageBytes().values.reduce(0, +))
+    }
+
+    /// The number a marker file holds, or `nil` when it is missing or holds something else.
+    private static func count(in file: String) -> Int? {
+        (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     /// One run: the baseline server, then the large store's.
@@ -140,9 +145,10 @@ struct MemoryBench {
         var base: String?
         let deadline = ContinuousClock.now + .seconds(300)
         while base == nil {
-            if let range = output().range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { base = String(output()[range]) }
-            guard process.isRunning else { throw CommandFailure(message: "bench: chronicle serve exited: \(output())") }
-            guard ContinuousClock.now < deadline else { throw CommandFailure(message: "bench: chronicle serve did not start within 300 s: \(output())") }
+            let text = output()
+            if let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { base = String(text[range]) }
+            guard process.isRunning else { throw CommandFailure(message: "bench: chronicle serve exited: \(text)") }
+            guard ContinuousClock.now < deadline else { throw CommandFailure(message: "bench: chronicle serve did not start within 300 s: \(text)") }
             try await Task.sleep(for: .milliseconds(50))
         }
         let status = ProcessStatus(processIdentifier: process.processIdentifier)

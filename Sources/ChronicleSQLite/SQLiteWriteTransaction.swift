@@ -57,7 +57,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     }
 
     func firstMatch(_ query: DCBQuery, after position: Int64) throws -> Int64? {
-        let (sql, arguments) = SQLiteEventRow.positions(query, after: position, through: nil, limit: 1)
+        let (sql, arguments) = try SQLiteEventRow.positions(db, query, after: position, through: nil, limit: 1)
         return try Int64.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
     }
 
@@ -159,13 +159,21 @@ let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 /// path of subscriptions and rebuilds, so it avoids intermediate `Data` and `Row` values.
 enum SQLiteEventRow {
     static let columns = "position, id, stream, revision, type, recorded_at, data, metadata, hash, tags"
+    /// ``columns`` of the `events` table named `e`.
+    static let columnsOfE = columns.split(separator: ", ").map { "e.\($0)" }.joined(separator: ", ")
 
     /// The SQL (``DCBQuerySQL``, with `?n` placeholders, built once per query shape) and
     /// arguments of the positions of the events matching `query` in `(after, through]`.
-    static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int) -> (String, StatementArguments) {
+    /// The SQL (``DCBQuerySQL``) and arguments of the positions of the events matching
+    /// `query` in `(after, through]`, each item led by its rarest tag (``DCBLeadingTags``).
+    static func positions(_ db: Database, _ query: DCBQuery, after: Int64, through: Int64?, limit: Int) throws -> (String, StatementArguments) {
         let sql = DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: through != nil), prefix: "?")
+        let reach = try db.cachedStatement(sql: "SELECT position FROM event_tags WHERE tag = ? AND position > ? AND position <= ? ORDER BY position LIMIT 1 OFFSET \(DCBLeadingTags.sample - 1)")
+        let leading = try DCBLeadingTags.choose(query) { tag in
+            try Int64.fetchOne(reach, arguments: [tag, after, through ?? Int64.max])
+        }
         var arguments = StatementArguments()
-        for value in DCBQuerySQL.values(query, after: after, through: through, limit: limit) {
+        for value in DCBQuerySQL.values(query, after: after, through: through, limit: limit, leading: leading) {
             switch value {
             case .text(let text): arguments += [text]
             case .integer(let number): arguments += [number]

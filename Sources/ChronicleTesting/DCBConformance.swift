@@ -13,6 +13,7 @@ public enum DCBConformance {
         ConformanceCase("the command handler by query: of concurrent claims of one name one wins, the others re-read and are refused by the decider", run: handler),
         ConformanceCase("queries deep in the log: several tags, types and items after a late position return exactly the matching events and head", run: deepQueries),
         ConformanceCase("concurrent appends with different conditions, of several shapes, are each judged on their own", run: independentConditions),
+        ConformanceCase("items whose tags differ in how common they are (a backend may lead with the rarest) match exactly, in order, paged and as conditions", run: unevenTags),
     ]
 
     static func event(_ type: String, _ tags: [String], id: UUID = .timeOrdered()) -> EventData {
@@ -63,6 +64,50 @@ public enum DCBConformance {
         #expect(none.events.isEmpty && none.head == 5, "with no match, the head is the last position considered")
         let page = try await store.read(query: DCBQuery([.init(tags: ["user:ada"])]), after: 0, limit: 10)
         #expect(page.events.first?.tags == ["user:ada", "username:ada"] && page.head == 5)
+    }
+
+    static func unevenTags(_ store: any EventStore) async throws {
+        // 100 events: every one tagged a:common, every 3rd m:mid (33), every 10th z:rare (10)
+        // and of type Rare — more and fewer than a backend's sample of a tag's entries.
+        let events = (1...100).map { index -> EventData in
+            var tags = ["a:common"]
+            if index % 3 == 0 { tags.append("m:mid") }
+            if index % 10 == 0 { tags.append("z:rare") }
+            return event(index % 10 == 0 ? "Rare" : "Common", tags)
+        }
+        try await store.append(to: StreamName("uneven-1"), events)
+        func positions(_ items: [DCBQuery.Item], after: Int64 = 0, limit: Int = 1000) async throws -> [Int64] {
+            try await store.read(query: DCBQuery(items), after: after, limit: limit).events.map(\.position)
+        }
+        let tens = Array(stride(from: Int64(10), through: 100, by: 10))
+        #expect(try await positions([.init(tags: ["a:common", "z:rare"])]) == tens)
+        #expect(try await positions([.init(tags: ["z:rare", "a:common"])]) == tens, "the order tags are given in does not matter")
+        #expect(try await positions([.init(tags: ["a:common", "m:mid"])]) == Array(stride(from: Int64(3), through: 99, by: 3)))
+        #expect(try await positions([.init(tags: ["a:common", "m:mid", "z:rare"])]) == [30, 60, 90])
+        #expect(try await positions([.init(types: ["Rare"], tags: ["m:mid", "a:common"])]) == [30, 60, 90])
+        #expect(try await positions([.init(tags: ["a:common", "m:mid"])], after: 50) == Array(stride(from: Int64(51), through: 99, by: 3)), "after")
+        #expect(try await positions([.init(tags: ["a:common", "z:rare"]), .init(tags: ["m:mid", "a:common"])], after: 80) == [81, 84, 87, 90, 93, 96, 99, 100], "items OR")
+        var paged: [Int64] = []
+        var head: Int64 = 0
+        while true {
+            let page = try await store.read(query: DCBQuery([.init(tags: ["m:mid", "a:common"])]), after: head, limit: 7)
+            paged += page.events.map(\.position)
+            if page.events.count < 7 { #expect(page.head == 100, "the last page's head is the log's"); break }
+            #expect(page.head == page.events.last?.position)
+            head = page.head
+        }
+        #expect(paged == Array(stride(from: Int64(3), through: 99, by: 3)), "pages of 7 add up to the whole, in order")
+        do {
+            try await store.append(AppendRequest([.init(stream: StreamName("uneven-2"), events: [event("Common", ["a:common"])])],
+                                                 condition: AppendCondition(failIfEventsMatch: DCBQuery([.init(tags: ["a:common", "z:rare"])]), after: 85)))
+            Issue.record("the condition passed with z:rare events after 85")
+        } catch let error as ChronicleError {
+            #expect(error.code == .appendConditionFailed)
+            #expect(error.details["position"] == .integer(90), "the first match: \(error.details)")
+        }
+        _ = try await store.append(AppendRequest([.init(stream: StreamName("uneven-2"), events: [event("Common", ["a:common"])])],
+                                                 condition: AppendCondition(failIfEventsMatch: DCBQuery([.init(tags: ["a:common", "z:rare"])]), after: 100)))
+        #expect(try await store.headPosition() == 101)
     }
 
     static func conditions(_ store: any EventStore) async throws {

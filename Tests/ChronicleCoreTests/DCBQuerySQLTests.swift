@@ -56,4 +56,28 @@ struct DCBQuerySQLTests {
         #expect(StoredTags.decode(StoredTags.encode(["a:1", "b:2"])) == ["a:1", "b:2"])
         #expect(StoredTags.encode([]) == "")
     }
+
+    @Test("the rarest tag of an item leads: one with fewer entries than the sample at once, else the one whose sample reaches farthest")
+    func leadingTags() {
+        let reaches: [String: Int64?] = ["a:1": 40, "b:2": 9_000, "c:3": 500, "r:0": nil, "z:9": 99_000]
+        var asked: [String] = []
+        func choose(_ query: DCBQuery) -> [String?] {
+            DCBLeadingTags.choose(query) { tag in
+                asked.append(tag)
+                return reaches[tag] ?? nil
+            }
+        }
+        #expect(choose(DCBQuery([.init(tags: ["a:1", "b:2", "c:3"])])) == ["b:2"])
+        asked = []
+        #expect(choose(DCBQuery([.init(tags: ["z:9", "a:1", "r:0"])])) == ["r:0"])
+        #expect(asked == ["a:1", "r:0"], "a tag with fewer entries than the sample ends the search")
+        asked = []
+        #expect(choose(DCBQuery([.init(tags: ["a:1"]), .init(types: ["T"]), .init(tags: ["c:3", "a:1"])])) == [nil, nil, "c:3"])
+        #expect(asked == ["a:1", "c:3"], "an item of one tag or none has no choice to make")
+        let query = DCBQuery([.init(types: ["T"], tags: ["a:1", "b:2", "c:3"]), .init(tags: ["a:1"])])
+        #expect(DCBQuerySQL.values(query, after: 0, through: nil, limit: 1, leading: ["c:3", nil])
+            == [.integer(0), .integer(1), .text("c:3"), .text("a:1"), .text("b:2"), .text("T"), .text("a:1")])
+        #expect(DCBQuerySQL.values(query, after: 0, through: nil, limit: 1, leading: [])
+            == DCBQuerySQL.values(query, after: 0, through: nil, limit: 1), "without a choice the tags come sorted")
+    }
 }

@@ -49,14 +49,20 @@ package enum DCBQuerySQL {
 
     /// The values the placeholders of ``sql(_:placeholder:)`` stand for, in their order:
     /// `after`, `through` (when given), `limit`, then for each item its tags and then its
-    /// types, each sorted.
-    package static func values(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int) -> [Value] {
+    /// types, each sorted — but item `i`'s tag `leading[i]` (``DCBLeadingTags``), when given,
+    /// comes first: the first tag leads the item's walk of the index.
+    package static func values(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int, leading: [String?] = []) -> [Value] {
         var values: [Value] = [.integer(after)]
         if let through { values.append(.integer(through)) }
         values.append(.integer(Int64(max(0, limit))))
         guard !query.matchesEverything else { return values }
-        for item in query.items {
-            values += item.tags.sorted().map(Value.text)
+        for (index, item) in query.items.enumerated() {
+            var tags = item.tags.sorted()
+            if index < leading.count, let lead = leading[index], let at = tags.firstIndex(of: lead) {
+                tags.remove(at: at)
+                tags.insert(lead, at: 0)
+            }
+            values += tags.map(Value.text)
             values += item.types.sorted().map(Value.text)
         }
         return values

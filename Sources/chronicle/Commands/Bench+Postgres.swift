@@ -46,7 +46,7 @@ extension Bench {
                     }
                     if dcb {
                         let result = try await bench.run(store) { Output.progress($0) }
-                        figures += [result.conditional, result.conditionalFull, result.query]
+                        figures += [result.conditional, result.conditionalFull, result.query, result.rareQuery]
                     }
                     return (figures, statistics)
                 }

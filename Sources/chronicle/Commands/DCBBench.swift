@@ -3,7 +3,8 @@ import Foundation
 
 /// `chronicle bench --dcb`: conditional single-event appends (a condition on two tags, from
 /// many writers), the same once `prefill` tagged events are stored, and reading by a two-tag
-/// query.
+/// query: of two common tags, and of a common tag and a rare one (whose cost shows which
+/// tag leads the index walk, see `DCBLeadingTags`).
 struct DCBBench {
     let events: Int
     let writers: Int
@@ -13,6 +14,7 @@ struct DCBBench {
         var conditional: Double
         var conditionalFull: Double
         var query: Double
+        var rareQuery: Double
     }
 
     func run(_ store: some EventStore, progress: (String) -> Void) async throws -> Result {
@@ -29,7 +31,14 @@ struct DCBBench {
             if stored % 100_000 == 0 { progress("dcb: \(stored)/\(prefill) events stored") }
         }
         let full = try await conditionalAppends(store, round: "b")
-        let query = DCBQuery([.init(tags: ["bench:dcb", "part:0"])])
+        let query = try await readAll(store, DCBQuery([.init(tags: ["bench:dcb", "part:0"])]), expected: (prefill + 1) / 2)
+        // "user:p7" is on 1 in 1,000 prefilled events; "bench:dcb", first in order, on all.
+        let rare = try await readAll(store, DCBQuery([.init(tags: ["bench:dcb", "user:p7"])]), expected: prefill / 1000 + (prefill % 1000 > 7 ? 1 : 0))
+        return Result(conditional: empty, conditionalFull: full, query: query, rareQuery: rare)
+    }
+
+    /// Reads every event matching `query` in pages of 1,000; events per second.
+    private func readAll(_ store: some EventStore, _ query: DCBQuery, expected: Int) async throws -> Double {
         let start = ContinuousClock.now
         var position: Int64 = 0
         var read = 0
@@ -39,11 +48,10 @@ struct DCBBench {
             if page.events.isEmpty || page.head <= position { break }
             position = page.head
         }
-        guard read == (prefill + 1) / 2 else {
-            throw CommandFailure(message: "bench --dcb: the query read \(read) events, expected \((prefill + 1) / 2)")
+        guard read == expected else {
+            throw CommandFailure(message: "bench --dcb: the query \(query.items.map { $0.tags.sorted() }) read \(read) events, expected \(expected)")
         }
-        let seconds = (ContinuousClock.now - start).seconds
-        return Result(conditional: empty, conditionalFull: full, query: read == 0 ? 0 : Double(read) / seconds)
+        return read == 0 ? 0 : Double(read) / (ContinuousClock.now - start).seconds
     }
 
     /// Single-event appends from `writers` writers, each on the condition that no event

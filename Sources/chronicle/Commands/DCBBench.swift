@@ -17,7 +17,9 @@ struct DCBBench {
         var rareQuery: Double
     }
 
-    func run(_ store: some EventStore, progress: (String) -> Void) async throws -> Result {
+    /// Runs the measurements; `settle` runs after the prefill, before the full store is
+    /// measured (PostgreSQL: the `VACUUM ANALYZE` autovacuum would run on the new rows).
+    func run(_ store: some EventStore, settle: () async throws -> Void = {}, progress: (String) -> Void) async throws -> Result {
         let empty = try await conditionalAppends(store, round: "a")
         var stored = 0
         while stored < prefill {
@@ -30,6 +32,7 @@ struct DCBBench {
             stored += count
             if stored % 100_000 == 0 { progress("dcb: \(stored)/\(prefill) events stored") }
         }
+        try await settle()
         let full = try await conditionalAppends(store, round: "b")
         let query = try await readAll(store, DCBQuery([.init(tags: ["bench:dcb", "part:0"])]), expected: (prefill + 1) / 2)
         // "user:p7" is on 1 in 1,000 prefilled events; "bench:dcb", first in order, on all.

@@ -214,13 +214,14 @@ struct CLITests {
         }
     }
 
-    @Test("bench --json prints the four figures, the baselines, the storage figures, and the HTTP and read-model figures")
+    @Test("bench --json prints the four figures, the baselines, the storage figures, and the HTTP, read-model, personal-data and DCB figures")
     func bench() async throws {
         try await withCLI { cli in
             let bench = try await cli.run(arguments: [
                 "bench", "--runs", "1", "--writers", "4", "--single-events", "40", "--batch-events", "400", "--json",
                 "--http", "--connections", "4", "--http-events", "40", "--push-events", "50", "--push-rate", "500",
                 "--projections", "--projection-events", "2000", "--personal",
+                "--dcb", "--dcb-events", "8", "--dcb-prefill", "2000",
             ])
             #expect(bench.status == 0, "\(bench.stderr)")
             let report = try jsonObject(bench.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -231,6 +232,7 @@ struct CLITests {
             let names = results.compactMap { $0["name"] }
             #expect(names == [
                 "append-single", "append-batch", "read-stream", "scan-log", "baseline-sqlite-commit", "baseline-batch", "baseline-scan", "http-append-single", "projection-rebuild", "projection-fanout", "inline-append-batch", "schemaless-append-batch",
+                "dcb-append-conditional", "dcb-append-conditional-full", "dcb-read-query", "dcb-read-rare",
                 "personal-append-single", "plain-append-single", "personal-append-batch", "plain-append-batch", "personal-append-known", "plain-append-known",
             ])
             if case .double(let ratio)? = report["personalData"]?["singleRatioToPlain"], case .array(let samples)? = report["personalData"]?["batchSamples"],
@@ -252,12 +254,13 @@ struct CLITests {
         }
     }
 
-    @Test("bench --postgres --json prints the same figures against PostgreSQL's own baselines (one-row and multi-row INSERT, COPY, a range scan), and the storage figures", TestPostgres.enabled)
+    @Test("bench --postgres --json prints the same figures against PostgreSQL's own baselines (one-row and multi-row INSERT, COPY, a range scan), the storage figures and the DCB figures", TestPostgres.enabled)
     func benchPostgres() async throws {
         try await withCLI { cli in
             let url = try TestDatabase.freshURL()
             let bench = try await cli.run(arguments: [
                 "bench", "--postgres", url, "--runs", "1", "--writers", "4", "--single-events", "40", "--batch-events", "1000", "--json",
+                "--dcb", "--dcb-events", "8", "--dcb-prefill", "2000",
             ])
             #expect(bench.status == 0, "\(bench.stderr)")
             let report = try jsonObject(bench.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -267,6 +270,7 @@ struct CLITests {
             }
             #expect(results.compactMap { $0["name"] } == [
                 "append-single", "append-batch", "read-stream", "scan-log", "baseline-postgres-insert", "baseline-batch", "baseline-copy", "baseline-scan",
+                "dcb-append-conditional", "dcb-append-conditional-full", "dcb-read-query", "dcb-read-rare",
             ])
             #expect(results.first { $0["name"] == "append-batch" }?["baseline"] == "baseline-copy", "appends of 100 compare with COPY: \(bench.stdout)")
             try checkBenchFigures(results, oneRowBaseline: "baseline-postgres-insert", output: bench.stdout)

@@ -57,8 +57,8 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
     }
 
     func firstMatch(_ query: DCBQuery, after position: Int64) throws -> Int64? {
-        let (sql, arguments) = try SQLiteEventRow.positions(db, query, after: position, through: nil, limit: 1)
-        return try Int64.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+        let (sql, values) = try SQLiteEventRow.positions(db, query, after: position, through: nil, limit: 1)
+        return try SQLiteEventRow.firstInteger(db, sql, values)
     }
 
     func event(id: UUID) throws -> RecordedEvent? {
@@ -98,8 +98,15 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         didWrite = true
         pendingStreams[stream.stream] = stream
         if !event.tags.isEmpty {
-            let tags = try db.cachedStatement(sql: "INSERT INTO event_tags (tag, position) VALUES (?, ?)")
-            for tag in event.tags { try tags.execute(arguments: [tag, event.position]) }
+            let tags = try db.cachedStatement(sql: "INSERT INTO event_tags (tag, position) VALUES (?, ?)").sqliteStatement
+            for tag in event.tags {
+                sqlite3_reset(tags)
+                bindText(tags, 1, tag)
+                sqlite3_bind_int64(tags, 2, event.position)
+                let code = sqlite3_step(tags)
+                sqlite3_reset(tags)
+                guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+            }
         }
         for projection in inline {
             var documents = SQLiteDocumentWriter(db: db, projection: projection.name, cache: documentCache)
@@ -163,23 +170,49 @@ enum SQLiteEventRow {
     static let columnsOfE = columns.split(separator: ", ").map { "e.\($0)" }.joined(separator: ", ")
 
     /// The SQL (``DCBQuerySQL``, with `?n` placeholders, built once per query shape) and
-    /// arguments of the positions of the events matching `query` in `(after, through]`.
-    /// The SQL (``DCBQuerySQL``) and arguments of the positions of the events matching
-    /// `query` in `(after, through]`, each item led by its rarest tag (``DCBLeadingTags``).
-    static func positions(_ db: Database, _ query: DCBQuery, after: Int64, through: Int64?, limit: Int) throws -> (String, StatementArguments) {
+    /// values of the positions of the events matching `query` in `(after, through]`, each
+    /// item led by its rarest tag (``DCBLeadingTags``).
+    static func positions(_ db: Database, _ query: DCBQuery, after: Int64, through: Int64?, limit: Int) throws -> (String, [DCBQuerySQL.Value]) {
         let sql = DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: through != nil), prefix: "?")
-        let reach = try db.cachedStatement(sql: "SELECT position FROM event_tags WHERE tag = ? AND position > ? AND position <= ? ORDER BY position LIMIT 1 OFFSET \(DCBLeadingTags.sample - 1)")
+        let reach = "SELECT position FROM event_tags WHERE tag = ?1 AND position > ?2 AND position <= ?3 ORDER BY position LIMIT 1 OFFSET \(DCBLeadingTags.sample - 1)"
         let leading = try DCBLeadingTags.choose(query) { tag in
-            try Int64.fetchOne(reach, arguments: [tag, after, through ?? Int64.max])
+            try firstInteger(db, reach, [.text(tag), .integer(after), .integer(through ?? Int64.max)])
         }
+        return (sql, DCBQuerySQL.values(query, after: after, through: through, limit: limit, leading: leading))
+    }
+
+    /// `values` as GRDB arguments.
+    static func arguments(_ values: [DCBQuerySQL.Value]) -> StatementArguments {
         var arguments = StatementArguments()
-        for value in DCBQuerySQL.values(query, after: after, through: through, limit: limit, leading: leading) {
+        for value in values {
             switch value {
             case .text(let text): arguments += [text]
             case .integer(let number): arguments += [number]
             }
         }
-        return (sql, arguments)
+        return arguments
+    }
+
+    /// The first column of the first row of `sql` (cached) with `values` bound to `?1`, `?2`…,
+    /// or `nil` without a row. Bound straight through SQLite's C API, as it runs on the
+    /// writer for each condition: GRDB's arguments cost more than the probe.
+    static func firstInteger(_ db: Database, _ sql: String, _ values: [DCBQuerySQL.Value]) throws -> Int64? {
+        let statement = try db.cachedStatement(sql: sql).sqliteStatement
+        sqlite3_reset(statement)
+        defer { sqlite3_reset(statement) }
+        for (index, value) in values.enumerated() {
+            switch value {
+            case .integer(let number):
+                sqlite3_bind_int64(statement, Int32(index + 1), number)
+            case .text(var text):
+                text.withUTF8 { _ = sqlite3_bind_text(statement, Int32(index + 1), $0.baseAddress, Int32($0.count), sqliteTransient) }
+            }
+        }
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return sqlite3_column_int64(statement, 0)
+        case SQLITE_DONE: return nil
+        case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
     }
 
     /// Decodes the row the statement is on. `names` reuses the stream and type strings of

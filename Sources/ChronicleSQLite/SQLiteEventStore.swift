@@ -371,7 +371,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
             guard limit > 0, head > position else { return DCBQueryPage(events: [], head: max(head, position)) }
             let (positions, values) = try SQLiteEventRow.positions(db, query, after: position, through: head, limit: limit)
             // The events joined to the positions (in order) rather than `position IN (…) ORDER
-            // BY position`, whose list SQLite builds and sorts again: 1.2–1.4× the rows per
+            // BY position`, whose list SQLite builds and sorts again: about 1.2× the rows per
             // second of a two-tag query's pages. SQL promises no order without an ORDER BY
             // (which here sorts whole rows in a temporary B-tree), so the order is checked.
             var events = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columnsOfE) FROM (\(positions)) AS q CROSS JOIN events e ON e.position = q.position", arguments: SQLiteEventRow.arguments(values), revealingWith: self.personalData)

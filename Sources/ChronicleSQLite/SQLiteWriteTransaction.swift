@@ -105,7 +105,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
                 sqlite3_bind_int64(tags, 2, event.position)
                 let code = sqlite3_step(tags)
                 sqlite3_reset(tags)
-                guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+                guard code == SQLITE_DONE else { throw SQLiteEventRow.error(db, code) }
             }
         }
         for projection in inline {
@@ -211,8 +211,13 @@ enum SQLiteEventRow {
         switch sqlite3_step(statement) {
         case SQLITE_ROW: return sqlite3_column_int64(statement, 0)
         case SQLITE_DONE: return nil
-        case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        case let code: throw error(db, code)
         }
+    }
+
+    /// The error of a statement stepped through SQLite's C API that answered `code`.
+    static func error(_ db: Database, _ code: Int32) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
     }
 
     /// Decodes the row the statement is on. `names` reuses the stream and type strings of

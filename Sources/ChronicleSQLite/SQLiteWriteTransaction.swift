@@ -77,15 +77,15 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
         sqlite3_reset(statement)
         sqlite3_bind_int64(statement, 1, event.position)
         withUnsafeBytes(of: event.id.uuid) { _ = sqlite3_bind_blob(statement, 2, $0.baseAddress, 16, sqliteTransient) }
-        bindText(statement, 3, event.stream.rawValue)
+        SQLiteEventRow.bindText(statement, 3, event.stream.rawValue)
         sqlite3_bind_int64(statement, 4, event.revision)
-        bindText(statement, 5, event.type)
-        bindText(statement, 6, lastCategory!.category)
+        SQLiteEventRow.bindText(statement, 5, event.type)
+        SQLiteEventRow.bindText(statement, 6, lastCategory!.category)
         sqlite3_bind_int64(statement, 7, event.recordedAtMicroseconds)
-        bindText(statement, 8, event.dataJSON)
-        bindText(statement, 9, event.metadataJSON)
+        SQLiteEventRow.bindText(statement, 8, event.dataJSON)
+        SQLiteEventRow.bindText(statement, 9, event.metadataJSON)
         event.hash.withUnsafeBytes { _ = sqlite3_bind_blob(statement, 10, $0.baseAddress, Int32($0.count), sqliteTransient) }
-        bindText(statement, 11, StoredTags.encode(event.tags))
+        SQLiteEventRow.bindText(statement, 11, StoredTags.encode(event.tags))
         let code = sqlite3_step(statement)
         sqlite3_reset(statement)
         guard code == SQLITE_DONE else {
@@ -101,7 +101,7 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
             let tags = try db.cachedStatement(sql: "INSERT INTO event_tags (tag, position) VALUES (?, ?)").sqliteStatement
             for tag in event.tags {
                 sqlite3_reset(tags)
-                bindText(tags, 1, tag)
+                SQLiteEventRow.bindText(tags, 1, tag)
                 sqlite3_bind_int64(tags, 2, event.position)
                 let code = sqlite3_step(tags)
                 sqlite3_reset(tags)
@@ -112,11 +112,6 @@ struct SQLiteWriteTransaction: EventStoreTransaction {
             var documents = SQLiteDocumentWriter(db: db, projection: projection.name, cache: documentCache)
             try projection.apply(revealed ?? event, to: &documents, snapshotInterval: snapshotInterval)
         }
-    }
-
-    private func bindText(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
-        var text = text
-        text.withUTF8 { _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
     }
 
     mutating func saveSubjectKey(_ key: StoredSubjectKey) throws {
@@ -174,11 +169,19 @@ enum SQLiteEventRow {
     /// item led by its rarest tag (``DCBLeadingTags``).
     static func positions(_ db: Database, _ query: DCBQuery, after: Int64, through: Int64?, limit: Int) throws -> (String, [DCBQuerySQL.Value]) {
         let sql = DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: through != nil), prefix: "?")
-        let reach = "SELECT position FROM event_tags WHERE tag = ?1 AND position > ?2 AND position <= ?3 ORDER BY position LIMIT 1 OFFSET \(DCBLeadingTags.sample - 1)"
         let leading = try DCBLeadingTags.choose(query) { tag in
-            try firstInteger(db, reach, [.text(tag), .integer(after), .integer(through ?? Int64.max)])
+            try firstInteger(db, reachSQL, [.text(tag), .integer(after), .integer(through ?? Int64.max)])
         }
         return (sql, DCBQuerySQL.values(query, after: after, through: through, limit: limit, leading: leading))
+    }
+
+    /// The position of a tag's ``DCBLeadingTags/sample``-th entry in `(?2, ?3]`.
+    private static let reachSQL = "SELECT position FROM event_tags WHERE tag = ?1 AND position > ?2 AND position <= ?3 ORDER BY position LIMIT 1 OFFSET \(DCBLeadingTags.sample - 1)"
+
+    /// Binds `text` to parameter `index` of `statement` through SQLite's C API.
+    static func bindText(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
     }
 
     /// `values` as GRDB arguments.
@@ -204,8 +207,8 @@ enum SQLiteEventRow {
             switch value {
             case .integer(let number):
                 sqlite3_bind_int64(statement, Int32(index + 1), number)
-            case .text(var text):
-                text.withUTF8 { _ = sqlite3_bind_text(statement, Int32(index + 1), $0.baseAddress, Int32($0.count), sqliteTransient) }
+            case .text(let text):
+                bindText(statement, Int32(index + 1), text)
             }
         }
         switch sqlite3_step(statement) {

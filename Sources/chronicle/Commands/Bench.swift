@@ -375,14 +375,14 @@ struct Bench: AsyncParsableCommand {
     }
 
     /// Single-event appends to distinct streams of `category` from `writers` writers; events/s.
-    static func appendSingle(_ store: some EventStore, events: Int, writers: Int, category: String, event: @escaping @Sendable (Int) -> EventData) async throws -> Double {
+    static func appendSingle(_ store: some EventStore, events: Int, writers: Int, category: String, idPrefix: String = "", event: @escaping @Sendable (Int) -> EventData) async throws -> Double {
         let perWriter = max(1, events / writers)
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<writers {
                 group.addTask {
                     for index in 0..<perWriter {
-                        try await store.append(to: StreamName("\(category)-\(writer)x\(index)"), [event(index)], expected: .noStream)
+                        try await store.append(to: StreamName("\(category)-\(idPrefix)\(writer)x\(index)"), [event(index)], expected: .noStream)
                     }
                 }
             }
@@ -392,7 +392,7 @@ struct Bench: AsyncParsableCommand {
     }
 
     /// Appends of 100 events, one stream of `category` per writer; events/s.
-    static func appendBatch(_ store: some EventStore, events: Int, writers: Int, category: String, event: @escaping @Sendable (Int) -> EventData) async throws -> Double {
+    static func appendBatch(_ store: some EventStore, events: Int, writers: Int, category: String, idPrefix: String = "", event: @escaping @Sendable (Int) -> EventData) async throws -> Double {
         let calls = max(1, events / 100)
         let perWriter = max(1, calls / writers)
         let activeWriters = min(writers, calls)
@@ -402,7 +402,7 @@ struct Bench: AsyncParsableCommand {
                 group.addTask {
                     for call in 0..<perWriter {
                         let batch = (0..<100).map { event(call * 100 + $0) }
-                        try await store.append(to: StreamName("\(category)-\(writer)"), batch, expected: call == 0 ? .noStream : .exact(Int64(call * 100 - 1)))
+                        try await store.append(to: StreamName("\(category)-\(idPrefix)\(writer)"), batch, expected: call == 0 ? .noStream : .exact(Int64(call * 100 - 1)))
                     }
                 }
             }

@@ -63,10 +63,10 @@ extension PostgresEventStore {
         }
         var sealed: [UUID: [RecordedEvent]] = [:]
         for id in need.sealedWith {
-            let marker = PersonalData.placeholder(keyID: id)
             var events: [RecordedEvent] = []
-            for try await row in try await connection.run("SELECT \(unescaped: eventColumns) FROM events WHERE strpos(data, \(marker)) > 0 ORDER BY position", logger: logger) {
-                events.append(try decodeEvent(row))
+            for try await row in try await connection.run("SELECT \(unescaped: eventColumns) FROM events WHERE strpos(data, \(PersonalData.searchText(keyID: id))) > 0 ORDER BY position", logger: logger) {
+                let event = try decodeEvent(row)
+                if PersonalData.isSealed(event.dataJSON, with: id) { events.append(event) }
             }
             sealed[id] = events
         }

@@ -156,8 +156,7 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// then those the batch inserted.
     func events(sealedWith keyID: UUID) throws -> [RecordedEvent] {
         guard let stored = storedSealed[keyID] else { throw NeedsData(sealedWith: [keyID]) }
-        let placeholder = PersonalData.placeholder(keyID: keyID)
-        let inserted = insertedEvents.values.filter { PersonalData.mayBeSealed($0.dataJSON) && $0.dataJSON.contains(placeholder) }
+        let inserted = insertedEvents.values.filter { PersonalData.isSealed($0.dataJSON, with: keyID) }
         return (stored + inserted).filter { !purgedStreams.contains($0.stream) }.sorted { $0.position < $1.position }
     }
 

@@ -46,7 +46,8 @@ enum SQLiteSubjectKeys {
     /// The stored events with a value sealed by the key (a scan of the log's data for the
     /// key's id: erasures are rare, appends are not, so no index is kept for them).
     static func sealedEvents(_ db: Database, keyID: UUID) throws -> [RecordedEvent] {
-        try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE instr(data, ?) > 0 ORDER BY position", arguments: [PersonalData.placeholder(keyID: keyID)])
+        try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columns) FROM events WHERE instr(data, ?) > 0 ORDER BY position", arguments: [PersonalData.searchText(keyID: keyID)])
+            .filter { PersonalData.isSealed($0.dataJSON, with: keyID) }
     }
 }
 

@@ -29,7 +29,7 @@ struct PersonalSealTests {
             let key = keys[subject]!
             let id = key.id.uuidString.lowercased()
             boxes[id] = .string(PersonalData.seal(Array(JSONValue.object(members).canonicalText.utf8), eventID: eventID, with: key))
-            for name in members.keys { data[name] = [PersonalData.sealedMember: .string(id)] }
+            for name in members.keys { data[name] = [PersonalData.sealedMember: true] }
         }
         data[PersonalData.sealedMember] = .object(boxes)
         return JSONValue.object(data).canonicalText
@@ -77,6 +77,33 @@ struct PersonalSealTests {
                 #expect(error.message.contains("personal field age holds a JSON \(value.kindName)"), "\(error.message)")
             }
         }
+    }
+
+    @Test("placeholders: {\"$sealed\": true} now, the older {\"$sealed\": \"<key id>\"} still read; a store's search finds both")
+    func placeholderForms() throws {
+        let id = UUID()
+        let ada = Self.keys["ada"]!, bob = Self.keys["bob"]!
+        let text = JSONValue.object(["email": "ada@example.com", "name": "Ada", "boss": "Bob", "plan": "standard"]).canonicalText
+        let fields = [PersonalField(name: "email", subject: "ada"), PersonalField(name: "name", subject: "ada"), PersonalField(name: "boss", subject: "bob")]
+        let sealed = try #require(try Self.sealed(text, fields, eventID: id))
+        #expect(sealed.contains(#""email":{"$sealed":true}"#) && !sealed.contains(#""$sealed":""#), "\(sealed)")
+        // The form stores wrote before: each placeholder names its box's key.
+        guard case .object(var old) = try JSONValue(parsing: sealed) else { Issue.record("not an object"); return }
+        for (name, key) in [("email", ada), ("name", ada), ("boss", bob)] { old[name] = [PersonalData.sealedMember: .string(key.id.uuidString.lowercased())] }
+        let older = JSONValue.object(old).canonicalText
+        let both = Dictionary(uniqueKeysWithValues: Self.keys.values.map { ($0.id, $0) })
+        for form in [sealed, older] {
+            #expect(PersonalData.reveal(Self.event(form, id: id), keys: both).dataJSON == text)
+            #expect(PersonalData.isSealed(form, with: ada.id) && PersonalData.isSealed(form, with: bob.id))
+            #expect(!PersonalData.isSealed(form, with: UUID()))
+            let adaErased = try JSONValue(parsing: PersonalData.reveal(Self.event(form, id: id), keys: [bob.id: bob]).dataJSON)
+            #expect(adaErased == ["email": PersonalData.erased, "name": PersonalData.erased, "boss": "Bob", "plan": "standard"])
+        }
+        // A placeholder naming another key is not filled by this one.
+        old["boss"] = [PersonalData.sealedMember: .string(ada.id.uuidString.lowercased())]
+        #expect(try JSONValue(parsing: PersonalData.reveal(Self.event(JSONValue.object(old).canonicalText, id: id), keys: [bob.id: bob]).dataJSON)["boss"] == PersonalData.erased)
+        // Plain data that mentions a key id as text is not sealed with it.
+        #expect(!PersonalData.isSealed(JSONValue.object(["note": .string("\"\(ada.id.uuidString.lowercased())\":\"x")]).canonicalText, with: ada.id))
     }
 
     @Test("text that is not canonical is read by the parser and sealed in its canonical form")

@@ -21,12 +21,12 @@ public struct PersonalField: Sendable, Hashable {
     }
 }
 
-/// How personal fields are stored: each value of a personal field is replaced by
-/// `{"$sealed": "<key id>:<base64>"}`, the AES-GCM sealing of its canonical JSON text with
-/// the subject's key, the event id and the field's name as associated data. The nonce is
-/// derived from the key, the event, the field and the value (a synthetic IV), so sealing the
-/// same event again gives the same bytes: an idempotent retry compares equal, and the hash
-/// chain covers the sealed form.
+/// How personal fields are stored: the data's `$sealed` member holds, by key id, one AES-GCM
+/// box per subject with the canonical JSON text of that subject's fields, and each personal
+/// field holds the placeholder `{"$sealed": true}` (stores before 2026-12-03 wrote
+/// `{"$sealed": "<key id>"}`; both are read). The nonce is derived from the key, the event
+/// and the plaintext (a synthetic IV), so sealing the same event again gives the same bytes:
+/// an idempotent retry compares equal, and the hash chain covers the sealed form.
 public enum PersonalData {
     /// The member that marks a sealed value.
     public static let sealedMember = "$sealed"
@@ -34,6 +34,8 @@ public enum PersonalData {
     public static let erased: JSONValue = ["$erased": true]
 
     private static let marker = Array("\"$sealed\"".utf8)
+    /// What a sealed field holds in place of its value (its box says whose it is).
+    private static let placeholderBytes = Array("{\"$sealed\":true}".utf8)
 
     /// Whether canonical JSON text may hold a sealed value (a fast byte search; ``reveal``
     /// parses only such text).
@@ -57,7 +59,7 @@ public enum PersonalData {
     /// Seals the personal `fields` of `data` (canonical JSON text of an object): the fields of
     /// each subject go, as one canonical JSON object, into one AES-GCM box under the
     /// subject's key, kept in the data's `$sealed` member by key id; each field holds
-    /// `{"$sealed": "<key id>"}` in its place (fields that are absent or `null` stay as they
+    /// `{"$sealed": true}` in its place (fields that are absent or `null` stay as they
     /// are). The box's nonce is derived from the key, the event id and the plaintext (a
     /// synthetic IV), so sealing the same event again gives the same bytes; the event id is
     /// its associated data. Works on the text's bytes (``CanonicalMembers``): the members
@@ -99,7 +101,7 @@ public enum PersonalData {
         }
         guard !subjects.isEmpty else { return nil }
         var boxes: [(id: String, box: String)] = []
-        var placeholders: [Int: String] = [:]
+        var placeholders: Set<Int> = []
         for (subject, indices) in subjects {
             let subjectKey = try key(subject)
             let id = subjectKey.id.uuidString.lowercased()
@@ -108,14 +110,14 @@ public enum PersonalData {
             for (position, index) in indices.enumerated() {
                 if position > 0 { plaintext.append(UInt8(ascii: ",")) }
                 plaintext.append(contentsOf: bytes[members[index].member])
-                placeholders[index] = id
+                placeholders.insert(index)
             }
             plaintext.append(UInt8(ascii: "}"))
             boxes.append((id, seal(plaintext, eventID: eventID, with: subjectKey)))
         }
         boxes.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
         var output: [UInt8] = [UInt8(ascii: "{")]
-        output.reserveCapacity(bytes.count + boxes.count * 200 + placeholders.count * 52)
+        output.reserveCapacity(bytes.count + boxes.count * 200)
         var sealedWritten = false
         func separate() {
             if output.count > 1 { output.append(UInt8(ascii: ",")) }
@@ -138,9 +140,9 @@ public enum PersonalData {
             if member.key == sealedMember { continue }
             if !sealedWritten, sealedMember.utf8.lexicographicallyPrecedes(member.key.utf8) { writeBoxes() }
             separate()
-            if let id = placeholders[index] {
+            if placeholders.contains(index) {
                 output.append(contentsOf: bytes[member.member.lowerBound..<member.value.lowerBound])
-                output.append(contentsOf: "{\"\(sealedMember)\":\"\(id)\"}".utf8)
+                output.append(contentsOf: placeholderBytes)
             } else {
                 output.append(contentsOf: bytes[member.member])
             }
@@ -181,9 +183,23 @@ public enum PersonalData {
         return fields
     }
 
-    /// The text of the placeholder a sealed field holds, as stores search for it.
-    public static func placeholder(keyID: UUID) -> String {
-        JSONValue.object([sealedMember: .string(keyID.uuidString.lowercased())]).canonicalText
+    /// Text that data sealed with the key holds (its box's member name, in either form of
+    /// placeholder), for stores to search the log with; confirm each hit with
+    /// ``isSealed(_:with:)``.
+    public static func searchText(keyID: UUID) -> String {
+        "\"\(keyID.uuidString.lowercased())\":\""
+    }
+
+    /// Whether canonical data text holds a value sealed with the key.
+    public static func isSealed(_ text: String, with keyID: UUID) -> Bool {
+        text.contains(searchText(keyID: keyID)) && keyIDs(in: text).contains(keyID)
+    }
+
+    /// Whether `value` is a sealed field's placeholder that the box of `keyID` may fill:
+    /// `{"$sealed": true}`, or the older `{"$sealed": "<key id>"}` naming that key.
+    private static func isPlaceholder(_ value: JSONValue?, keyID: String) -> Bool {
+        guard case .object(let members)? = value, members.count == 1, let marker = members[sealedMember] else { return false }
+        return marker == .bool(true) || marker == .string(keyID)
     }
 
     /// The key ids the sealed values of canonical data text name.
@@ -202,7 +218,7 @@ public enum PersonalData {
                   let sealedBox = try? AES.GCM.SealedBox(combined: combined),
                   let plaintext = try? AES.GCM.open(sealedBox, using: key.material, authenticating: event.id.bytes),
                   case .object(let fields)? = try? JSONValue(parsing: String(decoding: plaintext, as: UTF8.self)) else { continue }
-            for (name, value) in fields where members[name] == [sealedMember: .string(id)] { members[name] = value }
+            for (name, value) in fields where isPlaceholder(members[name], keyID: id) { members[name] = value }
         }
         // What is still a placeholder has no key: erased.
         for (name, value) in members where value[sealedMember] != nil && value.objectValue?.count == 1 { members[name] = erased }

@@ -466,8 +466,7 @@ public actor InMemoryEventStore: ProjectionStore, DocumentStore, AsyncProjection
         }
 
         func events(sealedWith keyID: UUID) -> [RecordedEvent] {
-            let placeholder = PersonalData.placeholder(keyID: keyID)
-            return base.events.values.filter { PersonalData.mayBeSealed($0.dataJSON) && $0.dataJSON.contains(placeholder) }.sorted { $0.position < $1.position }
+            base.events.values.filter { PersonalData.isSealed($0.dataJSON, with: keyID) }.sorted { $0.position < $1.position }
         }
 
         mutating func save(_ stream: StreamInfo) {

@@ -99,6 +99,10 @@ struct PersonalSealTests {
             let adaErased = try JSONValue(parsing: PersonalData.reveal(Self.event(form, id: id), keys: [bob.id: bob]).dataJSON)
             #expect(adaErased == ["email": PersonalData.erased, "name": PersonalData.erased, "boss": "Bob", "plan": "standard"])
         }
+        // An append stored in the older form, retried now, is the same append; other data is not.
+        let retried = PreparedEvent(unchecked: id, type: "T", data: sealed, metadata: "{}")
+        #expect(retried.hasSameContent(as: Self.event(older, id: id)))
+        #expect(!PreparedEvent(unchecked: id, type: "T", data: sealed.replacingOccurrences(of: "standard", with: "premium"), metadata: "{}").hasSameContent(as: Self.event(older, id: id)))
         // A placeholder naming another key is not filled by this one.
         old["boss"] = [PersonalData.sealedMember: .string(ada.id.uuidString.lowercased())]
         #expect(try JSONValue(parsing: PersonalData.reveal(Self.event(JSONValue.object(old).canonicalText, id: id), keys: [bob.id: bob]).dataJSON)["boss"] == PersonalData.erased)

@@ -97,7 +97,7 @@ public struct PreparedEvent: Sendable, Hashable {
     /// not compared, since it carries the context of each request (correlation ids, actor,
     /// times) and a retry is a new request.
     public func hasSameContent(as recorded: RecordedEvent) -> Bool {
-        type == recorded.type && data == recorded.dataJSON && tags == recorded.tags
+        type == recorded.type && tags == recorded.tags && (data == recorded.dataJSON || PersonalData.sameSealedData(data, recorded.dataJSON))
     }
 }
 

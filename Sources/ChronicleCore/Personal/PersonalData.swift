@@ -195,6 +195,16 @@ public enum PersonalData {
         text.contains(searchText(keyID: keyID)) && keyIDs(in: text).contains(keyID)
     }
 
+    /// Whether two sealed forms of data differ only in their placeholders' form (an append
+    /// stored before 2026-12-03, retried after: sealed again, it holds the newer form).
+    static func sameSealedData(_ sent: String, _ stored: String) -> Bool {
+        guard mayBeSealed(sent), mayBeSealed(stored), case .object(var members)? = try? JSONValue(parsing: stored) else { return false }
+        for (name, value) in members where name != sealedMember {
+            if case .object(let inner) = value, inner.count == 1, case .string? = inner[sealedMember] { members[name] = [sealedMember: true] }
+        }
+        return JSONValue.object(members).canonicalText == sent
+    }
+
     /// Whether `value` is a sealed field's placeholder that the box of `keyID` may fill:
     /// `{"$sealed": true}`, or the older `{"$sealed": "<key id>"}` naming that key.
     private static func isPlaceholder(_ value: JSONValue?, keyID: String) -> Bool {

@@ -8,30 +8,14 @@ import Testing
 /// built example against a real server whose reactor calls a real webhook receiver.
 @Suite("README: the Swift client example compiles as written and runs against a server")
 struct ClientReadmeTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The first fenced ```swift block of `markdown` whose code starts with `prefix`.
-    static func swiftBlock(in markdown: String, startingWith prefix: String) -> String? {
-        let blocks = markdown.components(separatedBy: "```swift\n").dropFirst()
-        return blocks.lazy.compactMap { $0.components(separatedBy: "\n```").first.map { $0 + "\n" } }.first { $0.hasPrefix(prefix) }
-    }
-
-    /// The built `ClientReadmeSnippet` executable, next to the test bundle.
-    static let binary: URL? = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("ClientReadmeSnippet")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    static let root = ReadmeExample.root
+    static let binary = ReadmeExample.binary(named: "ClientReadmeSnippet")
 
     @Test("the README's client example is Tests/ClientReadmeSnippet/main.swift")
     func exampleIsTheReadmeText() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let code = try String(contentsOf: Self.root.appendingPathComponent("Tests/ClientReadmeSnippet/main.swift"), encoding: .utf8)
-        let snippet = try #require(Self.swiftBlock(in: readme, startingWith: "import ChronicleClient\n"), "README.md has no ```swift block starting with import ChronicleClient")
+        let snippet = try #require(ReadmeExample.swiftBlock(in: readme, startingWith: "import ChronicleClient\n"), "README.md has no ```swift block starting with import ChronicleClient")
         #expect(snippet == code, "README.md's client example and Tests/ClientReadmeSnippet/main.swift differ: change both")
     }
 

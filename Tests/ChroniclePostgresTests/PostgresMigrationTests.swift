@@ -12,13 +12,8 @@ struct PostgresMigrationTests {
     func namedProjections(recorded: Int) async throws {
         var configuration = TestPostgres.freshConfiguration()
         configuration.projection = CounterProjection()
-        let schema = configuration.schema!
-        do {
-            try await migrate(schema: schema, recorded: recorded, configuration: configuration)
-            try await TestPostgres.dropSchema(schema)
-        } catch {
-            try? await TestPostgres.dropSchema(schema)
-            throw error
+        try await TestPostgres.withFreshSchema(configuration) { configuration in
+            try await migrate(schema: configuration.schema!, recorded: recorded, configuration: configuration)
         }
     }
 
@@ -62,7 +57,7 @@ struct PostgresMigrationTests {
         var configuration = TestPostgres.freshConfiguration()
         configuration.projection = CounterProjection()
         let schema = configuration.schema!
-        do {
+        try await TestPostgres.withFreshSchema(configuration) { configuration in
             var head: Int64 = 0
             try await PostgresEventStore.withStore(configuration: configuration, logger: testLogger) { store in
                 head = try await TemporalUpgrade.script(store)
@@ -79,10 +74,6 @@ struct PostgresMigrationTests {
             try await PostgresEventStore.withStore(configuration: configuration, logger: testLogger) { store in
                 try await TemporalUpgrade.check(store, head: head)
             }
-            try await TestPostgres.dropSchema(schema)
-        } catch {
-            try? await TestPostgres.dropSchema(schema)
-            throw error
         }
     }
 }

@@ -135,12 +135,9 @@ struct ProjectionCrashTests {
         let url = try #require(TestPostgres.url, "the child connects with the test server's URL")
         var components = try #require(URLComponents(string: url))
         components.queryItems = (components.queryItems ?? []).filter { $0.name != "schema" } + [URLQueryItem(name: "schema", value: configuration.schema)]
-        do {
-            try await crash(at: point, on: .postgres(url: try #require(components.string), configuration))
-            try await TestPostgres.dropSchema(configuration.schema!)
-        } catch {
-            try? await TestPostgres.dropSchema(configuration.schema!)
-            throw error
+        let childURL = try #require(components.string)
+        try await TestPostgres.withFreshSchema(configuration) { configuration in
+            try await crash(at: point, on: .postgres(url: childURL, configuration))
         }
     }
 

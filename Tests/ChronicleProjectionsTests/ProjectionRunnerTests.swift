@@ -66,13 +66,8 @@ struct ProjectionRunnerTests {
         var configuration = TestPostgres.freshConfiguration()
         configuration.projection = CounterProjection()
         configuration.lifecycle = .async
-        let opened = configuration
-        do {
+        try await TestPostgres.withFreshSchema(configuration) { opened in
             try await body { use in try await PostgresEventStore.withStore(configuration: opened, logger: testLogger) { try await use($0) } }
-            try await TestPostgres.dropSchema(configuration.schema!)
-        } catch {
-            try? await TestPostgres.dropSchema(configuration.schema!)
-            throw error
         }
     }
 

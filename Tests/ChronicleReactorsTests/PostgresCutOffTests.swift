@@ -76,16 +76,16 @@ struct PostgresCutOffTests {
         throughProxy.host = "127.0.0.1"
         throughProxy.port = proxy.port
         do {
-            try await PostgresEventStore.withStore(configuration: configuration, logger: testLogger) { b in
-                try await PostgresEventStore.withStore(configuration: throughProxy, logger: testLogger) { a in
-                    try await scenario(a: a, b: b, proxy: proxy)
+            try await TestPostgres.withFreshSchema(configuration) { configuration in
+                try await PostgresEventStore.withStore(configuration: configuration, logger: testLogger) { b in
+                    try await PostgresEventStore.withStore(configuration: throughProxy, logger: testLogger) { a in
+                        try await scenario(a: a, b: b, proxy: proxy)
+                    }
                 }
             }
             await proxy.stop()
-            try await TestPostgres.dropSchema(configuration.schema!)
         } catch {
             await proxy.stop()
-            try? await TestPostgres.dropSchema(configuration.schema!)
             throw error
         }
     }

@@ -24,14 +24,7 @@ func withReactorStore(_ backend: String, _ body: (any ReactorStore) async throws
     case "memory":
         try await body(InMemoryEventStore())
     case "postgres":
-        let configuration = TestPostgres.freshConfiguration()
-        do {
-            try await PostgresEventStore.withStore(configuration: configuration, logger: testLogger) { try await body($0) }
-            try await TestPostgres.dropSchema(configuration.schema!)
-        } catch {
-            try? await TestPostgres.dropSchema(configuration.schema!)
-            throw error
-        }
+        try await withPostgresStore { try await body($0) }
     default:
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-reactor-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

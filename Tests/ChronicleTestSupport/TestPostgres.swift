@@ -170,17 +170,31 @@ public let testLogger: Logger = {
     return logger
 }()
 
+extension TestPostgres {
+    /// Runs `body` with the schema `configuration` names (a fresh one by default), then drops
+    /// the schema, whether `body` succeeded or threw (its error, not the drop's, is thrown).
+    public static func withFreshSchema<T>(
+        _ configuration: PostgresEventStore.Configuration = freshConfiguration(),
+        _ body: (PostgresEventStore.Configuration) async throws -> T
+    ) async throws -> T {
+        let schema = configuration.schema!
+        do {
+            let result = try await body(configuration)
+            try await dropSchema(schema)
+            return result
+        } catch {
+            try? await dropSchema(schema)
+            throw error
+        }
+    }
+}
+
 /// A store on a fresh schema, running for the duration of `body`; the schema is dropped after.
 public func withPostgresStore<T: Sendable>(
     _ configuration: PostgresEventStore.Configuration = TestPostgres.freshConfiguration(),
     _ body: (PostgresEventStore) async throws -> T
 ) async throws -> T {
-    do {
-        let result = try await PostgresEventStore.withStore(configuration: configuration, logger: testLogger, body)
-        try await TestPostgres.dropSchema(configuration.schema!)
-        return result
-    } catch {
-        try? await TestPostgres.dropSchema(configuration.schema!)
-        throw error
+    try await TestPostgres.withFreshSchema(configuration) { configuration in
+        try await PostgresEventStore.withStore(configuration: configuration, logger: testLogger, body)
     }
 }

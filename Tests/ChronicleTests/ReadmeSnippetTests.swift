@@ -8,30 +8,14 @@ import Testing
 /// the same text and runs the built snippet in a fresh directory.
 @Suite("README: the Swift snippet compiles as written and runs")
 struct ReadmeSnippetTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The first fenced ```swift block of `markdown` whose code starts with `prefix`.
-    static func swiftBlock(in markdown: String, startingWith prefix: String) -> String? {
-        let blocks = markdown.components(separatedBy: "```swift\n").dropFirst()
-        return blocks.lazy.compactMap { $0.components(separatedBy: "\n```").first.map { $0 + "\n" } }.first { $0.hasPrefix(prefix) }
-    }
-
-    /// The built `ReadmeSnippet` executable, next to the test bundle.
-    static let binary: URL? = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("ReadmeSnippet")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    static let root = ReadmeExample.root
+    static let binary = ReadmeExample.binary(named: "ReadmeSnippet")
 
     @Test("the README's library snippet is Tests/ReadmeSnippet/main.swift")
     func snippetIsTheReadmeText() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let code = try String(contentsOf: Self.root.appendingPathComponent("Tests/ReadmeSnippet/main.swift"), encoding: .utf8)
-        let snippet = try #require(Self.swiftBlock(in: readme, startingWith: "import Chronicle\n"), "README.md has no ```swift block starting with import Chronicle")
+        let snippet = try #require(ReadmeExample.swiftBlock(in: readme, startingWith: "import Chronicle\n"), "README.md has no ```swift block starting with import Chronicle")
         #expect(snippet == code, "README.md's snippet and Tests/ReadmeSnippet/main.swift differ: change both")
     }
 

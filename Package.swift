@@ -278,7 +278,7 @@ let package = Package(
         .testTarget(
             name: "ChronicleCLITests",
             dependencies: [
-                "ChronicleCore", "ChronicleSQLite", "ChronicleProjections", "ChronicleTesting", "ChronicleTestSupport", "chronicle",
+                "ChronicleCore", "ChronicleSQLite", "ChronicleProjections", "ChronicleServer", "ChronicleTesting", "ChronicleTestSupport", "chronicle",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

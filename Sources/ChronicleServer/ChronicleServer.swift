@@ -167,6 +167,7 @@ public struct ChronicleServer: Service {
         router.get("/metrics") { _, context in
             try context.require(.read)
             metrics.recordStore(head: try await store.headPosition(), size: storeSize())
+            metrics.recordProcess(ProcessMemory.read())
             for status in try await self.reactorStatuses() { metrics.recordReactor(status) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
         }

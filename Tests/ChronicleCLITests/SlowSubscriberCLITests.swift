@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ChronicleCore
+import ChronicleServer
 import ChronicleTesting
 import ChronicleTestSupport
 import Foundation
@@ -54,12 +55,10 @@ struct NeverReadingSubscriber {
 
 /// The resident memory of a process, from `/proc/PID/status`.
 func residentBytes(of process: ChildProcess) throws -> Int {
-    let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
-    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-          let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else {
+    guard let memory = ProcessMemory.read(processIdentifier: process.processIdentifier), memory.residentBytes > 0 else {
         throw CLIError(message: "no VmRSS in /proc/\(process.processIdentifier)/status")
     }
-    return kilobytes * 1024
+    return Int(memory.residentBytes)
 }
 
 /// `chronicle serve` as a child process, so that its resident memory is its own: subscribers

@@ -105,7 +105,21 @@ struct ServerOperationTests {
             #expect(text.contains("chronicle_append_duration_seconds_bucket"))
             #expect(text.contains(#"chronicle_subscribers{transport="websocket"} 0"#))
             #expect(text.contains("chronicle_log_head_position 2"))
+            // The process's memory, as /proc says it now (within a factor of two: it moves).
+            let now = try #require(ProcessMemory.read())
+            let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("process_resident_memory_bytes ") }, "\(text)")
+            let reported = try #require(Double(line.split(separator: " ")[1]))
+            #expect(reported > Double(now.residentBytes) / 2 && reported < Double(now.residentBytes) * 2, "\(line) vs \(now.residentBytes)")
+            #expect(text.contains("chronicle_process_peak_resident_memory_bytes "))
         }
+    }
+
+    @Test("ProcessMemory reads VmRSS, VmHWM and RssAnon from a status text (tabs or spaces), skips other lines, and is nil for a process that is not there")
+    func processMemory() throws {
+        let status = "Name:\tchronicle\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nRssAnon:\t   51200 kB\nRssFile: 1 kB\nThreads:\t9\n"
+        #expect(ProcessMemory(status: status) == ProcessMemory(residentBytes: 100 << 20, peakResidentBytes: 200 << 20, anonymousBytes: 50 << 20))
+        #expect(ProcessMemory(status: "VmRSS: lots kB\n") == ProcessMemory())
+        #expect(ProcessMemory.read(processIdentifier: Int32.max) == nil)
     }
 
     @Test("graceful shutdown under load: every acknowledged append is stored, subscribers are told where to resume, and resuming there after a restart misses nothing (SQLite)")

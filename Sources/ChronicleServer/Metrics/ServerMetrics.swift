@@ -148,6 +148,21 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    private static var residentMemory: MetricNameDescriptor {
+        .init(namespace: "process", metricName: "resident_memory", unitName: "bytes", helpText: "Resident memory of the server process (VmRSS).")
+    }
+
+    private static var peakResidentMemory: MetricNameDescriptor {
+        .init(namespace: "chronicle", metricName: "process_peak_resident_memory", unitName: "bytes", helpText: "Peak resident memory of the server process since it started (VmHWM).")
+    }
+
+    /// The process's memory, where the system reports it (Linux).
+    func recordProcess(_ memory: ProcessMemory?) {
+        guard let memory else { return }
+        registry.makeGauge(descriptor: Self.residentMemory).set(to: Double(memory.residentBytes))
+        registry.makeGauge(descriptor: Self.peakResidentMemory).set(to: Double(memory.peakResidentBytes))
+    }
+
     func recordReactor(_ report: ReactorReport) {
         let status = report.status
         let labels = [("reactor", status.name)]

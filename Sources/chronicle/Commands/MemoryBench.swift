@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ChronicleCore
 import ChronicleProjections
+import ChronicleServer
 import ChronicleSQLite
 import Foundation
 import Logging
@@ -151,10 +152,16 @@ struct MemoryBench {
             guard ContinuousClock.now < deadline else { throw CommandFailure(message: "bench: chronicle serve did not start within 300 s: \(text)") }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let status = ProcessStatus(processIdentifier: process.processIdentifier)
-        let ready = try status.read()
+        let pid = process.processIdentifier
+        func status() throws -> ProcessMemory {
+            guard let memory = ProcessMemory.read(processIdentifier: pid) else {
+                throw CommandFailure(message: "bench: cannot read /proc/\(pid)/status (the memory figures need Linux)")
+            }
+            return memory
+        }
+        let ready = try status()
         let rate = try await load(base: base!, entities: Self.entities(for: filled), head: head)
-        let after = try status.read()
+        let after = try status()
         process.terminate()
         let stopping = ContinuousClock.now + .seconds(120)
         while process.isRunning {
@@ -162,7 +169,7 @@ struct MemoryBench {
             try await Task.sleep(for: .milliseconds(50))
         }
         guard process.terminationStatus == 0 else { throw CommandFailure(message: "bench: chronicle serve ended with status \(process.terminationStatus): \(output())") }
-        return Server(readyBytes: ready.residentBytes, peakBytes: after.peakBytes, anonymousBytes: after.anonymousBytes, requestsPerSecond: rate)
+        return Server(readyBytes: ready.residentBytes, peakBytes: after.peakResidentBytes, anonymousBytes: after.anonymousBytes, requestsPerSecond: rate)
     }
 
     /// `connections` clients, each sending one request after another for the window, in turn:
@@ -207,34 +214,5 @@ struct MemoryBench {
             return try await group.reduce(0, +)
         }
         return Double(requests) / (ContinuousClock.now - started).seconds
-    }
-}
-
-/// The memory lines of `/proc/PID/status` (Linux).
-struct ProcessStatus {
-    let processIdentifier: Int32
-
-    struct Reading {
-        var residentBytes: Int64 = 0
-        var peakBytes: Int64 = 0
-        var anonymousBytes: Int64 = 0
-    }
-
-    func read() throws -> Reading {
-        guard let text = try? String(contentsOfFile: "/proc/\(processIdentifier)/status", encoding: .utf8) else {
-            throw CommandFailure(message: "bench: cannot read /proc/\(processIdentifier)/status (the memory figures need Linux)")
-        }
-        var reading = Reading()
-        for line in text.split(separator: "\n") {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count == 3, fields[2] == "kB", let kilobytes = Int64(fields[1]) else { continue }
-            switch fields[0] {
-            case "VmRSS:": reading.residentBytes = kilobytes * 1024
-            case "VmHWM:": reading.peakBytes = kilobytes * 1024
-            case "RssAnon:": reading.anonymousBytes = kilobytes * 1024
-            default: break
-            }
-        }
-        return reading
     }
 }

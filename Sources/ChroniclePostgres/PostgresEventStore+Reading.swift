@@ -34,16 +34,19 @@ extension PostgresEventStore {
     }
 
     /// The SQL (``DCBQuerySQL``, with `$n` placeholders) and bindings of the positions of the
-    /// events matching `query` in `(after, through]`.
-    static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int) -> (String, PostgresBindings) {
+    /// events matching `query` in `(after, through]`, each item led by its rarest tag
+    /// (``DCBLeadingTags``, the reaches from ``reaches(_:through:on:logger:)``).
+    static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> (String, PostgresBindings) {
+        let reach = try await reaches([(query, after)], through: through, on: connection, logger: logger)
+        let leading = DCBLeadingTags.choose(query) { reach[TagRange(tag: $0, after: after)] ?? nil }
         var binds = PostgresBindings()
-        for value in DCBQuerySQL.values(query, after: after, through: through, limit: limit) {
+        for value in DCBQuerySQL.values(query, after: after, through: through, limit: limit, leading: leading) {
             switch value {
             case .text(let text): binds.append(text)
             case .integer(let number): binds.append(number)
             }
         }
-        return (DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: through != nil), prefix: "$"), binds)
+        return (DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: through != nil), prefix: "$", probe: .subquery), binds)
     }
 
     /// The events matching a DCB query, from the tag index; see ``EventStore/read(query:after:limit:)``.
@@ -52,7 +55,7 @@ extension PostgresEventStore {
         return try await reading("read by query") { connection in
             let head = try await Self.lastEvent(connection, logger: logger)?.position ?? 0
             guard limit > 0, head > position else { return DCBQueryPage(events: [], head: max(head, position)) }
-            let (positions, binds) = Self.positions(query, after: position, through: head, limit: limit)
+            let (positions, binds) = try await Self.positions(query, after: position, through: head, limit: limit, on: connection, logger: logger)
             var events: [RecordedEvent] = []
             for try await row in try await connection.run(PostgresQuery(unsafeSQL: "SELECT \(Self.eventColumns) FROM events WHERE position IN (\(positions)) ORDER BY position", binds: binds), logger: logger) {
                 events.append(try Self.decodeEvent(row))

@@ -92,10 +92,91 @@ struct PostgresQueryPagePlanTests {
             #expect(twoSidedTags.contains("Sort") && twoSidedTags.contains("Bitmap"), "the control plan: \(twoSidedTags)")
 
             for query in [byType, byTags] {
-                let page = try await plan(DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: true), placeholder: inlined(query, after: 1000, through: 450_000, limit: 100)), schema: schema)
+                let page = try await plan(DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: true), probe: .subquery, placeholder: inlined(query, after: 1000, through: 450_000, limit: 100)), schema: schema)
                 #expect(page.contains("Index") && !page.contains("Bitmap") && !page.contains("Sort"), "\(page)")
             }
         }
+    }
+
+    @Test("on tables PostgreSQL has not analyzed, a common tag and a rare one: pages and condition checks walk the rare tag's entries (its reach sampled), not the common one's (the control: the order written)")
+    func rareTagLeads() async throws {
+        let configuration = TestPostgres.freshConfiguration()
+        let schema = configuration.schema!
+        try await withPostgresStore(configuration) { store in
+            // 300,000 events, each with bench:dcb; user:pN on 1 in 1,000 (N = position % 1,000).
+            try await TestPostgres.withConnection(schema: schema) { connection in
+                try await connection.query("ALTER TABLE events SET (autovacuum_enabled = false)", logger: testLogger)
+                try await connection.query("ALTER TABLE event_tags SET (autovacuum_enabled = false)", logger: testLogger)
+                try await connection.query("""
+                    INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash, tags)
+                        SELECT i, gen_random_uuid(), 'rare-' || i, 0, 'Tagged', 'rare', 0, '{}', '{}', decode(repeat('00', 32), 'hex'), '' FROM generate_series(1, 300000) i
+                    """, logger: testLogger)
+                try await connection.query("INSERT INTO event_tags (tag, position) SELECT 'bench:dcb', i FROM generate_series(1, 300000) i", logger: testLogger)
+                try await connection.query("INSERT INTO event_tags (tag, position) SELECT 'user:p' || (i % 1000), i FROM generate_series(1, 300000) i", logger: testLogger)
+            }
+            let query = DCBQuery([.init(tags: ["bench:dcb", "user:p7"])])
+            try await TestPostgres.withConnection(schema: schema) { connection in
+                let reach = try await PostgresEventStore.reaches([(query, 0)], through: 300_000, on: connection, logger: testLogger)
+                #expect(reach[.init(tag: "bench:dcb", after: 0)] == .some(32))
+                #expect(reach[.init(tag: "user:p7", after: 0)] == .some(31_007))
+                #expect(DCBLeadingTags.choose(query) { reach[.init(tag: $0, after: 0)] ?? nil } == ["user:p7"])
+
+                // A page: the SQL the store runs walks about a page of entries; written in
+                // alphabetical order (as before), every bench:dcb entry up to the page's end.
+                let (page, binds) = try await PostgresEventStore.positions(query, after: 0, through: 300_000, limit: 100, on: connection, logger: testLogger)
+                let led = try await walked(page, binds, on: connection)
+                let (control, controlBinds) = inlinedControl(query, after: 0, through: 300_000, limit: 100)
+                let unled = try await walked(control, controlBinds, on: connection)
+                #expect(led < 1_000 && unled > 50_000, "entries walked: \(led) led by the rare tag, \(unled) in written order")
+
+                // Condition checks of a batch: one that passes (a tag no event has, beside the
+                // common one, after 250,000) and one that fails at position 3.
+                let passing = ConditionKey(query: DCBQuery([.init(tags: ["bench:dcb", "user:none"])]), after: 250_000)
+                let failing = ConditionKey(query: DCBQuery([.init(tags: ["bench:dcb", "user:p3"])]), after: 0)
+                let matches = try await PostgresEventStore.firstMatches([passing, failing], on: connection, logger: testLogger)
+                #expect(matches[passing] == .some(nil) && matches[failing] == .some(3), "\(matches)")
+                let checkReach = try await PostgresEventStore.reaches([(passing.query, passing.after)], through: nil, on: connection, logger: testLogger)
+                let leading = PostgresEventStore.leading([passing], checkReach)
+                #expect(leading == [["user:none"]])
+                let shape = DCBQuerySQL.Shape(passing.query, bounded: false)
+                let (check, checkBinds) = PostgresEventStore.firstMatches(shape, [passing], leading: leading)
+                let (unledCheck, unledBinds) = PostgresEventStore.firstMatches(shape, [passing])
+                let ledWalk = try await walked(check, checkBinds, on: connection), unledWalk = try await walked(unledCheck, unledBinds, on: connection)
+                #expect(ledWalk < 1_000 && unledWalk > 40_000, "entries walked by the check: \(ledWalk) led by the rare tag, \(unledWalk) in written order")
+            }
+            // Through the store: the page is right (conformance checks matching in general).
+            let page = try await store.read(query: query, after: 0, limit: 5)
+            #expect(page.events.map(\.position) == [7, 1007, 2007, 3007, 4007])
+        }
+    }
+
+    /// The most index entries any node of `sql`'s executed plan went through (`EXPLAIN
+    /// ANALYZE`): the rows it produced over all its loops, the rows its filter removed, or how
+    /// many times it ran (a probe per entry of the node above).
+    private func walked(_ sql: String, _ binds: PostgresBindings, on connection: PostgresConnection) async throws -> Int {
+        var most = 0
+        for try await line in try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, binds: binds), logger: testLogger).decode(String.self) {
+            if let range = line.range(of: #"actual rows=[0-9]+ loops=[0-9]+"#, options: .regularExpression) {
+                let numbers = line[range].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+                most = max(most, numbers[0] * numbers[1], numbers[1])
+            }
+            if let range = line.range(of: #"Rows Removed by Filter: [0-9]+"#, options: .regularExpression), let removed = Int(line[range].split(separator: " ").last ?? "") {
+                most = max(most, removed)
+            }
+        }
+        return most
+    }
+
+    /// A page's SQL and bindings with the tags in written (alphabetical) order.
+    private func inlinedControl(_ query: DCBQuery, after: Int64, through: Int64, limit: Int) -> (String, PostgresBindings) {
+        var binds = PostgresBindings()
+        for value in DCBQuerySQL.values(query, after: after, through: through, limit: limit) {
+            switch value {
+            case .text(let text): binds.append(text)
+            case .integer(let number): binds.append(number)
+            }
+        }
+        return (DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: true), prefix: "$"), binds)
     }
 
     /// The SQL of value `n` of `DCBQuerySQL.values` for these arguments, inlined.

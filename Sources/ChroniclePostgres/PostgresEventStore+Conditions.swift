@@ -12,14 +12,15 @@ extension PostgresEventStore {
     /// condition spent more time being planned (and JIT-compiled) than run.
     static func firstMatches(_ keys: Set<ConditionKey>, on connection: PostgresConnection, logger: Logger) async throws -> [ConditionKey: Int64?] {
         var matches: [ConditionKey: Int64?] = [:]
-        var byShape: [DCBQuerySQL.Shape: [ConditionKey]] = [:]
+        let reach = try await reaches(keys.map { ($0.query, $0.after) }, through: nil, on: connection, logger: logger)
+        var byShape: [ShapeAndProbe: [ConditionKey]] = [:]
         for key in keys {
             matches[key] = .some(nil)
-            byShape[DCBQuerySQL.Shape(key.query, bounded: false), default: []].append(key)
+            let skewed = DCBLeadingTags.isSkewed(key.query, after: key.after) { reach[TagRange(tag: $0, after: key.after)] ?? nil }
+            byShape[ShapeAndProbe(shape: DCBQuerySQL.Shape(key.query, bounded: false), probe: skewed ? .subquery : .join), default: []].append(key)
         }
-        let reach = try await reaches(keys.map { ($0.query, $0.after) }, through: nil, on: connection, logger: logger)
-        for (shape, keys) in byShape {
-            let (sql, binds) = firstMatches(shape, keys, leading: leading(keys, reach))
+        for (kind, keys) in byShape {
+            let (sql, binds) = firstMatches(kind.shape, keys, probe: kind.probe, leading: leading(keys, reach))
             let rows = try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
             for try await (index, position) in rows.decode((Int64, Int64?).self) {
                 matches[keys[Int(index)]] = position
@@ -30,7 +31,7 @@ extension PostgresEventStore {
 
     /// The statement and bindings of the first matches of `keys`, all of `shape`: row `i`
     /// of the result is key `i` and its first match, or null.
-    static func firstMatches(_ shape: DCBQuerySQL.Shape, _ keys: [ConditionKey], leading: [[String?]] = []) -> (String, PostgresBindings) {
+    static func firstMatches(_ shape: DCBQuerySQL.Shape, _ keys: [ConditionKey], probe: DCBQuerySQL.Probe = .join, leading: [[String?]] = []) -> (String, PostgresBindings) {
         let rows = keys.indices.map { DCBQuerySQL.values(keys[$0].query, after: keys[$0].after, through: nil, limit: 1, leading: $0 < leading.count ? leading[$0] : []) }
         var binds = PostgresBindings()
         binds.append(keys.indices.map(Int64.init))
@@ -53,7 +54,7 @@ extension PostgresEventStore {
             }
             names.append("c\(column + 1)")
         }
-        let subquery = DCBQuerySQL.sql(shape, prefix: "k.c", probe: .subquery)
+        let subquery = DCBQuerySQL.sql(shape, prefix: "k.c", probe: probe)
         let sql = "SELECT k.i, (\(subquery))::int8 FROM unnest(\(arrays.joined(separator: ", "))) AS k(\(names.joined(separator: ", ")))"
         return (sql, binds)
     }
@@ -62,6 +63,12 @@ extension PostgresEventStore {
     /// ``reaches(_:through:on:logger:)``.
     static func leading(_ keys: [ConditionKey], _ reach: [TagRange: Int64?]) -> [[String?]] {
         keys.map { key in DCBLeadingTags.choose(key.query) { reach[TagRange(tag: $0, after: key.after)] ?? nil } }
+    }
+
+    /// The statements of a batch's conditions: one per shape and way of probing.
+    struct ShapeAndProbe: Hashable {
+        var shape: DCBQuerySQL.Shape
+        var probe: DCBQuerySQL.Probe
     }
 
     /// A tag and the start of the range it is looked for in.

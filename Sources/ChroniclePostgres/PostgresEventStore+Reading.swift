@@ -35,10 +35,13 @@ extension PostgresEventStore {
 
     /// The SQL (``DCBQuerySQL``, with `$n` placeholders) and bindings of the positions of the
     /// events matching `query` in `(after, through]`, each item led by its rarest tag
-    /// (``DCBLeadingTags``, the reaches from ``reaches(_:through:on:logger:)``).
+    /// (``DCBLeadingTags``, the reaches from ``reaches(_:through:on:logger:)``), in that
+    /// order when the tags' rarity differs enough for it to matter (``DCBLeadingTags/isSkewed(_:after:reach:)``).
     static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> (String, PostgresBindings) {
         let reach = try await reaches([(query, after)], through: through, on: connection, logger: logger)
-        let leading = DCBLeadingTags.choose(query) { reach[TagRange(tag: $0, after: after)] ?? nil }
+        let lookup = { (tag: String) in reach[TagRange(tag: tag, after: after)] ?? nil }
+        let leading = DCBLeadingTags.choose(query, reach: lookup)
+        let probe: DCBQuerySQL.Probe = DCBLeadingTags.isSkewed(query, after: after, reach: lookup) ? .subquery : .join
         var binds = PostgresBindings()
         for value in DCBQuerySQL.values(query, after: after, through: through, limit: limit, leading: leading) {
             switch value {
@@ -46,7 +49,7 @@ extension PostgresEventStore {
             case .integer(let number): binds.append(number)
             }
         }
-        return (DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: through != nil), prefix: "$", probe: .subquery), binds)
+        return (DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: through != nil), prefix: "$", probe: probe), binds)
     }
 
     /// The events matching a DCB query, from the tag index; see ``EventStore/read(query:after:limit:)``.

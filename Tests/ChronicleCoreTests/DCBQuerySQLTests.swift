@@ -74,6 +74,18 @@ struct DCBQuerySQLTests {
         asked = []
         #expect(choose(DCBQuery([.init(tags: ["a:1"]), .init(types: ["T"]), .init(tags: ["c:3", "a:1"])])) == [nil, nil, "c:3"])
         #expect(asked == ["a:1", "c:3"], "an item of one tag or none has no choice to make")
+        // Skewed: the order is worth fixing when one tag's sample spans 8× the positions of
+        // another's, or has fewer entries than the sample beside one that has more.
+        func skewed(_ tags: Set<String>, after: Int64 = 0) -> Bool {
+            DCBLeadingTags.isSkewed(DCBQuery([.init(tags: tags)]), after: after) { $0 == "d:4" ? 200 : reaches[$0] ?? nil }
+        }
+        #expect(skewed(["a:1", "c:3"]), "500 ≥ 8 × 40")
+        #expect(skewed(["a:1", "c:3"], after: 20), "spans from after: 480 ≥ 8 × 20")
+        #expect(!skewed(["c:3", "d:4"]), "500 < 8 × 200")
+        #expect(skewed(["c:3", "d:4"], after: 160), "340 ≥ 8 × 40: deeper in the log the same tags are skewed")
+        #expect(skewed(["a:1", "r:0"]), "one below the sample beside one above")
+        #expect(!skewed(["r:0", "r:1"]), "none reaches the sample: any order walks fewer than 32 entries")
+        #expect(!skewed(["c:3"]) && !DCBLeadingTags.isSkewed(DCBQuery([.init(types: ["T"])]), after: 0) { _ in 1 }, "no item with two tags")
         let query = DCBQuery([.init(types: ["T"], tags: ["a:1", "b:2", "c:3"]), .init(tags: ["a:1"])])
         #expect(DCBQuerySQL.values(query, after: 0, through: nil, limit: 1, leading: ["c:3", nil])
             == [.integer(0), .integer(1), .text("c:3"), .text("a:1"), .text("b:2"), .text("T"), .text("a:1")])

@@ -139,8 +139,9 @@ struct PostgresQueryPagePlanTests {
                 let leading = PostgresEventStore.leading([passing], checkReach)
                 #expect(leading == [["user:none"]])
                 let shape = DCBQuerySQL.Shape(passing.query, bounded: false)
-                let (check, checkBinds) = PostgresEventStore.firstMatches(shape, [passing], leading: leading)
-                let (unledCheck, unledBinds) = PostgresEventStore.firstMatches(shape, [passing])
+                #expect(DCBLeadingTags.isSkewed(passing.query, after: passing.after) { checkReach[.init(tag: $0, after: passing.after)] ?? nil })
+                let (check, checkBinds) = PostgresEventStore.firstMatches(shape, [passing], probe: .subquery, leading: leading)
+                let (unledCheck, unledBinds) = PostgresEventStore.firstMatches(shape, [passing], probe: .subquery)
                 let ledWalk = try await walked(check, checkBinds, on: connection), unledWalk = try await walked(unledCheck, unledBinds, on: connection)
                 #expect(ledWalk < 1_000 && unledWalk > 40_000, "entries walked by the check: \(ledWalk) led by the rare tag, \(unledWalk) in written order")
             }

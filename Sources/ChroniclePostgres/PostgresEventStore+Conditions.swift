@@ -83,8 +83,9 @@ extension PostgresEventStore {
     ///
     /// PostgreSQL's planner picks the order of an item's tags from its statistics, but on a
     /// table it has not analyzed (a new store; the rows since the last `ANALYZE`) it keeps the
-    /// order written, which was alphabetical: a page of `{bench:dcb, user:p7}` on 1,000,000
-    /// unanalyzed entries walked every `bench:dcb` entry (1.15 s; led by `user:p7`, 16 ms).
+    /// order written, which was alphabetical, or picks a merge join that reads the common
+    /// tag's entries either way: a page of `{bench:dcb, user:p7}` on 1,000,000 unanalyzed
+    /// entries walked every `bench:dcb` entry (1.15 s; led by `user:p7`, 16 ms).
     static func reaches(_ queries: [(DCBQuery, after: Int64)], through: Int64?, on connection: PostgresConnection, logger: Logger) async throws -> [TagRange: Int64?] {
         var ranges: Set<TagRange> = []
         for (query, after) in queries {

@@ -24,7 +24,8 @@ package enum DCBQuerySQL {
     /// How an item's other tags (and its types) are checked for each entry of its leading
     /// tag.
     package enum Probe: Sendable, Hashable {
-        /// Joins (SQLite, whose planner keeps the order of the tags as written).
+        /// Joins: SQLite keeps the order of the tags as written; PostgreSQL picks its own
+        /// (for two dense tags a merge join, faster than probing).
         case join
         /// A scalar subquery per entry, which PostgreSQL runs as written, one index probe per
         /// entry of the leading tag. With joins, it picked a merge join that read every entry

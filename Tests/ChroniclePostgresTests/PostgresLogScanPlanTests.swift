@@ -65,20 +65,9 @@ struct PostgresQueryPagePlanTests {
         let configuration = TestPostgres.freshConfiguration()
         let schema = configuration.schema!
         try await withPostgresStore(configuration) { _ in
-            // The rows straight into the tables (the plan depends on the tables' size and
-            // statistics, not on the rows' contents), with autovacuum off: their statistics
-            // stay those of tables never analyzed, as a store's are until autovacuum gets to
-            // them. Every event is an Enrolled; user:N (50,000 users) and course:N (100).
-            try await TestPostgres.withConnection(schema: schema) { connection in
-                try await connection.query("ALTER TABLE events SET (autovacuum_enabled = false)", logger: testLogger)
-                try await connection.query("ALTER TABLE event_tags SET (autovacuum_enabled = false)", logger: testLogger)
-                try await connection.query("""
-                    INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash)
-                        SELECT i, gen_random_uuid(), 'plan-' || i, 0, 'Enrolled', 'plan', 0, '{}', '{}', '\\x00' FROM generate_series(1, 500000) i
-                    """, logger: testLogger)
-                try await connection.query("INSERT INTO event_tags (tag, position) SELECT 'user:' || (i % 50000), i FROM generate_series(1, 500000) i", logger: testLogger)
-                try await connection.query("INSERT INTO event_tags (tag, position) SELECT 'course:' || (i % 100), i FROM generate_series(1, 500000) i", logger: testLogger)
-            }
+            // Tables never analyzed; every event is an Enrolled with user:N (50,000 users) and
+            // course:N (100).
+            try await fillUnanalyzed(schema: schema, events: 500_000, type: "Enrolled", tags: ["'user:' || (i % 50000)", "'course:' || (i % 100)"])
             let byType = DCBQuery([.init(types: ["Enrolled"])]), byTags = DCBQuery([.init(tags: ["user:7", "course:7"])])
             // The controls: both pages with both bounds inside the LIMIT (how pages were read
             // before) are bitmap scans of every match after the start, sorted. If this stops
@@ -104,16 +93,7 @@ struct PostgresQueryPagePlanTests {
         let schema = configuration.schema!
         try await withPostgresStore(configuration) { store in
             // 300,000 events, each with bench:dcb; user:pN on 1 in 1,000 (N = position % 1,000).
-            try await TestPostgres.withConnection(schema: schema) { connection in
-                try await connection.query("ALTER TABLE events SET (autovacuum_enabled = false)", logger: testLogger)
-                try await connection.query("ALTER TABLE event_tags SET (autovacuum_enabled = false)", logger: testLogger)
-                try await connection.query("""
-                    INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash, tags)
-                        SELECT i, gen_random_uuid(), 'rare-' || i, 0, 'Tagged', 'rare', 0, '{}', '{}', decode(repeat('00', 32), 'hex'), '' FROM generate_series(1, 300000) i
-                    """, logger: testLogger)
-                try await connection.query("INSERT INTO event_tags (tag, position) SELECT 'bench:dcb', i FROM generate_series(1, 300000) i", logger: testLogger)
-                try await connection.query("INSERT INTO event_tags (tag, position) SELECT 'user:p' || (i % 1000), i FROM generate_series(1, 300000) i", logger: testLogger)
-            }
+            try await fillUnanalyzed(schema: schema, events: 300_000, type: "Tagged", tags: ["'bench:dcb'", "'user:p' || (i % 1000)"])
             let query = DCBQuery([.init(tags: ["bench:dcb", "user:p7"])])
             try await TestPostgres.withConnection(schema: schema) { connection in
                 let reach = try await PostgresEventStore.reaches([(query, 0)], through: 300_000, on: connection, logger: testLogger)
@@ -166,6 +146,24 @@ struct PostgresQueryPagePlanTests {
             }
         }
         return most
+    }
+
+    /// Rows straight into the tables (plans depend on the tables' size and statistics, not on
+    /// the rows' contents), with autovacuum off: their statistics stay those of tables never
+    /// analyzed, as a store's are until autovacuum gets to them. Events 1…`events` of `type`,
+    /// and for each SQL expression of `tags` (of the position `i`) a tag on every event.
+    private func fillUnanalyzed(schema: String, events: Int, type: String, tags: [String]) async throws {
+        try await TestPostgres.withConnection(schema: schema) { connection in
+            try await connection.query("ALTER TABLE events SET (autovacuum_enabled = false)", logger: testLogger)
+            try await connection.query("ALTER TABLE event_tags SET (autovacuum_enabled = false)", logger: testLogger)
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash, tags)
+                    SELECT i, gen_random_uuid(), 'plan-' || i, 0, '\(type)', 'plan', 0, '{}', '{}', decode(repeat('00', 32), 'hex'), '' FROM generate_series(1, \(events)) i
+                """), logger: testLogger)
+            for tag in tags {
+                try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO event_tags (tag, position) SELECT \(tag), i FROM generate_series(1, \(events)) i"), logger: testLogger)
+            }
+        }
     }
 
     /// A page's SQL and bindings with the tags in written (alphabetical) order.

@@ -16,7 +16,7 @@ extension PostgresEventStore {
         var byShape: [ShapeAndProbe: [ConditionKey]] = [:]
         for key in keys {
             matches[key] = .some(nil)
-            let skewed = DCBLeadingTags.isSkewed(key.query, after: key.after) { reach[TagRange(tag: $0, after: key.after)] ?? nil }
+            let skewed = DCBLeadingTags.isSkewed(key.query, after: key.after, reach: lookup(reach, after: key.after))
             byShape[ShapeAndProbe(shape: DCBQuerySQL.Shape(key.query, bounded: false), probe: skewed ? .subquery : .join), default: []].append(key)
         }
         for (kind, keys) in byShape {
@@ -62,7 +62,12 @@ extension PostgresEventStore {
     /// For each key, the tag that leads each item of its query (``DCBLeadingTags``), from
     /// ``reaches(_:through:on:logger:)``.
     static func leading(_ keys: [ConditionKey], _ reach: [TagRange: Int64?]) -> [[String?]] {
-        keys.map { key in DCBLeadingTags.choose(key.query) { reach[TagRange(tag: $0, after: key.after)] ?? nil } }
+        keys.map { key in DCBLeadingTags.choose(key.query, reach: lookup(reach, after: key.after)) }
+    }
+
+    /// The reaches of ``reaches(_:through:on:logger:)`` in a range starting at `after`, by tag.
+    static func lookup(_ reach: [TagRange: Int64?], after: Int64) -> (String) -> Int64? {
+        { reach[TagRange(tag: $0, after: after)] ?? nil }
     }
 
     /// The statements of a batch's conditions: one per shape and way of probing.

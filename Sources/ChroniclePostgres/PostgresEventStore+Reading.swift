@@ -39,7 +39,7 @@ extension PostgresEventStore {
     /// order when the tags' rarity differs enough for it to matter (``DCBLeadingTags/isSkewed(_:after:reach:)``).
     static func positions(_ query: DCBQuery, after: Int64, through: Int64?, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> (String, PostgresBindings) {
         let reach = try await reaches([(query, after)], through: through, on: connection, logger: logger)
-        let lookup = { (tag: String) in reach[TagRange(tag: tag, after: after)] ?? nil }
+        let lookup = Self.lookup(reach, after: after)
         let leading = DCBLeadingTags.choose(query, reach: lookup)
         let probe: DCBQuerySQL.Probe = DCBLeadingTags.isSkewed(query, after: after, reach: lookup) ? .subquery : .join
         var binds = PostgresBindings()

@@ -46,7 +46,13 @@ struct CLI {
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         _ = FileManager.default.createFile(atPath: inp.path, contents: Data((input ?? "").utf8))
         let process = try process(arguments, stdout: try FileHandle(forWritingTo: out), stderr: try FileHandle(forWritingTo: err), stdin: try FileHandle(forReadingFrom: inp), environment: environment)
-        try await waitForExit(process, seconds: 300)
+        do {
+            try await waitForExit(process, seconds: 300)
+        } catch let error as CLIError {
+            // Say which command hung and what it printed.
+            let printed = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+            throw CLIError(message: "\(error.message): chronicle \(arguments.joined(separator: " ")); its stderr: \(printed.suffix(4000))")
+        }
         return Outcome(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8), stderr: try String(contentsOf: err, encoding: .utf8))
     }
 }
@@ -55,8 +61,10 @@ func waitForExit(_ process: ChildProcess, seconds: Double) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while process.isRunning {
         if ContinuousClock.now > deadline {
+            // What the database was doing, asked before the child's sessions end with it.
+            let activity = await TestPostgres.activity()
             process.terminate()
-            throw CLIError(message: "chronicle did not exit within \(seconds) s")
+            throw CLIError(message: "chronicle did not exit within \(seconds) s\n\(activity)")
         }
         try await Task.sleep(for: .milliseconds(10))
     }

@@ -282,4 +282,31 @@ struct PostgresTestConfigurationTests {
         #expect(configuration.host == "db.example" && configuration.port == 6543)
         #expect(try TestPostgres.shouldRun(.configured(configuration), required: true))
     }
+
+    @Test("the activity a timed-out test prints names the statement another session waits in, and who blocks it", TestPostgres.enabled)
+    func activityNamesWaitingStatements() async throws {
+        let key = Int64.random(in: 1...Int64(Int32.max)), marker = "chronicle_activity_\(key)"
+        try await TestPostgres.withConnection { holder in
+            try await holder.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_lock(\(key))"), logger: testLogger)
+            try await TestPostgres.withConnection { waiter in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await waiter.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_lock(\(key)) AS \(marker)"), logger: testLogger)
+                        try await waiter.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_unlock(\(key))"), logger: testLogger)
+                    }
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    var activity = await TestPostgres.activity()
+                    while !activity.contains(marker), ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(20))
+                        activity = await TestPostgres.activity()
+                    }
+                    let line = activity.split(separator: "\n").first { $0.contains(marker) } ?? ""
+                    #expect(line.contains("active Lock:advisory blocked by "), "\(activity)")
+                    try await holder.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_unlock(\(key))"), logger: testLogger)
+                    try await group.waitForAll()
+                }
+            }
+        }
+        #expect(!(await TestPostgres.activity()).contains(marker), "a statement that ended is not listed")
+    }
 }

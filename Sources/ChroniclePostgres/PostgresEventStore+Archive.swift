@@ -60,7 +60,8 @@ extension PostgresEventStore: LogArchive {
                 guard count == 0 else {
                     throw ChronicleError(.invalidInput, "The store at \(name) is not empty; import into a new schema (?schema=NAME in the URL) or an empty database.")
                 }
-                try await Self.flush(checked, on: connection, logger: logger)
+                var unannounced: CommitNotification?
+                try await Self.flush(checked, notify: &unannounced, on: connection, logger: logger)
                 if !lost.isEmpty {
                     try await connection.run("""
                         INSERT INTO purged_events (position, hash)

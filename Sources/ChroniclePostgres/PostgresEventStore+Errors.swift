@@ -87,4 +87,13 @@ extension PostgresConnection {
         if isClosed { throw ConnectionClosed() }
         return try await self.query(query, logger: logger, file: file, line: line)
     }
+
+    /// Runs a statement prepared once per connection (parsed and planned once, not at each
+    /// commit), refusing at once on a closed connection like ``run(_:logger:file:line:)``.
+    func run<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> [Statement.Row] {
+        if isClosed { throw ConnectionClosed() }
+        var rows: [Statement.Row] = []
+        for try await row in try await execute(statement, logger: logger, file: file, line: line) { rows.append(row) }
+        return rows
+    }
 }

@@ -202,9 +202,20 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
             let channel = self.channel, logger = self.logger
             let projections = projections, snapshotInterval = configuration.snapshotInterval, sealer = sealer
             let (outcomes, head) = try await withPooledConnection { connection in
-                try await Self.commit(
-                    batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer, stage: stage, logger: logger
-                )
+                do {
+                    return try await Self.commit(
+                        batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer,
+                        readingIDsAhead: false, stage: stage, logger: logger
+                    )
+                } catch is StoredIDCollision {
+                    // An event of the batch was stored before (a retried append, rolled back
+                    // above): the batch again with its ids read ahead, so that the retry gets
+                    // its original result.
+                    return try await Self.commit(
+                        batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer,
+                        readingIDsAhead: true, stage: stage, logger: logger
+                    )
+                }
             }
             notifier.advance(to: head)
             return outcomes
@@ -220,23 +231,38 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         }
     }
 
+    /// The `pg_notify` a commit sends for the other nodes' subscribers: the new head.
+    struct CommitNotification {
+        var channel: String
+        var head: Int64
+    }
+
+    /// An event id of a batch committed without reading its ids ahead is stored already.
+    struct StoredIDCollision: Error, CustomStringConvertible {
+        var description: String { "An event id of the batch is stored already; the batch is committed again with its ids read first." }
+    }
+
     /// Whether a commit got as far as sending `COMMIT`.
     private final class CommitStage: @unchecked Sendable {
         // Written and read by the one task that runs the commit.
         var committing = false
     }
 
+    /// Commits `batch` in one transaction: `BEGIN`, the write lock, one read of the head and
+    /// the streams (and what else the batch needs), the inserts with `pg_notify`, `COMMIT`.
+    /// Without `readingIDsAhead`, the events' ids are taken as new (the engine asks for them
+    /// when an append fails, to find a retry's original result); a retry that would pass
+    /// stores nothing (`ON CONFLICT (id) DO NOTHING`) and throws ``StoredIDCollision`` for
+    /// the caller to roll back and commit the batch again with its ids read.
     private static func commit(
         _ batch: [WriteOperation], on connection: PostgresConnection, channel: String, projections: [ProjectionRegistration], snapshotInterval: Int,
-        sealer: PersonalSealer, stage: CommitStage, logger: Logger
+        sealer: PersonalSealer, readingIDsAhead: Bool, stage: CommitStage, logger: Logger
     ) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
         try await connection.run("BEGIN", logger: logger)
         do {
             // The write lock: see the type's documentation. The head is read in a later
             // statement, so its snapshot is taken after the lock is granted.
             try await connection.run(PostgresQuery(unsafeSQL: writeLock), logger: logger)
-            let last = try await lastEvent(connection, logger: logger)
-            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: sealer.masterKey, sealer: sealer)
             var snapshot = PostgresSnapshotTransaction(projections: projections, snapshotInterval: snapshotInterval)
             var need = NeedsData()
             for operation in batch {
@@ -244,7 +270,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                 case .append(let request):
                     for part in request.streams {
                         need.streams.insert(part.stream)
-                        for event in part.events { need.events.insert(event.id) }
+                        if readingIDsAhead { for event in part.events { need.events.insert(event.id) } }
                     }
                     if let condition = request.condition {
                         need.conditions.insert(ConditionKey(query: condition.failIfEventsMatch, after: condition.after ?? 0))
@@ -261,7 +287,9 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                 }
                 need.prefetchDocuments(for: operation, projections: projections)
             }
-            try await read(need, into: &snapshot, on: connection, logger: logger)
+            let (last, streams) = try await headAndStreams(need.streams.map(\.rawValue), on: connection, logger: logger)
+            var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: sealer.masterKey, sealer: sealer)
+            try await read(need, into: &snapshot, streamsRead: streams, on: connection, logger: logger)
             var reactors = try await ReactorBatch.read(batch, on: connection, logger: logger)
             let now = Timestamp.now()
             var outcomes: [Result<WriteOutcome, any Error>] = []
@@ -303,15 +331,16 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                     }
                 }
             }
+            let head = writer.head
+            var notify = head > (last?.position ?? 0) ? CommitNotification(channel: channel, head: head) : nil
             if snapshot.hasWrites {
                 try await flushSubjectKeys(snapshot, on: connection, logger: logger)
-                try await flush(snapshot, on: connection, logger: logger)
+                try await flush(snapshot, notify: &notify, on: connection, logger: logger)
                 try await flushDocuments(snapshot, on: connection, logger: logger)
             }
             try await reactors.flush(on: connection, logger: logger)
-            let head = writer.head
-            if head > (last?.position ?? 0) {
-                try await connection.run("SELECT pg_notify(\(channel), \(String(head)))", logger: logger)
+            if let notify {
+                try await connection.run("SELECT pg_notify(\(notify.channel), \(String(notify.head)))", logger: logger)
             }
             stage.committing = true
             try await connection.run("COMMIT", logger: logger)
@@ -325,14 +354,15 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     }
 
     /// Reads the stream states and events `need` names into the snapshot.
-    private static func read(_ need: NeedsData, into snapshot: inout PostgresSnapshotTransaction, on connection: PostgresConnection, logger: Logger) async throws {
+    /// `streamsRead`: the states of `need.streams`, read already (by ``headAndStreams(_:on:logger:)``).
+    private static func read(_ need: NeedsData, into snapshot: inout PostgresSnapshotTransaction, streamsRead: [StreamInfo]? = nil, on connection: PostgresConnection, logger: Logger) async throws {
         var streams: [StreamName: StreamInfo?] = [:]
         if !need.streams.isEmpty {
             let names = need.streams.map(\.rawValue)
             for name in names { streams[StreamName(stored: name)] = .some(nil) }
-            for info in try await streamInfos(names, on: connection, logger: logger) {
-                streams[info.stream] = info
-            }
+            var infos = streamsRead ?? []
+            if streamsRead == nil { infos = try await streamInfos(names, on: connection, logger: logger) }
+            for info in infos { streams[info.stream] = info }
         }
         var events: [UUID: RecordedEvent?] = [:]
         if !need.events.isEmpty {
@@ -358,15 +388,17 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     }
 
     /// Sends the batch's writes: consecutive inserts as one multi-row insert, purges in
-    /// their place, then the stream deletion rows.
-    static func flush(_ snapshot: PostgresSnapshotTransaction, on connection: PostgresConnection, logger: Logger) async throws {
+    /// their place, then the stream deletion rows. The first insert also sends `notify`
+    /// (which it then clears): a notification is delivered at `COMMIT` whichever statement
+    /// of the transaction sent it.
+    static func flush(_ snapshot: PostgresSnapshotTransaction, notify: inout CommitNotification?, on connection: PostgresConnection, logger: Logger) async throws {
         var run: [RecordedEvent] = []
         for write in snapshot.writes {
             switch write {
             case .insert(let event):
                 run.append(event)
             case .purge(let stream):
-                try await insert(run, on: connection, logger: logger)
+                try await insert(run, notify: &notify, on: connection, logger: logger)
                 run.removeAll()
                 try await connection.run("""
                     DELETE FROM event_tags WHERE position IN (SELECT position FROM events WHERE stream = \(stream.rawValue) AND tags <> '')
@@ -377,7 +409,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                     """, logger: logger)
             }
         }
-        try await insert(run, on: connection, logger: logger)
+        try await insert(run, notify: &notify, on: connection, logger: logger)
         let (upserts, removals) = snapshot.deletionChanges
         if !removals.isEmpty {
             try await connection.run("DELETE FROM stream_deletions WHERE name = ANY(\(removals.map(\.rawValue)))", logger: logger)
@@ -394,8 +426,12 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         }
     }
 
-    /// Inserts events with one statement: each column is bound as one array.
-    private static func insert(_ events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
+    /// Inserts events and their tags with one statement, each column bound as one array,
+    /// and sends `notify` if it is set (then clears it).
+    ///
+    /// - Throws: ``StoredIDCollision`` if an event's id is stored already (nothing is
+    ///   inserted for it; the caller rolls back).
+    private static func insert(_ events: [RecordedEvent], notify: inout CommitNotification?, on connection: PostgresConnection, logger: Logger) async throws {
         guard !events.isEmpty else { return }
         var positions: [Int64] = [], ids: [UUID] = [], streams: [String] = [], revisions: [Int64] = [], types: [String] = []
         var categories: [String] = [], recordedAts: [Int64] = [], datas: [String] = [], metadatas: [String] = [], hashes: [ByteBuffer] = []
@@ -422,14 +458,42 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
             metadatas.append(event.metadataJSON)
             hashes.append(event.hash.withUnsafeBytes { ByteBuffer(bytes: $0) })
         }
-        try await connection.run("""
-            INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash, tags)
-            SELECT * FROM unnest(\(positions)::int8[], \(ids)::uuid[], \(streams)::text[], \(revisions)::int8[], \(types)::text[],
-                                 \(categories)::text[], \(recordedAts)::int8[], \(datas)::text[], \(metadatas)::text[], \(hashes)::bytea[], \(tagTexts)::text[])
-            """, logger: logger)
-        if !tags.isEmpty {
-            try await connection.run("INSERT INTO event_tags (tag, position) SELECT * FROM unnest(\(tags)::text[], \(tagPositions)::int8[])", logger: logger)
-        }
+        var binds = PostgresBindings(capacity: 15)
+        for column in [positions, revisions, recordedAts] as [[Int64]] { binds.append(column) }
+        binds.append(ids)
+        for column in [streams, types, categories, datas, metadatas, tagTexts] { binds.append(column) }
+        binds.append(hashes)
+        binds.append(tags)
+        binds.append(tagPositions)
+        binds.append(notify?.channel ?? "")
+        binds.append(String(notify?.head ?? 0))
+        var inserted: Int64 = 0
+        for (count, _) in try await connection.run(InsertEvents(bindings: binds), logger: logger) { inserted = count }
+        notify = nil
+        guard inserted == events.count else { throw StoredIDCollision() }
+    }
+
+    /// The statement of ``insert(_:notify:on:logger:)``: the events (an id stored already
+    /// inserts nothing), their tags (a data-modifying CTE runs whether or not it is read),
+    /// and the notification if `$14` names a channel; answers how many events it inserted.
+    struct InsertEvents: PostgresPreparedStatement {
+        static let name = "chronicle_insert_events"
+        static let sql = """
+            WITH inserted AS (
+                INSERT INTO events (position, id, stream, revision, type, category, recorded_at, data, metadata, hash, tags)
+                SELECT * FROM unnest($1::int8[], $4::uuid[], $5::text[], $2::int8[], $6::text[], $7::text[], $3::int8[], $8::text[], $9::text[], $11::bytea[], $10::text[])
+                ON CONFLICT (id) DO NOTHING
+                RETURNING 1
+            ), tagged AS (
+                INSERT INTO event_tags (tag, position) SELECT * FROM unnest($12::text[], $13::int8[])
+            )
+            SELECT count(*), CASE WHEN $14 <> '' THEN pg_notify($14, $15)::text END FROM inserted
+            """
+        typealias Row = (Int64, String?)
+        var bindings: PostgresBindings
+
+        func makeBindings() throws -> PostgresBindings { bindings }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     // MARK: Notifications

@@ -184,10 +184,10 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
         return stored
     }
 
-    /// An id that was not read ahead is taken as free: the batch reads every id of every
-    /// append ahead, so only Chronicle's own events (`$streamDeleted`, with fresh
-    /// time-ordered ids) get here, and the unique index on `events.id` would refuse a
-    /// collision anyway (failing the batch, never storing an id twice).
+    /// An id that was not read is taken as free: a batch is first committed without reading
+    /// its ids (the engine asks for them only when an append fails), and an id stored
+    /// already stores nothing (`ON CONFLICT (id) DO NOTHING`) and fails that commit, which
+    /// is rolled back and committed again with every id of every append read ahead.
     mutating func insert(_ event: RecordedEvent, stream: StreamInfo, revealed: RecordedEvent?) throws {
         if storedEvents[event.id] != nil || insertedEvents[event.id] != nil, try self.event(id: event.id) != nil {
             throw ChronicleError(.idempotencyConflict, "Event id \(event.id) is already stored. Use a new id for a new event, or retry exactly the original append.", stream: event.stream)

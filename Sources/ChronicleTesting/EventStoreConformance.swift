@@ -20,6 +20,7 @@ public enum EventStoreConformance {
         ConformanceCase("one winner among 50 concurrent appends with the same expectation", run: concurrentSameExpectation),
         ConformanceCase("multi-stream appends are all or nothing", run: multiStreamAtomicity),
         ConformanceCase("idempotent retries", run: idempotentRetries),
+        ConformanceCase("retries among 40 concurrent new appends get their original results; the new ones are stored", run: retriesAmongConcurrentAppends),
         ConformanceCase("read paging forwards and backwards", run: readPaging),
         ConformanceCase("log paging and filters (types, categories, correlation)", run: logFilters),
         ConformanceCase("subscription catches up, goes live, filters and resumes", run: subscriptionCatchUpAndLive),
@@ -194,6 +195,34 @@ public enum EventStoreConformance {
         }
         #expect(try await store.headPosition() == 4)
         #expect(try await store.info(name("payment-9")) == nil)
+    }
+
+    /// Retries that would pass their checks (no expectation) committed together with new
+    /// appends: a backend that finds a retry only when its insert collides must still give
+    /// it the original result and store every new append.
+    static func retriesAmongConcurrentAppends(_ store: any EventStore) async throws {
+        let stored = (0..<10).map { AppendRequest([.init(stream: name("retry-\($0)"), events: [event(), event()])]) }
+        var originals: [AppendResult] = []
+        for request in stored { originals.append(try await store.append(request)) }
+        let results = try await withThrowingTaskGroup(of: (Int, AppendResult).self) { group in
+            for index in 0..<50 {
+                group.addTask {
+                    let request = index % 5 == 0 ? stored[index / 5 % stored.count] : AppendRequest([.init(stream: name("fresh-\(index)"), events: [event()])])
+                    return (index, try await store.append(request))
+                }
+            }
+            var results: [Int: AppendResult] = [:]
+            for try await (index, result) in group { results[index] = result }
+            return results
+        }
+        for (index, result) in results where index % 5 == 0 {
+            #expect(result.replayed && result.streams == originals[index / 5 % stored.count].streams, "retry \(index): \(result)")
+        }
+        #expect(results.filter { $0.key % 5 != 0 }.allSatisfy { !$0.value.replayed }, "new appends are not retries")
+        #expect(try await store.headPosition() == 20 + 40, "each original stored once, each new append once")
+        for index in 0..<50 where index % 5 != 0 {
+            #expect(try await store.read(name("fresh-\(index)")).count == 1)
+        }
     }
 
     static func readPaging(_ store: any EventStore) async throws {

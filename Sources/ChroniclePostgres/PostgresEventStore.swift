@@ -265,10 +265,12 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
             try await connection.run(PostgresQuery(unsafeSQL: writeLock), logger: logger)
             var snapshot = PostgresSnapshotTransaction(projections: projections, snapshotInterval: snapshotInterval)
             var need = NeedsData()
+            var events = 0
             for operation in batch {
                 switch operation {
                 case .append(let request):
                     for part in request.streams {
+                        events += part.events.count
                         need.streams.insert(part.stream)
                         if readingIDsAhead { for event in part.events { need.events.insert(event.id) } }
                     }
@@ -287,50 +289,13 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                 }
                 need.prefetchDocuments(for: operation, projections: projections)
             }
+            snapshot.reserve(events: events)
             let (last, streams) = try await headAndStreams(need.streams.map(\.rawValue), on: connection, logger: logger)
             var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: sealer.masterKey, sealer: sealer)
             try await read(need, into: &snapshot, streamsRead: streams, on: connection, logger: logger)
             var reactors = try await ReactorBatch.read(batch, on: connection, logger: logger)
             let now = Timestamp.now()
-            var outcomes: [Result<WriteOutcome, any Error>] = []
-            outcomes.reserveCapacity(batch.count)
-            for operation in batch {
-                for round in 0... {
-                    if round == 8 {
-                        throw ChronicleError(.storageFailure, "internal error: a write kept asking for more data")
-                    }
-                    let saved = writer, savedReactors = reactors
-                    var transaction = snapshot
-                    do {
-                        let outcome: WriteOutcome = switch operation {
-                        case .append(let request):
-                            .appended(try writer.append(request, in: &transaction, now: now, projections: projections))
-                        case .delete(let stream, let mode, let expected):
-                            .deleted(try writer.delete(stream, mode: mode, expected: expected, in: &transaction, now: now))
-                        case .reactor(let write):
-                            try reactors.apply(write, writer: &writer, transaction: &transaction, now: now, projections: projections)
-                        case .erase(let subject, let actor):
-                            .erased(try writer.eraseSubject(subject, actor: actor, in: &transaction, now: now, projections: projections))
-                        }
-                        snapshot = transaction
-                        outcomes.append(.success(outcome))
-                        break
-                    } catch let missing as NeedsData {
-                        writer = saved
-                        reactors = savedReactors
-                        let unknown = snapshot.unknown(missing)
-                        guard !unknown.isEmpty else {
-                            throw ChronicleError(.storageFailure, "internal error: the write asked again for data it was given")
-                        }
-                        try await read(unknown, into: &snapshot, on: connection, logger: logger)
-                    } catch let error as ChronicleError {
-                        writer = saved
-                        reactors = savedReactors
-                        outcomes.append(.failure(error))
-                        break
-                    }
-                }
-            }
+            let outcomes = try await run(batch, writer: &writer, reactors: &reactors, snapshot: &snapshot, now: now, projections: projections, on: connection, logger: logger)
             let head = writer.head
             var notify = head > (last?.position ?? 0) ? CommitNotification(channel: channel, head: head) : nil
             if snapshot.hasWrites {
@@ -355,7 +320,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
 
     /// Reads the stream states and events `need` names into the snapshot.
     /// `streamsRead`: the states of `need.streams`, read already (by ``headAndStreams(_:on:logger:)``).
-    private static func read(_ need: NeedsData, into snapshot: inout PostgresSnapshotTransaction, streamsRead: [StreamInfo]? = nil, on connection: PostgresConnection, logger: Logger) async throws {
+    static func read(_ need: NeedsData, into snapshot: inout PostgresSnapshotTransaction, streamsRead: [StreamInfo]? = nil, on connection: PostgresConnection, logger: Logger) async throws {
         var streams: [StreamName: StreamInfo?] = [:]
         if !need.streams.isEmpty {
             let names = need.streams.map(\.rawValue)

@@ -44,8 +44,9 @@ struct HolderKey: Hashable, Sendable {
 /// stored), lets the writer run here, then sends the recorded writes in a few batched
 /// statements. What was not read ahead throws ``NeedsData``.
 ///
-/// A value type: a batch copies it before each operation and keeps the copy only if the
-/// operation succeeds, so a refused append leaves no trace.
+/// Operations write into it in place; after one that fails, the batch calls
+/// ``discardWrites()`` and runs the operations that succeeded again, so a refused append
+/// leaves no trace (see ``PostgresEventStore/run(_:writer:reactors:snapshot:now:projections:on:logger:)``).
 struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// One recorded write, in the order the writer made it.
     enum Write {
@@ -127,6 +128,26 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     mutating func learn(keys: [String: StoredSubjectKey?], sealed: [UUID: [RecordedEvent]]) {
         storedKeys.merge(keys) { old, _ in old }
         storedSealed.merge(sealed) { old, _ in old }
+    }
+
+    /// Makes room for `events` inserts, so that a batch of large appends does not grow its
+    /// tables of inserted events again and again.
+    mutating func reserve(events: Int) {
+        insertedEvents.reserveCapacity(events)
+        writes.reserveCapacity(events)
+    }
+
+    /// Forgets every write of the batch and keeps what was read from the database.
+    mutating func discardWrites() {
+        writes.removeAll(keepingCapacity: true)
+        pendingStreams = [:]
+        insertedEvents.removeAll(keepingCapacity: true)
+        purgedStreams = []
+        pendingDocuments = [:]
+        pendingSnapshots = []
+        removedSnapshots = []
+        pendingHistory = []
+        pendingKeys = [:]
     }
 
     /// What of `need` is not read yet.

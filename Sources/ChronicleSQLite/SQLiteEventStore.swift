@@ -332,6 +332,8 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
                     writer = saved
                     outcomes.append(.failure(error))
                 }
+                // A rule's erase is an append that deletes streams.
+                if transaction.wroteDeletion { deletionsExist = true }
             }
             return .commit
         }

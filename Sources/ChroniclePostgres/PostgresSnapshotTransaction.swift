@@ -44,9 +44,9 @@ struct HolderKey: Hashable, Sendable {
 /// stored), lets the writer run here, then sends the recorded writes in a few batched
 /// statements. What was not read ahead throws ``NeedsData``.
 ///
-/// Operations write into it in place; after one that fails, the batch calls
-/// ``discardWrites()`` and runs the operations that succeeded again, so a refused append
-/// leaves no trace (see ``PostgresEventStore/run(_:writer:reactors:snapshot:now:projections:on:logger:)``).
+/// Operations write into it in place; after one that fails, the batch goes back to a copy
+/// kept at its last checkpoint and runs the operations that succeeded since again, so a
+/// refused append leaves no trace (see ``PostgresEventStore/run(_:writer:reactors:snapshot:now:projections:on:logger:)``).
 struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     /// One recorded write, in the order the writer made it.
     enum Write {
@@ -135,19 +135,6 @@ struct PostgresSnapshotTransaction: EventStoreTransaction, DocumentWriting {
     mutating func reserve(events: Int) {
         insertedEvents.reserveCapacity(events)
         writes.reserveCapacity(events)
-    }
-
-    /// Forgets every write of the batch and keeps what was read from the database.
-    mutating func discardWrites() {
-        writes.removeAll(keepingCapacity: true)
-        pendingStreams = [:]
-        insertedEvents.removeAll(keepingCapacity: true)
-        purgedStreams = []
-        pendingDocuments = [:]
-        pendingSnapshots = []
-        removedSnapshots = []
-        pendingHistory = []
-        pendingKeys = [:]
     }
 
     /// What of `need` is not read yet.

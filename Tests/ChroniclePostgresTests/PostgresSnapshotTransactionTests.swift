@@ -52,23 +52,6 @@ struct PostgresSnapshotTransactionTests {
         #expect(next.writes.count == 2)
     }
 
-    @Test("discardWrites forgets what the batch wrote and keeps what it read: the same appends run again give the same writes")
-    func discardWrites() throws {
-        let request = try append([EventData(type: "UserCreated"), EventData(type: "UserRenamed")], expected: .noStream)
-        var snapshot = PostgresSnapshotTransaction()
-        snapshot.learn(streams: [stream: StreamInfo?.none], events: [:])
-        var writer = LogWriter()
-        _ = try writer.append(request, in: &snapshot, now: 1)
-        let written = snapshot.writes.count
-        #expect(snapshot.hasWrites && written == 2 && snapshot.pendingStreams[stream]?.revision == 1)
-        snapshot.discardWrites()
-        #expect(!snapshot.hasWrites && snapshot.writes.isEmpty && snapshot.pendingStreams.isEmpty)
-        #expect(try snapshot.stream(stream) == nil, "the stream as read, not as the discarded writes left it")
-        writer = LogWriter()
-        let again = try writer.append(request, in: &snapshot, now: 1)
-        #expect(!again.replayed && again.streams[0].lastPosition == 2 && snapshot.writes.count == written, "its own events are not taken as stored")
-    }
-
     @Test("a retry is answered from the stored events it read; a stored id with other content is a conflict")
     func idempotency() throws {
         let created = EventData(type: "UserCreated", data: ["n": 1])

@@ -17,7 +17,7 @@ extension TestPostgres {
                                      'for ' || (now() - query_start)::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 200))
                     FROM pg_stat_activity
                     WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'
-                    ORDER BY query_start LIMIT 40
+                    ORDER BY query_start LIMIT 100
                     """, logger: testLogger)
                 var lines: [String] = []
                 for try await line in rows.decode(String.self) { lines.append(line) }

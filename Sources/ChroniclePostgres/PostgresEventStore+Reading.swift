@@ -76,17 +76,10 @@ extension PostgresEventStore {
         return nil
     }
 
+    /// The streams' states (a stream never written has none): the statement of
+    /// ``headAndStreams(_:on:logger:)``, whose head (one index step) goes unused here.
     static func streamInfos(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws -> [StreamInfo] {
-        let rows = try await connection.run("""
-            SELECT s.name, d.revision, d.status,
-                   (SELECT e.revision FROM events e WHERE e.stream = s.name ORDER BY e.revision DESC LIMIT 1)
-            FROM unnest(\(names)::text[]) AS s(name) LEFT JOIN stream_deletions d ON d.name = s.name
-            """, logger: logger)
-        var infos: [StreamInfo] = []
-        for try await (name, deletedRevision, status, lastRevision) in rows.decode((String, Int64?, Int16?, Int64?).self) {
-            if let info = streamInfo(name, deletedRevision, status, lastRevision) { infos.append(info) }
-        }
-        return infos
+        try await headAndStreams(names, on: connection, logger: logger).streams
     }
 
     /// The last event (``lastEvent(_:logger:)``) and the streams' states

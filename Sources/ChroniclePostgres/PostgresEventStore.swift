@@ -325,8 +325,8 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         if !need.streams.isEmpty {
             let names = need.streams.map(\.rawValue)
             for name in names { streams[StreamName(stored: name)] = .some(nil) }
-            var infos = streamsRead ?? []
-            if streamsRead == nil { infos = try await streamInfos(names, on: connection, logger: logger) }
+            let infos: [StreamInfo]
+            if let streamsRead { infos = streamsRead } else { infos = try await streamInfos(names, on: connection, logger: logger) }
             for info in infos { streams[info.stream] = info }
         }
         var events: [UUID: RecordedEvent?] = [:]

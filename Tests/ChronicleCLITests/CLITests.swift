@@ -1,5 +1,6 @@
 import ChronicleCore
 import ChronicleTestSupport
+import ChronicleTesting
 import Foundation
 import Testing
 
@@ -61,8 +62,10 @@ func waitForExit(_ process: ChildProcess, seconds: Double) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while process.isRunning {
         if ContinuousClock.now > deadline {
-            // What the database was doing, asked before the child's sessions end with it.
-            let activity = await TestPostgres.activity()
+            // What the database was doing, asked before the child's sessions end with it (and
+            // within a bound of its own: a stuck server must not hold the test).
+            let activity = (try? await withDeadline(seconds: 20, "PostgreSQL's activity") { await TestPostgres.activity() })
+                ?? "PostgreSQL sessions: the server did not answer within 20 s"
             process.terminate()
             throw CLIError(message: "chronicle did not exit within \(seconds) s\n\(activity)")
         }

@@ -174,6 +174,14 @@ extension PostgresEventStore {
             configuration.options.maximumConnections = maximumConnections
             configuration.options.connectTimeout = connectTimeout
             configuration.options.additionalStartupParameters = startupParameters
+            // No keep-alive pings on idle pooled connections: PostgresNIO (1.33) starts a
+            // ping in a task of its own after deciding to, and a ping that starts after the
+            // pool closed its connection (as the pool does when it shuts down) is written to
+            // a channel already torn down and never answered; the pool's run() then waits for
+            // it for ever, and so does the store's. Idle connections close after the pool's
+            // idle timeout instead, and a connection the server dropped fails the one
+            // operation that uses it (a storage-failure that says the connection was lost).
+            configuration.options.keepAliveBehavior = nil
             return configuration
         }
 

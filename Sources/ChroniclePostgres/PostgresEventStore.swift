@@ -61,6 +61,8 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     let client: PostgresClient
     let queue: PostgresWriteQueue<WriteOperation, WriteOutcome>
     let notifier = CommitNotifier()
+    /// The pooled connections out now, for the error of a caller that got none in time.
+    let leases = PostgresLeases()
     let logger: Logger
     /// The `NOTIFY` channel of this schema's log.
     let channel: String

@@ -222,6 +222,15 @@ struct PostgresConfigurationTests {
         }
     }
 
+    @Test("the pool: its size and connect timeout from the configuration, and no keep-alive pings (a ping started after the pool closed its connection is never answered, and the pool then never stops)")
+    func pool() throws {
+        var configuration = try PostgresEventStore.Configuration(url: "postgres://ada@host/db?connect_timeout=3")
+        configuration.maximumConnections = 7
+        let client = configuration.clientConfiguration
+        #expect(client.options.maximumConnections == 7 && client.options.connectTimeout == .seconds(3))
+        #expect(client.options.keepAliveBehavior == nil)
+    }
+
     @Test("the password never appears in error messages")
     func redaction() {
         do {

@@ -1,0 +1,48 @@
+import Synchronization
+
+/// The pooled connections a store has leased and not yet given back, for the error that says
+/// why no connection came: how many were out, for how long, and how many callers waited.
+final class PostgresLeases: Sendable {
+    private struct State {
+        var next: UInt64 = 0
+        var held: [UInt64: ContinuousClock.Instant] = [:]
+        var waiting = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// A caller starts waiting for a connection.
+    func wait() { state.withLock { $0.waiting += 1 } }
+
+    /// A waiting caller gives up.
+    func giveUp() { state.withLock { $0.waiting -= 1 } }
+
+    /// A caller got its connection (`endingWait`: and still counted as waiting); the lease
+    /// to pass to ``release(_:)``.
+    func acquire(endingWait: Bool) -> UInt64 {
+        state.withLock { state in
+            if endingWait { state.waiting -= 1 }
+            state.next += 1
+            state.held[state.next] = .now
+            return state.next
+        }
+    }
+
+    /// The connection of `lease` went back to the pool.
+    func release(_ lease: UInt64) { _ = state.withLock { $0.held.removeValue(forKey: lease) } }
+
+    /// What the store held when a caller gave up, as a sentence for its error; `maximum`: the
+    /// pool's size.
+    func summary(maximum: Int) -> String {
+        state.withLock { state in
+            let now = ContinuousClock.now
+            let ages = state.held.values.map { now - $0 }.sorted(by: >)
+            let waiting = state.waiting == 1 ? "1 caller waiting" : "\(state.waiting) callers waiting"
+            guard let oldest = ages.first else {
+                return "Of its \(maximum) connections this store held none then, with \(waiting): the pool could not open one."
+            }
+            let tenths = (oldest / .milliseconds(100)).rounded() / 10
+            return "Of its \(maximum) connections this store held \(ages.count) then (the oldest for \(tenths) s), with \(waiting)."
+        }
+    }
+}

@@ -128,10 +128,18 @@ public enum TestPostgres {
     }
 
     /// A configuration for a fresh schema of its own, with few connections (tests run in parallel).
+    ///
+    /// A caller waits up to 30 s for a pooled connection, not the default 10: the whole suite
+    /// runs in one process on two cores, beside a PostgreSQL whose checkpoints hold commits
+    /// for seconds, and there eight concurrent callers of a pool of four waited over 10 s
+    /// (about 1 full run in 7; the error said the store held one connection then, taken
+    /// under 0.1 s before, with four callers waiting: the pool was slow to hand connections
+    /// out, not holding them). The CLI tests run nodes with the 10 s default.
     public static func freshConfiguration(maximumConnections: Int = 4) -> PostgresEventStore.Configuration {
         var configuration = configuration!
         configuration.schema = "chronicle_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         configuration.maximumConnections = maximumConnections
+        configuration.connectTimeout = .seconds(30)
         configuration.pollInterval = .milliseconds(200)
         return configuration
     }

@@ -105,30 +105,30 @@ struct PostgresCutOffTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await groupA.run() }
             do {
-                try await eventually("a takes both leases", seconds: 120) { try await holders() == ["a", "a"] }
+                try await eventually("a takes both leases") { try await holders() == ["a", "a"] }
                 tasks.addTask { try await groupB.run() }
                 try await append(b, 1...10)
-                try await eventually("a delivers and projects the first ten", seconds: 120) { try await caughtUp(10) }
+                try await eventually("a delivers and projects the first ten") { try await caughtUp(10) }
 
                 // The next page: a's delivery of event 11 is under way (confirmed) when a is cut off.
                 try await append(b, 11...20, slow: 11)
-                try await eventually("a starts the slow delivery of event 11", seconds: 120) {
+                try await eventually("a starts the slow delivery of event 11") {
                     journal.all.contains { $0.node == "a" && $0.position == 11 && $0.step == .started }
                 }
                 cutAt = .now
                 proxy.cut()
                 try await append(b, 21...30)
-                try await eventually("a's slow delivery ends", seconds: 120) {
+                try await eventually("a's slow delivery ends") {
                     journal.all.contains { $0.node == "a" && $0.position == 11 && $0.step != .started }
                 }
-                try await eventually("b takes both leases over", seconds: 120) { try await holders() == ["b", "b"] }
-                try await eventually("b delivers and projects the rest", seconds: 120) { try await caughtUp(30) }
+                try await eventually("b takes both leases over") { try await holders() == ["b", "b"] }
+                try await eventually("b delivers and projects the rest") { try await caughtUp(30) }
 
                 // The network heals: a reads and writes again, but stands by.
                 proxy.restore()
-                try await eventually("a reaches the database again", seconds: 120) { (try? await a.headPosition()) == 30 }
+                try await eventually("a reaches the database again") { (try? await a.headPosition()) == 30 }
                 try await append(a, 31...35)
-                try await eventually("b delivers and projects what a appended", seconds: 120) { try await caughtUp(35) }
+                try await eventually("b delivers and projects what a appended") { try await caughtUp(35) }
                 #expect(try await holders() == ["b", "b"], "b keeps both leases once a is back")
                 await groupA.triggerGracefulShutdown()
                 await groupB.triggerGracefulShutdown()

@@ -3,42 +3,54 @@ import PostgresNIO
 import Synchronization
 
 extension PostgresEventStore {
-    /// Whether an operation got its connection.
-    private final class Started: Sendable {
-        private let flag = Atomic(false)
-        private let waited = Atomic(false)
-        func mark() { flag.store(true, ordering: .releasing) }
-        var isSet: Bool { flag.load(ordering: .acquiring) }
-        /// Whether this is the first call: the caller's wait ends once, however it ends.
-        func endWait() -> Bool { !waited.exchange(true, ordering: .acquiringAndReleasing) }
+    /// How an operation's wait for a connection ended: the first of its connection, its
+    /// deadline or its end decides, once.
+    private final class Wait: Sendable {
+        private static let waiting: UInt8 = 0, connected: UInt8 = 1, timedOut: UInt8 = 2, abandoned: UInt8 = 3
+        private let state = Atomic<UInt8>(Wait.waiting)
+
+        /// The connection came first: the operation runs.
+        func connect() -> Bool { end(as: Self.connected) }
+        /// The deadline came first: the operation fails and never runs.
+        func timeOut() -> Bool { end(as: Self.timedOut) }
+        /// The operation ended (cancelled) before either.
+        func abandon() -> Bool { end(as: Self.abandoned) }
+
+        private func end(as outcome: UInt8) -> Bool {
+            state.compareExchange(expected: Self.waiting, desired: outcome, ordering: .acquiringAndReleasing).exchanged
+        }
     }
 
     /// Runs `body` on a pooled connection, giving up with ``ChronicleError/Code/storageFailure``
     /// if no connection comes within ``Configuration-swift.struct/connectTimeout``: while the
     /// server is unreachable the pool keeps trying to connect, and callers would otherwise
-    /// wait for as long. Once `body` has its connection it runs to the end.
+    /// wait for as long. Once `body` has its connection it runs to the end; once the caller is
+    /// told that no connection came, `body` never runs (a connection the pool hands out after
+    /// the deadline goes straight back), so "nothing was done" holds.
     func withPooledConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let started = Started()
-        let client = self.client, leases = self.leases, timeout = configuration.connectTimeout, name = configuration.displayName
-        let maximum = configuration.maximumConnections
+        let wait = Wait()
+        let client = self.client, leases = self.leases, timeout = configuration.connectTimeout
+        let maximum = configuration.maximumConnections, name = configuration.displayName
+        @Sendable func noConnection() -> ChronicleError {
+            ChronicleError(.storageFailure, "PostgreSQL at \(name) gave no connection within \(timeout): the server is down, unreachable or out of connections. Nothing was done; try again shortly. \(leases.summary(maximum: maximum))")
+        }
         leases.wait()
-        defer { if started.endWait() { leases.giveUp() } }
+        defer { if wait.abandon() { leases.giveUp() } }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 try await client.withConnection { connection in
-                    started.mark()
-                    let lease = leases.acquire(endingWait: started.endWait())
+                    guard wait.connect() else { throw noConnection() }
+                    let lease = leases.acquire()
                     defer { leases.release(lease) }
                     return try await body(connection)
                 }
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
-                guard started.isSet else {
-                    let held = leases.summary(maximum: maximum)
-                    throw ChronicleError(.storageFailure, "PostgreSQL at \(name) gave no connection within \(timeout): the server is down, unreachable or out of connections. Nothing was done; try again shortly. \(held)")
-                }
-                return nil
+                guard wait.timeOut() else { return nil }
+                let error = noConnection()
+                leases.giveUp()
+                throw error
             }
             while let result = try await group.next() {
                 if let value = result {

@@ -17,11 +17,10 @@ final class PostgresLeases: Sendable {
     /// A waiting caller gives up.
     func giveUp() { state.withLock { $0.waiting -= 1 } }
 
-    /// A caller got its connection (`endingWait`: and still counted as waiting); the lease
-    /// to pass to ``release(_:)``.
-    func acquire(endingWait: Bool) -> UInt64 {
+    /// A waiting caller got its connection; the lease to pass to ``release(_:)``.
+    func acquire() -> UInt64 {
         state.withLock { state in
-            if endingWait { state.waiting -= 1 }
+            state.waiting -= 1
             state.next += 1
             state.held[state.next] = .now
             return state.next

@@ -179,8 +179,7 @@ extension PostgresEventStore {
             // pool closed its connection (as the pool does when it shuts down) is written to
             // a channel already torn down and never answered; the pool's run() then waits for
             // it for ever, and so does the store's. Idle connections close after the pool's
-            // idle timeout instead, and a connection the server dropped fails the one
-            // operation that uses it (a storage-failure that says the connection was lost).
+            // idle timeout instead, and one the server closes leaves the pool when it does.
             configuration.options.keepAliveBehavior = nil
             return configuration
         }

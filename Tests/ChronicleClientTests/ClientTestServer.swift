@@ -11,6 +11,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 let clientTestLogger: Logger = {
     var logger = Logger(label: "chronicle.client-tests")
@@ -106,10 +107,15 @@ func withClient<T: Sendable>(_ setup: ServerSetup = ServerSetup(), apiKey: Strin
 /// unbound — between a server's stop and its restart — no other socket is handed it: a
 /// port the kernel picked (`bind` to port 0, an outgoing connection) could be, and the
 /// restarted server would fail to bind.
+///
+/// Each port is handed out once per test process: two tests that picked the same one, the
+/// second while the first's server was stopped, had the first's restart fail with "Address
+/// already in use" (seen once in a full run).
 func freePort() async throws -> Int {
     var lastError: (any Error)?
     for _ in 0..<200 {
         let port = Int.random(in: 20_000..<32_000)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
         do {
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -122,6 +128,9 @@ func freePort() async throws -> Int {
     }
     throw lastError ?? ChronicleError(.storageFailure, "no free port below 32000")
 }
+
+/// The ports ``freePort()`` has handed out in this process.
+private let handedOutPorts = Mutex<Set<Int>>([])
 
 /// Waits until `condition` holds, checking every 20 ms, for at most `seconds`.
 func poll(_ what: String, seconds: Double = 60, _ condition: @escaping @Sendable () async throws -> Bool) async throws {

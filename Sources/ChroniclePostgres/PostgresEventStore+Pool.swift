@@ -3,18 +3,17 @@ import PostgresNIO
 import Synchronization
 
 extension PostgresEventStore {
-    /// How an operation's wait for a connection ended: the first of its connection, its
-    /// deadline or its end decides, once.
+    /// Whether an operation's connection or its deadline came first: decided once.
     private final class Wait: Sendable {
-        private static let waiting: UInt8 = 0, connected: UInt8 = 1, timedOut: UInt8 = 2, abandoned: UInt8 = 3
+        private static let waiting: UInt8 = 0, connected: UInt8 = 1, timedOut: UInt8 = 2
         private let state = Atomic<UInt8>(Wait.waiting)
 
         /// The connection came first: the operation runs.
         func connect() -> Bool { end(as: Self.connected) }
         /// The deadline came first: the operation fails and never runs.
         func timeOut() -> Bool { end(as: Self.timedOut) }
-        /// The operation ended (cancelled) before either.
-        func abandon() -> Bool { end(as: Self.abandoned) }
+        /// Whether the operation got its connection (once it has ended, final).
+        var isConnected: Bool { state.load(ordering: .acquiring) == Self.connected }
 
         private func end(as outcome: UInt8) -> Bool {
             state.compareExchange(expected: Self.waiting, desired: outcome, ordering: .acquiringAndReleasing).exchanged
@@ -30,12 +29,14 @@ extension PostgresEventStore {
     func withPooledConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let wait = Wait()
         let client = self.client, leases = self.leases, timeout = configuration.connectTimeout
-        let maximum = configuration.maximumConnections, name = configuration.displayName
+        let name = configuration.displayName
         @Sendable func noConnection() -> ChronicleError {
-            ChronicleError(.storageFailure, "PostgreSQL at \(name) gave no connection within \(timeout): the server is down, unreachable or out of connections. Nothing was done; try again shortly. \(leases.summary(maximum: maximum))")
+            ChronicleError(.storageFailure, "PostgreSQL at \(name) gave no connection within \(timeout): the server is down, unreachable or out of connections. Nothing was done; try again shortly. \(leases.summary)")
         }
         leases.wait()
-        defer { if wait.abandon() { leases.giveUp() } }
+        // After the group, whose tasks have all ended: a caller that got no connection (its
+        // deadline came, or it was cancelled) waits no longer.
+        defer { if !wait.isConnected { leases.giveUp() } }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 try await client.withConnection { connection in
@@ -48,9 +49,7 @@ extension PostgresEventStore {
             group.addTask {
                 try await Task.sleep(for: timeout)
                 guard wait.timeOut() else { return nil }
-                let error = noConnection()
-                leases.giveUp()
-                throw error
+                throw noConnection()
             }
             while let result = try await group.next() {
                 if let value = result {

@@ -62,7 +62,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     let queue: PostgresWriteQueue<WriteOperation, WriteOutcome>
     let notifier = CommitNotifier()
     /// The pooled connections out now, for the error of a caller that got none in time.
-    let leases = PostgresLeases()
+    let leases: PostgresLeases
     let logger: Logger
     /// The `NOTIFY` channel of this schema's log.
     let channel: String
@@ -93,6 +93,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         }
         self.channel = Self.channel(schema: configuration.schema)
         self.queue = PostgresWriteQueue(maximumBatchSize: configuration.maximumBatchSize)
+        self.leases = PostgresLeases(maximumConnections: configuration.maximumConnections)
         let head: Int64
         do {
             let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)

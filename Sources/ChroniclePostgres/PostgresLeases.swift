@@ -10,6 +10,10 @@ final class PostgresLeases: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The pool's size.
+    let maximumConnections: Int
+
+    init(maximumConnections: Int) { self.maximumConnections = maximumConnections }
 
     /// A caller starts waiting for a connection.
     func wait() { state.withLock { $0.waiting += 1 } }
@@ -30,18 +34,17 @@ final class PostgresLeases: Sendable {
     /// The connection of `lease` went back to the pool.
     func release(_ lease: UInt64) { _ = state.withLock { $0.held.removeValue(forKey: lease) } }
 
-    /// What the store held when a caller gave up, as a sentence for its error; `maximum`: the
-    /// pool's size.
-    func summary(maximum: Int) -> String {
+    /// What the store held when a caller gave up, as a sentence for its error.
+    var summary: String {
         state.withLock { state in
             let now = ContinuousClock.now
             let ages = state.held.values.map { now - $0 }.sorted(by: >)
             let waiting = state.waiting == 1 ? "1 caller waiting" : "\(state.waiting) callers waiting"
             guard let oldest = ages.first else {
-                return "Of its \(maximum) connections this store held none then, with \(waiting): the pool could not open one."
+                return "Of its \(maximumConnections) connections this store held none then, with \(waiting): the pool could not open one."
             }
             let tenths = (oldest / .milliseconds(100)).rounded() / 10
-            return "Of its \(maximum) connections this store held \(ages.count) then (the oldest for \(tenths) s), with \(waiting)."
+            return "Of its \(maximumConnections) connections this store held \(ages.count) then (the oldest for \(tenths) s), with \(waiting)."
         }
     }
 }

@@ -10,9 +10,18 @@ extension PostgresEventStore {
     /// as a correlated subquery. The statement's text depends on the shape only, so planning
     /// costs the same for one condition as for a full batch; a statement with a subquery per
     /// condition spent more time being planned (and JIT-compiled) than run.
-    static func firstMatches(_ keys: Set<ConditionKey>, on connection: PostgresConnection, logger: Logger) async throws -> [ConditionKey: Int64?] {
+    ///
+    /// `sampled`: reaches (``reaches(_:through:on:logger:)``) read already; those of tags it
+    /// lacks are read here. A commit samples before it takes the write lock, while the
+    /// commit before it still holds it: a reach only picks which tag leads a walk, so one
+    /// that misses the last commits changes how fast the check runs, never its answer.
+    static func firstMatches(_ keys: Set<ConditionKey>, sampled: [TagRange: Int64?] = [:], on connection: PostgresConnection, logger: Logger) async throws -> [ConditionKey: Int64?] {
         var matches: [ConditionKey: Int64?] = [:]
-        let reach = try await reaches(keys.map { ($0.query, $0.after) }, through: nil, on: connection, logger: logger)
+        var reach = sampled
+        let unsampled = keys.filter { !ranges(of: [($0.query, $0.after)]).isSubset(of: sampled.keys) }
+        if !unsampled.isEmpty {
+            reach.merge(try await reaches(unsampled.map { ($0.query, $0.after) }, through: nil, on: connection, logger: logger)) { _, read in read }
+        }
         var byShape: [ShapeAndProbe: [ConditionKey]] = [:]
         for key in keys {
             matches[key] = .some(nil)
@@ -92,27 +101,50 @@ extension PostgresEventStore {
     /// tag's entries either way: a page of `{bench:dcb, user:p7}` on 1,000,000 unanalyzed
     /// entries walked every `bench:dcb` entry (1.15 s; led by `user:p7`, 16 ms).
     static func reaches(_ queries: [(DCBQuery, after: Int64)], through: Int64?, on connection: PostgresConnection, logger: Logger) async throws -> [TagRange: Int64?] {
+        let ranges = ranges(of: queries)
+        guard !ranges.isEmpty else { return [:] }
+        let list = Array(ranges)
+        var reach: [TagRange: Int64?] = [:]
+        for range in list { reach[range] = .some(nil) }
+        for (index, position) in try await connection.run(Reaches(tags: list.map(\.tag), after: list.map(\.after), through: through ?? Int64.max), logger: logger) {
+            reach[list[Int(index) - 1]] = position
+        }
+        return reach
+    }
+
+    /// The statement of ``reaches(_:through:on:logger:)``: the same text for every batch, so
+    /// it is prepared once per connection.
+    struct Reaches: PostgresPreparedStatement {
+        static let name = "chronicle_tag_reaches"
+        static let sql = """
+            SELECT r.i, (SELECT position FROM event_tags WHERE tag = r.tag AND position > r.after AND position <= $3 ORDER BY position LIMIT 1 OFFSET \(DCBLeadingTags.sample - 1))
+            FROM unnest($1::text[], $2::int8[]) WITH ORDINALITY AS r(tag, after, i)
+            """
+        typealias Row = (Int64, Int64?)
+        var tags: [String]
+        var after: [Int64]
+        var through: Int64
+
+        func makeBindings() throws -> PostgresBindings {
+            var binds = PostgresBindings(capacity: 3)
+            binds.append(tags)
+            binds.append(after)
+            binds.append(through)
+            return binds
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    /// The tags whose reach picks the leading tag of the queries' items (those of items with
+    /// more than one tag), each with the start of its range.
+    static func ranges(of queries: [(DCBQuery, after: Int64)]) -> Set<TagRange> {
         var ranges: Set<TagRange> = []
         for (query, after) in queries {
             for item in query.items where item.tags.count > 1 {
                 for tag in item.tags { ranges.insert(TagRange(tag: tag, after: after)) }
             }
         }
-        guard !ranges.isEmpty else { return [:] }
-        let list = Array(ranges)
-        var reach: [TagRange: Int64?] = [:]
-        for range in list { reach[range] = .some(nil) }
-        let sql = """
-            SELECT r.i, (SELECT position FROM event_tags WHERE tag = r.tag AND position > r.after AND position <= $3 ORDER BY position LIMIT 1 OFFSET \(DCBLeadingTags.sample - 1))
-            FROM unnest($1::text[], $2::int8[]) WITH ORDINALITY AS r(tag, after, i)
-            """
-        var binds = PostgresBindings()
-        binds.append(list.map(\.tag))
-        binds.append(list.map(\.after))
-        binds.append(through ?? Int64.max)
-        for try await (index, position) in try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).decode((Int64, Int64?).self) {
-            reach[list[Int(index) - 1]] = position
-        }
-        return reach
+        return ranges
     }
 }

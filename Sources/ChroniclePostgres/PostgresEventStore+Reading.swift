@@ -77,7 +77,7 @@ extension PostgresEventStore {
     }
 
     /// The streams' states (a stream never written has none): the statement of
-    /// ``headAndStreams(_:on:logger:)``, whose head (one index step) goes unused here.
+    /// ``headAndStreams(_:locking:on:logger:)``, whose head (one index step) goes unused here.
     static func streamInfos(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws -> [StreamInfo] {
         try await headAndStreams(names, on: connection, logger: logger).streams
     }
@@ -85,10 +85,15 @@ extension PostgresEventStore {
     /// The last event (``lastEvent(_:logger:)``) and the streams' states
     /// (``streamInfos(_:on:logger:)``) in one statement, one round trip of a commit: a row per
     /// name, each with the head, or one row with the head alone when `names` is empty.
-    static func headAndStreams(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws -> (last: (position: Int64, hash: EventHash, recordedAt: Int64)?, streams: [StreamInfo]) {
+    ///
+    /// With `locking`, the statement takes the write lock first and reads once it has it
+    /// (`chronicle_lock_and_head`, see ``PostgresSchema``): a commit's lock and its first
+    /// read in one round trip.
+    static func headAndStreams(_ names: [String], locking: Bool = false, on connection: PostgresConnection, logger: Logger) async throws -> (last: (position: Int64, hash: EventHash, recordedAt: Int64)?, streams: [StreamInfo]) {
         var last: (position: Int64, hash: EventHash, recordedAt: Int64)?
         var infos: [StreamInfo] = []
-        for (position, hashBytes, recordedAt, name, deletedRevision, status, lastRevision) in try await connection.run(HeadAndStreams(names: names), logger: logger) {
+        let rows = locking ? try await connection.run(LockAndHeadAndStreams(names: names), logger: logger) : try await connection.run(HeadAndStreams(names: names), logger: logger)
+        for (position, hashBytes, recordedAt, name, deletedRevision, status, lastRevision) in rows {
             if let position, let recordedAt {
                 last = (position, hashBytes?.withUnsafeReadableBytes { EventHash(bytes: $0) } ?? .zero, recordedAt)
             }
@@ -97,7 +102,18 @@ extension PostgresEventStore {
         return (last, infos)
     }
 
-    /// The statement of ``headAndStreams(_:on:logger:)``.
+    /// The statement of ``headAndStreams(_:locking:on:logger:)`` that takes the write lock.
+    struct LockAndHeadAndStreams: PostgresPreparedStatement {
+        static let name = "chronicle_lock_and_head"
+        static let sql = "SELECT * FROM chronicle_lock_and_head($1::text[])"
+        typealias Row = HeadAndStreams.Row
+        var names: [String]
+
+        func makeBindings() throws -> PostgresBindings { try HeadAndStreams(names: names).makeBindings() }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    /// The statement of ``headAndStreams(_:locking:on:logger:)``.
     struct HeadAndStreams: PostgresPreparedStatement {
         static let name = "chronicle_head_and_streams"
         static let sql = """

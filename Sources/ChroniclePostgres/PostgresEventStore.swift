@@ -92,7 +92,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
             throw ChronicleError(.masterKeyMissing, "The schema declares personal fields; open the store with a master key to seal them (--master-key-file or CHRONICLE_MASTER_KEY).")
         }
         self.channel = Self.channel(schema: configuration.schema)
-        self.queue = PostgresWriteQueue(maximumBatchSize: configuration.maximumBatchSize)
+        self.queue = PostgresWriteQueue(maximumBatchSize: configuration.maximumBatchSize, pipelineDepth: configuration.maximumConnections >= 4 ? 2 : 1)
         self.leases = PostgresLeases(maximumConnections: configuration.maximumConnections)
         let head: Int64
         do {
@@ -146,7 +146,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.client.run() }
-                group.addTask { await self.queue.run(closing: closing) { batch in await self.commit(batch) } }
+                group.addTask { await self.queue.run(closing: closing) { batch, handOff in await self.commit(batch, handOff: handOff) } }
                 group.addTask { await self.listen() }
                 await group.waitForAll()
             }
@@ -198,13 +198,15 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         return result
     }
 
-    /// Commits a batch in one transaction, each operation with its own outcome.
-    private func commit(_ batch: [WriteOperation]) async -> [Result<WriteOutcome, any Error>] {
-        let stage = CommitStage()
+    /// Commits a batch in one transaction, each operation with its own outcome; calls
+    /// `handOff` once it holds the write lock (the next batch may start then).
+    private func commit(_ batch: [WriteOperation], handOff: @escaping @Sendable () -> Void) async -> [Result<WriteOutcome, any Error>] {
+        let stage = CommitStage(handOff: handOff)
         do {
             let channel = self.channel, logger = self.logger
             let projections = projections, snapshotInterval = configuration.snapshotInterval, sealer = sealer
             let (outcomes, head) = try await withPooledConnection { connection in
+                try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
                 do {
                     return try await Self.commit(
                         batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer,
@@ -218,6 +220,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                         batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer,
                         readingIDsAhead: true, stage: stage, logger: logger
                     )
+                }
                 }
             }
             notifier.advance(to: head)
@@ -245,14 +248,28 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         var description: String { "An event id of the batch is stored already; the batch is committed again with its ids read first." }
     }
 
-    /// Whether a commit got as far as sending `COMMIT`.
+    /// How far a commit got: whether it holds the write lock (then the write queue may start
+    /// the next batch, whose `BEGIN`, condition sampling and request for the lock overlap
+    /// this one's work under it), and whether it sent `COMMIT`.
     private final class CommitStage: @unchecked Sendable {
         // Written and read by the one task that runs the commit.
-        var committing = false
+        private(set) var committing = false
+        let locked: @Sendable () -> Void
+
+        init(handOff: @escaping @Sendable () -> Void) { self.locked = handOff }
+
+        /// The commit is about to send `COMMIT`.
+        func willCommit() {
+            committing = true
+        }
     }
 
-    /// Commits `batch` in one transaction: `BEGIN`, the write lock, one read of the head and
-    /// the streams (and what else the batch needs), the inserts with `pg_notify`, `COMMIT`.
+    /// Commits `batch` in one transaction: `BEGIN`, the write lock with one read of the head
+    /// and the streams in one statement (then what else the batch needs), the inserts with
+    /// `pg_notify`, `COMMIT`. It runs on its connection's event loop
+    /// (``EventLoopTaskExecutor``): the write lock is held from the lock statement's answer
+    /// to `COMMIT`'s, and each round trip in between costs less without the hops to and
+    /// from the cooperative pool.
     /// Without `readingIDsAhead`, the events' ids are taken as new (the engine asks for them
     /// when an append fails, to find a retry's original result); a retry that would pass
     /// stores nothing (`ON CONFLICT (id) DO NOTHING`) and throws ``StoredIDCollision`` for
@@ -263,9 +280,6 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     ) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
         try await connection.run("BEGIN", logger: logger)
         do {
-            // The write lock: see the type's documentation. The head is read in a later
-            // statement, so its snapshot is taken after the lock is granted.
-            try await connection.run(PostgresQuery(unsafeSQL: writeLock), logger: logger)
             var snapshot = PostgresSnapshotTransaction(projections: projections, snapshotInterval: snapshotInterval)
             var need = NeedsData()
             var events = 0
@@ -293,9 +307,14 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                 need.prefetchDocuments(for: operation, projections: projections)
             }
             snapshot.reserve(events: events)
-            let (last, streams) = try await headAndStreams(need.streams.map(\.rawValue), on: connection, logger: logger)
+            // The conditions' tags sampled while the commit before may still hold the lock.
+            let sampled = need.conditions.isEmpty ? [:] : try await reaches(need.conditions.map { ($0.query, $0.after) }, through: nil, on: connection, logger: logger)
+            // The write lock (see the type's documentation), then the head and the streams,
+            // read once it is granted.
+            let (last, streams) = try await headAndStreams(need.streams.map(\.rawValue), locking: true, on: connection, logger: logger)
+            stage.locked()
             var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: sealer.masterKey, sealer: sealer)
-            try await read(need, into: &snapshot, streamsRead: streams, on: connection, logger: logger)
+            try await read(need, into: &snapshot, streamsRead: streams, sampled: sampled, on: connection, logger: logger)
             var reactors = try await ReactorBatch.read(batch, on: connection, logger: logger)
             let now = Timestamp.now()
             let outcomes = try await run(batch, writer: &writer, reactors: &reactors, snapshot: &snapshot, now: now, projections: projections, on: connection, logger: logger)
@@ -310,7 +329,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
             if let notify {
                 try await connection.run("SELECT pg_notify(\(notify.channel), \(String(notify.head)))", logger: logger)
             }
-            stage.committing = true
+            stage.willCommit()
             try await connection.run("COMMIT", logger: logger)
             return (outcomes, head)
         } catch {
@@ -322,8 +341,12 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     }
 
     /// Reads the stream states and events `need` names into the snapshot.
-    /// `streamsRead`: the states of `need.streams`, read already (by ``headAndStreams(_:on:logger:)``).
-    static func read(_ need: NeedsData, into snapshot: inout PostgresSnapshotTransaction, streamsRead: [StreamInfo]? = nil, on connection: PostgresConnection, logger: Logger) async throws {
+    /// `streamsRead`: the states of `need.streams`, read already (by ``headAndStreams(_:locking:on:logger:)``);
+    /// `sampled`: the reaches of the conditions' tags, sampled already (see ``firstMatches(_:sampled:on:logger:)``).
+    static func read(
+        _ need: NeedsData, into snapshot: inout PostgresSnapshotTransaction, streamsRead: [StreamInfo]? = nil, sampled: [TagRange: Int64?] = [:],
+        on connection: PostgresConnection, logger: Logger
+    ) async throws {
         var streams: [StreamName: StreamInfo?] = [:]
         if !need.streams.isEmpty {
             let names = need.streams.map(\.rawValue)
@@ -342,7 +365,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                 events[event.id] = event
             }
         }
-        let conditions: [ConditionKey: Int64?] = need.conditions.isEmpty ? [:] : try await firstMatches(need.conditions, on: connection, logger: logger)
+        let conditions: [ConditionKey: Int64?] = need.conditions.isEmpty ? [:] : try await firstMatches(need.conditions, sampled: sampled, on: connection, logger: logger)
         let documents = try await readDocuments(need.documents, on: connection, logger: logger)
         var holders: [HolderKey: [String]] = [:]
         var holderDocuments: [DocumentKey: Document?] = [:]

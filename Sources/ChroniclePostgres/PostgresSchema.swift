@@ -154,6 +154,30 @@ enum PostgresSchema {
             "CREATE TABLE subject_keys (subject TEXT PRIMARY KEY, key_id UUID NOT NULL, wrapped BYTEA, receipt UUID)",
             "CREATE INDEX subject_keys_by_id ON subject_keys (key_id)",
         ]),
+        // A commit's write lock and its first read in one round trip: the function takes
+        // the lock, then reads the head and the streams' states in a statement of its own,
+        // whose snapshot (a VOLATILE function's statements each take one, in READ
+        // COMMITTED) is therefore taken after the lock is granted. The SELECT is
+        // `HeadAndStreams`'s; the lock is `PostgresEventStore.writeLock`'s.
+        ("v8-lock-and-head", [
+            """
+            CREATE FUNCTION chronicle_lock_and_head(names text[])
+            RETURNS TABLE (head_position bigint, head_hash bytea, head_recorded_at bigint, stream_name text, deleted_revision bigint, deleted_status smallint, last_revision bigint)
+            LANGUAGE plpgsql VOLATILE AS $$
+            #variable_conflict use_column
+            BEGIN
+                PERFORM pg_advisory_xact_lock((x'4348524E'::bigint << 32) | 'events'::regclass::oid::bigint);
+                RETURN QUERY
+                SELECT h.position, h.hash, h.recorded_at, s.name, d.revision, d.status,
+                       (SELECT e.revision FROM events e WHERE e.stream = s.name ORDER BY e.revision DESC LIMIT 1)
+                FROM (SELECT 1) AS one
+                LEFT JOIN (SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS h ON true
+                LEFT JOIN unnest(names) AS s(name) ON true
+                LEFT JOIN stream_deletions d ON d.name = s.name;
+            END
+            $$
+            """,
+        ]),
     ]
 
     /// The lock that serialises migrations of one schema: "CHRM" in the high half, a hash

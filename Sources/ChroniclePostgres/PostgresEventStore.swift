@@ -264,6 +264,10 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         }
     }
 
+    /// The events of a batch above which its writer work runs on the cooperative pool rather
+    /// than on the connection's event loop (about a millisecond of work).
+    static let largeBatchEvents = 256
+
     /// Commits `batch` in one transaction: `BEGIN`, the write lock with one read of the head
     /// and the streams in one statement (then what else the batch needs), the inserts with
     /// `pg_notify`, `COMMIT`. It runs on its connection's event loop
@@ -317,7 +321,12 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
             try await read(need, into: &snapshot, streamsRead: streams, sampled: sampled, on: connection, logger: logger)
             var reactors = try await ReactorBatch.read(batch, on: connection, logger: logger)
             let now = Timestamp.now()
-            let outcomes = try await run(batch, writer: &writer, reactors: &reactors, snapshot: &snapshot, now: now, projections: projections, on: connection, logger: logger)
+            // A large batch's writer work (hashing, folding) leaves the event loop, which also
+            // serves other connections and the HTTP server: the hop costs less than the stall.
+            func runBatch() async throws -> [Result<WriteOutcome, any Error>] {
+                try await run(batch, writer: &writer, reactors: &reactors, snapshot: &snapshot, now: now, projections: projections, on: connection, logger: logger)
+            }
+            let outcomes = events > largeBatchEvents ? try await withTaskExecutorPreference(globalConcurrentExecutor) { try await runBatch() } : try await runBatch()
             let head = writer.head
             var notify = head > (last?.position ?? 0) ? CommitNotification(channel: channel, head: head) : nil
             if snapshot.hasWrites {

@@ -201,26 +201,26 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     /// Commits a batch in one transaction, each operation with its own outcome; calls
     /// `handOff` once it holds the write lock (the next batch may start then).
     private func commit(_ batch: [WriteOperation], handOff: @escaping @Sendable () -> Void) async -> [Result<WriteOutcome, any Error>] {
-        let stage = CommitStage(handOff: handOff)
+        let stage = CommitStage(locked: handOff)
         do {
             let channel = self.channel, logger = self.logger
             let projections = projections, snapshotInterval = configuration.snapshotInterval, sealer = sealer
             let (outcomes, head) = try await withPooledConnection { connection in
                 try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
-                do {
-                    return try await Self.commit(
-                        batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer,
-                        readingIDsAhead: false, stage: stage, logger: logger
-                    )
-                } catch is StoredIDCollision {
-                    // An event of the batch was stored before (a retried append, rolled back
-                    // above): the batch again with its ids read ahead, so that the retry gets
-                    // its original result.
-                    return try await Self.commit(
-                        batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer,
-                        readingIDsAhead: true, stage: stage, logger: logger
-                    )
-                }
+                    do {
+                        return try await Self.commit(
+                            batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer,
+                            readingIDsAhead: false, stage: stage, logger: logger
+                        )
+                    } catch is StoredIDCollision {
+                        // An event of the batch was stored before (a retried append, rolled back
+                        // above): the batch again with its ids read ahead, so that the retry gets
+                        // its original result.
+                        return try await Self.commit(
+                            batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer,
+                            readingIDsAhead: true, stage: stage, logger: logger
+                        )
+                    }
                 }
             }
             notifier.advance(to: head)
@@ -254,9 +254,10 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     private final class CommitStage: @unchecked Sendable {
         // Written and read by the one task that runs the commit.
         private(set) var committing = false
+        /// The commit holds the write lock (called once it has it; again after a retry).
         let locked: @Sendable () -> Void
 
-        init(handOff: @escaping @Sendable () -> Void) { self.locked = handOff }
+        init(locked: @escaping @Sendable () -> Void) { self.locked = locked }
 
         /// The commit is about to send `COMMIT`.
         func willCommit() {

@@ -9,11 +9,11 @@ import Synchronization
 /// awaits its own outcome, so the queue holds at most one entry per waiting caller.
 ///
 /// Commits overlap by up to ``pipelineDepth`` batches: a batch's commit calls its hand-off
-/// once it has sent `COMMIT` (all it still waits for is the server making it durable), and
-/// the next batch is taken then, so that its `BEGIN` and its request for the write lock are
-/// on the wire while the one before commits. The write lock, not this queue, orders the
-/// commits, as it does for the commits of other nodes; a batch is taken only when the one
-/// before has handed off, so it still collects what arrived while that one was working.
+/// once it holds the write lock, and the next batch is taken then, so that its `BEGIN`,
+/// its condition sampling and its request for the lock run while the one before works
+/// under the lock. The write lock, not this queue, orders the commits, as it does for the
+/// commits of other nodes; a batch is taken only when the one before has handed off, so it
+/// still collects what arrived while that one waited for the lock.
 final class PostgresWriteQueue<Operation: Sendable, Outcome: Sendable>: Sendable {
     /// Commits a batch; calls the hand-off (any number of times) once the next batch may start.
     typealias Commit = @Sendable ([Operation], _ handOff: @escaping @Sendable () -> Void) async -> [Result<Outcome, any Error>]
@@ -126,46 +126,38 @@ final class PostgresWriteQueue<Operation: Sendable, Outcome: Sendable>: Sendable
 
     /// Returns when the next batch may start (or the task is cancelled).
     private func turn() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.mayStart(depth: pipelineDepth) || Task.isCancelled { return true }
-                    state.turnWaiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                defer { state.turnWaiter = nil }
-                return state.turnWaiter
-            }
-            waiter?.resume()
-        }
+        await sleep(in: \.turnWaiter) { [pipelineDepth] in $0.mayStart(depth: pipelineDepth) }
     }
 
     /// The next batch; sleeps while the machine has ended its drain (nothing waits).
     private func nextBatch() async -> [Entry]? {
         while !Task.isCancelled {
             if let batch = state.withLock({ $0.machine.nextBatch() }) { return batch }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    // A submission since nextBatch() started a new drain: take it at once.
-                    let resumeNow = state.withLock { state -> Bool in
-                        if state.machine.isDraining || Task.isCancelled { return true }
-                        state.waiter = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            } onCancel: {
-                let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                    defer { state.waiter = nil }
-                    return state.waiter
-                }
-                waiter?.resume()
-            }
+            // A submission since nextBatch() started a new drain: take it at once.
+            await sleep(in: \.waiter) { $0.machine.isDraining }
         }
         return nil
+    }
+
+    /// Returns at once if `ready` holds (or the task is cancelled); otherwise leaves its
+    /// continuation in `slot` for whoever makes it hold, and returns when resumed from there
+    /// or cancelled.
+    private func sleep(in slot: WritableKeyPath<State, CheckedContinuation<Void, Never>?> & Sendable, unless ready: (State) -> Bool) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if ready(state) || Task.isCancelled { return true }
+                    state[keyPath: slot] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state[keyPath: slot] = nil }
+                return state[keyPath: slot]
+            }
+            waiter?.resume()
+        }
     }
 }

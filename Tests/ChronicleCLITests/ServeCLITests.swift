@@ -5,9 +5,10 @@ import Testing
 
 @Suite("chronicle serve and --server")
 struct ServeCLITests {
-    /// Starts `chronicle serve` on a free port and returns its URL, the process and its stderr file.
+    /// Starts `chronicle serve` on a free port and returns its URL, the process and its stderr
+    /// file (named after the data directory, so ``withCLI(_:)`` removes it).
     func startServer(_ cli: CLI, _ extra: [String] = [], environment: [String: String] = [:]) async throws -> (url: String, process: ChildProcess, stderr: URL) {
-        let stderr = FileManager.default.temporaryDirectory.appendingPathComponent("chronicle-serve-\(UUID().uuidString)")
+        let stderr = URL(fileURLWithPath: cli.data + "-serve-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         let process = try cli.process(["serve", "--port", "0"] + extra, stdout: FileHandle.nullDevice, stderr: try FileHandle(forWritingTo: stderr), environment: environment)
         var url: String?

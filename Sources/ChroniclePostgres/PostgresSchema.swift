@@ -158,7 +158,8 @@ enum PostgresSchema {
         // the lock, then reads the head and the streams' states in a statement of its own,
         // whose snapshot (a VOLATILE function's statements each take one, in READ
         // COMMITTED) is therefore taken after the lock is granted. The SELECT is
-        // `HeadAndStreams`'s; the lock is `PostgresEventStore.writeLock`'s.
+        // `HeadAndStreams`'s and the lock `PostgresEventStore.writeLock`'s, copied rather
+        // than interpolated: a shipped migration's text never changes.
         ("v8-lock-and-head", [
             """
             CREATE FUNCTION chronicle_lock_and_head(names text[])

@@ -38,11 +38,11 @@ struct PostgresMissedNotificationTests {
                     // a's pool is open (two connections at once), and it listens.
                     async let first = a.headPosition(), second = a.headPosition()
                     #expect(try await [first, second] == [1, 1])
-                    try await eventually("a's LISTEN connection") { try await Self.listeners(role) == 1 }
+                    try await waitUntil("a's LISTEN connection", seconds: 60, every: .milliseconds(20)) { try await Self.listeners(role) == 1 }
 
                     try await Self.run("ALTER ROLE \"\(role)\" CONNECTION LIMIT 0")
                     try await Self.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(role)' AND query ILIKE 'LISTEN%'")
-                    try await eventually("a's LISTEN connection gone") { try await Self.listeners(role) == 0 }
+                    try await waitUntil("a's LISTEN connection gone", seconds: 60, every: .milliseconds(20)) { try await Self.listeners(role) == 0 }
 
                     try await b.append(to: StreamName("order-1"), [EventData(type: "Paid")])
                     try await withDeadline(seconds: 60, "a's subscriber to see b's commit with no notification") {
@@ -76,12 +76,5 @@ struct PostgresMissedNotificationTests {
         try await run("REVOKE CREATE ON DATABASE \"\(database)\" FROM \"\(role)\"")
         try await run("DROP OWNED BY \"\(role)\"")
         try await run("DROP ROLE \"\(role)\"")
-    }
-}
-
-/// Waits for `condition`, bounded for a loaded machine.
-private func eventually(_ what: String, _ condition: @escaping @Sendable () async throws -> Bool) async throws {
-    try await withDeadline(seconds: 60, what) {
-        while try await !condition() { try await Task.sleep(for: .milliseconds(20)) }
     }
 }

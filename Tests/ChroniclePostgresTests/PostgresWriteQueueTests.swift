@@ -46,12 +46,6 @@ struct PostgresWriteQueueTests {
         }
     }
 
-    private func until(_ what: String, _ condition: @escaping @Sendable () -> Bool) async throws {
-        try await withDeadline(seconds: 120, what) {
-            while !condition() { try await Task.sleep(for: .milliseconds(2)) }
-        }
-    }
-
     /// A started queue with depth `depth`, the script, and a way to submit in the background.
     private func withQueue(depth: Int, _ body: (PostgresWriteQueue<Int, Int>, Script, inout [Task<Int, any Error>]) async throws -> Void) async throws {
         let queue = PostgresWriteQueue<Int, Int>(maximumBatchSize: 64, pipelineDepth: depth)
@@ -74,27 +68,27 @@ struct PostgresWriteQueueTests {
     func overlapping() async throws {
         try await withQueue(depth: 2) { queue, script, submissions in
             submissions.append(Task { try await queue.submit(1) })
-            try await until("batch 1 started") { script.entries == ["start [1]"] }
+            try await waitUntil("batch 1 started") { script.entries == ["start [1]"] }
             submissions.append(Task { try await queue.submit(2) })
             submissions.append(Task { try await queue.submit(3) })
-            try await until("2 and 3 queued") { queue.pendingCount == 2 }
+            try await waitUntil("2 and 3 queued") { queue.pendingCount == 2 }
             // Before batch 1 hands off, nothing else starts.
             try await Task.sleep(for: .milliseconds(50))
             #expect(script.entries == ["start [1]"])
             script.handOffGate(1).release()
-            try await until("the second batch started") { script.entries.count == 2 }
+            try await waitUntil("the second batch started") { script.entries.count == 2 }
             let second = script.entries[1]
             #expect(second == "start [2, 3]" || second == "start [3, 2]", "\(script.entries)")
             let secondFirst = second == "start [2, 3]" ? 2 : 3
             // Two are committing; a fourth submission waits for one of them to end, even
             // once the second hands off.
             submissions.append(Task { try await queue.submit(4) })
-            try await until("4 queued") { queue.pendingCount == 1 }
+            try await waitUntil("4 queued") { queue.pendingCount == 1 }
             script.handOffGate(secondFirst).release()
             try await Task.sleep(for: .milliseconds(50))
             #expect(script.entries.count == 2, "\(script.entries)")
             script.gate(1).release()
-            try await until("the third batch started") { script.entries.contains("start [4]") }
+            try await waitUntil("the third batch started") { script.entries.contains("start [4]") }
             #expect(script.entries.prefix(4) == ["start [1]", second, "end [1]", "start [4]"], "\(script.entries)")
             script.handOffGate(4).release()
             script.gate(secondFirst).release()
@@ -110,14 +104,14 @@ struct PostgresWriteQueueTests {
     func oneAfterTheOther() async throws {
         try await withQueue(depth: 1) { queue, script, submissions in
             submissions.append(Task { try await queue.submit(1) })
-            try await until("batch 1 started") { script.entries == ["start [1]"] }
+            try await waitUntil("batch 1 started") { script.entries == ["start [1]"] }
             submissions.append(Task { try await queue.submit(2) })
-            try await until("2 queued") { queue.pendingCount == 1 }
+            try await waitUntil("2 queued") { queue.pendingCount == 1 }
             script.handOffGate(1).release()
             try await Task.sleep(for: .milliseconds(50))
             #expect(script.entries == ["start [1]"])
             script.gate(1).release()
-            try await until("batch 2 started") { script.entries.count == 3 }
+            try await waitUntil("batch 2 started") { script.entries.count == 3 }
             #expect(script.entries == ["start [1]", "end [1]", "start [2]"])
             script.handOffGate(2).release()
             script.gate(2).release()
@@ -132,9 +126,9 @@ struct PostgresWriteQueueTests {
         let script = Script()
         let loop = Task { await queue.run(closing: ChronicleError(.storageFailure, "closed")) { batch, handOff in await script.commit(batch, handOff: handOff) } }
         let first = Task { try await queue.submit(1) }
-        try await until("batch 1 started") { script.entries == ["start [1]"] }
+        try await waitUntil("batch 1 started") { script.entries == ["start [1]"] }
         let second = Task { try await queue.submit(2) }
-        try await until("2 queued") { queue.pendingCount == 1 }
+        try await waitUntil("2 queued") { queue.pendingCount == 1 }
         loop.cancel()
         // The committing batch's caller gets what its commit answered, not the queue's refusal.
         script.handOffGate(1).release()

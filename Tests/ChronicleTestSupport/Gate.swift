@@ -18,8 +18,6 @@ public final class Gate: Sendable {
     /// `seconds` (a test that never opens it fails instead of hanging), or when the task is
     /// cancelled.
     public func wait(seconds: Double = 60) async throws {
-        try await withDeadline(seconds: seconds, "the gate to open") { [self] in
-            while !isOpen { try await Task.sleep(for: .milliseconds(2)) }
-        }
+        try await waitUntil("the gate to open", seconds: seconds, every: .milliseconds(2)) { [self] in isOpen }
     }
 }

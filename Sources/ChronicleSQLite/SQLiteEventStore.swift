@@ -377,7 +377,7 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
             // second of a two-tag query's pages. SQL promises no order without an ORDER BY
             // (which here sorts whole rows in a temporary B-tree), so the order is checked.
             var events = try SQLiteEventRow.fetchAll(db, sql: "SELECT \(SQLiteEventRow.columnsOfE) FROM (\(positions)) AS q CROSS JOIN events e ON e.position = q.position", arguments: SQLiteEventRow.arguments(values), revealingWith: self.personalData)
-            if zip(events, events.dropFirst()).contains(where: { $0.position > $1.position }) { events.sort { $0.position < $1.position } }
+            if events.indices.dropFirst().contains(where: { events[$0 - 1].position > events[$0].position }) { events.sort { $0.position < $1.position } }
             return DCBQueryPage(events: events, head: events.count < limit ? head : events[events.count - 1].position)
         }
     }

@@ -285,10 +285,10 @@ enum SQLiteEventRow {
         private func reuse(_ last: inout String, _ statement: SQLiteStatement, _ column: Int32) -> String {
             guard let pointer = sqlite3_column_text(statement, column) else { return "" }
             let count = Int(sqlite3_column_bytes(statement, column))
-            let bytes = UnsafeBufferPointer(start: pointer, count: count)
-            let same = last.utf8.count == count && last.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } == true
+            // memcmp: the generic `elementsEqual` was 7 % of a query page's time in Swift.
+            let same = last.utf8.count == count && last.withUTF8 { count == 0 || memcmp($0.baseAddress!, pointer, count) == 0 }
             if !same {
-                last = String(decoding: bytes, as: UTF8.self)
+                last = String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
             }
             return last
         }

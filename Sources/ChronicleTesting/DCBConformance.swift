@@ -10,6 +10,7 @@ public enum DCBConformance {
         ConformanceCase("queries: types OR, tags AND, items OR, the empty query; after, limit and head", run: queries),
         ConformanceCase("a condition passes when nothing matches after its position, and fails naming the first match; nothing is stored", run: conditions),
         ConformanceCase("of concurrent appends with the same condition exactly one wins; a retry of the winner is answered as stored", run: races),
+        ConformanceCase("64 writers claim ten slots in turn, each on the condition that the slot is free: each slot is won once", run: slots),
         ConformanceCase("the command handler by query: of concurrent claims of one name one wins, the others re-read and are refused by the decider", run: handler),
         ConformanceCase("queries deep in the log: several tags, types and items after a late position return exactly the matching events and head", run: deepQueries),
         ConformanceCase("concurrent appends with different conditions, of several shapes, are each judged on their own", run: independentConditions),

@@ -13,6 +13,11 @@ struct PostgresConformanceTests {
         try await entry.run(on: PostgresBackend())
     }
 
+    @Test("DCB: two nodes race conditional appends; exactly one claim wins each round")
+    func conditionsTwoWriters() async throws {
+        try await PostgresBackend().withTwoStores(projection: PersonalProjection()) { try await DCBConformance.runTwoWriters($0, $1) }
+    }
+
     @Test("personal data: two nodes check each other's keys and erasures")
     func personalDataTwoWriters() async throws {
         try await PostgresBackend().withTwoStores(projection: PersonalProjection()) { try await PersonalDataConformance.runTwoWriters($0, $1) }

@@ -14,6 +14,11 @@ struct SQLiteConformanceTests {
         try await entry.run(on: backend)
     }
 
+    @Test("DCB: two stores on one file race conditional appends; exactly one claim wins each round")
+    func conditionsTwoWriters() async throws {
+        try await SQLiteBackend().withTwoStores(projection: PersonalProjection()) { try await DCBConformance.runTwoWriters($0, $1) }
+    }
+
     @Test("personal data: two stores on one file check each other's keys and erasures")
     func personalDataTwoWriters() async throws {
         try await SQLiteBackend().withTwoStores(projection: PersonalProjection()) { try await PersonalDataConformance.runTwoWriters($0, $1) }

@@ -285,9 +285,11 @@ public struct PersonalDataReader: Sendable {
     private static func keyIDs(of events: [RecordedEvent]) -> Set<UUID>? {
         var ids: Set<UUID> = []
         var sealed = false
-        for event in events where PersonalData.mayBeSealed(event.dataJSON) {
+        // By index: `for event in events` copies every event (a retain of each of its
+        // members), which was a tenth of a query page's time in Swift.
+        for index in events.indices where PersonalData.mayBeSealed(events[index].dataJSON) {
             sealed = true
-            ids.formUnion(PersonalData.keyIDs(in: event.dataJSON))
+            ids.formUnion(PersonalData.keyIDs(in: events[index].dataJSON))
         }
         return sealed ? ids : nil
     }

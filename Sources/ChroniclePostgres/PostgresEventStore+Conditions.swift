@@ -16,18 +16,7 @@ extension PostgresEventStore {
     /// commit before it still holds it: a reach only picks which tag leads a walk, so one
     /// that misses the last commits changes how fast the check runs, never its answer.
     static func firstMatches(_ keys: Set<ConditionKey>, sampled: [TagRange: Int64?] = [:], on connection: PostgresConnection, logger: Logger) async throws -> [ConditionKey: Int64?] {
-        let checked = try await checkConditions(keys, sampled: sampled, on: connection, logger: logger)
         var matches: [ConditionKey: Int64?] = [:]
-        for key in keys { matches[key] = .some(checked[key]?.match ?? nil) }
-        return matches
-    }
-
-    /// ``firstMatches(_:sampled:on:logger:)`` with the head each condition was checked
-    /// against: its statement's snapshot's (the statement reads it), so that a check made
-    /// before the write lock needs only the events after it checked again
-    /// (``PreLockConditions``).
-    static func checkConditions(_ keys: Set<ConditionKey>, sampled: [TagRange: Int64?] = [:], on connection: PostgresConnection, logger: Logger) async throws -> [ConditionKey: PreLockConditions.Early] {
-        var matches: [ConditionKey: PreLockConditions.Early] = [:]
         var reach = sampled
         let unsampled = keys.filter { !ranges(of: [($0.query, $0.after)]).isSubset(of: sampled.keys) }
         if !unsampled.isEmpty {
@@ -35,22 +24,22 @@ extension PostgresEventStore {
         }
         var byShape: [ShapeAndProbe: [ConditionKey]] = [:]
         for key in keys {
+            matches[key] = .some(nil)
             let skewed = DCBLeadingTags.isSkewed(key.query, after: key.after, reach: lookup(reach, after: key.after))
             byShape[ShapeAndProbe(shape: DCBQuerySQL.Shape(key.query, bounded: false), probe: skewed ? .subquery : .join), default: []].append(key)
         }
         for (kind, keys) in byShape {
             let (sql, binds) = firstMatches(kind.shape, keys, probe: kind.probe, leading: leading(keys, reach))
             let rows = try await connection.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            for try await (index, position, head) in rows.decode((Int64, Int64?, Int64?).self) {
-                matches[keys[Int(index)]] = PreLockConditions.Early(match: position, head: head ?? 0)
+            for try await (index, position) in rows.decode((Int64, Int64?).self) {
+                matches[keys[Int(index)]] = position
             }
         }
         return matches
     }
 
     /// The statement and bindings of the first matches of `keys`, all of `shape`: row `i`
-    /// of the result is key `i`, its first match or null, and the head of the statement's
-    /// snapshot (null for an empty log).
+    /// of the result is key `i` and its first match, or null.
     static func firstMatches(_ shape: DCBQuerySQL.Shape, _ keys: [ConditionKey], probe: DCBQuerySQL.Probe = .join, leading: [[String?]] = []) -> (String, PostgresBindings) {
         let rows = keys.indices.map { DCBQuerySQL.values(keys[$0].query, after: keys[$0].after, through: nil, limit: 1, leading: $0 < leading.count ? leading[$0] : []) }
         var binds = PostgresBindings()
@@ -75,7 +64,7 @@ extension PostgresEventStore {
             names.append("c\(column + 1)")
         }
         let subquery = DCBQuerySQL.sql(shape, prefix: "k.c", probe: probe)
-        let sql = "SELECT k.i, (\(subquery))::int8, (SELECT position FROM events ORDER BY position DESC LIMIT 1) FROM unnest(\(arrays.joined(separator: ", "))) AS k(\(names.joined(separator: ", ")))"
+        let sql = "SELECT k.i, (\(subquery))::int8 FROM unnest(\(arrays.joined(separator: ", "))) AS k(\(names.joined(separator: ", ")))"
         return (sql, binds)
     }
 

@@ -61,8 +61,6 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     let client: PostgresClient
     let queue: PostgresWriteQueue<WriteOperation, WriteOutcome>
     let notifier = CommitNotifier()
-    /// This store's last commit, for the next one's condition checks (see ``PostgresRecentCommit``).
-    let recentCommit = PostgresRecentCommit()
     /// The pooled connections out now, for the error of a caller that got none in time.
     let leases: PostgresLeases
     let logger: Logger
@@ -206,13 +204,13 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
         let stage = CommitStage(locked: handOff)
         do {
             let channel = self.channel, logger = self.logger
-            let projections = projections, snapshotInterval = configuration.snapshotInterval, sealer = sealer, recent = recentCommit
+            let projections = projections, snapshotInterval = configuration.snapshotInterval, sealer = sealer
             let (outcomes, head) = try await withPooledConnection { connection in
                 try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
                     do {
                         return try await Self.commit(
                             batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer,
-                            readingIDsAhead: false, recent: recent, stage: stage, logger: logger
+                            readingIDsAhead: false, stage: stage, logger: logger
                         )
                     } catch is StoredIDCollision {
                         // An event of the batch was stored before (a retried append, rolled back
@@ -220,7 +218,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                         // its original result.
                         return try await Self.commit(
                             batch, on: connection, channel: channel, projections: projections, snapshotInterval: snapshotInterval, sealer: sealer,
-                            readingIDsAhead: true, recent: recent, stage: stage, logger: logger
+                            readingIDsAhead: true, stage: stage, logger: logger
                         )
                     }
                 }
@@ -283,7 +281,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
     /// the caller to roll back and commit the batch again with its ids read.
     private static func commit(
         _ batch: [WriteOperation], on connection: PostgresConnection, channel: String, projections: [ProjectionRegistration], snapshotInterval: Int,
-        sealer: PersonalSealer, readingIDsAhead: Bool, recent: PostgresRecentCommit, stage: CommitStage, logger: Logger
+        sealer: PersonalSealer, readingIDsAhead: Bool, stage: CommitStage, logger: Logger
     ) async throws -> ([Result<WriteOutcome, any Error>], Int64) {
         try await connection.run("BEGIN", logger: logger)
         do {
@@ -314,19 +312,14 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                 need.prefetchDocuments(for: operation, projections: projections)
             }
             snapshot.reserve(events: events)
-            // The conditions' tags sampled, and the conditions checked, while the commit before
-            // may still hold the lock; under it only the events since are checked
-            // (``PostgresRecentCommit``).
+            // The conditions' tags sampled while the commit before may still hold the lock.
             let sampled = need.conditions.isEmpty ? [:] : try await reaches(need.conditions.map { ($0.query, $0.after) }, through: nil, on: connection, logger: logger)
-            let early = need.conditions.isEmpty ? [:] : try await checkConditions(need.conditions, sampled: sampled, on: connection, logger: logger)
             // The write lock (see the type's documentation), then the head and the streams,
             // read once it is granted.
             let (last, streams) = try await headAndStreams(need.streams.map(\.rawValue), locking: true, on: connection, logger: logger)
             stage.locked()
-            let conditions = PreLockConditions.resolve(early, head: last?.position ?? 0, hash: last?.hash ?? .zero, recent: recent.record)
-            need.conditions = conditions.recheck
             var writer = LogWriter(head: last?.position ?? 0, lastHash: last?.hash ?? .zero, lastRecordedAt: last?.recordedAt ?? 0, masterKey: sealer.masterKey, sealer: sealer)
-            try await read(need, into: &snapshot, streamsRead: streams, sampled: sampled, conditionsKnown: conditions.known, on: connection, logger: logger)
+            try await read(need, into: &snapshot, streamsRead: streams, sampled: sampled, on: connection, logger: logger)
             var reactors = try await ReactorBatch.read(batch, on: connection, logger: logger)
             let now = Timestamp.now()
             // A large batch's writer work (hashing, folding) leaves the event loop, which also
@@ -343,7 +336,6 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                 try await flushDocuments(snapshot, on: connection, logger: logger)
             }
             try await reactors.flush(on: connection, logger: logger)
-            recent.remember(PostgresRecentCommit.Record(snapshot.writes, after: last?.position ?? 0, head: head, headHash: writer.lastHash))
             if let notify {
                 try await connection.run("SELECT pg_notify(\(notify.channel), \(String(notify.head)))", logger: logger)
             }
@@ -360,11 +352,10 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
 
     /// Reads the stream states and events `need` names into the snapshot.
     /// `streamsRead`: the states of `need.streams`, read already (by ``headAndStreams(_:locking:on:logger:)``);
-    /// `sampled`: the reaches of the conditions' tags, sampled already (see ``firstMatches(_:sampled:on:logger:)``);
-    /// `conditionsKnown`: first matches found without a statement (``PreLockConditions``).
+    /// `sampled`: the reaches of the conditions' tags, sampled already (see ``firstMatches(_:sampled:on:logger:)``).
     static func read(
         _ need: NeedsData, into snapshot: inout PostgresSnapshotTransaction, streamsRead: [StreamInfo]? = nil, sampled: [TagRange: Int64?] = [:],
-        conditionsKnown: [ConditionKey: Int64?] = [:], on connection: PostgresConnection, logger: Logger
+        on connection: PostgresConnection, logger: Logger
     ) async throws {
         var streams: [StreamName: StreamInfo?] = [:]
         if !need.streams.isEmpty {
@@ -384,10 +375,7 @@ public final class PostgresEventStore: ProjectionStore, DocumentStore, Service, 
                 events[event.id] = event
             }
         }
-        var conditions = conditionsKnown
-        if !need.conditions.isEmpty {
-            conditions.merge(try await firstMatches(need.conditions, sampled: sampled, on: connection, logger: logger)) { _, read in read }
-        }
+        let conditions: [ConditionKey: Int64?] = need.conditions.isEmpty ? [:] : try await firstMatches(need.conditions, sampled: sampled, on: connection, logger: logger)
         let documents = try await readDocuments(need.documents, on: connection, logger: logger)
         var holders: [HolderKey: [String]] = [:]
         var holderDocuments: [DocumentKey: Document?] = [:]

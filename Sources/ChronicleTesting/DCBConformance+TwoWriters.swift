@@ -6,10 +6,9 @@ extension DCBConformance {
     /// Two stores on one log (two nodes; on SQLite, two processes' stores on one file) race
     /// conditional appends. In each round 16 claims of one name, spread over both stores,
     /// each on the condition that no claim of that name is stored after the position all of
-    /// them read first, while unconditional appends through both stores keep commits coming,
-    /// so that claims land in different commits of each store: a store may check a condition
-    /// before it takes the write lock and only the events since under it, which are the
-    /// other store's or its own last commit's. Exactly one claim wins each round.
+    /// them read first, while appends of a few hundred events through both stores keep
+    /// commits coming, so that claims land in different commits of each store, one behind
+    /// another's: exactly one claim wins each round.
     public static func runTwoWriters(_ first: any EventStore, _ second: any EventStore) async throws {
         for round in 0..<12 {
             let tag = "username:u\(round)"

@@ -6,6 +6,7 @@ import ChronicleReactors
 import ChronicleServer
 import ChronicleSQLite
 import ChronicleTesting
+import ChronicleTestSupport
 import Foundation
 import Logging
 import NIOCore
@@ -134,10 +135,7 @@ private let handedOutPorts = Mutex<Set<Int>>([])
 
 /// Waits until `condition` holds, checking every 20 ms, for at most `seconds`.
 func poll(_ what: String, seconds: Double = 60, _ condition: @escaping @Sendable () async throws -> Bool) async throws {
-    _ = try await withDeadline(seconds: seconds, what) {
-        while try await !condition() { try await Task.sleep(for: .milliseconds(20)) }
-        return true
-    }
+    try await waitUntil(what, seconds: seconds, every: .milliseconds(20), condition)
 }
 
 /// The schema of the app-shaped tests: users who verify their email before posting ads,

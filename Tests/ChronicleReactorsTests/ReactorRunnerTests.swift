@@ -42,9 +42,7 @@ func withReactor<T: Sendable>(_ store: any ReactorStore, _ reactor: Reactor, _ b
 /// Waits for `condition`, bounded for a loaded machine (CI's full run once took over 60 s for
 /// 90 deliveries while another full run shared its two cores).
 func eventually(_ what: String, seconds: Double = 240, _ condition: @escaping @Sendable () async throws -> Bool) async throws {
-    try await withDeadline(seconds: seconds, what) {
-        while try await !condition() { try await Task.sleep(for: .milliseconds(5)) }
-    }
+    try await waitUntil(what, seconds: seconds, every: .milliseconds(5), condition)
 }
 
 @Suite("Reactors")

@@ -206,10 +206,7 @@ struct SubscriptionTests {
     }
 }
 
+/// ``waitUntil(_:seconds:every:_:)`` with this target's bounds.
 func poll(_ what: String = "a condition", _ condition: @escaping @Sendable () async throws -> Bool) async throws {
-    try await withDeadline(seconds: 60, what) {
-        while try await !condition() {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
+    try await waitUntil(what, seconds: 60, every: .milliseconds(10), condition)
 }

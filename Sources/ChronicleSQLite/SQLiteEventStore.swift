@@ -371,6 +371,12 @@ public final class SQLiteEventStore: ProjectionStore, DocumentStore, AsyncProjec
         try await reading("read by query") { db in
             let head = try Self.lastEvent(db)?.position ?? 0
             guard limit > 0, head > position else { return DCBQueryPage(events: [], head: max(head, position)) }
+            if SQLiteTagWalk.serves(query) {
+                let leading = try SQLiteEventRow.leadingTags(db, query, after: position, through: head)
+                let positions = try SQLiteTagWalk.positions(db, query, after: position, through: head, limit: limit, leading: leading)
+                let events = try self.personalData.reveal(SQLiteTagWalk.events(db, at: positions)) { ids in try SQLiteSubjectKeys.rows(db, ids: ids) }
+                return DCBQueryPage(events: events, head: positions.count < limit ? head : positions[positions.count - 1])
+            }
             let (positions, values) = try SQLiteEventRow.positions(db, query, after: position, through: head, limit: limit)
             // The events joined to the positions (in order) rather than `position IN (…) ORDER
             // BY position`, whose list SQLite builds and sorts again: about 1.2× the rows per

@@ -189,10 +189,15 @@ enum SQLiteEventRow {
     /// item led by its rarest tag (``DCBLeadingTags``).
     static func positions(_ db: Database, _ query: DCBQuery, after: Int64, through: Int64?, limit: Int) throws -> (String, [DCBQuerySQL.Value]) {
         let sql = DCBQuerySQL.sql(DCBQuerySQL.Shape(query, bounded: through != nil), prefix: "?")
-        let leading = try DCBLeadingTags.choose(query) { tag in
+        let leading = try leadingTags(db, query, after: after, through: through)
+        return (sql, DCBQuerySQL.values(query, after: after, through: through, limit: limit, leading: leading))
+    }
+
+    /// The tag that leads each item of `query` in `(after, through]` (``DCBLeadingTags``).
+    static func leadingTags(_ db: Database, _ query: DCBQuery, after: Int64, through: Int64?) throws -> [String?] {
+        try DCBLeadingTags.choose(query) { tag in
             try firstInteger(db, reachSQL, [.text(tag), .integer(after), .integer(through ?? Int64.max)])
         }
-        return (sql, DCBQuerySQL.values(query, after: after, through: through, limit: limit, leading: leading))
     }
 
     /// The position of a tag's ``DCBLeadingTags/sample``-th entry in `(?2, ?3]`.

@@ -32,7 +32,7 @@ extension DCBConformance {
                     }
                     group.addTask {
                         // Commits that hold the write lock for a while (a few hundred
-                        // events), so that claims queued behind them are checked meanwhile.
+                        // events), so that claims queue behind them, in different commits.
                         for step in 0..<2 {
                             try await store.append(to: StreamName("noise-\(round)-\(index)"), (0..<150).map { _ in event("Noise", ["noise:\(step)"]) })
                         }
@@ -45,9 +45,7 @@ extension DCBConformance {
             #expect(try await second.read(query: claim, after: 0, limit: 100).events.count == 1, "round \(round): one claim stored")
         }
     }
-}
 
-extension DCBConformance {
     /// 64 writers each claim slots 0…9 in turn, each claim on the condition that the slot has
     /// no claim: writers run at their own pace, so the claims of one slot reach the store in
     /// different commits, one behind another. Exactly one claim of each slot wins.

@@ -94,11 +94,7 @@ struct SQLiteTagWalk {
     /// (``DCBLeadingTags``).
     static func positions(_ db: Database, _ query: DCBQuery, after: Int64, through: Int64, limit: Int, leading: [String?]) throws -> [Int64] {
         let items = try query.items.enumerated().map { index, item in
-            var tags = item.tags.sorted()
-            if index < leading.count, let lead = leading[index], let at = tags.firstIndex(of: lead) {
-                tags.insert(tags.remove(at: at), at: 0)
-            }
-            return Item(cursors: try tags.map { try Cursor(db, tag: $0, through: through) })
+            Item(cursors: try DCBLeadingTags.ordered(item, index, leading: leading).map { try Cursor(db, tag: $0, through: through) })
         }
         var next = try items.map { try $0.next(after: after, in: db) }
         var positions: [Int64] = []

@@ -28,6 +28,16 @@ package enum DCBLeadingTags {
         }
     }
 
+    /// The tags of item `index` in the order its walk takes them: sorted, but the tag
+    /// `leading[index]` (from ``choose(_:reach:)``), when given, first.
+    package static func ordered(_ item: DCBQuery.Item, _ index: Int, leading: [String?]) -> [String] {
+        var tags = item.tags.sorted()
+        if index < leading.count, let lead = leading[index], let at = tags.firstIndex(of: lead) {
+            tags.insert(tags.remove(at: at), at: 0)
+        }
+        return tags
+    }
+
     /// Whether some item of `query` has tags whose rarity differs by ``skew`` or more in the
     /// range after `after` (one with fewer than ``sample`` entries beside one with more, or
     /// one whose ``sample`` entries span `skew` times as many positions as another's): then

@@ -70,12 +70,7 @@ package enum DCBQuerySQL {
         values.append(.integer(Int64(max(0, limit))))
         guard !query.matchesEverything else { return values }
         for (index, item) in query.items.enumerated() {
-            var tags = item.tags.sorted()
-            if index < leading.count, let lead = leading[index], let at = tags.firstIndex(of: lead) {
-                tags.remove(at: at)
-                tags.insert(lead, at: 0)
-            }
-            values += tags.map(Value.text)
+            values += DCBLeadingTags.ordered(item, index, leading: leading).map(Value.text)
             values += item.types.sorted().map(Value.text)
         }
         return values
